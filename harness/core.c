@@ -1,0 +1,127 @@
+/* core.c - the five flush policies of SPEC §4.  Freestanding: see core.h. */
+#include "core.h"
+
+static bool same_process(struct proc_identity a, struct proc_identity b)
+{
+    return a.tgid == b.tgid && a.start_time == b.start_time;
+}
+
+int classify_create(enum policy policy, const struct task_ctx *ctx,
+                    struct file_record *rec)
+{
+    switch (policy) {
+    case POLICY_KMOD:
+    case POLICY_KMOD_2024:
+        /* TernFS kmod: owner = group_leader, mm = group_leader->mm; a
+         * kernel thread or a process whose leader already exited has none. */
+        if (ctx->leader_mm == 0)
+            return CORE_EIO;
+        break;
+    case POLICY_REFERENCE:
+    case POLICY_FUSE_NAIVE:
+    case POLICY_FUSE_CLOSETRACKER:
+    case POLICY_COUNT:
+        break;
+    }
+    rec->creator = ctx->proc;
+    rec->owner = ctx->leader;
+    rec->owner_mm = ctx->leader_mm;
+    rec->errored = false;
+    rec->close_count = 0;
+    return 0;
+}
+
+static enum flush_decision reference_flush(const struct file_record *rec,
+                                           const struct task_ctx *ctx)
+{
+    if (!same_process(rec->creator, ctx->proc))
+        return FLUSH_IGNORE;
+    if (ctx->kthread)
+        return FLUSH_SEAL;
+    if (ctx->mm == 0)
+        return ctx->other_thread_has_mm ? FLUSH_IGNORE : FLUSH_ABORT;
+    return FLUSH_SEAL;
+}
+
+static enum flush_decision kmod_flush(const struct file_record *rec,
+                                      const struct task_ctx *ctx,
+                                      bool dying)
+{
+    if (rec->owner != ctx->leader)
+        return FLUSH_IGNORE;
+    if (rec->errored)
+        return FLUSH_FAIL;
+    return dying ? FLUSH_ABORT : FLUSH_SEAL;
+}
+
+enum flush_decision classify_flush(enum policy policy,
+                                   const struct file_record *rec,
+                                   const struct task_ctx *ctx,
+                                   const struct flush_inputs *in)
+{
+    switch (policy) {
+    case POLICY_REFERENCE:
+        return reference_flush(rec, ctx);
+    case POLICY_KMOD:
+        return kmod_flush(rec, ctx, ctx->mm == 0);
+    case POLICY_KMOD_2024:
+        return kmod_flush(rec, ctx, in->owner_mm_now != rec->owner_mm);
+    case POLICY_FUSE_NAIVE:
+        return FLUSH_SEAL;
+    case POLICY_FUSE_CLOSETRACKER:
+        return rec->close_count > 0 ? FLUSH_SEAL : FLUSH_IGNORE;
+    case POLICY_COUNT:
+        break;
+    }
+    return FLUSH_IGNORE;
+}
+
+void note_close_syscall(struct file_record *rec)
+{
+    rec->close_count++;
+}
+
+void note_sealed(struct file_record *rec)
+{
+    rec->close_count = 0;
+}
+
+static const char *const policy_names[POLICY_COUNT] = {
+    [POLICY_REFERENCE] = "reference",
+    [POLICY_KMOD] = "kmod",
+    [POLICY_KMOD_2024] = "kmod-2024",
+    [POLICY_FUSE_NAIVE] = "fuse-naive",
+    [POLICY_FUSE_CLOSETRACKER] = "fuse-closetracker",
+};
+
+const char *policy_name(enum policy policy)
+{
+    return (unsigned)policy < POLICY_COUNT ? policy_names[policy] : "?";
+}
+
+bool policy_from_name(const char *name, size_t len, enum policy *out)
+{
+    for (int p = 0; p < POLICY_COUNT; p++) {
+        const char *s = policy_names[p];
+        size_t i = 0;
+        while (i < len && s[i] && s[i] == name[i])
+            i++;
+        if (i == len && s[i] == 0) {
+            *out = (enum policy)p;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *flush_decision_name(enum flush_decision d)
+{
+    switch (d) {
+    case FLUSH_IGNORE: return "ignore";
+    case FLUSH_SEAL: return "seal";
+    case FLUSH_ABORT: return "abort";
+    case FLUSH_FAIL: return "fail";
+    case FLUSH_DECISION_COUNT: break;
+    }
+    return "?";
+}

@@ -1,0 +1,101 @@
+/* core.h - the flush-classification core: the five policies of SPEC §4.
+ *
+ * Owns: the decision, at create and at flush, of what happens to a TernFS
+ * transient file.  Nothing else in ternrig decides; the model, the FUSE
+ * filesystem and the BPF context source only fill the context structs.
+ *
+ * Freestanding C: this header and core.c use only <stdint.h>, <stdbool.h>
+ * and <stddef.h>, no libc and no OS calls, so the same source could be
+ * dropped into a kernel module.  The build proves it by compiling core.c with
+ * -ffreestanding -nostdlib.
+ *
+ * Kernel pointers (task_struct, mm_struct) are opaque 64-bit values here; 0 is
+ * NULL.  Comparing them is all the core ever does with them.
+ */
+#ifndef TERNRIG_CORE_H
+#define TERNRIG_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum policy {
+    POLICY_REFERENCE,
+    POLICY_KMOD,
+    POLICY_KMOD_2024,
+    POLICY_FUSE_NAIVE,
+    POLICY_FUSE_CLOSETRACKER,
+    POLICY_COUNT
+};
+
+enum flush_decision {
+    FLUSH_IGNORE, /* not a conscious close: leave the file transient      */
+    FLUSH_SEAL,   /* declare the file done: visible, immutable            */
+    FLUSH_ABORT,  /* the creator is dying: the file must never appear     */
+    FLUSH_FAIL,   /* the file is already in error: report EIO to flusher  */
+    FLUSH_DECISION_COUNT
+};
+
+/* Errno values the core returns (Linux numbering, defined here because the
+ * core cannot include <errno.h>). */
+#define CORE_EIO 5
+
+/* A process identity that survives pid reuse and exec: (tgid, start time). */
+struct proc_identity {
+    uint64_t tgid;
+    uint64_t start_time;
+};
+
+/* Who is creating or flushing: the calling task's context. */
+struct task_ctx {
+    struct proc_identity proc; /* the task's process                       */
+    uint64_t task;             /* current (task_struct pointer)            */
+    uint64_t leader;           /* current->group_leader                     */
+    uint64_t mm;               /* current->mm, 0 when NULL (dying task)    */
+    uint64_t leader_mm;        /* current->group_leader->mm                 */
+    bool kthread;              /* a kernel thread (no mm, never exits)     */
+    /* Some other thread of the task's process still has its mm: the process
+     * lives on even though this task is exiting. */
+    bool other_thread_has_mm;
+};
+
+/* The record a file carries from its create, plus per-file policy state. */
+struct file_record {
+    struct proc_identity creator; /* reference: the creator's process     */
+    uint64_t owner;               /* kmod: creator's group_leader pointer */
+    uint64_t owner_mm;            /* kmod: group_leader->mm at create     */
+    bool errored;                 /* kmod: an earlier error poisoned it   */
+    uint32_t close_count;         /* closetracker: counted close(2) calls */
+};
+
+/* What a flush may also need to know, read at flush time. */
+struct flush_inputs {
+    /* kmod-2024: owner->mm read now through the file's (maybe stale) owner
+     * pointer; whatever task now occupies that memory. */
+    uint64_t owner_mm_now;
+};
+
+/* Decide whether `ctx` may create a file under `policy`.  Returns 0, or a
+ * positive errno (CORE_EIO) for the create to fail with.  On success fills
+ * `rec` with the creation record. */
+int classify_create(enum policy policy, const struct task_ctx *ctx,
+                    struct file_record *rec);
+
+/* Decide what a flush of a still-transient file does. */
+enum flush_decision classify_flush(enum policy policy,
+                                   const struct file_record *rec,
+                                   const struct task_ctx *ctx,
+                                   const struct flush_inputs *in);
+
+/* fuse-closetracker bookkeeping: a close(2) syscall on the file's inode is
+ * counted before its flush runs, and a seal consumes the count. */
+void note_close_syscall(struct file_record *rec);
+void note_sealed(struct file_record *rec);
+
+/* Names as the trace language and the command line spell them. */
+const char *policy_name(enum policy policy);
+/* Returns true and sets *out if `name` (length `len`) names a policy. */
+bool policy_from_name(const char *name, size_t len, enum policy *out);
+const char *flush_decision_name(enum flush_decision d);
+
+#endif

@@ -1,0 +1,106 @@
+/* event.h - a history: the plain list of events every executor produces.
+ *
+ * Owns: the event type, nothing else.  The model, the real executor and the
+ * stress ledger all produce this; the oracle reads only this.  An event names
+ * tasks, processes and files by small integers that the producer chose; the
+ * oracle never interprets them beyond equality.
+ */
+#ifndef TERNRIG_EVENT_H
+#define TERNRIG_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core.h"
+
+#define EV_NONE 0xffff         /* no task / process / file               */
+#define RESULT_UNKNOWN (-1000) /* the outcome is not known (killed mid-call) */
+
+/* Linux errno values used in results (negated). */
+#define ERR_EPERM 1
+#define ERR_EIO 5
+#define ERR_EBADF 9
+#define ERR_EEXIST 17
+
+enum event_type {
+    EV_OP,      /* a statement ran: op, task, proc, result; file/fd/bytes as apt */
+    EV_CREATE,  /* task in proc created file (result 0) or failed (-errno)      */
+    EV_WRITE,   /* bytes written to file through an fd (result 0, -errno, unknown) */
+    EV_CLOSE,   /* an fd of file was closed by task/proc, for `cause`              */
+    EV_FLUSH,   /* the flush of that close: context and decision                   */
+    EV_SEAL,    /* file became visible with `bytes` bytes                           */
+    EV_ABORT,   /* file aborted: it must never appear                              */
+    EV_OBSERVE, /* an observer saw file visible with `bytes` (real mounts)         */
+    EV_EXIT,    /* task exited (its mm is gone)                                    */
+    EV_DEATH,   /* process died: from here on it cannot consciously close          */
+    EV_TYPE_COUNT
+};
+
+/* Why an fd was closed.  The first five are conscious when done by a thread
+ * of the creator's process while it is alive (SPEC §5). */
+enum close_cause {
+    CLOSE_SYSCALL,     /* close(2)                                  */
+    CLOSE_URING,       /* IORING_OP_CLOSE                           */
+    CLOSE_RANGE,       /* close_range(2)                            */
+    CLOSE_DUP2,        /* dup2 onto an open fd                      */
+    CLOSE_CLOEXEC,     /* close-on-exec during a successful execve  */
+    CLOSE_TEARDOWN,    /* the fd table's last reference was dropped */
+    CLOSE_CAUSE_COUNT
+};
+
+struct event {
+    uint8_t type;     /* enum event_type                              */
+    uint8_t op;       /* EV_OP: the statement (enum trace_op)         */
+    uint8_t cause;    /* EV_CLOSE/EV_FLUSH: enum close_cause          */
+    uint8_t decision; /* EV_FLUSH: enum flush_decision                */
+    uint8_t kthread;  /* task is a kernel thread                      */
+    uint8_t pad[3];
+    int32_t result;   /* 0, -errno, or RESULT_UNKNOWN                 */
+    uint32_t step;    /* index of the trace statement that caused it  */
+    uint16_t task;    /* acting task                                  */
+    uint16_t proc;    /* acting task's process                        */
+    uint16_t file;    /* file, or EV_NONE                             */
+    int16_t fd;       /* fd number, or -1                             */
+    uint64_t bytes;   /* write size, seal size, observed size         */
+    /* EV_FLUSH: the context the core saw (opaque pointers as small ints). */
+    uint32_t ctx_leader;
+    uint32_t ctx_mm;
+};
+
+/* What the oracle finds (SPEC §5).  The first five are violations, the rest
+ * hazards. */
+enum finding_kind {
+    FIND_EARLY_SEAL,
+    FIND_VISIBLE_AFTER_ABORT,
+    FIND_LOST_FILE,
+    FIND_MUTATED_AFTER_SEAL,
+    FIND_CREATE_FAILED,
+    FIND_WRITE_AFTER_SEAL,
+    FIND_KERNEL_CREATE_REFUSED,
+    FIND_KIND_COUNT
+};
+#define FIND_FIRST_HAZARD FIND_WRITE_AFTER_SEAL
+
+static inline int finding_is_hazard(enum finding_kind k)
+{
+    return k >= FIND_FIRST_HAZARD;
+}
+const char *finding_kind_name(enum finding_kind k);
+/* Returns FIND_KIND_COUNT when the name is unknown. */
+enum finding_kind finding_kind_from_name(const char *name, size_t len);
+
+/* A history is an array of events; the producer owns the storage. */
+struct history {
+    struct event *ev;
+    uint32_t len;
+    uint32_t cap;
+};
+
+const char *event_type_name(enum event_type t);
+const char *close_cause_name(enum close_cause c);
+/* True for the causes that are conscious closes when done by the creator. */
+static inline int close_cause_is_explicit(enum close_cause c)
+{
+    return c != CLOSE_TEARDOWN;
+}
+
+#endif

@@ -1,0 +1,27 @@
+/* expect.h - a trace's `expect` statements checked against a verdict.
+ *
+ * Owns: the meaning of `expect` (SPEC §3): which statements apply to which
+ * policy, and whether each holds.
+ */
+#ifndef TERNRIG_EXPECT_H
+#define TERNRIG_EXPECT_H
+
+#include "oracle.h"
+#include "trace.h"
+
+struct expect_failure {
+    uint32_t step; /* the expect statement */
+    char got[120]; /* what was found instead */
+};
+
+/* True if expect statement `s` applies under `policy`: a bare expect applies
+ * to reference, expect[P,...] to the policies it lists. */
+bool expect_applies(const struct step *s, enum policy policy);
+
+/* Check every applicable expect.  Fills up to `cap` failures, returns how
+ * many failed; `*applicable` is how many applied. */
+uint32_t expect_check(const struct program *p, enum policy policy,
+                      const struct verdict *v, struct expect_failure *out,
+                      uint32_t cap, uint32_t *applicable);
+
+#endif

@@ -1,0 +1,132 @@
+/* gen.c - random valid programs by rejection on the model. */
+#include <stdio.h>
+#include <string.h>
+#include "gen.h"
+
+uint64_t gen_next(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+static uint32_t below(uint64_t *rng, uint32_t n)
+{
+    return n ? (uint32_t)(gen_next(rng) % n) : 0;
+}
+
+/* Statement weights: the operations that matter for classification most. */
+static const struct {
+    uint8_t op;
+    uint8_t weight;
+} weights[] = {
+    {OP_SPAWN, 2},  {OP_KTHREAD, 1},      {OP_CREATE, 14},
+    {OP_WRITE, 18}, {OP_CLOSE, 10},       {OP_URING_CLOSE, 4},
+    {OP_CLOSE_RANGE, 2}, {OP_DUP, 4},     {OP_DUP2, 4},
+    {OP_FORK, 6},   {OP_VFORK, 3},        {OP_THREAD, 6},
+    {OP_UNSHARE_FILES, 2}, {OP_EXEC, 3},  {OP_EXIT, 3},
+    {OP_EXIT_GROUP, 2}, {OP_KILL, 3},     {OP_SEND, 4},
+};
+
+static uint8_t pick_op(uint64_t *rng)
+{
+    unsigned total = 0;
+    for (size_t i = 0; i < sizeof weights / sizeof weights[0]; i++)
+        total += weights[i].weight;
+    unsigned r = below(rng, total);
+    for (size_t i = 0; i < sizeof weights / sizeof weights[0]; i++) {
+        if (r < weights[i].weight)
+            return weights[i].op;
+        r -= weights[i].weight;
+    }
+    return OP_WRITE;
+}
+
+static void name_all(struct program *p)
+{
+    for (int i = 0; i < MAX_TASK_NAMES; i++)
+        snprintf(p->task_names[i], sizeof p->task_names[i], "p%d", i);
+    for (int i = 0; i < MAX_FILE_NAMES; i++)
+        snprintf(p->file_names[i], sizeof p->file_names[i], "f%d", i);
+    for (int i = 0; i < MAX_FD_NAMES; i++)
+        snprintf(p->fd_names[i], sizeof p->fd_names[i], "d%d", i);
+}
+
+void gen_program(struct model *m, struct program *p, uint32_t nsteps,
+                 uint64_t *rng)
+{
+    struct trace_error err;
+    program_init(p);
+    name_all(p);
+    /* The model reads the name counts at reset: give it the whole space. */
+    p->ntasks = MAX_TASK_NAMES;
+    p->nfiles = MAX_FILE_NAMES;
+    p->nfds = MAX_FD_NAMES;
+    model_reset(m, p, POLICY_REFERENCE);
+    uint16_t tasks = 0, files = 0, fds = 0;
+    if (nsteps > MAX_STEPS)
+        nsteps = MAX_STEPS;
+    unsigned misses = 0;
+    while (p->nsteps < nsteps && misses < 1000) {
+        struct step *s = &p->steps[p->nsteps];
+        memset(s, 0, sizeof *s);
+        s->op = tasks ? pick_op(rng) : OP_SPAWN;
+        s->line = p->nsteps + 1;
+        s->task = (uint16_t)below(rng, tasks);
+        if (s->op == OP_SPAWN || s->op == OP_KTHREAD)
+            s->task = tasks;
+        s->task2 = below(rng, 4) ? tasks : (uint16_t)below(rng, tasks + 1);
+        if (s->op == OP_SEND)
+            s->task2 = (uint16_t)below(rng, tasks);
+        s->file = (uint16_t)below(rng, files + 1 < MAX_FILE_NAMES
+                                           ? files + 1u
+                                           : MAX_FILE_NAMES);
+        s->fd = (uint16_t)below(rng, fds + 1 < MAX_FD_NAMES ? fds + 1u
+                                                            : MAX_FD_NAMES);
+        s->fd2 = (uint16_t)below(rng, fds + 1 < MAX_FD_NAMES ? fds + 1u
+                                                             : MAX_FD_NAMES);
+        if (s->op == OP_CREATE) {
+            s->file = files < MAX_FILE_NAMES && below(rng, 3)
+                          ? files
+                          : (uint16_t)below(rng, files ? files : 1);
+            s->fd = fds < MAX_FD_NAMES ? fds : s->fd;
+            s->flags = (uint8_t)(STEP_AS | (below(rng, 4) ? 0 : STEP_CLOEXEC));
+        } else if (s->op == OP_SEND) {
+            s->flags = STEP_AS;
+        }
+        s->n = 1 + below(rng, 4096);
+        if (s->task >= MAX_TASK_NAMES || s->task2 >= MAX_TASK_NAMES) {
+            misses++;
+            continue;
+        }
+        p->nsteps++;
+        if (model_step(m, p->nsteps - 1, &err) < 0) {
+            p->nsteps--;
+            misses++;
+            continue;
+        }
+        misses = 0;
+        uint16_t hi_task = s->op == OP_SPAWN || s->op == OP_KTHREAD
+                               ? s->task
+                               : (s->op == OP_FORK || s->op == OP_VFORK ||
+                                  s->op == OP_THREAD)
+                                     ? s->task2
+                                     : 0;
+        if (hi_task + 1u > tasks)
+            tasks = hi_task + 1u;
+        if (s->op == OP_CREATE && s->file + 1u > files)
+            files = s->file + 1u;
+        uint16_t hi_fd = s->fd > s->fd2 ? s->fd : s->fd2;
+        if (s->op != OP_CREATE && s->op != OP_DUP && s->op != OP_DUP2 &&
+            s->op != OP_SEND)
+            hi_fd = 0;
+        if (hi_fd + 1u > fds)
+            fds = hi_fd + 1u;
+    }
+    p->ntasks = tasks ? tasks : 1;
+    p->nfiles = files ? files : 1;
+    p->nfds = fds ? fds : 1;
+}

@@ -1,0 +1,82 @@
+/* model.h - a deterministic simulation of the Linux process lifecycle around
+ * flush (SPEC §2).
+ *
+ * Owns: simulated tasks, processes, task_struct slots (reused LIFO, so a stale
+ * pointer can match a new task), mm_structs with their holders, fd tables
+ * (shared by threads, copied by fork/vfork/unshare), open files, and the
+ * TernFS files they refer to.  At every create and flush it fills a context
+ * and asks the core (core.h); it records everything as a history
+ * (event.h).  It knows the core, not the oracle.
+ *
+ * Memory: one struct model holds fixed pools sized by limits.h; nothing is
+ * allocated while running a trace, so a fuzzer can reuse one model for
+ * millions of programs.
+ */
+#ifndef TERNRIG_MODEL_H
+#define TERNRIG_MODEL_H
+
+#include "core.h"
+#include "event.h"
+#include "trace.h"
+
+struct model;
+
+/* Returns NULL when out of memory. */
+struct model *model_new(void);
+void model_free(struct model *m);
+
+/* Start running `prog` under `policy`; the program must outlive the run. */
+void model_reset(struct model *m, const struct program *prog,
+                 enum policy policy);
+/* Run statement `i` of the program.  Returns 0, or -1 with `err` filled when
+ * the statement is a trace error; the model is then left as it was. */
+int model_step(struct model *m, uint32_t i, struct trace_error *err);
+/* The end of the trace: SIGKILL every live process in creation order. */
+void model_finish(struct model *m);
+
+/* reset + every step + finish.  Returns 0, or -1 on the first trace error. */
+int model_run(struct model *m, const struct program *prog, enum policy policy,
+              struct trace_error *err);
+/* Whether the program is valid (it never depends on the policy). */
+int model_check(struct model *m, const struct program *prog,
+                struct trace_error *err);
+/* Remove every statement that would be a trace error, and every expect that
+ * names a file no remaining statement creates: the program becomes valid. */
+void model_sanitize(struct model *m, struct program *prog);
+
+const struct history *model_history(const struct model *m);
+/* The trace task that names a process (its first thread). */
+uint16_t model_proc_name(const struct model *m, uint16_t proc);
+uint16_t model_proc_count(const struct model *m);
+
+/* A read-only view of one task, for tests and timelines. */
+enum task_state { TASK_UNBORN, TASK_ALIVE, TASK_ZOMBIE, TASK_DEAD };
+struct task_view {
+    enum task_state state;
+    bool kthread, suspended;
+    uint16_t proc;       /* process index                             */
+    uint16_t leader;     /* the process's current group leader (task) */
+    uint32_t slot;       /* task_struct "address", 0 when freed        */
+    uint32_t mm;         /* current->mm, 0 when NULL                    */
+    int fd_table;        /* fd table index, -1 when none               */
+    uint32_t fd_table_refs;
+    uint32_t nfds;       /* fds bound in its table (failed included)   */
+};
+struct task_view model_task(const struct model *m, uint16_t task);
+
+enum file_state { FILE_NONE, FILE_TRANSIENT, FILE_SEALED, FILE_ABORTED };
+struct file_view {
+    enum file_state state; /* NONE: never created successfully */
+    uint64_t size;
+    uint32_t open_refs;    /* fds referring to its open file   */
+    uint32_t owner;        /* creation record: owner slot      */
+    uint32_t owner_mm;     /* creation record: owner mm        */
+};
+struct file_view model_file(const struct model *m, uint16_t file);
+/* mm holders: users (tasks) and grabs (files); 0/0 when free. */
+void model_mm_holders(const struct model *m, uint32_t mm, uint32_t *users,
+                      uint32_t *grabs);
+/* The fd number bound to fd name `fd` in task's table, -1 if none or failed. */
+int model_fd_number(const struct model *m, uint16_t task, uint16_t fd);
+
+#endif

@@ -1,0 +1,335 @@
+/* oracle.c - SPEC §5 over a plain event list. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "oracle.h"
+
+struct ofile {
+    uint8_t state;     /* enum outcome */
+    bool created, uncertain;
+    bool closed;       /* the creator consciously closed it (or may have) */
+    bool reported[FIND_KIND_COUNT];
+    uint16_t creator;
+    uint64_t lo, hi;   /* bytes successfully written: sure, possible */
+    uint64_t sealed_bytes;
+    uint32_t seal_index;
+};
+
+struct oracle {
+    uint32_t max_files, max_procs;
+    struct ofile *file;
+    uint8_t *dead;
+    struct file_outcome *outcome;
+    struct finding findings[MAX_FINDINGS];
+    uint32_t nfindings;
+    bool truncated;
+    /* the conscious close whose result is checked after its flush */
+    bool pending;
+    uint16_t pending_file;
+    uint32_t pending_index;
+};
+
+struct oracle *oracle_new(uint32_t max_files, uint32_t max_procs)
+{
+    struct oracle *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    o->max_files = max_files;
+    o->max_procs = max_procs;
+    o->file = calloc(max_files ? max_files : 1, sizeof *o->file);
+    o->outcome = calloc(max_files ? max_files : 1, sizeof *o->outcome);
+    o->dead = calloc(max_procs ? max_procs : 1, 1);
+    if (!o->file || !o->outcome || !o->dead) {
+        oracle_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+void oracle_free(struct oracle *o)
+{
+    if (!o)
+        return;
+    free(o->file);
+    free(o->outcome);
+    free(o->dead);
+    free(o);
+}
+
+static struct finding *report(struct oracle *o, enum finding_kind k,
+                              uint16_t file, uint32_t index)
+{
+    struct ofile *f = &o->file[file];
+    if (f->reported[k])
+        return NULL;
+    f->reported[k] = true;
+    if (o->nfindings == MAX_FINDINGS) {
+        o->truncated = true;
+        return NULL;
+    }
+    struct finding *r = &o->findings[o->nfindings++];
+    memset(r, 0, sizeof *r);
+    r->kind = (uint8_t)k;
+    r->file = file;
+    r->index = index;
+    r->cause = index;
+    return r;
+}
+
+/* Right after a conscious close and its flush: sealed with exactly what the
+ * creator wrote? */
+static void check_pending(struct oracle *o)
+{
+    if (!o->pending)
+        return;
+    o->pending = false;
+    struct ofile *f = &o->file[o->pending_file];
+    if (f->uncertain)
+        return;
+    bool ok = f->state == OUTCOME_SEALED && f->sealed_bytes >= f->lo &&
+              f->sealed_bytes <= f->hi;
+    if (ok)
+        return;
+    struct finding *r = report(o, FIND_LOST_FILE, o->pending_file,
+                               o->pending_index);
+    if (r) {
+        r->state = f->state;
+        r->expected = f->lo;
+        r->got = f->sealed_bytes;
+    }
+}
+
+/* The file became visible with `bytes` (a seal, or an observer saw it). */
+static void became_visible(struct oracle *o, uint16_t fi, uint64_t bytes,
+                           uint32_t index)
+{
+    struct ofile *f = &o->file[fi];
+    if (f->state == OUTCOME_SEALED) {
+        if (bytes != f->sealed_bytes) {
+            struct finding *r = report(o, FIND_MUTATED_AFTER_SEAL, fi, index);
+            if (r) {
+                r->cause = f->seal_index;
+                r->expected = f->sealed_bytes;
+                r->got = bytes;
+            }
+        }
+        return;
+    }
+    f->state = OUTCOME_SEALED;
+    f->sealed_bytes = bytes;
+    f->seal_index = index;
+    if (f->closed || !f->created || f->uncertain)
+        return;
+    struct finding *r = report(o, o->dead[f->creator]
+                                      ? FIND_VISIBLE_AFTER_ABORT
+                                      : FIND_EARLY_SEAL,
+                               fi, index);
+    if (r)
+        r->got = bytes;
+}
+
+static void on_create(struct oracle *o, const struct event *e, uint32_t i)
+{
+    struct ofile *f = &o->file[e->file];
+    if (e->result == 0 || e->result == RESULT_UNKNOWN) {
+        memset(f, 0, sizeof *f);
+        f->created = true;
+        f->uncertain = e->result == RESULT_UNKNOWN;
+        f->creator = e->proc;
+        f->state = OUTCOME_TRANSIENT;
+        return;
+    }
+    if (e->result == -ERR_EEXIST)
+        return;
+    struct finding *r = report(o, e->kthread ? FIND_KERNEL_CREATE_REFUSED
+                                             : FIND_CREATE_FAILED,
+                               e->file, i);
+    if (r)
+        r->err = -e->result;
+}
+
+static void on_write(struct oracle *o, const struct event *e, uint32_t i)
+{
+    struct ofile *f = &o->file[e->file];
+    if (e->result == 0) {
+        if (f->state == OUTCOME_SEALED)
+            report(o, FIND_MUTATED_AFTER_SEAL, e->file, i);
+        else if (f->state == OUTCOME_TRANSIENT) {
+            f->lo += e->bytes;
+            f->hi += e->bytes;
+        }
+    } else if (e->result == RESULT_UNKNOWN) {
+        if (f->state == OUTCOME_TRANSIENT)
+            f->hi += e->bytes;
+    } else if (f->state == OUTCOME_SEALED) {
+        report(o, FIND_WRITE_AFTER_SEAL, e->file, i);
+    }
+}
+
+static void on_close(struct oracle *o, const struct event *e, uint32_t i)
+{
+    struct ofile *f = &o->file[e->file];
+    if (!f->created || !close_cause_is_explicit((enum close_cause)e->cause) ||
+        e->proc != f->creator || o->dead[e->proc])
+        return;
+    f->closed = true;
+    if (e->result == RESULT_UNKNOWN || e->result < 0)
+        return;
+    o->pending = true;
+    o->pending_file = e->file;
+    o->pending_index = i;
+}
+
+static void on_death(struct oracle *o, const struct event *e, uint32_t i,
+                     uint32_t nfiles)
+{
+    o->dead[e->proc] = 1;
+    for (uint32_t fi = 0; fi < nfiles; fi++) {
+        struct ofile *f = &o->file[fi];
+        if (f->created && !f->uncertain && f->creator == e->proc &&
+            !f->closed && f->state == OUTCOME_SEALED) {
+            struct finding *r =
+                report(o, FIND_VISIBLE_AFTER_ABORT, (uint16_t)fi, i);
+            if (r) {
+                r->cause = f->seal_index;
+                r->got = f->sealed_bytes;
+            }
+        }
+    }
+}
+
+int oracle_judge(struct oracle *o, const struct history *h, uint32_t nfiles,
+                 struct verdict *out, uint32_t *bad_index)
+{
+    if (nfiles > o->max_files)
+        nfiles = o->max_files;
+    memset(o->file, 0, nfiles * sizeof *o->file);
+    memset(o->dead, 0, o->max_procs);
+    o->nfindings = 0;
+    o->truncated = false;
+    o->pending = false;
+    for (uint32_t i = 0; i < h->len; i++) {
+        const struct event *e = &h->ev[i];
+        bool has_file = e->file != EV_NONE;
+        if ((has_file && e->file >= nfiles) ||
+            (e->proc != EV_NONE && e->proc >= o->max_procs)) {
+            *bad_index = i;
+            return -1;
+        }
+        if (o->pending && !(has_file && e->file == o->pending_file &&
+                            (e->type == EV_FLUSH || e->type == EV_SEAL ||
+                             e->type == EV_ABORT || e->type == EV_OBSERVE)))
+            check_pending(o);
+        switch (e->type) {
+        case EV_CREATE:
+            on_create(o, e, i);
+            break;
+        case EV_WRITE:
+            if (has_file)
+                on_write(o, e, i);
+            break;
+        case EV_CLOSE:
+            if (has_file)
+                on_close(o, e, i);
+            break;
+        case EV_SEAL:
+        case EV_OBSERVE:
+            if (has_file)
+                became_visible(o, e->file, e->bytes, i);
+            break;
+        case EV_ABORT:
+            if (has_file && o->file[e->file].state == OUTCOME_TRANSIENT)
+                o->file[e->file].state = OUTCOME_ABORTED;
+            break;
+        case EV_DEATH:
+            if (e->proc != EV_NONE)
+                on_death(o, e, i, nfiles);
+            break;
+        default:
+            break;
+        }
+    }
+    check_pending(o);
+    for (uint32_t fi = 0; fi < nfiles; fi++) {
+        const struct ofile *f = &o->file[fi];
+        o->outcome[fi] = (struct file_outcome){
+            f->created ? f->state : OUTCOME_TRANSIENT, f->created,
+            f->state == OUTCOME_SEALED ? f->sealed_bytes : 0};
+    }
+    out->findings = o->findings;
+    out->nfindings = o->nfindings;
+    out->truncated = o->truncated;
+    out->files = o->outcome;
+    out->nfiles = nfiles;
+    return 0;
+}
+
+const char *outcome_name(enum outcome s)
+{
+    switch (s) {
+    case OUTCOME_TRANSIENT: return "transient";
+    case OUTCOME_SEALED: return "sealed";
+    case OUTCOME_ABORTED: return "aborted";
+    }
+    return "?";
+}
+
+size_t finding_explain(const struct finding *f, const char *file, char *buf,
+                       size_t cap)
+{
+    unsigned long long got = f->got, exp = f->expected;
+    int n = 0;
+    switch ((enum finding_kind)f->kind) {
+    case FIND_EARLY_SEAL:
+        n = snprintf(buf, cap,
+                     "%s became visible with %llu bytes before its creator "
+                     "consciously closed it",
+                     file, got);
+        break;
+    case FIND_VISIBLE_AFTER_ABORT:
+        n = snprintf(buf, cap,
+                     "%s's creator died without consciously closing it, yet "
+                     "%s is visible with %llu bytes",
+                     file, file, got);
+        break;
+    case FIND_LOST_FILE:
+        if (f->state == OUTCOME_SEALED)
+            n = snprintf(buf, cap,
+                         "right after its creator's close, %s is sealed "
+                         "with %llu bytes, not the %llu written",
+                         file, got, exp);
+        else
+            n = snprintf(buf, cap,
+                         "right after its creator's close, %s is %s instead "
+                         "of sealed with the %llu bytes written",
+                         file, outcome_name((enum outcome)f->state), exp);
+        break;
+    case FIND_MUTATED_AFTER_SEAL:
+        n = snprintf(buf, cap,
+                     "%s changed after it was sealed (a write succeeded or "
+                     "its size went from %llu to %llu bytes)",
+                     file, exp, got);
+        break;
+    case FIND_CREATE_FAILED:
+        n = snprintf(buf, cap, "a live user task's create of %s failed "
+                               "(errno %d)",
+                     file, (int)f->err);
+        break;
+    case FIND_WRITE_AFTER_SEAL:
+        n = snprintf(buf, cap,
+                     "a write to %s was rejected because it was already "
+                     "sealed",
+                     file);
+        break;
+    case FIND_KERNEL_CREATE_REFUSED:
+        n = snprintf(buf, cap,
+                     "a kernel thread's create of %s was refused (errno %d): "
+                     "no mm, as with nfsd, so NFS export breaks",
+                     file, (int)f->err);
+        break;
+    default:
+        n = snprintf(buf, cap, "?");
+        break;
+    }
+    return n > 0 ? (size_t)n : 0;
+}

@@ -1,0 +1,63 @@
+/* oracle.h - judges a history by SPEC §5.
+ *
+ * Owns: the definitions of the violations and hazards, and each file's final
+ * state.  It reads only events (event.h): it cannot tell, and must not care,
+ * whether they came from the model, a real mount's ledger or an observer.
+ * Outcomes marked RESULT_UNKNOWN allow either outcome: the oracle reports
+ * only what holds under every possibility (it never cries wolf).
+ */
+#ifndef TERNRIG_ORACLE_H
+#define TERNRIG_ORACLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "event.h"
+#include "limits.h"
+
+struct finding {
+    uint8_t kind;      /* enum finding_kind                               */
+    uint16_t file;
+    uint32_t index;    /* history index where it happened                 */
+    uint32_t cause;    /* a related history index (the seal, the close)   */
+    int32_t err;       /* create-failed, kernel-create-refused: errno     */
+    uint8_t state;     /* lost-file: file state found (enum outcome)      */
+    uint64_t expected; /* lost-file: bytes written before the close       */
+    uint64_t got;      /* bytes seen (sealed size)                        */
+};
+
+enum outcome { OUTCOME_TRANSIENT, OUTCOME_SEALED, OUTCOME_ABORTED };
+
+struct file_outcome {
+    uint8_t state;    /* enum outcome                                     */
+    bool created;     /* a create of it succeeded (or may have)           */
+    uint64_t bytes;   /* sealed size                                      */
+};
+
+struct verdict {
+    const struct finding *findings;
+    uint32_t nfindings;
+    bool truncated;   /* more than MAX_FINDINGS findings                  */
+    const struct file_outcome *files; /* indexed by file                   */
+    uint32_t nfiles;
+};
+
+struct oracle;
+
+/* An oracle for histories naming at most `max_files` files and `max_procs`
+ * processes.  Returns NULL when out of memory. */
+struct oracle *oracle_new(uint32_t max_files, uint32_t max_procs);
+void oracle_free(struct oracle *o);
+
+/* Judge a history.  Returns 0 with `out` filled (valid until the next call),
+ * or -1 when an event names a file or process beyond the capacity; then
+ * `*bad_index` is that event. */
+int oracle_judge(struct oracle *o, const struct history *h, uint32_t nfiles,
+                 struct verdict *out, uint32_t *bad_index);
+
+/* A one-line human explanation of a finding; `file` is its name. */
+size_t finding_explain(const struct finding *f, const char *file, char *buf,
+                       size_t cap);
+const char *outcome_name(enum outcome o);
+
+#endif

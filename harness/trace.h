@@ -1,0 +1,124 @@
+/* trace.h - the trace language of SPEC §3: program representation, text
+ * parser and printer, and the compact binary encoding for fuzzers.
+ *
+ * Owns: syntax.  The parser checks everything that can be checked without
+ * running the trace (unknown statement, arity, names, numbers, policy and
+ * finding names, an expect that names a file no statement creates, limits).
+ * Whether each statement is valid when it runs (a dead or unknown task, an fd
+ * name that is not open, a suspended vfork parent) is the model's business:
+ * see model_check() in model.h.  This module knows no executor.
+ */
+#ifndef TERNRIG_TRACE_H
+#define TERNRIG_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core.h"
+#include "event.h"
+#include "limits.h"
+
+enum trace_op {
+    OP_SPAWN,
+    OP_KTHREAD,
+    OP_CREATE,
+    OP_WRITE,
+    OP_CLOSE,
+    OP_URING_CLOSE,
+    OP_CLOSE_RANGE,
+    OP_DUP,
+    OP_DUP2,
+    OP_FORK,
+    OP_VFORK,
+    OP_THREAD,
+    OP_UNSHARE_FILES,
+    OP_EXEC,
+    OP_EXIT,
+    OP_EXIT_GROUP,
+    OP_KILL,
+    OP_SEND,
+    OP_EXPECT,
+    OP_COUNT
+};
+
+enum expect_kind {
+    EXPECT_SEALED,    /* expect F sealed N          */
+    EXPECT_ABORTED,   /* expect F aborted           */
+    EXPECT_TRANSIENT, /* expect F transient         */
+    EXPECT_CLEAN,     /* expect clean               */
+    EXPECT_FINDING,   /* expect violation|hazard KIND F */
+    EXPECT_KIND_COUNT
+};
+
+#define STEP_CLOEXEC 0x01 /* create ... cloexec                          */
+#define STEP_AS 0x02      /* create/send ... as D: the fd name was given */
+
+#define POLICY_MASK_ALL ((1u << POLICY_COUNT) - 1)
+
+/* One statement.  Names are small integers into the program's name tables,
+ * one table per namespace (tasks, files, fd names). */
+struct step {
+    uint8_t op;       /* enum trace_op                                  */
+    uint8_t flags;    /* STEP_*                                         */
+    uint8_t xkind;    /* OP_EXPECT: enum expect_kind                    */
+    uint8_t xfind;    /* OP_EXPECT finding: enum finding_kind           */
+    uint8_t policies; /* OP_EXPECT: mask of policies it applies to; 0 =
+                         a bare expect (applies to reference)            */
+    uint8_t pad;
+    uint16_t task;    /* the acting task (P, K, or kill's target)        */
+    uint16_t task2;   /* fork/vfork/thread: Q or T; send: Q              */
+    uint16_t file;    /* create, expect: F                               */
+    uint16_t fd;      /* create: D; write/close/dup/dup2/send: D        */
+    uint16_t fd2;     /* dup/dup2: D2; send: D2                          */
+    uint32_t n;       /* write: N; expect sealed: N                      */
+    uint32_t line;    /* source line, 0 when decoded from binary         */
+};
+
+typedef char trace_name[MAX_NAME_LEN + 1];
+
+struct program {
+    uint32_t nsteps;
+    uint16_t ntasks, nfiles, nfds;
+    trace_name task_names[MAX_TASK_NAMES];
+    trace_name file_names[MAX_FILE_NAMES];
+    trace_name fd_names[MAX_FD_NAMES];
+    struct step steps[MAX_STEPS];
+};
+
+/* A trace error: where and what.  Reported as FILE:LINE: message. */
+struct trace_error {
+    uint32_t line;
+    char msg[160];
+};
+
+/* Parse `len` bytes of text.  Returns 0, or -1 with `err` filled. */
+int trace_parse(const char *text, size_t len, struct program *out,
+                struct trace_error *err);
+
+/* Print as text that trace_parse reads back to the same program.  Returns
+ * the length it needed (like snprintf); the output is truncated to `cap`. */
+size_t trace_print(const struct program *p, char *buf, size_t cap);
+/* Print one statement (no newline). */
+size_t trace_print_step(const struct program *p, const struct step *s,
+                        char *buf, size_t cap);
+
+/* Binary encoding.  A file holds TRACE_BIN_MAGIC then the payload; fuzzers
+ * feed the payload alone.  trace_decode() is total: any bytes give a
+ * syntactically valid program of at most TRACE_DECODE_MAX_STEPS statements,
+ * with generated names.  Statements that would be invalid when run are
+ * removed afterwards by model_sanitize(). */
+#define TRACE_BIN_MAGIC "TRB1"
+#define TRACE_BIN_MAGIC_LEN 4
+#define TRACE_DECODE_MAX_STEPS 512
+size_t trace_encode(const struct program *p, uint8_t *buf, size_t cap);
+void trace_decode(const uint8_t *data, size_t len, struct program *out);
+/* True if `data` starts with the binary magic. */
+bool trace_is_binary(const uint8_t *data, size_t len);
+
+const char *trace_op_name(enum trace_op op);
+/* Start a program with no statements and no names. */
+void program_init(struct program *p);
+/* Remove statement `i`, keeping the rest in order. */
+void program_remove_step(struct program *p, uint32_t i);
+
+#endif

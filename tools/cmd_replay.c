@@ -1,0 +1,317 @@
+/* cmd_replay.c - `ternrig replay`: traces through the model and the oracle. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "commands.h"
+#include "judge.h"
+#include "load.h"
+#include "timeline.h"
+#include "util.h"
+
+static const char replay_help[] =
+    "usage: ternrig replay [--policy P | --all-policies] [-v] [--json] "
+    "PATH...\n"
+    "\n"
+    "Run each trace (a .trace text file, a .trb binary file, or a directory\n"
+    "searched for both) through the model of Linux under a flush policy,\n"
+    "judge the history with the oracle, and check the trace's expectations.\n"
+    "\n"
+    "  -p, --policy P      reference (default), kmod, kmod-2024, fuse-naive,\n"
+    "                      fuse-closetracker\n"
+    "  -a, --all-policies  run every trace under all five policies; bare\n"
+    "                      `expect` lines apply to reference, expect[P] to P\n"
+    "  -v, --verbose       print each history as a timeline: who flushed\n"
+    "                      what, with which context, and the decision\n"
+    "  -j, --json          one JSON object per trace and policy instead\n"
+    "  -q, --quiet         print only failures and the summary\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "Exit status: 0 every applicable expectation holds, 1 one fails,\n"
+    "2 a trace error or bad usage.\n";
+
+struct replay_opts {
+    unsigned policies; /* mask */
+    bool verbose, json, quiet;
+};
+
+struct tally {
+    unsigned runs[POLICY_COUNT], passed[POLICY_COUNT];
+    unsigned found[POLICY_COUNT][FIND_KIND_COUNT];
+    unsigned traces, trace_errors;
+};
+
+static void print_files(FILE *out, const struct program *p,
+                        const struct verdict *v)
+{
+    fprintf(out, "      files:");
+    if (v->nfiles == 0)
+        fprintf(out, " none");
+    for (uint32_t f = 0; f < v->nfiles; f++) {
+        const struct file_outcome *o = &v->files[f];
+        if (o->state == OUTCOME_SEALED)
+            fprintf(out, "  %s sealed %llu", p->file_names[f],
+                    (unsigned long long)o->bytes);
+        else
+            fprintf(out, "  %s %s", p->file_names[f],
+                    outcome_name((enum outcome)o->state));
+    }
+    fputc('\n', out);
+}
+
+static void print_findings(FILE *out, const struct program *p,
+                           const struct verdict *v)
+{
+    if (v->nfindings == 0) {
+        fprintf(out, "      findings: none\n");
+        return;
+    }
+    for (uint32_t i = 0; i < v->nfindings; i++) {
+        const struct finding *f = &v->findings[i];
+        char why[256];
+        finding_explain(f, p->file_names[f->file], why, sizeof why);
+        fprintf(out, "      %s %s %s at #%u: %s\n",
+                finding_is_hazard((enum finding_kind)f->kind) ? "hazard"
+                                                              : "violation",
+                finding_kind_name((enum finding_kind)f->kind),
+                p->file_names[f->file], f->index, why);
+    }
+    if (v->truncated)
+        fprintf(out, "      (more findings left out)\n");
+}
+
+static void print_failures(FILE *out, const struct program *p,
+                           const struct judgement *j)
+{
+    for (uint32_t i = 0; i < j->failed && i < JUDGE_MAX_REPORTED_FAILURES;
+         i++) {
+        const struct step *s = &p->steps[j->failures[i].step];
+        char stmt[128];
+        trace_print_step(p, s, stmt, sizeof stmt);
+        fprintf(out, "      expectation failed, line %u: %s: %s\n", s->line,
+                stmt, j->failures[i].got);
+    }
+}
+
+static void print_json(const char *path, enum policy pol,
+                       const struct program *p, const struct judgement *j)
+{
+    FILE *o = stdout;
+    fprintf(o, "{\"trace\":");
+    json_string(o, path);
+    fprintf(o, ",\"policy\":\"%s\"", policy_name(pol));
+    if (j->trace_error) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s:%u: %s", path, j->err.line, j->err.msg);
+        fprintf(o, ",\"pass\":false,\"error\":");
+        json_string(o, msg);
+        fprintf(o, "}\n");
+        return;
+    }
+    const struct verdict *v = &j->verdict;
+    fprintf(o, ",\"pass\":%s,\"expectations\":%u,\"failed\":%u,\"files\":{",
+            j->failed ? "false" : "true", j->applicable, j->failed);
+    for (uint32_t f = 0; f < v->nfiles; f++) {
+        fprintf(o, "%s", f ? "," : "");
+        json_string(o, p->file_names[f]);
+        fprintf(o, ":{\"state\":\"%s\",\"bytes\":%llu}",
+                outcome_name((enum outcome)v->files[f].state),
+                (unsigned long long)v->files[f].bytes);
+    }
+    fprintf(o, "},\"findings\":[");
+    for (uint32_t i = 0; i < v->nfindings; i++) {
+        const struct finding *f = &v->findings[i];
+        char why[256];
+        finding_explain(f, p->file_names[f->file], why, sizeof why);
+        fprintf(o, "%s{\"kind\":\"%s\",\"hazard\":%s,\"file\":", i ? "," : "",
+                finding_kind_name((enum finding_kind)f->kind),
+                finding_is_hazard((enum finding_kind)f->kind) ? "true"
+                                                              : "false");
+        json_string(o, p->file_names[f->file]);
+        fprintf(o, ",\"index\":%u,\"explanation\":", f->index);
+        json_string(o, why);
+        fputc('}', o);
+    }
+    fprintf(o, "],\"failures\":[");
+    for (uint32_t i = 0; i < j->failed && i < JUDGE_MAX_REPORTED_FAILURES;
+         i++) {
+        const struct step *s = &p->steps[j->failures[i].step];
+        char stmt[128];
+        trace_print_step(p, s, stmt, sizeof stmt);
+        fprintf(o, "%s{\"line\":%u,\"expect\":", i ? "," : "", s->line);
+        json_string(o, stmt);
+        fprintf(o, ",\"got\":");
+        json_string(o, j->failures[i].got);
+        fputc('}', o);
+    }
+    fprintf(o, "]}\n");
+}
+
+/* Returns 0 pass, 1 expectation failure, 2 trace error. */
+static int replay_one(struct judge *jd, const char *path,
+                      const struct replay_opts *o, struct program *p,
+                      struct tally *t)
+{
+    char err[512];
+    t->traces++;
+    if (load_program(path, p, jd->model, err, sizeof err) < 0) {
+        t->trace_errors++;
+        if (o->json) {
+            printf("{\"trace\":");
+            json_string(stdout, path);
+            printf(",\"pass\":false,\"error\":");
+            json_string(stdout, err);
+            printf("}\n");
+        } else {
+            fprintf(stderr, "%s\n", err);
+        }
+        return 2;
+    }
+    int worst = 0;
+    struct judgement j;
+    for (int pol = 0; pol < POLICY_COUNT; pol++) {
+        if (!(o->policies & (1u << pol)))
+            continue;
+        judge_run(jd, p, (enum policy)pol, &j);
+        if (o->json) {
+            print_json(path, (enum policy)pol, p, &j);
+        }
+        if (j.trace_error) {
+            if (!o->json)
+                fprintf(stderr, "%s:%u: %s\n", path, j.err.line, j.err.msg);
+            t->trace_errors++;
+            return 2; /* validity never depends on the policy */
+        }
+        t->runs[pol]++;
+        bool pass = j.failed == 0;
+        t->passed[pol] += pass;
+        bool seen[FIND_KIND_COUNT] = {0};
+        for (uint32_t i = 0; i < j.verdict.nfindings; i++)
+            seen[j.verdict.findings[i].kind] = true;
+        for (int k = 0; k < FIND_KIND_COUNT; k++)
+            t->found[pol][k] += seen[k];
+        if (!pass && worst < 1)
+            worst = 1;
+        if (o->json || (o->quiet && pass))
+            continue;
+        printf("%s  %-17s %s  (%u expectation%s)\n", pass ? "PASS" : "FAIL",
+               policy_name((enum policy)pol), path, j.applicable,
+               j.applicable == 1 ? "" : "s");
+        print_files(stdout, p, &j.verdict);
+        print_findings(stdout, p, &j.verdict);
+        print_failures(stdout, p, &j);
+        if (o->verbose) {
+            printf("      timeline:\n");
+            print_timeline(stdout, p, jd->model, &j.verdict);
+        }
+    }
+    return worst;
+}
+
+static void print_summary(const struct tally *t, unsigned policies)
+{
+    printf("\nWhat each policy gets wrong: traces with each finding, out of "
+           "%u trace%s\n\n",
+           t->traces, t->traces == 1 ? "" : "s");
+    printf("%-22s", "");
+    for (int p = 0; p < POLICY_COUNT; p++)
+        if (policies & (1u << p))
+            printf(" %17s", policy_name((enum policy)p));
+    printf("\n");
+    for (int k = 0; k < FIND_KIND_COUNT; k++) {
+        printf("%-22s", finding_kind_name((enum finding_kind)k));
+        for (int p = 0; p < POLICY_COUNT; p++)
+            if (policies & (1u << p))
+                printf(" %17u", t->found[p][k]);
+        printf("%s\n", finding_is_hazard((enum finding_kind)k) ? "  (hazard)"
+                                                               : "");
+    }
+    printf("%-22s", "expectations hold");
+    for (int p = 0; p < POLICY_COUNT; p++)
+        if (policies & (1u << p)) {
+            char cell[32];
+            snprintf(cell, sizeof cell, "%u/%u", t->passed[p], t->runs[p]);
+            printf(" %17s", cell);
+        }
+    printf("\n");
+    if (t->trace_errors)
+        printf("\n%u trace error%s (see above)\n", t->trace_errors,
+               t->trace_errors == 1 ? "" : "s");
+}
+
+int cmd_replay(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"policy", required_argument, 0, 'p'},
+        {"all-policies", no_argument, 0, 'a'},
+        {"verbose", no_argument, 0, 'v'},
+        {"json", no_argument, 0, 'j'},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    struct replay_opts o = {1u << POLICY_REFERENCE, false, false, false};
+    bool chose_policy = false, all = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "p:avjqh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p': {
+            enum policy pol;
+            if (!policy_from_name(optarg, strlen(optarg), &pol))
+                return usage_error("replay",
+                                   "unknown policy '%s' (reference, kmod, "
+                                   "kmod-2024, fuse-naive, fuse-closetracker)",
+                                   optarg);
+            o.policies = 1u << pol;
+            chose_policy = true;
+            break;
+        }
+        case 'a': all = true; break;
+        case 'v': o.verbose = true; break;
+        case 'j': o.json = true; break;
+        case 'q': o.quiet = true; break;
+        case 'h': fputs(replay_help, stdout); return 0;
+        default: return usage_error("replay", "bad option");
+        }
+    }
+    if (all && chose_policy)
+        return usage_error("replay",
+                           "--policy and --all-policies exclude each other");
+    if (all)
+        o.policies = POLICY_MASK_ALL;
+    if (optind >= argc)
+        return usage_error("replay", "no trace given");
+
+    struct judge jd;
+    struct program *p = malloc(sizeof *p);
+    if (!p || judge_init(&jd) < 0) {
+        fprintf(stderr, "ternrig replay: out of memory\n");
+        free(p);
+        return 2;
+    }
+    struct tally t = {0};
+    int worst = 0;
+    for (int i = optind; i < argc; i++) {
+        struct path_list l = {0};
+        char err[512];
+        if (collect_traces(argv[i], &l, err, sizeof err) < 0) {
+            fprintf(stderr, "ternrig replay: %s\n", err);
+            worst = 2;
+            t.trace_errors++;
+            path_list_free(&l);
+            continue;
+        }
+        for (size_t k = 0; k < l.n; k++) {
+            int rc = replay_one(&jd, l.paths[k], &o, p, &t);
+            if (rc > worst)
+                worst = rc;
+        }
+        path_list_free(&l);
+    }
+    if (!o.json)
+        print_summary(&t, o.policies);
+    judge_destroy(&jd);
+    free(p);
+    return worst;
+}

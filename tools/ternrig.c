@@ -1,0 +1,85 @@
+/* ternrig.c - the one executable: subcommand dispatch and help. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "commands.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"replay", cmd_replay,
+     "run traces through the model and the oracle, check expectations"},
+    {"encode", cmd_encode, "text trace -> compact binary (fuzzer input)"},
+    {"decode", cmd_decode, "binary or raw fuzzer bytes -> text trace"},
+    {"bench", cmd_bench, "model and oracle throughput, peak RSS"},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void help(FILE *out)
+{
+    fprintf(out,
+            "usage: ternrig COMMAND [OPTIONS] [ARGS]\n"
+            "\n"
+            "ternrig finds the ways TernFS's flush classification goes wrong:\n"
+            "when a file opened for writing is declared done (sealed), or\n"
+            "aborted, on flushes from close(), exit, exec and friends.\n"
+            "\n"
+            "commands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "  %-8s %s\n", "help", "this help; `ternrig help CMD` for one");
+    fprintf(out, "\n`ternrig CMD --help` describes each command.\n");
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "ternrig %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'ternrig %s --help'.\n", cmd);
+    return 2;
+}
+
+static const struct command *find(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        help(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (!strcmp(name, "help") || !strcmp(name, "--help") ||
+        !strcmp(name, "-h")) {
+        if (argc > 2) {
+            const struct command *c = find(argv[2]);
+            if (!c) {
+                fprintf(stderr, "ternrig: unknown command '%s'\n", argv[2]);
+                return 2;
+            }
+            char *args[] = {(char *)c->name, "--help", NULL};
+            return c->run(2, args);
+        }
+        help(stdout);
+        return 0;
+    }
+    const struct command *c = find(name);
+    if (!c) {
+        fprintf(stderr, "ternrig: unknown command '%s'\n\n", name);
+        help(stderr);
+        return 2;
+    }
+    return c->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,161 @@
+/* util.c - file reading, directory walking, JSON strings. */
+#define _DEFAULT_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "util.h"
+
+char *read_file(const char *path, size_t limit, size_t *len, char *errbuf,
+                size_t errcap)
+{
+    errbuf[0] = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(errbuf, errcap, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        if (n == cap) {
+            if (cap >= limit) {
+                snprintf(errbuf, errcap, "%s: larger than %zu bytes", path,
+                         limit);
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            cap *= 2;
+            char *nb = realloc(buf, cap + 1);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) {
+            if (ferror(f)) {
+                snprintf(errbuf, errcap, "%s: %s", path, strerror(errno));
+                free(buf);
+                buf = NULL;
+            }
+            break;
+        }
+    }
+    if (!buf && !*errbuf)
+        snprintf(errbuf, errcap, "%s: out of memory", path);
+    fclose(f);
+    if (buf) {
+        buf[n] = 0;
+        *len = n;
+    }
+    return buf;
+}
+
+static int add_path(struct path_list *l, const char *p)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        char **np = realloc(l->paths, cap * sizeof *np);
+        if (!np)
+            return -1;
+        l->paths = np;
+        l->cap = cap;
+    }
+    l->paths[l->n] = strdup(p);
+    return l->paths[l->n] ? (int)l->n++ : -1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+static int walk(const char *dir, struct path_list *out, char *errbuf,
+                size_t errcap, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(errbuf, errcap, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    size_t first = out->n;
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (stat(p, &st) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (depth < 8)
+                rc = walk(p, out, errbuf, errcap, depth + 1);
+        } else if (has_suffix(p, ".trace") || has_suffix(p, ".trb")) {
+            if (add_path(out, p) < 0) {
+                snprintf(errbuf, errcap, "out of memory");
+                rc = -1;
+            }
+        }
+    }
+    closedir(d);
+    qsort(out->paths + first, out->n - first, sizeof *out->paths, cmp_str);
+    return rc;
+}
+
+int collect_traces(const char *path, struct path_list *out, char *errbuf,
+                   size_t errcap)
+{
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        snprintf(errbuf, errcap, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return add_path(out, path) < 0 ? -1 : 1;
+    size_t before = out->n;
+    if (walk(path, out, errbuf, errcap, 0) < 0)
+        return -1;
+    if (out->n == before) {
+        snprintf(errbuf, errcap, "%s: no .trace or .trb files in it", path);
+        return -1;
+    }
+    return (int)(out->n - before);
+}
+
+void path_list_free(struct path_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->paths[i]);
+    free(l->paths);
+    l->paths = NULL;
+    l->n = l->cap = 0;
+}
+
+void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}

@@ -1,0 +1,27 @@
+/* util.h - small I/O helpers for the commands (edges only). */
+#ifndef TERNRIG_UTIL_H
+#define TERNRIG_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Read a whole file (at most `limit` bytes).  Returns a malloc'd buffer with
+ * a NUL after the data, or NULL with `errbuf` saying why. */
+char *read_file(const char *path, size_t limit, size_t *len, char *errbuf,
+                size_t errcap);
+
+/* The trace files a path names: itself if a file, else the *.trace and
+ * *.trb files below it, sorted.  Returns the count, or -1 with errbuf. */
+struct path_list {
+    char **paths;
+    size_t n, cap;
+};
+int collect_traces(const char *path, struct path_list *out, char *errbuf,
+                   size_t errcap);
+void path_list_free(struct path_list *l);
+
+/* Write a JSON string literal. */
+void json_string(FILE *f, const char *s);
+
+#endif
