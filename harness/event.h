@@ -64,6 +64,7 @@ struct event {
     /* EV_FLUSH: the context the core saw (opaque pointers as small ints). */
     uint32_t ctx_leader;
     uint32_t ctx_mm;
+    uint32_t file_owner; /* EV_FLUSH: the file's recorded owner (kmod) */
 };
 
 /* What the oracle finds (SPEC §5).  The first five are violations, the rest

@@ -397,6 +397,7 @@ static void close_fd(struct model *m, uint16_t t, uint16_t f, int idx,
     e->cause = (uint8_t)cause;
     e->ctx_leader = (uint32_t)c.leader;
     e->ctx_mm = (uint32_t)c.mm;
+    e->file_owner = (uint32_t)fl->rec.owner;
     e->decision = DECISION_NONE;
     if (fl->state == FILE_TRANSIENT) {
         uint64_t owner = fl->rec.owner;

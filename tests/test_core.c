@@ -1,1 +1,191 @@
-int main(void){return 0;}
+/* test_core.c - the five policies of SPEC §4, branch by branch, on plain
+ * contexts (no model): the decision is a few pure lines over structs. */
+#include "check.h"
+#include "core.h"
+
+/* A live user task: process (tgid 10, start 1), leader slot 100, mm 7. */
+static struct task_ctx creator(void)
+{
+    return (struct task_ctx){
+        .proc = {10, 1}, .task = 100, .leader = 100, .mm = 7,
+        .leader_mm = 7, .kthread = false, .other_thread_has_mm = false};
+}
+
+static struct file_record created(enum policy p, struct task_ctx c)
+{
+    struct file_record r;
+    CHECK_EQ_INT(classify_create(p, &c, &r), 0);
+    return r;
+}
+
+static enum flush_decision flush(enum policy p, const struct file_record *r,
+                                 struct task_ctx c, uint64_t owner_mm_now)
+{
+    struct flush_inputs in = {.owner_mm_now = owner_mm_now};
+    return classify_flush(p, r, &c, &in);
+}
+
+TEST(create_records_owner_leader_and_leader_mm)
+{
+    struct task_ctx c = creator();
+    c.task = 101; /* a non-leader thread creates */
+    struct file_record r = created(POLICY_KMOD, c);
+    CHECK_EQ_INT(r.owner, 100);
+    CHECK_EQ_INT(r.owner_mm, 7);
+    CHECK_EQ_INT(r.creator.tgid, 10);
+    CHECK_EQ_INT(r.creator.start_time, 1);
+    CHECK_EQ_INT(r.close_count, 0);
+    CHECK(!r.errored);
+}
+
+TEST(kmod_refuses_create_when_leader_mm_is_null)
+{
+    struct task_ctx c = creator();
+    c.leader_mm = 0; /* zombie leader, or a kernel thread */
+    struct file_record r;
+    CHECK_EQ_INT(classify_create(POLICY_KMOD, &c, &r), CORE_EIO);
+    CHECK_EQ_INT(classify_create(POLICY_KMOD_2024, &c, &r), CORE_EIO);
+    CHECK_EQ_INT(classify_create(POLICY_REFERENCE, &c, &r), 0);
+    CHECK_EQ_INT(classify_create(POLICY_FUSE_NAIVE, &c, &r), 0);
+    CHECK_EQ_INT(classify_create(POLICY_FUSE_CLOSETRACKER, &c, &r), 0);
+}
+
+TEST(kthread_create_allowed_except_kmod)
+{
+    struct task_ctx k = {.proc = {20, 5}, .task = 50, .leader = 50, .mm = 0,
+                         .leader_mm = 0, .kthread = true};
+    struct file_record r;
+    for (int p = 0; p < POLICY_COUNT; p++) {
+        int want = (p == POLICY_KMOD || p == POLICY_KMOD_2024) ? CORE_EIO : 0;
+        CHECK_EQ_INT(classify_create((enum policy)p, &k, &r), want);
+    }
+}
+
+TEST(reference_ignores_other_process)
+{
+    struct file_record r = created(POLICY_REFERENCE, creator());
+    struct task_ctx other = creator();
+    other.proc.tgid = 11;
+    CHECK_EQ_INT(flush(POLICY_REFERENCE, &r, other, 7), FLUSH_IGNORE);
+    /* same tgid, different start time: a recycled pid is not the creator */
+    other = creator();
+    other.proc.start_time = 2;
+    CHECK_EQ_INT(flush(POLICY_REFERENCE, &r, other, 7), FLUSH_IGNORE);
+}
+
+TEST(reference_seals_creator_with_mm_even_after_exec)
+{
+    struct file_record r = created(POLICY_REFERENCE, creator());
+    struct task_ctx c = creator();
+    CHECK_EQ_INT(flush(POLICY_REFERENCE, &r, c, 7), FLUSH_SEAL);
+    /* exec from a non-leader thread: new leader pointer, new mm, same
+     * (tgid, start time) */
+    c.task = c.leader = 300;
+    c.mm = c.leader_mm = 9;
+    CHECK_EQ_INT(flush(POLICY_REFERENCE, &r, c, 0), FLUSH_SEAL);
+}
+
+TEST(reference_aborts_dying_process_ignores_exiting_thread)
+{
+    struct file_record r = created(POLICY_REFERENCE, creator());
+    struct task_ctx c = creator();
+    c.mm = 0;
+    c.other_thread_has_mm = false;
+    CHECK_EQ_INT(flush(POLICY_REFERENCE, &r, c, 0), FLUSH_ABORT);
+    c.other_thread_has_mm = true; /* a thread with a private table exits */
+    CHECK_EQ_INT(flush(POLICY_REFERENCE, &r, c, 0), FLUSH_IGNORE);
+}
+
+TEST(reference_kthread_flush_seals)
+{
+    struct task_ctx k = {.proc = {20, 5}, .task = 50, .leader = 50,
+                         .kthread = true};
+    struct file_record r = created(POLICY_REFERENCE, k);
+    CHECK_EQ_INT(flush(POLICY_REFERENCE, &r, k, 0), FLUSH_SEAL);
+}
+
+TEST(kmod_compares_group_leader_pointers)
+{
+    struct file_record r = created(POLICY_KMOD, creator());
+    struct task_ctx c = creator();
+    CHECK_EQ_INT(flush(POLICY_KMOD, &r, c, 7), FLUSH_SEAL);
+    c.mm = 0;
+    CHECK_EQ_INT(flush(POLICY_KMOD, &r, c, 0), FLUSH_ABORT);
+    /* another process whose leader reuses the owner's task_struct: the
+     * pointer matches, the process does not */
+    struct task_ctx stranger = {.proc = {99, 42}, .task = 100, .leader = 100,
+                                .mm = 55, .leader_mm = 55};
+    CHECK_EQ_INT(flush(POLICY_KMOD, &r, stranger, 55), FLUSH_SEAL);
+    /* the creator after a non-leader exec: a different leader pointer */
+    c = creator();
+    c.leader = 300;
+    CHECK_EQ_INT(flush(POLICY_KMOD, &r, c, 0), FLUSH_IGNORE);
+}
+
+TEST(kmod_errored_file_fails)
+{
+    struct file_record r = created(POLICY_KMOD, creator());
+    r.errored = true;
+    CHECK_EQ_INT(flush(POLICY_KMOD, &r, creator(), 7), FLUSH_FAIL);
+    CHECK_EQ_INT(flush(POLICY_KMOD_2024, &r, creator(), 7), FLUSH_FAIL);
+    struct task_ctx other = creator();
+    other.leader = 1;
+    CHECK_EQ_INT(flush(POLICY_KMOD, &r, other, 7), FLUSH_IGNORE);
+}
+
+TEST(kmod_2024_reads_mm_through_owner_pointer)
+{
+    struct file_record r = created(POLICY_KMOD_2024, creator());
+    struct task_ctx c = creator();
+    CHECK_EQ_INT(flush(POLICY_KMOD_2024, &r, c, 7), FLUSH_SEAL);
+    /* the creator exec'd: owner->mm is the new mm, not the one at create */
+    CHECK_EQ_INT(flush(POLICY_KMOD_2024, &r, c, 9), FLUSH_ABORT);
+    /* it does not test current->mm at all */
+    c.mm = 0;
+    CHECK_EQ_INT(flush(POLICY_KMOD_2024, &r, c, 7), FLUSH_SEAL);
+    CHECK_EQ_INT(flush(POLICY_KMOD, &r, c, 7), FLUSH_ABORT);
+}
+
+TEST(fuse_naive_seals_every_flush)
+{
+    struct file_record r = created(POLICY_FUSE_NAIVE, creator());
+    struct task_ctx anyone = {.proc = {77, 3}, .task = 5, .leader = 5};
+    CHECK_EQ_INT(flush(POLICY_FUSE_NAIVE, &r, anyone, 0), FLUSH_SEAL);
+    CHECK_EQ_INT(flush(POLICY_FUSE_NAIVE, &r, creator(), 0), FLUSH_SEAL);
+}
+
+TEST(fuse_closetracker_needs_a_counted_close)
+{
+    struct file_record r = created(POLICY_FUSE_CLOSETRACKER, creator());
+    struct task_ctx anyone = {.proc = {77, 3}, .task = 5, .leader = 5};
+    CHECK_EQ_INT(flush(POLICY_FUSE_CLOSETRACKER, &r, creator(), 7),
+                 FLUSH_IGNORE);
+    note_close_syscall(&r); /* by any process */
+    CHECK_EQ_INT(r.close_count, 1);
+    CHECK_EQ_INT(flush(POLICY_FUSE_CLOSETRACKER, &r, anyone, 0), FLUSH_SEAL);
+    note_sealed(&r); /* a seal consumes the count */
+    CHECK_EQ_INT(r.close_count, 0);
+    CHECK_EQ_INT(flush(POLICY_FUSE_CLOSETRACKER, &r, anyone, 0),
+                 FLUSH_IGNORE);
+}
+
+TEST(policy_names_round_trip)
+{
+    for (int p = 0; p < POLICY_COUNT; p++) {
+        const char *n = policy_name((enum policy)p);
+        enum policy back;
+        CHECK(policy_from_name(n, strlen(n), &back));
+        CHECK_EQ_INT(back, p);
+    }
+    enum policy x;
+    CHECK(!policy_from_name("kmod-", 5, &x));
+    CHECK(!policy_from_name("kmo", 3, &x));
+    CHECK(!policy_from_name("", 0, &x));
+    CHECK(policy_from_name("kmodX", 4, &x) && x == POLICY_KMOD);
+    CHECK_EQ_STR(flush_decision_name(FLUSH_ABORT), "abort");
+}
+
+int main(void)
+{
+    return run_tests();
+}

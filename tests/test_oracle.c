@@ -1,1 +1,390 @@
-int main(void){return 0;}
+/* test_oracle.c - SPEC §5 on hand-built histories (as a real mount's ledger
+ * would give them, unknown outcomes included) and on model histories. */
+#include "check.h"
+#include "judge.h"
+#include "oracle.h"
+
+#define F 0 /* the file */
+#define A 0 /* the creator process */
+#define B 1 /* another process */
+
+static struct event evs[64];
+static struct history hist = {evs, 0, 64};
+
+static struct event *add(enum event_type t, uint16_t proc, uint16_t file)
+{
+    struct event *e = &evs[hist.len++];
+    memset(e, 0, sizeof *e);
+    e->type = (uint8_t)t;
+    e->proc = proc;
+    e->task = proc;
+    e->file = file;
+    e->fd = 3;
+    return e;
+}
+
+static void create(uint16_t proc, int32_t result)
+{
+    add(EV_CREATE, proc, F)->result = result;
+}
+
+static void write_(uint16_t proc, uint64_t n, int32_t result)
+{
+    struct event *e = add(EV_WRITE, proc, F);
+    e->bytes = n;
+    e->result = result;
+}
+
+static void close_(uint16_t proc, enum close_cause c, int32_t result)
+{
+    struct event *e = add(EV_CLOSE, proc, F);
+    e->cause = (uint8_t)c;
+    e->result = result;
+}
+
+static void seal(uint64_t n)
+{
+    add(EV_SEAL, EV_NONE, F)->bytes = n;
+}
+
+static void death(uint16_t proc)
+{
+    add(EV_DEATH, proc, EV_NONE);
+}
+
+static struct oracle *o;
+static struct verdict v;
+
+static void judge(void)
+{
+    uint32_t bad = 0;
+    if (!o)
+        o = oracle_new(4, 4);
+    REQUIRE(o);
+    CHECK_EQ_INT(oracle_judge(o, &hist, 1, &v, &bad), 0);
+}
+
+static int count(enum finding_kind k)
+{
+    int n = 0;
+    for (uint32_t i = 0; i < v.nfindings; i++)
+        n += v.findings[i].kind == k;
+    return n;
+}
+
+static const struct finding *first(enum finding_kind k)
+{
+    for (uint32_t i = 0; i < v.nfindings; i++)
+        if (v.findings[i].kind == k)
+            return &v.findings[i];
+    return NULL;
+}
+
+TEST(clean_history_seals_with_bytes_written)
+{
+    hist.len = 0;
+    create(A, 0);
+    write_(A, 10, 0);
+    write_(A, 5, 0);
+    close_(A, CLOSE_SYSCALL, 0);
+    seal(15);
+    death(A);
+    judge();
+    CHECK_EQ_INT(v.nfindings, 0);
+    CHECK_EQ_INT(v.files[F].state, OUTCOME_SEALED);
+    CHECK_EQ_INT(v.files[F].bytes, 15);
+}
+
+TEST(early_seal_by_another_process_then_write_after_seal)
+{
+    hist.len = 0;
+    create(A, 0);
+    write_(A, 10, 0);
+    close_(B, CLOSE_SYSCALL, 0); /* a child closes its inherited copy */
+    seal(10);
+    write_(A, 10, -ERR_EPERM);
+    close_(A, CLOSE_SYSCALL, 0);
+    judge();
+    CHECK_EQ_INT(count(FIND_EARLY_SEAL), 1);
+    CHECK_EQ_INT(first(FIND_EARLY_SEAL)->index, 3);
+    CHECK_EQ_INT(count(FIND_WRITE_AFTER_SEAL), 1);
+    CHECK_EQ_INT(count(FIND_LOST_FILE), 0); /* sealed with what succeeded */
+}
+
+TEST(early_seal_then_death_is_also_visible_after_abort)
+{
+    hist.len = 0;
+    create(A, 0);
+    write_(A, 4, 0);
+    close_(B, CLOSE_TEARDOWN, 0);
+    seal(4);
+    death(A);
+    judge();
+    CHECK_EQ_INT(count(FIND_EARLY_SEAL), 1);
+    CHECK_EQ_INT(count(FIND_VISIBLE_AFTER_ABORT), 1);
+    CHECK_EQ_INT(first(FIND_VISIBLE_AFTER_ABORT)->index, 4);
+}
+
+TEST(seal_after_creator_death_is_visible_after_abort_only)
+{
+    hist.len = 0;
+    create(A, 0);
+    death(A);
+    close_(A, CLOSE_TEARDOWN, 0);
+    seal(0);
+    judge();
+    CHECK_EQ_INT(count(FIND_EARLY_SEAL), 0);
+    CHECK_EQ_INT(count(FIND_VISIBLE_AFTER_ABORT), 1);
+    CHECK_EQ_INT(first(FIND_VISIBLE_AFTER_ABORT)->index, 3);
+}
+
+TEST(close_by_dead_creator_is_not_conscious)
+{
+    hist.len = 0;
+    create(A, 0);
+    death(A);
+    close_(A, CLOSE_SYSCALL, 0); /* cannot happen on Linux; still not one */
+    add(EV_ABORT, A, F);
+    judge();
+    CHECK_EQ_INT(count(FIND_LOST_FILE), 0);
+    CHECK_EQ_INT(v.files[F].state, OUTCOME_ABORTED);
+}
+
+TEST(lost_file_when_transient_after_conscious_close)
+{
+    hist.len = 0;
+    create(A, 0);
+    write_(A, 8, 0);
+    close_(A, CLOSE_URING, 0);
+    add(EV_FLUSH, A, F)->decision = FLUSH_IGNORE;
+    write_(B, 1, 0); /* the check happens right after the flush */
+    judge();
+    CHECK_EQ_INT(count(FIND_LOST_FILE), 1);
+    const struct finding *f = first(FIND_LOST_FILE);
+    REQUIRE(f);
+    CHECK_EQ_INT(f->index, 2);
+    CHECK_EQ_INT(f->state, OUTCOME_TRANSIENT);
+    CHECK_EQ_INT(f->expected, 8);
+}
+
+TEST(lost_file_when_aborted_or_short)
+{
+    hist.len = 0;
+    create(A, 0);
+    write_(A, 8, 0);
+    close_(A, CLOSE_CLOEXEC, 0);
+    add(EV_ABORT, A, F);
+    judge();
+    CHECK_EQ_INT(count(FIND_LOST_FILE), 1);
+    CHECK_EQ_INT(first(FIND_LOST_FILE)->state, OUTCOME_ABORTED);
+
+    hist.len = 0; /* an observer saw fewer bytes than were written */
+    create(A, 0);
+    write_(A, 8, 0);
+    close_(A, CLOSE_SYSCALL, 0);
+    add(EV_OBSERVE, EV_NONE, F)->bytes = 5;
+    judge();
+    CHECK_EQ_INT(count(FIND_LOST_FILE), 1);
+    CHECK_EQ_INT(first(FIND_LOST_FILE)->got, 5);
+}
+
+TEST(lost_file_reported_once)
+{
+    hist.len = 0;
+    create(A, 0);
+    close_(A, CLOSE_RANGE, 0);
+    close_(A, CLOSE_DUP2, 0);
+    close_(A, CLOSE_SYSCALL, 0);
+    judge();
+    CHECK_EQ_INT(count(FIND_LOST_FILE), 1);
+    CHECK_EQ_INT(first(FIND_LOST_FILE)->index, 1);
+}
+
+TEST(teardown_close_is_not_conscious)
+{
+    hist.len = 0;
+    create(A, 0);
+    close_(A, CLOSE_TEARDOWN, 0);
+    judge();
+    CHECK_EQ_INT(v.nfindings, 0);
+    CHECK_EQ_INT(v.files[F].state, OUTCOME_TRANSIENT);
+}
+
+TEST(mutated_after_seal_by_write_or_observation)
+{
+    hist.len = 0;
+    create(A, 0);
+    close_(A, CLOSE_SYSCALL, 0);
+    seal(0);
+    write_(A, 3, 0);
+    judge();
+    CHECK_EQ_INT(count(FIND_MUTATED_AFTER_SEAL), 1);
+
+    hist.len = 0;
+    create(A, 0);
+    write_(A, 3, 0);
+    close_(A, CLOSE_SYSCALL, 0);
+    seal(3);
+    add(EV_OBSERVE, EV_NONE, F)->bytes = 3; /* same: fine */
+    add(EV_OBSERVE, EV_NONE, F)->bytes = 4;
+    judge();
+    CHECK_EQ_INT(count(FIND_MUTATED_AFTER_SEAL), 1);
+    CHECK_EQ_INT(first(FIND_MUTATED_AFTER_SEAL)->index, 5);
+    CHECK_EQ_INT(count(FIND_LOST_FILE), 0);
+}
+
+TEST(create_failed_and_kernel_create_refused)
+{
+    hist.len = 0;
+    create(A, -ERR_EIO);
+    judge();
+    CHECK_EQ_INT(count(FIND_CREATE_FAILED), 1);
+    CHECK_EQ_INT(first(FIND_CREATE_FAILED)->err, ERR_EIO);
+    CHECK_EQ_INT(v.files[F].state, OUTCOME_TRANSIENT);
+    CHECK(!v.files[F].created);
+
+    hist.len = 0;
+    add(EV_CREATE, A, F)->result = -ERR_EIO;
+    evs[0].kthread = 1;
+    judge();
+    CHECK_EQ_INT(count(FIND_CREATE_FAILED), 0);
+    CHECK_EQ_INT(count(FIND_KERNEL_CREATE_REFUSED), 1);
+
+    hist.len = 0; /* EEXIST is not a failure of the policy */
+    create(A, 0);
+    create(B, -ERR_EEXIST);
+    judge();
+    CHECK_EQ_INT(v.nfindings, 0);
+}
+
+TEST(unknown_outcomes_never_cry_wolf)
+{
+    /* a write of unknown outcome: the seal may hold 10 or 15 bytes */
+    hist.len = 0;
+    create(A, 0);
+    write_(A, 10, 0);
+    write_(A, 5, RESULT_UNKNOWN);
+    close_(A, CLOSE_SYSCALL, 0);
+    seal(10);
+    judge();
+    CHECK_EQ_INT(v.nfindings, 0);
+    hist.len = 0;
+    create(A, 0);
+    write_(A, 10, 0);
+    write_(A, 5, RESULT_UNKNOWN);
+    close_(A, CLOSE_SYSCALL, 0);
+    seal(15);
+    judge();
+    CHECK_EQ_INT(v.nfindings, 0);
+    /* ... but not 7 */
+    evs[4].bytes = 7;
+    judge();
+    CHECK_EQ_INT(count(FIND_LOST_FILE), 1);
+
+    /* a close of unknown outcome may have been conscious: no early-seal,
+     * no lost-file */
+    hist.len = 0;
+    create(A, 0);
+    close_(A, CLOSE_SYSCALL, RESULT_UNKNOWN);
+    seal(0);
+    death(A);
+    judge();
+    CHECK_EQ_INT(v.nfindings, 0);
+
+    /* a create of unknown outcome: nothing can be lost */
+    hist.len = 0;
+    create(A, RESULT_UNKNOWN);
+    close_(A, CLOSE_SYSCALL, 0);
+    judge();
+    CHECK_EQ_INT(v.nfindings, 0);
+}
+
+TEST(events_beyond_capacity_are_refused)
+{
+    hist.len = 0;
+    create(A, 0);
+    add(EV_WRITE, A, 3)->bytes = 1; /* file 3, but nfiles = 1 */
+    uint32_t bad = 99;
+    CHECK_EQ_INT(oracle_judge(o, &hist, 1, &v, &bad), -1);
+    CHECK_EQ_INT(bad, 1);
+    hist.len = 0;
+    add(EV_DEATH, 9, EV_NONE); /* process 9, capacity 4 */
+    CHECK_EQ_INT(oracle_judge(o, &hist, 1, &v, &bad), -1);
+    CHECK_EQ_INT(bad, 0);
+}
+
+TEST(every_kind_has_an_explanation)
+{
+    char buf[256];
+    for (int k = 0; k < FIND_KIND_COUNT; k++) {
+        struct finding f = {.kind = (uint8_t)k, .file = 0};
+        size_t n = finding_explain(&f, "f", buf, sizeof buf);
+        CHECK(n > 20);
+        CHECK(strstr(buf, "f") != NULL);
+        CHECK(finding_kind_from_name(finding_kind_name((enum finding_kind)k),
+                                     strlen(finding_kind_name(
+                                         (enum finding_kind)k))) == (enum finding_kind)k);
+    }
+}
+
+/* The same oracle on model histories: one trace per kind the model can
+ * produce, under the policy that produces it. */
+static int model_finds(const char *text, enum policy pol, enum finding_kind k)
+{
+    static struct program p;
+    static struct judge j;
+    struct trace_error err;
+    if (!j.model && judge_init(&j) < 0)
+        return -1;
+    if (trace_parse(text, strlen(text), &p, &err) < 0) {
+        fprintf(stderr, "parse: %u: %s\n", err.line, err.msg);
+        return -1;
+    }
+    struct judgement out;
+    if (judge_run(&j, &p, pol, &out) < 0) {
+        fprintf(stderr, "run: %u: %s\n", out.err.line, out.err.msg);
+        return -1;
+    }
+    v = out.verdict;
+    return count(k);
+}
+
+TEST(model_histories_produce_each_kind)
+{
+    const char *fork_child_closes = "spawn a\na create f\na write f 3\n"
+                                    "a fork b\nb close f\na write f 1\n"
+                                    "a close f\n";
+    CHECK_EQ_INT(model_finds(fork_child_closes, POLICY_FUSE_NAIVE,
+                             FIND_EARLY_SEAL), 1);
+    CHECK_EQ_INT(model_finds(fork_child_closes, POLICY_FUSE_NAIVE,
+                             FIND_WRITE_AFTER_SEAL), 1);
+    CHECK_EQ_INT(model_finds(fork_child_closes, POLICY_REFERENCE,
+                             FIND_EARLY_SEAL), 0);
+    const char *killed = "spawn a\na create f\na write f 3\nkill a\n";
+    CHECK_EQ_INT(model_finds(killed, POLICY_FUSE_NAIVE,
+                             FIND_VISIBLE_AFTER_ABORT), 1);
+    CHECK_EQ_INT(model_finds(killed, POLICY_KMOD, FIND_VISIBLE_AFTER_ABORT),
+                 0);
+    const char *uring = "spawn a\na create f\na write f 3\n"
+                        "a uring_close f\n";
+    CHECK_EQ_INT(model_finds(uring, POLICY_FUSE_CLOSETRACKER,
+                             FIND_LOST_FILE), 1);
+    CHECK_EQ_INT(model_finds(uring, POLICY_REFERENCE, FIND_LOST_FILE), 0);
+    const char *zombie = "spawn a\na thread t\na exit\nt create f\n";
+    CHECK_EQ_INT(model_finds(zombie, POLICY_KMOD, FIND_CREATE_FAILED), 1);
+    CHECK_EQ_INT(model_finds(zombie, POLICY_REFERENCE, FIND_CREATE_FAILED),
+                 0);
+    const char *nfsd = "kthread k\nk create f\nk close f\n";
+    CHECK_EQ_INT(model_finds(nfsd, POLICY_KMOD_2024,
+                             FIND_KERNEL_CREATE_REFUSED), 1);
+    CHECK_EQ_INT(model_finds(nfsd, POLICY_REFERENCE,
+                             FIND_KERNEL_CREATE_REFUSED), 0);
+    CHECK_EQ_INT(v.files[0].state, OUTCOME_SEALED);
+}
+
+int main(void)
+{
+    int rc = run_tests();
+    oracle_free(o);
+    return rc;
+}

@@ -61,10 +61,16 @@ static void print_event(FILE *out, const struct program *p,
                 fname(p, e->file), close_cause_name(e->cause));
         break;
     case EV_FLUSH:
-        fprintf(out, "  flush %s by %s (process %s, leader @%u, mm %s%u)%s",
+        fprintf(out,
+                "  flush %s by %s (process %s, leader @%u %s owner @%u, ",
                 fname(p, e->file), t, pname(p, m, e->proc), e->ctx_leader,
-                e->ctx_mm ? "#" : "NULL", e->ctx_mm,
-                e->kthread ? " kthread" : "");
+                e->ctx_leader == e->file_owner ? "==" : "!=", e->file_owner);
+        if (e->ctx_mm)
+            fprintf(out, "mm #%u)", e->ctx_mm);
+        else
+            fprintf(out, "mm NULL)");
+        if (e->kthread)
+            fprintf(out, " kthread");
         if (e->decision < FLUSH_DECISION_COUNT)
             fprintf(out, " -> %s",
                     flush_decision_name((enum flush_decision)e->decision));
@@ -85,6 +91,9 @@ static void print_event(FILE *out, const struct program *p,
         break;
     case EV_EXIT:
         fprintf(out, "  %s exits (mm NULL)", t);
+        if (e->step < p->nsteps && p->steps[e->step].op == OP_EXEC &&
+            p->steps[e->step].task != e->task)
+            fprintf(out, ", killed by the exec");
         break;
     case EV_DEATH:
         fprintf(out, "  process %s dies", pname(p, m, e->proc));
