@@ -59,8 +59,8 @@ static const char *const op_usage[OP_COUNT] = {
     [OP_EXIT_GROUP] = "P exit_group",
     [OP_KILL] = "kill P",
     [OP_SEND] = "P send D Q [as D2]",
-    [OP_EXPECT] = "expect[P,...] F sealed N | F aborted | F transient | "
-                  "clean | violation KIND F | hazard KIND F",
+    [OP_EXPECT] = ("expect[P,...] F sealed N | F aborted | F transient | "
+                   "clean | violation KIND F | hazard KIND F"),
 };
 
 const char *trace_op_name(enum trace_op op)
