@@ -1,0 +1,124 @@
+/* test_corpus.c - the corpus is complete: together its traces use every
+ * statement, expect every finding kind the model can produce under some
+ * policy, and each trace states expectations for all five policies. */
+#define _DEFAULT_SOURCE
+#include <dirent.h>
+#include "check.h"
+#include "judge.h"
+
+static struct program prog;
+static struct judge jd;
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char buf[1 << 20];
+    *len = fread(buf, 1, sizeof buf - 1, f);
+    buf[*len] = 0;
+    fclose(f);
+    return buf;
+}
+
+struct coverage {
+    unsigned traces;
+    bool op[OP_COUNT];
+    bool expected_kind[FIND_KIND_COUNT];
+    bool found_kind[FIND_KIND_COUNT];
+    bool exec_by_nonleader, kill_zombie, dup2_onto_open, send_as, cloexec;
+};
+
+/* Walk the corpus; for each trace check it and add to the coverage. */
+static void survey(struct coverage *c)
+{
+    DIR *d = opendir(CORPUS_DIR);
+    REQUIRE(d);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t n = strlen(de->d_name);
+        if (n < 7 || strcmp(de->d_name + n - 6, ".trace") != 0)
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", CORPUS_DIR, de->d_name);
+        size_t len;
+        char *text = slurp(path, &len);
+        struct trace_error err;
+        if (!text || trace_parse(text, len, &prog, &err) < 0) {
+            fprintf(stderr, "%s:%u: %s\n", path, err.line, err.msg);
+            CHECK(!"corpus trace parses");
+            continue;
+        }
+        c->traces++;
+        unsigned per_policy[POLICY_COUNT] = {0};
+        for (uint32_t i = 0; i < prog.nsteps; i++) {
+            const struct step *s = &prog.steps[i];
+            c->op[s->op] = true;
+            if (s->op == OP_CREATE && (s->flags & STEP_CLOEXEC))
+                c->cloexec = true;
+            if (s->op == OP_SEND && (s->flags & STEP_AS))
+                c->send_as = true;
+            for (int p = 0; p < POLICY_COUNT; p++)
+                per_policy[p] += expect_applies(s, (enum policy)p);
+            if (s->op == OP_EXPECT && s->xkind == EXPECT_FINDING)
+                c->expected_kind[s->xfind] = true;
+        }
+        for (int p = 0; p < POLICY_COUNT; p++)
+            if (per_policy[p] == 0) {
+                fprintf(stderr, "%s: no expectation for %s\n", path,
+                        policy_name((enum policy)p));
+                CHECK(!"every trace has expectations for every policy");
+            }
+        for (int p = 0; p < POLICY_COUNT; p++) {
+            struct judgement j;
+            REQUIRE(judge_run(&jd, &prog, (enum policy)p, &j) == 0);
+            for (uint32_t k = 0; k < j.verdict.nfindings; k++)
+                c->found_kind[j.verdict.findings[k].kind] = true;
+            /* structural features, read off the history */
+            const struct history *h = model_history(jd.model);
+            for (uint32_t e = 0; e < h->len; e++) {
+                const struct event *ev = &h->ev[e];
+                if (ev->type == EV_CLOSE && ev->cause == CLOSE_DUP2)
+                    c->dup2_onto_open = true;
+                if (ev->type == EV_OP && ev->op == OP_EXEC &&
+                    model_proc_name(jd.model, ev->proc) != ev->task)
+                    c->exec_by_nonleader = true;
+            }
+        }
+    }
+    closedir(d);
+}
+
+TEST(corpus_covers_statements_and_findings)
+{
+    REQUIRE(judge_init(&jd) == 0);
+    static struct coverage c;
+    survey(&c);
+    CHECK(c.traces >= 29); /* 25 scenarios + the 4 shared samples */
+    for (int op = 0; op < OP_COUNT; op++)
+        if (!c.op[op]) {
+            fprintf(stderr, "no corpus trace uses '%s'\n",
+                    trace_op_name((enum trace_op)op));
+            CHECK(!"every statement is used");
+        }
+    for (int k = 0; k < FIND_KIND_COUNT; k++) {
+        if (k == FIND_MUTATED_AFTER_SEAL) /* only a real mount shows it */
+            continue;
+        if (!c.expected_kind[k] || !c.found_kind[k]) {
+            fprintf(stderr, "kind %s: expected %d, found %d\n",
+                    finding_kind_name((enum finding_kind)k),
+                    c.expected_kind[k], c.found_kind[k]);
+            CHECK(!"every kind is expected and found somewhere");
+        }
+    }
+    CHECK(c.cloexec);
+    CHECK(c.send_as);
+    CHECK(c.dup2_onto_open);
+    CHECK(c.exec_by_nonleader);
+    judge_destroy(&jd);
+}
+
+int main(void)
+{
+    return run_tests();
+}
