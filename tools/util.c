@@ -112,7 +112,9 @@ static int walk(const char *dir, struct path_list *out, char *errbuf,
         }
     }
     closedir(d);
-    qsort(out->paths + first, out->n - first, sizeof *out->paths, cmp_str);
+    if (out->n - first > 1)
+        qsort(out->paths + first, out->n - first, sizeof *out->paths,
+              cmp_str);
     return rc;
 }
 
