@@ -747,7 +747,10 @@ static int do_dup(struct model *m, const struct step *s,
 }
 
 /* dup2 installs the new file at D2's number first, then closes what D2
- * referred to (do_dup2 in fs/file.c). */
+ * referred to (do_dup2 in fs/file.c).  From a failed fd D, SPEC §3 makes D2
+ * a failed fd and still closes an open D2 first ("closing D2 first if
+ * open"); real dup2(-1, n) would fail with EBADF and leave n open, so a real
+ * executor must close D2 itself to produce the same history. */
 static int do_dup2(struct model *m, const struct step *s,
                    struct trace_error *err)
 {

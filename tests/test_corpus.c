@@ -3,7 +3,9 @@
  * policy, and each trace states expectations for all five policies. */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
+#include <malloc.h>
 #include "check.h"
+#include "gen.h"
 #include "judge.h"
 
 static struct program prog;
@@ -116,6 +118,41 @@ TEST(corpus_covers_statements_and_findings)
     CHECK(c.dup2_onto_open);
     CHECK(c.exec_by_nonleader);
     judge_destroy(&jd);
+}
+
+/* The fuzzers run the model hundreds of thousands of times a second: once
+ * set up, running programs through model, oracle and expects must not
+ * allocate at all (fixed pools, limits.h). */
+TEST(steady_state_allocates_nothing)
+{
+    static struct program progs[20];
+    struct judge j;
+    REQUIRE(judge_init(&j) == 0);
+    uint64_t rng = 42;
+    for (int i = 0; i < 20; i++)
+        gen_program(j.model, &progs[i], 16u << (i % 3 * 2), &rng);
+    struct judgement out;
+    judge_run(&j, &progs[0], POLICY_REFERENCE, &out); /* warm up stdio etc. */
+    char *volatile probe = malloc(65536); /* past tcache; volatile: kept */
+    REQUIRE(probe);
+    probe[0] = 1;
+    struct mallinfo2 before = mallinfo2();
+    free(probe);
+    struct mallinfo2 after_free = mallinfo2();
+    if (before.uordblks == after_free.uordblks) {
+        judge_destroy(&j);
+        SKIP("mallinfo2 does not see allocations here (sanitizer "
+             "allocator); the plain build checks this");
+    }
+    before = mallinfo2();
+    for (int round = 0; round < 50; round++)
+        for (int i = 0; i < 20; i++)
+            for (int p = 0; p < POLICY_COUNT; p++)
+                judge_run(&j, &progs[i], (enum policy)p, &out);
+    struct mallinfo2 after = mallinfo2();
+    CHECK_EQ_INT(after.uordblks, before.uordblks);
+    CHECK_EQ_INT(after.hblkhd, before.hblkhd);
+    judge_destroy(&j);
 }
 
 int main(void)
