@@ -45,7 +45,66 @@ static uint8_t pick_op(uint64_t *rng)
     return OP_WRITE;
 }
 
-static void name_all(struct program *p)
+void gen_propose(struct step *s, uint64_t *rng, const struct gen_names *n)
+{
+    uint16_t tasks = n->tasks, files = n->files, fds = n->fds;
+    memset(s, 0, sizeof *s);
+    s->op = tasks ? pick_op(rng) : OP_SPAWN;
+    s->task = (uint16_t)below(rng, tasks);
+    if (s->op == OP_SPAWN || s->op == OP_KTHREAD)
+        s->task = tasks < MAX_TASK_NAMES ? tasks : (uint16_t)below(rng, tasks);
+    s->task2 = below(rng, 4) && tasks < MAX_TASK_NAMES
+                   ? tasks
+                   : (uint16_t)below(rng, tasks + 1u < MAX_TASK_NAMES
+                                              ? tasks + 1u
+                                              : MAX_TASK_NAMES);
+    if (s->op == OP_SEND)
+        s->task2 = (uint16_t)below(rng, tasks);
+    unsigned fspace = files + 1u < MAX_FILE_NAMES ? files + 1u : MAX_FILE_NAMES;
+    unsigned dspace = fds + 1u < MAX_FD_NAMES ? fds + 1u : MAX_FD_NAMES;
+    s->file = (uint16_t)below(rng, fspace);
+    s->fd = (uint16_t)below(rng, dspace);
+    s->fd2 = (uint16_t)below(rng, dspace);
+    if (s->op == OP_CREATE) {
+        s->file = files < MAX_FILE_NAMES && below(rng, 3)
+                      ? files
+                      : (uint16_t)below(rng, files ? files : 1);
+        s->fd = fds < MAX_FD_NAMES ? fds : s->fd;
+        s->flags = (uint8_t)(STEP_AS | (below(rng, 4) ? 0 : STEP_CLOEXEC));
+    } else if (s->op == OP_SEND) {
+        s->flags = STEP_AS;
+    }
+    s->n = 1 + below(rng, 4096);
+}
+
+void gen_note(const struct step *s, struct gen_names *n)
+{
+    uint16_t hi_task = 0;
+    if (s->op == OP_SPAWN || s->op == OP_KTHREAD)
+        hi_task = s->task;
+    else if (s->op == OP_FORK || s->op == OP_VFORK || s->op == OP_THREAD)
+        hi_task = s->task2;
+    if (s->op != OP_EXPECT && hi_task + 1u > n->tasks)
+        n->tasks = hi_task + 1u;
+    if (s->op == OP_CREATE && s->file + 1u > n->files)
+        n->files = s->file + 1u;
+    uint16_t hi_fd = 0;
+    if (s->op == OP_CREATE)
+        hi_fd = s->fd;
+    else if (s->op == OP_DUP || s->op == OP_DUP2 || s->op == OP_SEND)
+        hi_fd = s->fd > s->fd2 ? s->fd : s->fd2;
+    if (s->op != OP_EXPECT && hi_fd + 1u > n->fds)
+        n->fds = hi_fd + 1u;
+}
+
+void gen_names_of(const struct program *p, struct gen_names *n)
+{
+    n->tasks = n->files = n->fds = 0;
+    for (uint32_t i = 0; i < p->nsteps; i++)
+        gen_note(&p->steps[i], n);
+}
+
+void gen_name_all(struct program *p)
 {
     for (int i = 0; i < MAX_TASK_NAMES; i++)
         snprintf(p->task_names[i], sizeof p->task_names[i], "p%d", i);
@@ -53,6 +112,9 @@ static void name_all(struct program *p)
         snprintf(p->file_names[i], sizeof p->file_names[i], "f%d", i);
     for (int i = 0; i < MAX_FD_NAMES; i++)
         snprintf(p->fd_names[i], sizeof p->fd_names[i], "d%d", i);
+    p->ntasks = MAX_TASK_NAMES;
+    p->nfiles = MAX_FILE_NAMES;
+    p->nfds = MAX_FD_NAMES;
 }
 
 void gen_program(struct model *m, struct program *p, uint32_t nsteps,
@@ -60,48 +122,17 @@ void gen_program(struct model *m, struct program *p, uint32_t nsteps,
 {
     struct trace_error err;
     program_init(p);
-    name_all(p);
     /* The model reads the name counts at reset: give it the whole space. */
-    p->ntasks = MAX_TASK_NAMES;
-    p->nfiles = MAX_FILE_NAMES;
-    p->nfds = MAX_FD_NAMES;
+    gen_name_all(p);
     model_reset(m, p, POLICY_REFERENCE);
-    uint16_t tasks = 0, files = 0, fds = 0;
+    struct gen_names n = {0, 0, 0};
     if (nsteps > MAX_STEPS)
         nsteps = MAX_STEPS;
     unsigned misses = 0;
     while (p->nsteps < nsteps && misses < 1000) {
         struct step *s = &p->steps[p->nsteps];
-        memset(s, 0, sizeof *s);
-        s->op = tasks ? pick_op(rng) : OP_SPAWN;
+        gen_propose(s, rng, &n);
         s->line = p->nsteps + 1;
-        s->task = (uint16_t)below(rng, tasks);
-        if (s->op == OP_SPAWN || s->op == OP_KTHREAD)
-            s->task = tasks;
-        s->task2 = below(rng, 4) ? tasks : (uint16_t)below(rng, tasks + 1);
-        if (s->op == OP_SEND)
-            s->task2 = (uint16_t)below(rng, tasks);
-        s->file = (uint16_t)below(rng, files + 1 < MAX_FILE_NAMES
-                                           ? files + 1u
-                                           : MAX_FILE_NAMES);
-        s->fd = (uint16_t)below(rng, fds + 1 < MAX_FD_NAMES ? fds + 1u
-                                                            : MAX_FD_NAMES);
-        s->fd2 = (uint16_t)below(rng, fds + 1 < MAX_FD_NAMES ? fds + 1u
-                                                             : MAX_FD_NAMES);
-        if (s->op == OP_CREATE) {
-            s->file = files < MAX_FILE_NAMES && below(rng, 3)
-                          ? files
-                          : (uint16_t)below(rng, files ? files : 1);
-            s->fd = fds < MAX_FD_NAMES ? fds : s->fd;
-            s->flags = (uint8_t)(STEP_AS | (below(rng, 4) ? 0 : STEP_CLOEXEC));
-        } else if (s->op == OP_SEND) {
-            s->flags = STEP_AS;
-        }
-        s->n = 1 + below(rng, 4096);
-        if (s->task >= MAX_TASK_NAMES || s->task2 >= MAX_TASK_NAMES) {
-            misses++;
-            continue;
-        }
         p->nsteps++;
         if (model_step(m, p->nsteps - 1, &err) < 0) {
             p->nsteps--;
@@ -109,24 +140,9 @@ void gen_program(struct model *m, struct program *p, uint32_t nsteps,
             continue;
         }
         misses = 0;
-        uint16_t hi_task = s->op == OP_SPAWN || s->op == OP_KTHREAD
-                               ? s->task
-                               : (s->op == OP_FORK || s->op == OP_VFORK ||
-                                  s->op == OP_THREAD)
-                                     ? s->task2
-                                     : 0;
-        if (hi_task + 1u > tasks)
-            tasks = hi_task + 1u;
-        if (s->op == OP_CREATE && s->file + 1u > files)
-            files = s->file + 1u;
-        uint16_t hi_fd = s->fd > s->fd2 ? s->fd : s->fd2;
-        if (s->op != OP_CREATE && s->op != OP_DUP && s->op != OP_DUP2 &&
-            s->op != OP_SEND)
-            hi_fd = 0;
-        if (hi_fd + 1u > fds)
-            fds = hi_fd + 1u;
+        gen_note(s, &n);
     }
-    p->ntasks = tasks ? tasks : 1;
-    p->nfiles = files ? files : 1;
-    p->nfds = fds ? fds : 1;
+    p->ntasks = n.tasks ? n.tasks : 1;
+    p->nfiles = n.files ? n.files : 1;
+    p->nfds = n.fds ? n.fds : 1;
 }

@@ -14,6 +14,22 @@
 /* xorshift64*: a small deterministic generator; never seed with 0. */
 uint64_t gen_next(uint64_t *state);
 
+/* How many names of each namespace a program uses so far (names are
+ * indices; a proposal may also use the next, new one). */
+struct gen_names {
+    uint16_t tasks, files, fds;
+};
+
+/* Propose one random statement over the names in use (or a new one).  It may
+ * be invalid where it lands; callers check it on the model. */
+void gen_propose(struct step *s, uint64_t *rng, const struct gen_names *n);
+/* Count the names statement `s` introduces. */
+void gen_note(const struct step *s, struct gen_names *n);
+void gen_names_of(const struct program *p, struct gen_names *n);
+/* Give every name slot its generated name (p0.., f0.., d0..) and set the
+ * name counts to the limits, as the decoder's names. */
+void gen_name_all(struct program *p);
+
 /* Fill `p` with a valid program of `nsteps` statements (fewer if the limits
  * leave no valid statement), no expects.  `m` is used as scratch. */
 void gen_program(struct model *m, struct program *p, uint32_t nsteps,

@@ -43,6 +43,15 @@ int model_check(struct model *m, const struct program *prog,
 /* Remove every statement that would be a trace error, and every expect that
  * names a file no remaining statement creates: the program becomes valid. */
 void model_sanitize(struct model *m, struct program *prog);
+/* model_sanitize, run under `policy`, leaving the model holding the finished
+ * run of the sanitized program: one pass for fuzzers. */
+void model_sanitize_run(struct model *m, struct program *prog,
+                        enum policy policy);
+
+/* Check the model's bookkeeping: fd and open-file reference counts, fd table
+ * references, task, process, slot and mm accounting.  Returns 0, or -1 with
+ * `why` saying what is broken.  For self-checking fuzzers and tests. */
+int model_check_invariants(const struct model *m, char *why, size_t cap);
 
 const struct history *model_history(const struct model *m);
 /* The trace task that names a process (its first thread). */

@@ -120,6 +120,38 @@ TEST(corpus_covers_statements_and_findings)
     judge_destroy(&jd);
 }
 
+/* The model's bookkeeping holds after every statement of many random
+ * programs under every policy (fuzz_reference checks the same while it
+ * fuzzes). */
+TEST(invariants_hold_on_generated_programs)
+{
+    static struct program p;
+    struct model *m = model_new();
+    REQUIRE(m);
+    uint64_t rng = 7;
+    char why[200];
+    struct trace_error err;
+    for (int i = 0; i < 300; i++) {
+        gen_program(m, &p, 8u + (unsigned)(i % 120), &rng);
+        for (int pol = 0; pol < POLICY_COUNT; pol++) {
+            model_reset(m, &p, (enum policy)pol);
+            for (uint32_t k = 0; k < p.nsteps; k++) {
+                REQUIRE(model_step(m, k, &err) == 0);
+                if (model_check_invariants(m, why, sizeof why) < 0) {
+                    fprintf(stderr, "program %d statement %u: %s\n", i, k,
+                            why);
+                    CHECK(!"invariants hold");
+                    model_free(m);
+                    return;
+                }
+            }
+            model_finish(m);
+            CHECK(model_check_invariants(m, why, sizeof why) == 0);
+        }
+    }
+    model_free(m);
+}
+
 /* The fuzzers run the model hundreds of thousands of times a second: once
  * set up, running programs through model, oracle and expects must not
  * allocate at all (fixed pools, limits.h). */

@@ -7,6 +7,13 @@ int cmd_replay(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_seeds(int argc, char **argv);
+int cmd_fuzz(int argc, char **argv);
+
+/* The fuzz target of a policy: fuzz_kmod_2024. */
+#include <stddef.h>
+#include "core.h"
+void fuzz_target_name(enum policy p, char *buf, size_t cap);
 
 /* Print "ternrig CMD: message" and a hint to --help; returns 2. */
 int usage_error(const char *cmd, const char *fmt, ...)

@@ -1,0 +1,150 @@
+/* fuzz_policy.h - the body of the per-policy fuzz targets (fuzz_kmod.c and
+ * friends, one small file each).
+ *
+ * Input: a binary program (trace.h), any bytes.  It is decoded, made valid
+ * (invalid statements dropped) and run through the model under the policy,
+ * then judged by the oracle.  A violation aborts, printing the program as a
+ * text trace, unless TERNRIG_FUZZ_COLLECT names a directory: then the input
+ * is saved there as POLICY.KIND.HASH.trb and fuzzing goes on (`ternrig fuzz`
+ * uses this).  TERNRIG_FUZZ_KIND=KIND counts only that kind (the detection
+ * benchmark).  With `check_invariants`, the model's bookkeeping is checked
+ * after every statement and any break aborts: the reference target is a
+ * self-check of model and oracle.
+ */
+#ifndef TERNRIG_FUZZ_POLICY_H
+#define TERNRIG_FUZZ_POLICY_H
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "judge.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct fuzz_state {
+    struct judge judge;
+    struct program prog;
+    const char *collect;       /* TERNRIG_FUZZ_COLLECT */
+    int only_kind;             /* TERNRIG_FUZZ_KIND, or -1 */
+    unsigned saved[FIND_KIND_COUNT];
+    size_t smallest[FIND_KIND_COUNT];
+    char text[1 << 16];
+};
+
+static struct fuzz_state *fuzz_state(void)
+{
+    static struct fuzz_state *st;
+    if (st)
+        return st;
+    st = calloc(1, sizeof *st);
+    if (!st || judge_init(&st->judge) < 0) {
+        fprintf(stderr, "ternrig fuzz target: out of memory\n");
+        abort();
+    }
+    st->collect = getenv("TERNRIG_FUZZ_COLLECT");
+    st->only_kind = -1;
+    const char *k = getenv("TERNRIG_FUZZ_KIND");
+    if (k && *k) {
+        st->only_kind = finding_kind_from_name(k, strlen(k));
+        if (st->only_kind == FIND_KIND_COUNT) {
+            fprintf(stderr, "TERNRIG_FUZZ_KIND: unknown kind '%s'\n", k);
+            abort();
+        }
+    }
+    return st;
+}
+
+/* Run the sanitized program step by step, checking the model after each. */
+static void fuzz_run_checked(struct fuzz_state *st, enum policy pol)
+{
+    struct model *m = st->judge.model;
+    struct trace_error err;
+    char why[200];
+    model_reset(m, &st->prog, pol);
+    for (uint32_t i = 0; i < st->prog.nsteps; i++) {
+        if (model_step(m, i, &err) < 0) {
+            fprintf(stderr, "sanitized program invalid at statement %u: %s\n",
+                    i, err.msg);
+            abort();
+        }
+        if (model_check_invariants(m, why, sizeof why) < 0) {
+            trace_print(&st->prog, st->text, sizeof st->text);
+            fprintf(stderr, "MODEL INVARIANT BROKEN after statement %u: %s\n"
+                            "--- program ---\n%s",
+                    i + 1, why, st->text);
+            abort();
+        }
+    }
+    model_finish(m);
+    if (model_check_invariants(m, why, sizeof why) < 0) {
+        fprintf(stderr, "MODEL INVARIANT BROKEN at the end: %s\n", why);
+        abort();
+    }
+}
+
+static void fuzz_save(struct fuzz_state *st, enum policy pol,
+                      enum finding_kind k, const uint8_t *data, size_t size)
+{
+    /* The first input of each kind, then only smaller ones, at most 64. */
+    if (st->saved[k] >= 64 || (st->saved[k] && size >= st->smallest[k]))
+        return;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < size; i++)
+        h = (h ^ data[i]) * 1099511628211ull;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.%s.%016llx.trb", st->collect,
+             policy_name(pol), finding_kind_name(k), (unsigned long long)h);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0)
+        return;
+    ssize_t w = write(fd, data, size);
+    close(fd);
+    if (w == (ssize_t)size) {
+        st->saved[k]++;
+        st->smallest[k] = size;
+    }
+}
+
+static int fuzz_policy(enum policy pol, const uint8_t *data, size_t size,
+                       bool check_invariants)
+{
+    struct fuzz_state *st = fuzz_state();
+    trace_decode(data, size, &st->prog);
+    struct model *m = st->judge.model;
+    model_sanitize_run(m, &st->prog, pol);
+    if (check_invariants)
+        fuzz_run_checked(st, pol);
+    struct verdict v;
+    uint32_t bad;
+    if (oracle_judge(st->judge.oracle, model_history(m), st->prog.nfiles, &v,
+                     &bad) < 0)
+        abort();
+    for (uint32_t i = 0; i < v.nfindings; i++) {
+        const struct finding *f = &v.findings[i];
+        enum finding_kind k = (enum finding_kind)f->kind;
+        if (finding_is_hazard(k) ||
+            (st->only_kind >= 0 && st->only_kind != (int)k))
+            continue;
+        if (st->collect) {
+            fuzz_save(st, pol, k, data, size);
+            continue;
+        }
+        char why[256];
+        finding_explain(f, st->prog.file_names[f->file], why, sizeof why);
+        trace_print(&st->prog, st->text, sizeof st->text);
+        fprintf(stderr,
+                "\nternrig: VIOLATION %s %s under %s at history #%u: %s\n"
+                "--- program (replay with: ternrig replay --policy %s) ---\n"
+                "%sexpect[%s] violation %s %s\n",
+                finding_kind_name(k), st->prog.file_names[f->file],
+                policy_name(pol), f->index, why, policy_name(pol), st->text,
+                policy_name(pol), finding_kind_name(k),
+                st->prog.file_names[f->file]);
+        abort();
+    }
+    return 0;
+}
+
+#endif
