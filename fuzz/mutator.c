@@ -58,7 +58,7 @@ static void insert_valid(struct mutator *mu, uint32_t pos, uint64_t *rng)
         ok = model_step(mu->model, i, &err) == 0;
     for (int attempt = 0; ok && attempt < 16; attempt++) {
         struct step cand;
-        gen_propose(&cand, rng, &n);
+        gen_propose_live(&cand, rng, &n, mu->model);
         p->steps[pos] = cand;
         if (model_step(mu->model, pos, &err) == 0) {
             p->steps[pos] = saved;
@@ -104,8 +104,8 @@ static void mutate_once(struct mutator *mu, uint64_t *rng,
     if (n == 0)
         choice = 0;
     switch (choice) {
-    case 0: case 1: case 2: /* insert: the most useful move */
-        insert_valid(mu, below(rng, n + 1), rng);
+    case 0: case 1: case 2: /* insert, often at the end: scenarios grow */
+        insert_valid(mu, below(rng, 2) ? n : below(rng, n + 1), rng);
         break;
     case 3: /* delete one statement or a run */
         if (n) {

@@ -77,6 +77,34 @@ void gen_propose(struct step *s, uint64_t *rng, const struct gen_names *n)
     s->n = 1 + below(rng, 4096);
 }
 
+void gen_propose_live(struct step *s, uint64_t *rng, const struct gen_names *n,
+                      const struct model *m)
+{
+    gen_propose(s, rng, n);
+    uint16_t live[MAX_TASK_NAMES], nlive = 0;
+    for (uint16_t t = 0; t < n->tasks; t++)
+        if (model_task_runnable(m, t))
+            live[nlive++] = t;
+    if (nlive == 0 || s->op == OP_SPAWN || s->op == OP_KTHREAD)
+        return;
+    s->task = live[below(rng, nlive)];
+    if (s->op == OP_SEND || (s->op == OP_KILL && below(rng, 2)))
+        s->task2 = live[below(rng, nlive)];
+    if (s->op == OP_KILL)
+        s->task = s->task2;
+    uint16_t bound[MAX_FD_NAMES], nb = 0;
+    for (uint16_t d = 0; d < n->fds; d++)
+        if (model_fd_bound(m, s->task, d))
+            bound[nb++] = d;
+    bool uses_fd = s->op == OP_WRITE || s->op == OP_CLOSE ||
+                   s->op == OP_URING_CLOSE || s->op == OP_DUP ||
+                   s->op == OP_DUP2 || s->op == OP_SEND;
+    if (uses_fd && nb)
+        s->fd = bound[below(rng, nb)];
+    if (s->op == OP_DUP2 && nb && below(rng, 2))
+        s->fd2 = bound[below(rng, nb)];
+}
+
 void gen_note(const struct step *s, struct gen_names *n)
 {
     uint16_t hi_task = 0;

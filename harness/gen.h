@@ -23,6 +23,11 @@ struct gen_names {
 /* Propose one random statement over the names in use (or a new one).  It may
  * be invalid where it lands; callers check it on the model. */
 void gen_propose(struct step *s, uint64_t *rng, const struct gen_names *n);
+/* Like gen_propose, but drawing the acting task among the tasks that can
+ * run now in `m` (the model after the statements before it) and the fds
+ * among those bound in its table: most proposals are then valid. */
+void gen_propose_live(struct step *s, uint64_t *rng, const struct gen_names *n,
+                      const struct model *m);
 /* Count the names statement `s` introduces. */
 void gen_note(const struct step *s, struct gen_names *n);
 void gen_names_of(const struct program *p, struct gen_names *n);

@@ -1071,6 +1071,17 @@ void model_mm_holders(const struct model *m, uint32_t mm, uint32_t *users,
     *grabs = mm && mm <= m->nmms ? m->mm_grabs[mm] : 0;
 }
 
+bool model_fd_bound(const struct model *m, uint16_t t, uint16_t d)
+{
+    const struct mtask *k = &m->task[t];
+    return k->state == TASK_ALIVE && fd_find(&m->fdt[k->fdt], d) != -1;
+}
+
+bool model_task_runnable(const struct model *m, uint16_t t)
+{
+    return m->task[t].state == TASK_ALIVE && !m->task[t].suspended;
+}
+
 int model_fd_number(const struct model *m, uint16_t t, uint16_t d)
 {
     const struct mtask *k = &m->task[t];

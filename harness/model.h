@@ -85,6 +85,10 @@ struct file_view model_file(const struct model *m, uint16_t file);
 /* mm holders: users (tasks) and grabs (files); 0/0 when free. */
 void model_mm_holders(const struct model *m, uint32_t mm, uint32_t *users,
                       uint32_t *grabs);
+/* Whether fd name `fd` is bound in the task's table (a failed fd too). */
+bool model_fd_bound(const struct model *m, uint16_t task, uint16_t fd);
+/* Whether the task may run a statement now (alive, not suspended). */
+bool model_task_runnable(const struct model *m, uint16_t task);
 /* The fd number bound to fd name `fd` in task's table, -1 if none or failed. */
 int model_fd_number(const struct model *m, uint16_t task, uint16_t fd);
 
