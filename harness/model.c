@@ -404,6 +404,8 @@ static void close_fd(struct model *m, uint16_t t, uint16_t f, int idx,
         struct flush_inputs in = {
             .owner_mm_now = owner <= MAX_TASK_NAMES ? m->slot_mm[owner] : 0,
         };
+        e->file_mm = (uint32_t)fl->rec.owner_mm;
+        e->owner_mm_now = (uint32_t)in.owner_mm_now;
         enum flush_decision d = classify_flush(m->policy, &fl->rec, &c, &in);
         e->decision = (uint8_t)d;
         if (d == FLUSH_SEAL) {
@@ -900,10 +902,16 @@ static int do_kill(struct model *m, const struct step *s,
         return terr(m, err, "unknown task '%s' (not created yet)",
                     tname(m, s->task));
     const struct mproc *p = &m->proc[k->proc];
+    /* A live task, or a name that holds the pid of a live process: its
+     * first thread, or a zombie leader (which may be a thread that exec'd
+     * and took the pid over, then exited). */
     bool names_process = k->state == TASK_ALIVE ||
-                         (p->first == s->task && p->alive);
+                         (p->alive && (p->first == s->task ||
+                                       p->leader == s->task));
     if (!names_process)
-        return terr(m, err, "kill of '%s': task and process are dead",
+        return terr(m, err,
+                    "kill of '%s': the task is dead and names no live "
+                    "process",
                     tname(m, s->task));
     op_event(m, s);
     if (!p->kthread) /* SIGKILL to a kernel thread is ignored */

@@ -9,6 +9,8 @@ struct ofile {
     bool created, uncertain;
     bool closed;       /* the creator consciously closed it (or may have) */
     bool reported[FIND_KIND_COUNT];
+    bool pending;      /* a conscious close waits for its result */
+    uint32_t pending_index;
     uint16_t creator;
     uint64_t lo, hi;   /* bytes successfully written: sure, possible */
     uint64_t sealed_bytes;
@@ -23,10 +25,6 @@ struct oracle {
     struct finding findings[MAX_FINDINGS];
     uint32_t nfindings;
     bool truncated;
-    /* the conscious close whose result is checked after its flush */
-    bool pending;
-    uint16_t pending_file;
-    uint32_t pending_index;
 };
 
 struct oracle *oracle_new(uint32_t max_files, uint32_t max_procs)
@@ -77,21 +75,22 @@ static struct finding *report(struct oracle *o, enum finding_kind k,
 }
 
 /* Right after a conscious close and its flush: sealed with exactly what the
- * creator wrote? */
-static void check_pending(struct oracle *o)
+ * creator wrote?  Checked at the next event of the file that is not the
+ * close's own outcome (flush, seal, abort, observation), or at the end, so
+ * that events of other files may come in between (real ledgers). */
+static void check_pending(struct oracle *o, uint16_t fi)
 {
-    if (!o->pending)
+    struct ofile *f = &o->file[fi];
+    if (!f->pending)
         return;
-    o->pending = false;
-    struct ofile *f = &o->file[o->pending_file];
+    f->pending = false;
     if (f->uncertain)
         return;
     bool ok = f->state == OUTCOME_SEALED && f->sealed_bytes >= f->lo &&
               f->sealed_bytes <= f->hi;
     if (ok)
         return;
-    struct finding *r = report(o, FIND_LOST_FILE, o->pending_file,
-                               o->pending_index);
+    struct finding *r = report(o, FIND_LOST_FILE, fi, f->pending_index);
     if (r) {
         r->state = f->state;
         r->expected = f->lo;
@@ -131,6 +130,8 @@ static void became_visible(struct oracle *o, uint16_t fi, uint64_t bytes,
 static void on_create(struct oracle *o, const struct event *e, uint32_t i)
 {
     struct ofile *f = &o->file[e->file];
+    if (f->created) /* an existing name: EEXIST, or an unknown retry */
+        return;
     if (e->result == 0 || e->result == RESULT_UNKNOWN) {
         memset(f, 0, sizeof *f);
         f->created = true;
@@ -152,9 +153,15 @@ static void on_write(struct oracle *o, const struct event *e, uint32_t i)
 {
     struct ofile *f = &o->file[e->file];
     if (e->result == 0) {
-        if (f->state == OUTCOME_SEALED)
-            report(o, FIND_MUTATED_AFTER_SEAL, e->file, i);
-        else if (f->state == OUTCOME_TRANSIENT) {
+        if (f->state == OUTCOME_SEALED) {
+            struct finding *r = report(o, FIND_MUTATED_AFTER_SEAL, e->file, i);
+            if (r) {
+                r->cause = f->seal_index;
+                r->by_write = true;
+                r->expected = f->sealed_bytes;
+                r->got = e->bytes;
+            }
+        } else if (f->state == OUTCOME_TRANSIENT) {
             f->lo += e->bytes;
             f->hi += e->bytes;
         }
@@ -175,9 +182,8 @@ static void on_close(struct oracle *o, const struct event *e, uint32_t i)
     f->closed = true;
     if (e->result == RESULT_UNKNOWN || e->result < 0)
         return;
-    o->pending = true;
-    o->pending_file = e->file;
-    o->pending_index = i;
+    f->pending = true;
+    f->pending_index = i;
 }
 
 static void on_death(struct oracle *o, const struct event *e, uint32_t i,
@@ -207,19 +213,26 @@ int oracle_judge(struct oracle *o, const struct history *h, uint32_t nfiles,
     memset(o->dead, 0, o->max_procs);
     o->nfindings = 0;
     o->truncated = false;
-    o->pending = false;
     for (uint32_t i = 0; i < h->len; i++) {
         const struct event *e = &h->ev[i];
         bool has_file = e->file != EV_NONE;
-        if ((has_file && e->file >= nfiles) ||
-            (e->proc != EV_NONE && e->proc >= o->max_procs)) {
+        /* Events about a file need it in range; those about a process (a
+         * create, a close, a death) need the process. */
+        bool needs_file = e->type == EV_CREATE || e->type == EV_CLOSE ||
+                          e->type == EV_SEAL || e->type == EV_ABORT ||
+                          e->type == EV_OBSERVE;
+        bool needs_proc = e->type == EV_CREATE || e->type == EV_CLOSE ||
+                          e->type == EV_DEATH;
+        if ((has_file && e->file >= nfiles) || (needs_file && !has_file) ||
+            (e->proc != EV_NONE && e->proc >= o->max_procs) ||
+            (needs_proc && e->proc == EV_NONE)) {
             *bad_index = i;
             return -1;
         }
-        if (o->pending && !(has_file && e->file == o->pending_file &&
-                            (e->type == EV_FLUSH || e->type == EV_SEAL ||
-                             e->type == EV_ABORT || e->type == EV_OBSERVE)))
-            check_pending(o);
+        if (has_file && o->file[e->file].pending && e->type != EV_FLUSH &&
+            e->type != EV_SEAL && e->type != EV_ABORT &&
+            e->type != EV_OBSERVE)
+            check_pending(o, e->file);
         switch (e->type) {
         case EV_CREATE:
             on_create(o, e, i);
@@ -229,27 +242,25 @@ int oracle_judge(struct oracle *o, const struct history *h, uint32_t nfiles,
                 on_write(o, e, i);
             break;
         case EV_CLOSE:
-            if (has_file)
-                on_close(o, e, i);
+            on_close(o, e, i);
             break;
         case EV_SEAL:
         case EV_OBSERVE:
-            if (has_file)
-                became_visible(o, e->file, e->bytes, i);
+            became_visible(o, e->file, e->bytes, i);
             break;
         case EV_ABORT:
-            if (has_file && o->file[e->file].state == OUTCOME_TRANSIENT)
+            if (o->file[e->file].state == OUTCOME_TRANSIENT)
                 o->file[e->file].state = OUTCOME_ABORTED;
             break;
         case EV_DEATH:
-            if (e->proc != EV_NONE)
-                on_death(o, e, i, nfiles);
+            on_death(o, e, i, nfiles);
             break;
         default:
             break;
         }
     }
-    check_pending(o);
+    for (uint32_t fi = 0; fi < nfiles; fi++)
+        check_pending(o, (uint16_t)fi);
     for (uint32_t fi = 0; fi < nfiles; fi++) {
         const struct ofile *f = &o->file[fi];
         o->outcome[fi] = (struct file_outcome){
@@ -305,10 +316,16 @@ size_t finding_explain(const struct finding *f, const char *file, char *buf,
                          file, outcome_name((enum outcome)f->state), exp);
         break;
     case FIND_MUTATED_AFTER_SEAL:
-        n = snprintf(buf, cap,
-                     "%s changed after it was sealed (a write succeeded or "
-                     "its size went from %llu to %llu bytes)",
-                     file, exp, got);
+        if (f->by_write)
+            n = snprintf(buf, cap,
+                         "a write of %llu bytes to %s succeeded after it was "
+                         "sealed with %llu bytes",
+                         got, file, exp);
+        else
+            n = snprintf(buf, cap,
+                         "%s changed after it was sealed: its size went from "
+                         "%llu to %llu bytes",
+                         file, exp, got);
         break;
     case FIND_CREATE_FAILED:
         n = snprintf(buf, cap, "a live user task's create of %s failed "

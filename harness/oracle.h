@@ -5,6 +5,11 @@
  * whether they came from the model, a real mount's ledger or an observer.
  * Outcomes marked RESULT_UNKNOWN allow either outcome: the oracle reports
  * only what holds under every possibility (it never cries wolf).
+ *
+ * Producers: a conscious close's result is judged at the next event of the
+ * same file that is not its flush, seal, abort or an observation (or at the
+ * end), so a real ledger should record what it saw of the file (EV_OBSERVE)
+ * before the file's next operation; events of other files may interleave.
  */
 #ifndef TERNRIG_ORACLE_H
 #define TERNRIG_ORACLE_H
@@ -22,6 +27,7 @@ struct finding {
     uint32_t cause;    /* a related history index (the seal, the close)   */
     int32_t err;       /* create-failed, kernel-create-refused: errno     */
     uint8_t state;     /* lost-file: file state found (enum outcome)      */
+    bool by_write;     /* mutated-after-seal: a write succeeded           */
     uint64_t expected; /* lost-file: bytes written before the close       */
     uint64_t got;      /* bytes seen (sealed size)                        */
 };

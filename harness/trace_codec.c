@@ -201,13 +201,16 @@ static void gen_names(void)
 void trace_decode(const uint8_t *data, size_t len, struct program *out)
 {
     struct rbuf r = {data, len, 0};
-    if (trace_is_binary(data, len))
+    uint32_t limit = TRACE_DECODE_MAX_STEPS;
+    if (trace_is_binary(data, len)) { /* a file written by encode */
         r.pos = TRACE_BIN_MAGIC_LEN;
+        limit = MAX_STEPS;
+    }
     if (!gen_ready)
         gen_names();
     program_init(out);
     unsigned mt = 0, mf = 0, md = 0;
-    while (out->nsteps < TRACE_DECODE_MAX_STEPS) {
+    while (out->nsteps < limit) {
         struct step *s = &out->steps[out->nsteps];
         if (!decode_step(&r, s))
             break;

@@ -182,12 +182,13 @@ static int number(struct parser *ps, struct token t, uint32_t lo, uint32_t hi,
 {
     char b[40];
     uint64_t v = 0;
-    if (t.len == 0 || t.len > 10)
+    if (t.len == 0)
         goto bad;
     for (size_t i = 0; i < t.len; i++) {
         if (t.s[i] < '0' || t.s[i] > '9')
             goto bad;
-        v = v * 10 + (uint64_t)(t.s[i] - '0');
+        if (v <= UINT32_MAX) /* saturate: anything larger is out of range */
+            v = v * 10 + (uint64_t)(t.s[i] - '0');
     }
     if (v < lo || v > hi)
         return fail(ps, "%s %s out of range (%u..%u)", what, show(t, b), lo,
@@ -274,10 +275,14 @@ static int parse_expect(struct parser *ps, struct token *tk, int n,
             return arity(ps, OP_EXPECT);
         bool hazard = tok_is(tk[1], "hazard");
         enum finding_kind k = finding_kind_from_name(tk[2].s, tk[2].len);
-        if (k == FIND_KIND_COUNT || finding_is_hazard(k) != hazard)
-            return fail(ps, "unknown %s kind '%s'", hazard ? "hazard"
-                                                           : "violation",
-                        show(tk[2], b));
+        if (k == FIND_KIND_COUNT)
+            return fail(ps, "unknown %s kind '%s'",
+                        hazard ? "hazard" : "violation", show(tk[2], b));
+        if (finding_is_hazard(k) != hazard)
+            return fail(ps, "'%s' is a %s, not a %s: expect %s %s F",
+                        show(tk[2], b), hazard ? "violation" : "hazard",
+                        hazard ? "hazard" : "violation",
+                        hazard ? "violation" : "hazard", show(tk[2], b));
         st->xkind = EXPECT_FINDING;
         st->xfind = (uint8_t)k;
         NAME(st->file, file_name(ps, tk[3]));

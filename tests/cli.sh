@@ -76,6 +76,16 @@ for t in "$CORPUS"/*.trace; do
         bad "round trip of $t"
 done
 [ "$fails" -eq "$fails_before" ] && ok encode_decode_corpus
+expect_rc encode_invalid 2 "dead.trace:3: task 'a' is dead" -- "$T" encode -o "$tmp/dead.trb" "$tmp/dead.trace"
+{ echo 'spawn a'; echo 'a create f'; for i in $(seq 600); do echo 'a write f 1'; done
+  echo 'a close f'; echo 'expect f sealed 600'; } >"$tmp/long.trace"
+expect_rc encode_long_raw_refused 2 'at most 512' -- "$T" encode --raw -o "$tmp/long.raw" "$tmp/long.trace"
+"$T" encode -o "$tmp/long.trb" "$tmp/long.trace"
+expect_rc long_binary_keeps_all 0 'PASS  reference.*\(1 expectation\)' -- "$T" replay "$tmp/long.trb"
+expect_rc decode_text_refused 2 'is a text trace already' -- "$T" decode "$CORPUS/basic-close.trace"
+printf 'spawn a\na thread t\nt exec\nt thread v\nt exit\nkill t\n' >"$tmp/zkill.trace"
+expect_rc kill_zombie_leader_after_exec 0 'PASS' -- "$T" replay "$tmp/zkill.trace"
+expect_rc json_and_verbose 2 'exclude' -- "$T" replay --json -v "$CORPUS"
 expect_rc encode_to_tty_refused 2 'terminal' -- script -qec "$T encode $CORPUS/basic-close.trace" /dev/null
 
 # truncated and garbage binary input: a valid program, never a crash

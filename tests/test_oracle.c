@@ -313,6 +313,66 @@ TEST(events_beyond_capacity_are_refused)
     CHECK_EQ_INT(bad, 0);
 }
 
+/* A real ledger interleaves files: a close of F, then a close of G, then
+ * what the observer saw of each.  Each close is judged by F's own events. */
+TEST(interleaved_files_judged_by_their_own_events)
+{
+    hist.len = 0;
+    create(A, 0);                              /* F */
+    add(EV_CREATE, B, 1)->result = 0;          /* G */
+    close_(A, CLOSE_SYSCALL, 0);
+    add(EV_CLOSE, B, 1)->cause = CLOSE_SYSCALL;
+    add(EV_OBSERVE, EV_NONE, F)->bytes = 0;
+    add(EV_OBSERVE, EV_NONE, 1)->bytes = 0;
+    uint32_t bad = 0;
+    REQUIRE(o);
+    CHECK_EQ_INT(oracle_judge(o, &hist, 2, &v, &bad), 0);
+    CHECK_EQ_INT(v.nfindings, 0);
+    CHECK_EQ_INT(v.files[1].state, OUTCOME_SEALED);
+    /* ... but a file left transient after its close is lost, even when the
+     * next event is another file's */
+    hist.len = 4;
+    add(EV_OBSERVE, EV_NONE, 1)->bytes = 0;
+    CHECK_EQ_INT(oracle_judge(o, &hist, 2, &v, &bad), 0);
+    CHECK_EQ_INT(count(FIND_LOST_FILE), 1);
+    CHECK_EQ_INT(first(FIND_LOST_FILE)->file, F);
+}
+
+TEST(malformed_events_are_refused_not_read)
+{
+    uint32_t bad = 99;
+    REQUIRE(o);
+    hist.len = 0;
+    add(EV_CREATE, A, EV_NONE)->result = -ERR_EIO; /* a create of no file */
+    CHECK_EQ_INT(oracle_judge(o, &hist, 1, &v, &bad), -1);
+    CHECK_EQ_INT(bad, 0);
+    hist.len = 0;
+    add(EV_CREATE, EV_NONE, F); /* a create by no process */
+    seal(0);
+    CHECK_EQ_INT(oracle_judge(o, &hist, 1, &v, &bad), -1);
+    hist.len = 0;
+    create(A, 0);
+    add(EV_CLOSE, EV_NONE, F); /* a close by no process */
+    CHECK_EQ_INT(oracle_judge(o, &hist, 1, &v, &bad), -1);
+    CHECK_EQ_INT(bad, 1);
+}
+
+TEST(create_of_an_existing_name_changes_nothing)
+{
+    hist.len = 0;
+    create(A, 0);
+    write_(A, 2, 0);
+    close_(A, CLOSE_SYSCALL, 0);
+    seal(2);
+    create(B, RESULT_UNKNOWN); /* a retry whose outcome is unknown */
+    create(B, -ERR_EIO);       /* not a new name: not create-failed */
+    create(B, 0);              /* cannot happen (O_EXCL); still ignored */
+    judge();
+    CHECK_EQ_INT(v.nfindings, 0);
+    CHECK_EQ_INT(v.files[F].state, OUTCOME_SEALED);
+    CHECK_EQ_INT(v.files[F].bytes, 2);
+}
+
 TEST(every_kind_has_an_explanation)
 {
     char buf[256];

@@ -288,7 +288,8 @@ TEST(write_size_not_a_number)
     CHECK(bad_line("a write f 0x10", m));
     CHECK(bad_line("a write f 1.5", m));
     CHECK(bad_line("a write f 1e3", m));
-    CHECK(bad_line("a write f 99999999999", m));
+    CHECK(bad_line("a write f 99999999999",
+                   "write size 99999999999 out of range"));
     CHECK(bad_line("expect f sealed ten", "byte count 'ten' is not a number"));
     CHECK(bad_line("expect f sealed -1", m));
     CHECK(bad_line("expect f sealed 4294967296", "out of range"));
@@ -323,13 +324,13 @@ TEST(unknown_finding_kind)
     CHECK(bad_line("expect hazard bogus f", "unknown hazard kind 'bogus'"));
     /* a hazard kind given as a violation, and the other way round */
     CHECK(bad_line("expect violation write-after-seal f",
-                   "unknown violation kind 'write-after-seal'"));
+                   "'write-after-seal' is a hazard, not a violation"));
     CHECK(bad_line("expect violation kernel-create-refused f",
-                   "unknown violation kind 'kernel-create-refused'"));
+                   "'kernel-create-refused' is a hazard, not a violation"));
     CHECK(bad_line("expect hazard early-seal f",
-                   "unknown hazard kind 'early-seal'"));
+                   "'early-seal' is a violation, not a hazard"));
     CHECK(bad_line("expect hazard lost-file f",
-                   "unknown hazard kind 'lost-file'"));
+                   "'lost-file' is a violation, not a hazard"));
     CHECK(bad_line("expect[kmod] violation Early-seal f",
                    "unknown violation kind"));
 }

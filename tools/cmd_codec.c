@@ -88,10 +88,18 @@ int cmd_encode(int argc, char **argv)
     uint8_t *buf = malloc(cap);
     int rc = 2;
     char err[512];
+    struct trace_error terr;
     if (!p || !m || !buf) {
         fprintf(stderr, "ternrig encode: out of memory\n");
     } else if (load_program(argv[optind], p, m, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
+    } else if (model_check(m, p, &terr) < 0) {
+        fprintf(stderr, "%s:%u: %s\n", argv[optind], terr.line, terr.msg);
+    } else if (raw && p->nsteps > TRACE_DECODE_MAX_STEPS) {
+        fprintf(stderr,
+                "ternrig encode: %s has %u statements; a raw fuzzer input "
+                "holds at most %d (drop --raw to keep them all)\n",
+                argv[optind], p->nsteps, TRACE_DECODE_MAX_STEPS);
     } else {
         size_t n = 0;
         if (!raw) {
@@ -141,8 +149,15 @@ int cmd_decode(int argc, char **argv)
     struct program *p = malloc(sizeof *p);
     struct model *m = model_new();
     int rc = 2;
+    struct trace_error terr;
     if (!p || !m) {
         fprintf(stderr, "ternrig decode: out of memory\n");
+    } else if (!trace_is_binary((const uint8_t *)data, len) && len > 0 &&
+               trace_parse(data, len, p, &terr) == 0) {
+        fprintf(stderr,
+                "ternrig decode: %s is a text trace already (replay it, or "
+                "encode it)\n",
+                in);
     } else {
         trace_decode((const uint8_t *)data, len, p);
         model_sanitize(m, p);

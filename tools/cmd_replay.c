@@ -41,13 +41,25 @@ struct tally {
     unsigned traces, trace_errors;
 };
 
+/* Files some create statement names (a decoded program's name table may
+ * hold names no remaining statement uses). */
+static bool created_in(const struct program *p, uint32_t f)
+{
+    for (uint32_t i = 0; i < p->nsteps; i++)
+        if (p->steps[i].op == OP_CREATE && p->steps[i].file == f)
+            return true;
+    return false;
+}
+
 static void print_files(FILE *out, const struct program *p,
                         const struct verdict *v)
 {
     fprintf(out, "      files:");
-    if (v->nfiles == 0)
-        fprintf(out, " none");
+    unsigned shown = 0;
     for (uint32_t f = 0; f < v->nfiles; f++) {
+        if (!created_in(p, f))
+            continue;
+        shown++;
         const struct file_outcome *o = &v->files[f];
         if (o->state == OUTCOME_SEALED)
             fprintf(out, "  %s sealed %llu", p->file_names[f],
@@ -56,6 +68,8 @@ static void print_files(FILE *out, const struct program *p,
             fprintf(out, "  %s %s", p->file_names[f],
                     outcome_name((enum outcome)o->state));
     }
+    if (!shown)
+        fprintf(out, " none");
     fputc('\n', out);
 }
 
@@ -111,8 +125,12 @@ static void print_json(const char *path, enum policy pol,
     const struct verdict *v = &j->verdict;
     fprintf(o, ",\"pass\":%s,\"expectations\":%u,\"failed\":%u,\"files\":{",
             j->failed ? "false" : "true", j->applicable, j->failed);
+    bool first = true;
     for (uint32_t f = 0; f < v->nfiles; f++) {
-        fprintf(o, "%s", f ? "," : "");
+        if (!created_in(p, f))
+            continue;
+        fprintf(o, "%s", first ? "" : ",");
+        first = false;
         json_string(o, p->file_names[f]);
         fprintf(o, ":{\"state\":\"%s\",\"bytes\":%llu}",
                 outcome_name((enum outcome)v->files[f].state),
@@ -157,11 +175,16 @@ static int replay_one(struct judge *jd, const char *path,
     if (load_program(path, p, jd->model, err, sizeof err) < 0) {
         t->trace_errors++;
         if (o->json) {
-            printf("{\"trace\":");
-            json_string(stdout, path);
-            printf(",\"pass\":false,\"error\":");
-            json_string(stdout, err);
-            printf("}\n");
+            for (int pol = 0; pol < POLICY_COUNT; pol++) {
+                if (!(o->policies & (1u << pol)))
+                    continue;
+                printf("{\"trace\":");
+                json_string(stdout, path);
+                printf(",\"policy\":\"%s\",\"pass\":false,\"error\":",
+                       policy_name((enum policy)pol));
+                json_string(stdout, err);
+                printf("}\n");
+            }
         } else {
             fprintf(stderr, "%s\n", err);
         }
@@ -179,8 +202,12 @@ static int replay_one(struct judge *jd, const char *path,
         if (j.trace_error) {
             if (!o->json)
                 fprintf(stderr, "%s:%u: %s\n", path, j.err.line, j.err.msg);
+            /* validity never depends on the policy: the others fail alike */
+            for (int q = pol + 1; o->json && q < POLICY_COUNT; q++)
+                if (o->policies & (1u << q))
+                    print_json(path, (enum policy)q, p, &j);
             t->trace_errors++;
-            return 2; /* validity never depends on the policy */
+            return 2;
         }
         t->runs[pol]++;
         bool pass = j.failed == 0;
@@ -202,7 +229,8 @@ static int replay_one(struct judge *jd, const char *path,
         print_failures(stdout, p, &j);
         if (o->verbose) {
             printf("      timeline:\n");
-            print_timeline(stdout, p, jd->model, &j.verdict);
+            print_timeline(stdout, p, jd->model, &j.verdict,
+                           (enum policy)pol);
         }
     }
     return worst;
@@ -280,6 +308,8 @@ int cmd_replay(int argc, char **argv)
                            "--policy and --all-policies exclude each other");
     if (all)
         o.policies = POLICY_MASK_ALL;
+    if (o.json && o.verbose)
+        return usage_error("replay", "-v and --json exclude each other");
     if (optind >= argc)
         return usage_error("replay", "no trace given");
 
@@ -296,6 +326,13 @@ int cmd_replay(int argc, char **argv)
         struct path_list l = {0};
         char err[512];
         if (collect_traces(argv[i], &l, err, sizeof err) < 0) {
+            if (o.json) {
+                printf("{\"trace\":");
+                json_string(stdout, argv[i]);
+                printf(",\"pass\":false,\"error\":");
+                json_string(stdout, err);
+                printf("}\n");
+            }
             fprintf(stderr, "ternrig replay: %s\n", err);
             worst = 2;
             t.trace_errors++;
@@ -309,7 +346,10 @@ int cmd_replay(int argc, char **argv)
         }
         path_list_free(&l);
     }
-    if (!o.json)
+    bool ran = false;
+    for (int pol = 0; pol < POLICY_COUNT; pol++)
+        ran |= t.runs[pol] > 0;
+    if (!o.json && ran)
         print_summary(&t, o.policies);
     judge_destroy(&jd);
     free(p);

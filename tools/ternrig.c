@@ -16,6 +16,8 @@ static const struct command commands[] = {
     {"encode", cmd_encode, "text trace -> compact binary (fuzzer input)"},
     {"decode", cmd_decode, "binary or raw fuzzer bytes -> text trace"},
     {"bench", cmd_bench, "model and oracle throughput, peak RSS"},
+    {"fuzz", cmd_fuzz,
+     "fuzz the policies (libFuzzer or AFL++), write minimized reproducers"},
     {"seeds", cmd_seeds, "write the fuzz targets' seed corpora from traces"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -28,7 +28,8 @@ static void print_result(FILE *out, int32_t r)
 }
 
 static void print_event(FILE *out, const struct program *p,
-                        const struct model *m, const struct event *e)
+                        const struct model *m, const struct event *e,
+                        enum policy policy)
 {
     const char *t = e->task == EV_NONE ? "-" : p->task_names[e->task];
     char stmt[128];
@@ -71,6 +72,9 @@ static void print_event(FILE *out, const struct program *p,
             fprintf(out, "mm NULL)");
         if (e->kthread)
             fprintf(out, " kthread");
+        if (policy == POLICY_KMOD_2024 && e->decision < FLUSH_DECISION_COUNT)
+            fprintf(out, " [owner->mm #%u %s file.mm #%u]", e->owner_mm_now,
+                    e->owner_mm_now == e->file_mm ? "==" : "!=", e->file_mm);
         if (e->decision < FLUSH_DECISION_COUNT)
             fprintf(out, " -> %s",
                     flush_decision_name((enum flush_decision)e->decision));
@@ -105,7 +109,7 @@ static void print_event(FILE *out, const struct program *p,
 }
 
 void print_timeline(FILE *out, const struct program *p, const struct model *m,
-                    const struct verdict *v)
+                    const struct verdict *v, enum policy policy)
 {
     const struct history *h = model_history(m);
     for (uint32_t i = 0; i < h->len; i++) {
@@ -116,7 +120,7 @@ void print_timeline(FILE *out, const struct program *p, const struct model *m,
             fprintf(out, "    %4u  L%-4u ", i, p->steps[e->step].line);
         else
             fprintf(out, "    %4u        ", i);
-        print_event(out, p, m, e);
+        print_event(out, p, m, e, policy);
         for (uint32_t k = 0; v && k < v->nfindings; k++)
             if (v->findings[k].index == i)
                 fprintf(out, "   <== %s",

@@ -7,6 +7,6 @@
 #include "oracle.h"
 
 void print_timeline(FILE *out, const struct program *p, const struct model *m,
-                    const struct verdict *v);
+                    const struct verdict *v, enum policy policy);
 
 #endif

@@ -1,0 +1,591 @@
+/* cmd_fuzz.c - `ternrig fuzz`: run libFuzzer or AFL++ on the policy
+ * targets, show progress, and turn what they find into reproducers. */
+#define _DEFAULT_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "commands.h"
+#include "findings.h"
+
+/* Paths are built in PATH_MAX buffers from an --out and a fuzz directory
+ * whose lengths are checked up front (at most 1024), so gcc's worst-case
+ * truncation analysis does not apply. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
+#include "trace.h"
+
+static const char fuzz_help[] =
+    "usage: ternrig fuzz [--policy P | --all] [--engine libfuzzer|afl]\n"
+    "                    [--time 10m] [--jobs N] [--out DIR] [--bytes]\n"
+    "                    [--fuzz-dir DIR]\n"
+    "\n"
+    "Fuzz the model under flush policies, then turn every violation found\n"
+    "into a reproducer: decoded to a text trace, minimized by deleting\n"
+    "statements while the same (policy, kind) still fires, named canonically,\n"
+    "deduplicated by shape and written as OUT/findings/POLICY-KIND-N.trace,\n"
+    "which `ternrig replay` reproduces.  Ctrl-C stops the engines and still\n"
+    "writes the findings.\n"
+    "\n"
+    "  -p, --policy P    one policy (default: all five)\n"
+    "  -a, --all         every policy\n"
+    "  -e, --engine E    libfuzzer (default; targets from `cmake --preset fuzz`)\n"
+    "                    or afl (AFL++; targets from `cmake --preset afl`)\n"
+    "  -t, --time T      total time: 90s, 10m, 1h (default 1m)\n"
+    "  -j, --jobs N      engine processes at once (default: number of CPUs)\n"
+    "  -o, --out DIR     output directory (default ternrig-fuzz-out)\n"
+    "  -b, --bytes       byte-level mutation instead of the structure-aware\n"
+    "                    custom mutator (for comparison)\n"
+    "  -d, --fuzz-dir D  where the fuzz binaries are (default: found from\n"
+    "                    the build next to this ternrig)\n"
+    "  -h, --help        this help\n"
+    "\n"
+    "Exit status: 0 done, 1 a finding under `reference` (the policy meant to\n"
+    "be correct: a bug in model, oracle or spec), 2 bad usage or setup.\n";
+
+struct job {
+    pid_t pid;
+    int out_fd; /* the engine's output, or -1 */
+    enum policy policy;
+    char target[64];
+    char log[4096];
+    char stats[4096]; /* AFL++: fuzzer_stats */
+    FILE *logf;
+    char line[512];
+    size_t linelen;
+    unsigned long execs_per_s, cov;
+    bool done;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static long parse_duration(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || v <= 0)
+        return -1;
+    if (*end == 0 || !strcmp(end, "s"))
+        return (long)v;
+    if (!strcmp(end, "m"))
+        return (long)(v * 60);
+    if (!strcmp(end, "h"))
+        return (long)(v * 3600);
+    return -1;
+}
+
+static bool is_exec(const char *path)
+{
+    return access(path, X_OK) == 0;
+}
+
+/* Find the directory holding the engine's fuzz binaries. */
+static bool find_fuzz_dir(const char *engine, const char *given, char *out,
+                          size_t cap)
+{
+    char probe[PATH_MAX];
+    if (given) {
+        snprintf(out, cap, "%s", given);
+        snprintf(probe, sizeof probe, "%s/fuzz_reference", out);
+        return is_exec(probe);
+    }
+    const char *env = getenv("TERNRIG_FUZZ_DIR");
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        n = 0;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = 0;
+    const char *build = strcmp(engine, "afl") == 0 ? "build-afl" : "build-fuzz";
+    char cands[3][PATH_MAX];
+    int nc = 0;
+    if (env)
+        snprintf(cands[nc++], PATH_MAX, "%s", env);
+    snprintf(cands[nc++], PATH_MAX, "%.3900s/../%s/fuzz", exe, build);
+    snprintf(cands[nc++], PATH_MAX, "%.3900s/fuzz", exe);
+    for (int i = 0; i < nc; i++) {
+        snprintf(probe, sizeof probe, "%.3900s/fuzz_reference", cands[i]);
+        /* the engine build, not the replay-only one */
+        char probe2[PATH_MAX];
+        snprintf(probe2, sizeof probe2, "%.3900s/fuzz_reference_bytes",
+                 cands[i]);
+        if (is_exec(probe) && is_exec(probe2)) {
+            if (!realpath(cands[i], out))
+                snprintf(out, cap, "%s", cands[i]);
+            return true;
+        }
+    }
+    return false;
+}
+
+static int mkdirs(const char *dir)
+{
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *c = tmp + 1; *c; c++)
+        if (*c == '/') {
+            *c = 0;
+            if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+                return -1;
+            *c = '/';
+        }
+    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+struct run {
+    const char *engine, *fuzz_dir, *out;
+    bool bytes;
+    long seconds;
+    pid_t pgid;
+};
+
+static pid_t start_job(struct run *r, struct job *j, long seconds, int idx)
+{
+    char bin[PATH_MAX], seeds[PATH_MAX], corpus[PATH_MAX], collect[PATH_MAX];
+    snprintf(bin, sizeof bin, "%s/%s%s", r->fuzz_dir, j->target,
+             r->bytes ? "_bytes" : "");
+    snprintf(seeds, sizeof seeds, "%s/seeds/%s%s", r->fuzz_dir, j->target,
+             r->bytes ? "_bytes" : "");
+    snprintf(corpus, sizeof corpus, "%s/corpus/%s", r->out, j->target);
+    snprintf(collect, sizeof collect, "%s/collect", r->out);
+    snprintf(j->log, sizeof j->log, "%s/logs/%s-%d.log", r->out, j->target,
+             idx);
+    if (!is_exec(bin)) {
+        fprintf(stderr, "ternrig fuzz: %s is missing\n", bin);
+        return -1;
+    }
+    mkdirs(corpus);
+    int pipefd[2];
+    if (pipe(pipefd) < 0)
+        return -1;
+    char tstr[32], dict[PATH_MAX], outdir[PATH_MAX];
+    snprintf(dict, sizeof dict, "-dict=%s/ternrig.dict", r->fuzz_dir);
+    if (strcmp(r->engine, "afl") == 0) {
+        snprintf(outdir, sizeof outdir, "%s/afl/%s-%d", r->out, j->target,
+                 idx);
+        mkdirs(outdir);
+        snprintf(j->stats, sizeof j->stats, "%s/default/fuzzer_stats",
+                 outdir);
+    }
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        setpgid(0, r->pgid);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        dup2(pipefd[1], 1);
+        dup2(pipefd[1], 2);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0)
+            dup2(devnull, 0);
+        setenv("TERNRIG_FUZZ_COLLECT", collect, 1);
+        if (strcmp(r->engine, "afl") == 0) {
+            char mut[PATH_MAX];
+            snprintf(mut, sizeof mut, "%s/libternrig_afl_mutator.so",
+                     r->fuzz_dir);
+            setenv("AFL_NO_UI", "1", 1);
+            setenv("AFL_SKIP_CPUFREQ", "1", 1);
+            setenv("AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "1", 1);
+            setenv("AFL_NO_AFFINITY", "1", 1);
+            if (!r->bytes)
+                setenv("AFL_CUSTOM_MUTATOR_LIBRARY", mut, 1);
+            snprintf(tstr, sizeof tstr, "%ld", seconds);
+            char dictarg[PATH_MAX];
+            snprintf(dictarg, sizeof dictarg, "%s/ternrig.dict", r->fuzz_dir);
+            if (r->bytes)
+                execlp("afl-fuzz", "afl-fuzz", "-i", seeds, "-o", outdir,
+                       "-V", tstr, "-x", dictarg, "--", bin, (char *)NULL);
+            else
+                execlp("afl-fuzz", "afl-fuzz", "-i", seeds, "-o", outdir,
+                       "-V", tstr, "--", bin, (char *)NULL);
+        } else {
+            char prefix[PATH_MAX];
+            snprintf(tstr, sizeof tstr, "-max_total_time=%ld", seconds);
+            snprintf(prefix, sizeof prefix, "-artifact_prefix=%s/crashes/",
+                     r->out);
+            if (r->bytes)
+                execl(bin, bin, tstr, "-max_len=512", "-print_final_stats=1",
+                      prefix, dict, corpus, seeds, (char *)NULL);
+            else
+                execl(bin, bin, tstr, "-max_len=512", "-print_final_stats=1",
+                      prefix, corpus, seeds, (char *)NULL);
+        }
+        fprintf(stderr, "ternrig fuzz: cannot run %s: %s\n",
+                strcmp(r->engine, "afl") ? bin : "afl-fuzz", strerror(errno));
+        _exit(127);
+    }
+    if (r->pgid == 0)
+        r->pgid = pid;
+    setpgid(pid, r->pgid);
+    close(pipefd[1]);
+    fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+    j->out_fd = pipefd[0];
+    j->logf = fopen(j->log, "w");
+    j->pid = pid;
+    j->done = false;
+    return pid;
+}
+
+/* libFuzzer status line: "#123 NEW cov: 402 ft: ... exec/s: 21805 ..." */
+static void parse_line(struct job *j, const char *l)
+{
+    const char *c = strstr(l, "cov: ");
+    const char *e = strstr(l, "exec/s: ");
+    if (c)
+        j->cov = strtoul(c + 5, NULL, 10);
+    if (e)
+        j->execs_per_s = strtoul(e + 8, NULL, 10);
+}
+
+static void drain(struct job *j)
+{
+    char buf[4096];
+    ssize_t n = -1;
+    while (j->out_fd >= 0 && (n = read(j->out_fd, buf, sizeof buf)) > 0) {
+        if (j->logf)
+            fwrite(buf, 1, (size_t)n, j->logf);
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] == '\n' || j->linelen == sizeof j->line - 1) {
+                j->line[j->linelen] = 0;
+                parse_line(j, j->line);
+                j->linelen = 0;
+            } else {
+                j->line[j->linelen++] = buf[i];
+            }
+        }
+    }
+    if (n == 0) {
+        close(j->out_fd);
+        j->out_fd = -1;
+    }
+}
+
+static void read_afl_stats(struct job *j)
+{
+    FILE *f = fopen(j->stats, "r");
+    if (!f)
+        return;
+    char l[256];
+    while (fgets(l, sizeof l, f)) {
+        char *v = strchr(l, ':');
+        if (!v)
+            continue;
+        if (!strncmp(l, "execs_per_sec", 13))
+            j->execs_per_s = strtoul(v + 1, NULL, 10);
+        else if (!strncmp(l, "edges_found", 11))
+            j->cov = strtoul(v + 1, NULL, 10);
+    }
+    fclose(f);
+}
+
+static unsigned count_collected(const char *dir, unsigned kinds[FIND_KIND_COUNT])
+{
+    DIR *d = opendir(dir);
+    unsigned n = 0;
+    memset(kinds, 0, FIND_KIND_COUNT * sizeof kinds[0]);
+    if (!d)
+        return 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *dot = strchr(de->d_name, '.');
+        const char *dot2 = dot ? strchr(dot + 1, '.') : NULL;
+        if (!dot2)
+            continue;
+        enum finding_kind k =
+            finding_kind_from_name(dot + 1, (size_t)(dot2 - dot - 1));
+        if (k < FIND_KIND_COUNT) {
+            kinds[k]++;
+            n++;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+static void progress(const struct run *r, struct job *jobs, int njobs,
+                     time_t start, bool tty)
+{
+    char collect[PATH_MAX];
+    snprintf(collect, sizeof collect, "%s/collect", r->out);
+    unsigned kinds[FIND_KIND_COUNT];
+    unsigned found = count_collected(collect, kinds);
+    unsigned long total = 0;
+    char parts[1024] = "";
+    size_t pl = 0;
+    for (int i = 0; i < njobs; i++) {
+        if (jobs[i].stats[0])
+            read_afl_stats(&jobs[i]);
+        total += jobs[i].done ? 0 : jobs[i].execs_per_s;
+        if (pl < sizeof parts - 64)
+            pl += (size_t)snprintf(parts + pl, sizeof parts - pl,
+                                   " %s:%luk/s,cov%lu",
+                                   policy_name(jobs[i].policy),
+                                   jobs[i].execs_per_s / 1000, jobs[i].cov);
+    }
+    long el = (long)(time(NULL) - start);
+    printf("%s[%02ld:%02ld/%02ld:%02ld] %lu exec/s |%s | inputs with a "
+           "violation: %u",
+           tty ? "\r\033[K" : "", el / 60, el % 60, r->seconds / 60,
+           r->seconds % 60, total, parts, found);
+    for (int k = 0; k < FIND_KIND_COUNT; k++)
+        if (kinds[k])
+            printf(" %s:%u", finding_kind_name((enum finding_kind)k),
+                   kinds[k]);
+    if (!tty)
+        printf("\n");
+    fflush(stdout);
+}
+
+static void stop_all(struct job *jobs, int njobs, int sig)
+{
+    for (int i = 0; i < njobs; i++)
+        if (!jobs[i].done && jobs[i].pid > 0)
+            kill(jobs[i].pid, sig);
+}
+
+static int reap(struct job *jobs, int njobs)
+{
+    int running = 0;
+    for (int i = 0; i < njobs; i++) {
+        if (jobs[i].done)
+            continue;
+        int st;
+        pid_t w = waitpid(jobs[i].pid, &st, WNOHANG);
+        if (w == jobs[i].pid) {
+            drain(&jobs[i]);
+            jobs[i].done = true;
+            if (jobs[i].logf)
+                fclose(jobs[i].logf);
+            jobs[i].logf = NULL;
+            if (jobs[i].out_fd >= 0)
+                close(jobs[i].out_fd);
+            jobs[i].out_fd = -1;
+            if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+                fprintf(stderr, "\nternrig fuzz: job %s could not start, see "
+                                "%s\n",
+                        jobs[i].target, jobs[i].log);
+        } else {
+            running++;
+        }
+    }
+    return running;
+}
+
+int cmd_fuzz(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"policy", required_argument, 0, 'p'},
+        {"all", no_argument, 0, 'a'},
+        {"engine", required_argument, 0, 'e'},
+        {"time", required_argument, 0, 't'},
+        {"jobs", required_argument, 0, 'j'},
+        {"out", required_argument, 0, 'o'},
+        {"bytes", no_argument, 0, 'b'},
+        {"fuzz-dir", required_argument, 0, 'd'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    unsigned policies = POLICY_MASK_ALL;
+    struct run r = {"libfuzzer", NULL, "ternrig-fuzz-out", false, 60, 0};
+    const char *given_dir = NULL;
+    long njobs = sysconf(_SC_NPROCESSORS_ONLN);
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "p:ae:t:j:o:bd:h", longopts, NULL)) !=
+           -1) {
+        switch (c) {
+        case 'p': {
+            enum policy pol;
+            if (!policy_from_name(optarg, strlen(optarg), &pol))
+                return usage_error("fuzz", "unknown policy '%s'", optarg);
+            policies = 1u << pol;
+            break;
+        }
+        case 'a': policies = POLICY_MASK_ALL; break;
+        case 'e':
+            if (strcmp(optarg, "libfuzzer") && strcmp(optarg, "afl"))
+                return usage_error("fuzz", "unknown engine '%s' (libfuzzer, "
+                                           "afl)",
+                                   optarg);
+            r.engine = optarg;
+            break;
+        case 't':
+            r.seconds = parse_duration(optarg);
+            if (r.seconds <= 0 || r.seconds > 7 * 24 * 3600)
+                return usage_error("fuzz", "bad --time '%s' (e.g. 90s, 10m, "
+                                           "1h)",
+                                   optarg);
+            break;
+        case 'j': {
+            char *end;
+            njobs = strtol(optarg, &end, 10);
+            if (*end || njobs < 1 || njobs > 256)
+                return usage_error("fuzz", "bad --jobs '%s' (1..256)", optarg);
+            break;
+        }
+        case 'o': r.out = optarg; break;
+        case 'b': r.bytes = true; break;
+        case 'd': given_dir = optarg; break;
+        case 'h': fputs(fuzz_help, stdout); return 0;
+        default: return usage_error("fuzz", "bad option");
+        }
+    }
+    if (optind != argc)
+        return usage_error("fuzz", "unexpected argument '%s'", argv[optind]);
+    if (strlen(r.out) > 1024 || (given_dir && strlen(given_dir) > 1024))
+        return usage_error("fuzz", "path too long (at most 1024 bytes)");
+    char fuzz_dir[PATH_MAX];
+    if (!find_fuzz_dir(r.engine, given_dir, fuzz_dir, sizeof fuzz_dir)) {
+        fprintf(stderr,
+                "ternrig fuzz: no %s fuzz targets found%s%s.\n"
+                "Build them first:  cmake --preset %s && cmake --build "
+                "--preset %s\n(or point --fuzz-dir or TERNRIG_FUZZ_DIR at "
+                "the directory holding fuzz_reference)\n",
+                r.engine, given_dir ? " in " : "", given_dir ? given_dir : "",
+                strcmp(r.engine, "afl") ? "fuzz" : "afl",
+                strcmp(r.engine, "afl") ? "fuzz" : "afl");
+        return 2;
+    }
+    r.fuzz_dir = fuzz_dir;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/logs", r.out);
+    if (mkdirs(path) < 0) {
+        fprintf(stderr, "ternrig fuzz: cannot create %s: %s\n", path,
+                strerror(errno));
+        return 2;
+    }
+    snprintf(path, sizeof path, "%s/collect", r.out);
+    mkdirs(path);
+    snprintf(path, sizeof path, "%s/crashes", r.out);
+    mkdirs(path);
+
+    /* Policies over jobs: every policy gets at least one job; with fewer
+     * jobs than policies the time is split into rounds. */
+    enum policy list[POLICY_COUNT];
+    int npol = 0;
+    for (int p = 0; p < POLICY_COUNT; p++)
+        if (policies & (1u << p))
+            list[npol++] = (enum policy)p;
+    int rounds = (int)((npol + njobs - 1) / njobs);
+    int per_round = (int)(njobs < npol ? njobs : (npol > njobs ? npol : njobs));
+    long round_seconds = r.seconds / rounds;
+    if (round_seconds < 1)
+        round_seconds = 1;
+    printf("ternrig fuzz: %s%s, %d polic%s, %ld job%s, %lds, targets in %s,\n"
+           "  output in %s\n",
+           r.engine, r.bytes ? " (byte-level)" : " (custom mutator)", npol,
+           npol == 1 ? "y" : "ies", njobs, njobs == 1 ? "" : "s", r.seconds,
+           fuzz_dir, r.out);
+
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    bool tty = isatty(STDOUT_FILENO);
+    time_t start = time(NULL);
+    struct job *jobs = calloc((size_t)per_round, sizeof *jobs);
+    if (!jobs)
+        return 2;
+    int next_policy = 0;
+    for (int round = 0; round < rounds && !interrupted; round++) {
+        int nj = 0;
+        for (int k = 0; k < per_round; k++) {
+            if (rounds > 1 && next_policy >= npol)
+                break;
+            struct job *j = &jobs[nj];
+            memset(j, 0, sizeof *j);
+            j->out_fd = -1;
+            j->policy = list[next_policy++ % npol];
+            fuzz_target_name(j->policy, j->target, sizeof j->target);
+            if (start_job(&r, j, round_seconds, round * per_round + k) < 0) {
+                stop_all(jobs, nj, SIGKILL);
+                reap(jobs, nj);
+                free(jobs);
+                return 2;
+            }
+            nj++;
+        }
+        time_t round_end = time(NULL) + round_seconds + 30; /* hard stop */
+        time_t last = 0;
+        while (reap(jobs, nj) > 0) {
+            struct pollfd pf[64];
+            int np = 0;
+            for (int i = 0; i < nj && np < 64; i++)
+                if (jobs[i].out_fd >= 0)
+                    pf[np++] = (struct pollfd){jobs[i].out_fd, POLLIN, 0};
+            poll(pf, (nfds_t)np, 200);
+            for (int i = 0; i < nj; i++)
+                drain(&jobs[i]);
+            if (interrupted) {
+                printf("\nternrig fuzz: interrupted, stopping the engines\n");
+                stop_all(jobs, nj, SIGTERM);
+                for (int w = 0; w < 50 && reap(jobs, nj) > 0; w++)
+                    usleep(100000);
+                stop_all(jobs, nj, SIGKILL);
+                break;
+            }
+            if (time(NULL) > round_end) {
+                stop_all(jobs, nj, SIGKILL);
+            }
+            if (time(NULL) != last) {
+                last = time(NULL);
+                if (tty || (last - start) % 10 == 0)
+                    progress(&r, jobs, nj, start, tty);
+            }
+        }
+        while (reap(jobs, nj) > 0)
+            usleep(10000);
+    }
+    free(jobs);
+    if (tty)
+        printf("\n");
+    signal(SIGINT, SIG_IGN);
+
+    printf("ternrig fuzz: minimizing and deduplicating what was found...\n");
+    struct finding_set fs;
+    char collect[PATH_MAX], fdir[PATH_MAX];
+    snprintf(collect, sizeof collect, "%s/collect", r.out);
+    snprintf(fdir, sizeof fdir, "%s/findings", r.out);
+    if (findings_process(collect, fdir, start, r.engine, &fs) < 0)
+        return 2;
+    findings_print(stdout, &fs);
+    snprintf(path, sizeof path, "%s/summary.txt", r.out);
+    FILE *sf = fopen(path, "w");
+    if (sf) {
+        findings_print(sf, &fs);
+        fclose(sf);
+    }
+    bool reference_bug = false;
+    for (unsigned i = 0; i < fs.nshapes; i++)
+        reference_bug |= fs.shapes[i].policy == POLICY_REFERENCE;
+    if (fs.nshapes)
+        printf("\nReplay one: ternrig replay --policy POLICY -v %s/"
+               "POLICY-KIND-1.trace\n",
+               fdir);
+    findings_free(&fs);
+    return reference_bug ? 1 : 0;
+}

@@ -1,0 +1,45 @@
+/* findings.h - from inputs that fired a violation to ready reproducers.
+ *
+ * Owns: turning the fuzz targets' collected inputs (POLICY.KIND.HASH.trb)
+ * into findings: decoded, minimized at the trace level, canonically named,
+ * deduplicated by (policy, kind, minimized shape) and written as .trace
+ * files that `ternrig replay` reproduces.
+ */
+#ifndef TERNRIG_FINDINGS_H
+#define TERNRIG_FINDINGS_H
+
+#include <stdio.h>
+#include <time.h>
+#include "core.h"
+#include "event.h"
+
+#define MAX_SHAPES 256
+
+struct shape {
+    enum policy policy;
+    enum finding_kind kind;
+    unsigned inputs;       /* collected inputs that minimized to it */
+    double first_seconds;  /* since the run started                */
+    char path[512];        /* the reproducer written                */
+    char *text;            /* the minimized program (malloc'd)       */
+};
+
+struct finding_set {
+    struct shape shapes[MAX_SHAPES];
+    unsigned nshapes;
+    unsigned inputs, unusable;
+    bool truncated;
+};
+
+/* Process every collected input in `collect_dir`, writing reproducers into
+ * `findings_dir` (created).  `start` is when the run began (for first-found
+ * times).  Returns 0, or -1 with a message on stderr. */
+int findings_process(const char *collect_dir, const char *findings_dir,
+                     time_t start, const char *engine,
+                     struct finding_set *out);
+void findings_free(struct finding_set *s);
+/* The summary table: per policy and kind, inputs, shapes, first found,
+ * reproducer. */
+void findings_print(FILE *f, const struct finding_set *s);
+
+#endif
