@@ -290,16 +290,23 @@ static void read_afl_stats(struct job *j)
     if (!f)
         return;
     char l[256];
+    unsigned long done = 0, run_time = 0;
     while (fgets(l, sizeof l, f)) {
         char *v = strchr(l, ':');
         if (!v)
             continue;
-        if (!strncmp(l, "execs_per_sec", 13))
-            j->execs_per_s = strtoul(v + 1, NULL, 10);
+        if (!strncmp(l, "execs_done", 10))
+            done = strtoul(v + 1, NULL, 10);
+        else if (!strncmp(l, "run_time", 8))
+            run_time = strtoul(v + 1, NULL, 10);
         else if (!strncmp(l, "edges_found", 11))
             j->cov = strtoul(v + 1, NULL, 10);
     }
     fclose(f);
+    /* afl-fuzz rewrites the file now and then: the average is steadier
+     * than its execs_per_sec snapshot */
+    if (run_time)
+        j->execs_per_s = done / run_time;
 }
 
 static unsigned count_collected(const char *dir, unsigned kinds[FIND_KIND_COUNT])
