@@ -1,0 +1,46 @@
+#!/bin/bash -eu
+# Build ternrig's fuzz targets the OSS-Fuzz / ClusterFuzzLite way: only
+# $CC $CXX $CFLAGS $CXXFLAGS $LIB_FUZZING_ENGINE $OUT $SRC are used.  Each
+# target gets its seed corpus (<target>_seed_corpus.zip, made from
+# corpus/traces), the dictionary and its .options file.
+cd "$SRC/ternrig"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# The seed tool runs on the build machine: plain flags, no sanitizer.
+$CC -std=c11 -O1 -D_POSIX_C_SOURCE=200809L -Iharness -Itools \
+    tools/*.c harness/*.c -o "$work/ternrig"
+"$work/ternrig" seeds --out "$work/seeds" corpus/traces
+
+# The harness, instrumented as the engine asks.
+for src in harness/*.c; do
+    $CC $CFLAGS -std=c11 -D_POSIX_C_SOURCE=200809L -Iharness -c "$src" \
+        -o "$work/$(basename "$src" .c).o"
+done
+ar rcs "$work/libharness.a" "$work"/*.o
+
+build_target() { # name, sources...
+    local name=$1
+    shift
+    local objs=()
+    for src in "$@"; do
+        $CC $CFLAGS -std=c11 -D_POSIX_C_SOURCE=200809L -Iharness -c "$src" \
+            -o "$work/$name.$(basename "$src" .c).o"
+        objs+=("$work/$name.$(basename "$src" .c).o")
+    done
+    # libFuzzer is C++: link with $CXX
+    $CXX $CXXFLAGS "${objs[@]}" "$work/libharness.a" $LIB_FUZZING_ENGINE \
+        -o "$OUT/$name"
+    (cd "$work/seeds/$name" && zip -q -r "$OUT/${name}_seed_corpus.zip" .)
+}
+
+for policy in reference kmod kmod_2024 fuse_naive fuse_closetracker; do
+    build_target "fuzz_$policy" "fuzz/fuzz_$policy.c" fuzz/mutator.c
+    cp fuzz/policy.options "$OUT/fuzz_$policy.options"
+done
+build_target fuzz_decode fuzz/fuzz_decode.c
+build_target fuzz_trace_parse fuzz/fuzz_trace_parse.c
+cp fuzz/ternrig.dict "$OUT/"
+for t in fuzz_decode fuzz_trace_parse; do
+    printf '[libfuzzer]\ndict = ternrig.dict\n' >"$OUT/$t.options"
+done
