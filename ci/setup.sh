@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake make gcc libc6-dev clang libclang-rt-14-dev python3 bsdutils)
+packages=(cmake make gcc libc6-dev clang libclang-rt-14-dev python3 bsdutils zip
+          unzip procps)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
