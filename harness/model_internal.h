@@ -1,0 +1,121 @@
+/* model_internal.h - the model's pools, shared by model.c (running
+ * statements) and model_inspect.c (views and invariants).  Not part of the
+ * model's interface: include model.h instead. */
+#ifndef TERNRIG_MODEL_INTERNAL_H
+#define TERNRIG_MODEL_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "model.h"
+
+#define NONE 0xffff
+#define MAX_PROCS MAX_TASK_NAMES
+/* Live mms: at most one per task plus one grabbed per file. */
+#define MAX_MMS (MAX_TASK_NAMES + MAX_FILE_NAMES + 2)
+#define DECISION_NONE 0xff /* a flush of a file that is not transient */
+#define FDBITS (MAX_FDS / 64)
+
+struct mtask {
+    uint8_t state;     /* enum task_state                               */
+    uint8_t kthread;
+    uint8_t suspended; /* a vfork parent waiting for its child          */
+    uint16_t proc;
+    uint16_t slot;     /* 0 when freed                                  */
+    uint16_t fdt;      /* NONE when it has no fd table                  */
+    uint16_t waiter;   /* vfork: the parent waiting for this child      */
+    uint16_t next;     /* next thread of the process, creation order    */
+};
+
+struct mproc {
+    uint8_t alive;
+    uint8_t kthread;
+    uint16_t first;    /* its first thread: the name of the process     */
+    uint16_t leader;   /* current group leader                           */
+    uint16_t head, tail;
+    uint16_t nlive;    /* threads in TASK_ALIVE                          */
+    uint16_t nmm;      /* threads whose mm is not NULL                   */
+    uint32_t start;    /* start time (identity with the tgid)            */
+};
+
+struct fdent {
+    uint16_t name;
+    uint16_t file;
+    uint8_t cloexec;
+};
+
+struct fdtable {
+    uint16_t refs;
+    uint16_t nfailed;
+    uint16_t nbound; /* real + failed: the limit counts both, so that
+                        validity does not depend on the policy */
+    uint64_t used[FDBITS];
+    struct fdent ent[MAX_FDS];  /* by fd number - 3 */
+    struct fdent fail[MAX_FDS]; /* names bound to a failed create */
+};
+
+struct mfile {
+    uint8_t state; /* enum file_state */
+    uint16_t refs; /* fds referring to its one open file */
+    uint16_t grabbed_mm;
+    uint64_t size;
+    struct file_record rec;
+};
+
+struct model {
+    enum policy policy;
+    const struct program *prog;
+    uint32_t step;
+    bool overflow;
+
+    struct mtask task[MAX_TASK_NAMES];
+    struct mproc proc[MAX_PROCS];
+    uint16_t nprocs;
+
+    uint16_t slot_mm[MAX_TASK_NAMES + 1]; /* slot -> its task's mm field */
+    uint16_t nslots;
+    uint16_t slot_free[MAX_TASK_NAMES];
+    uint16_t nslot_free;
+
+    uint16_t mm_users[MAX_MMS + 1], mm_grabs[MAX_MMS + 1];
+    uint16_t nmms;
+    uint16_t mm_free[MAX_MMS];
+    uint16_t nmm_free;
+
+    struct fdtable fdt[MAX_TASK_NAMES];
+    uint16_t nfdts;
+    uint16_t fdt_free[MAX_TASK_NAMES];
+    uint16_t nfdt_free;
+
+    struct mfile file[MAX_FILE_NAMES];
+
+    struct history hist;
+    struct event spill; /* written when the history is full */
+    struct event ev[MAX_EVENTS];
+};
+
+static inline const char *tname(const struct model *m, uint16_t t)
+{
+    return m->prog->task_names[t];
+}
+
+/* Find fd name `name`: returns the fd index (>= 0) of a real fd, or
+ * -2 - i for failed binding i, or -1 when not bound. */
+static inline int fd_find(const struct fdtable *tb, uint16_t name)
+{
+    for (int w = 0; w < FDBITS; w++) {
+        uint64_t bits = tb->used[w];
+        while (bits) {
+            int idx = w * 64 + __builtin_ctzll(bits);
+            bits &= bits - 1;
+            if (tb->ent[idx].name == name)
+                return idx;
+        }
+    }
+    for (int i = 0; i < tb->nfailed; i++)
+        if (tb->fail[i].name == name)
+            return -2 - i;
+    return -1;
+}
+
+#endif
