@@ -54,11 +54,12 @@ rate() {
         awk '/stat::number_of_executed_units/ {n=$2} END {printf "%d", n/'"$RATE_SECONDS"'}' "$w/log"
     else
         local extra=()
-        [ "$mut" = custom ] && export AFL_CUSTOM_MUTATOR_LIBRARY="$PWD/$d/libternrig_afl_mutator.so"
+        [ "$mut" = custom ] && export AFL_CUSTOM_MUTATOR_ONLY=1 \
+            AFL_CUSTOM_MUTATOR_LIBRARY="$PWD/$d/libternrig_afl_mutator.so"
         TERNRIG_FUZZ_COLLECT="$w" timeout $((RATE_SECONDS + 60)) afl-fuzz \
             -i "$d/seeds/fuzz_$pol" -o "$w/out" -V "$RATE_SECONDS" -- "$PWD/$bin" \
             >"$w/log" 2>&1
-        unset AFL_CUSTOM_MUTATOR_LIBRARY
+        unset AFL_CUSTOM_MUTATOR_LIBRARY AFL_CUSTOM_MUTATOR_ONLY
         awk -F: '/^execs_done/ {d=$2} /^run_time/ {t=$2} END {if (t>0) printf "%d", d/t; else printf "0"}' \
             "$w/out/default/fuzzer_stats" 2>/dev/null || printf 0
     fi
@@ -98,11 +99,13 @@ detect() {
         local dict=()
         [ "$mut" = bytes ] && dict=(-dict="$d/ternrig.dict")
         TERNRIG_FUZZ_KIND=$kind "$bin" -seed="$seed" -max_total_time="$CAP" \
-            -max_len=512 "${dict[@]}" "$w/corpus" "$tmp/spawn-a" >"$w/log" 2>&1
+            -max_len=512 -artifact_prefix="$w/" "${dict[@]}" "$w/corpus" \
+            "$tmp/spawn-a" >"$w/log" 2>&1
         grep -q "VIOLATION $kind" "$w/log" && found=1 || found=0
     else
         local env=(TERNRIG_FUZZ_KIND=$kind AFL_BENCH_UNTIL_CRASH=1)
-        [ "$mut" = custom ] && env+=(AFL_CUSTOM_MUTATOR_LIBRARY="$PWD/$d/libternrig_afl_mutator.so")
+        [ "$mut" = custom ] && env+=(AFL_CUSTOM_MUTATOR_ONLY=1
+            AFL_CUSTOM_MUTATOR_LIBRARY="$PWD/$d/libternrig_afl_mutator.so")
         local x=()
         [ "$mut" = bytes ] && x=(-x "$d/ternrig.dict")
         env "${env[@]}" timeout $((CAP + 30)) afl-fuzz -i "$tmp/spawn-a" -o "$w/out" \

@@ -211,8 +211,10 @@ static pid_t start_job(struct run *r, struct job *j, long seconds, int idx)
             setenv("AFL_SKIP_CPUFREQ", "1", 1);
             setenv("AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "1", 1);
             setenv("AFL_NO_AFFINITY", "1", 1);
-            if (!r->bytes)
+            if (!r->bytes) { /* only whole-statement mutations: see README */
                 setenv("AFL_CUSTOM_MUTATOR_LIBRARY", mut, 1);
+                setenv("AFL_CUSTOM_MUTATOR_ONLY", "1", 1);
+            }
             snprintf(tstr, sizeof tstr, "%ld", seconds);
             char dictarg[PATH_MAX];
             snprintf(dictarg, sizeof dictarg, "%s/ternrig.dict", r->fuzz_dir);
