@@ -26,6 +26,7 @@
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #endif
 #include "trace.h"
+#include "util.h"
 
 static const char fuzz_help[] =
     "usage: ternrig fuzz [--policy P | --all] [--engine libfuzzer|afl]\n"
@@ -138,19 +139,6 @@ static bool find_fuzz_dir(const char *engine, const char *given, char *out,
     return false;
 }
 
-static int mkdirs(const char *dir)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *c = tmp + 1; *c; c++)
-        if (*c == '/') {
-            *c = 0;
-            if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-                return -1;
-            *c = '/';
-        }
-    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
 
 struct run {
     const char *engine, *fuzz_dir, *out;
@@ -174,7 +162,7 @@ static pid_t start_job(struct run *r, struct job *j, long seconds, int idx)
         fprintf(stderr, "ternrig fuzz: %s is missing\n", bin);
         return -1;
     }
-    mkdirs(corpus);
+    make_dirs(corpus);
     int pipefd[2];
     if (pipe(pipefd) < 0)
         return -1;
@@ -183,7 +171,7 @@ static pid_t start_job(struct run *r, struct job *j, long seconds, int idx)
     if (strcmp(r->engine, "afl") == 0) {
         snprintf(outdir, sizeof outdir, "%s/afl/%s-%d", r->out, j->target,
                  idx);
-        mkdirs(outdir);
+        make_dirs(outdir);
         snprintf(j->stats, sizeof j->stats, "%s/default/fuzzer_stats",
                  outdir);
     }
@@ -482,15 +470,15 @@ int cmd_fuzz(int argc, char **argv)
     r.fuzz_dir = fuzz_dir;
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/logs", r.out);
-    if (mkdirs(path) < 0) {
+    if (make_dirs(path) < 0) {
         fprintf(stderr, "ternrig fuzz: cannot create %s: %s\n", path,
                 strerror(errno));
         return 2;
     }
     snprintf(path, sizeof path, "%s/collect", r.out);
-    mkdirs(path);
+    make_dirs(path);
     snprintf(path, sizeof path, "%s/crashes", r.out);
-    mkdirs(path);
+    make_dirs(path);
 
     /* Policies over jobs: every policy gets at least one job; with fewer
      * jobs than policies the time is split into rounds. */

@@ -34,19 +34,6 @@ void fuzz_target_name(enum policy p, char *buf, size_t cap)
             *c = '_';
 }
 
-static int mkdir_p(const char *dir)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *c = tmp + 1; *c; c++)
-        if (*c == '/') {
-            *c = 0;
-            if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-                return -1;
-            *c = '/';
-        }
-    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
 
 static int write_blob(const char *dir, const char *name, const void *data,
                       size_t len)
@@ -120,7 +107,7 @@ int cmd_seeds(int argc, char **argv)
     const char *fixed[] = {"fuzz_decode", "fuzz_trace_parse"};
     for (int k = 0; k < 2 && rc == 0; k++) {
         snprintf(dir, sizeof dir, "%s/%s", out, fixed[k]);
-        rc = mkdir_p(dir);
+        rc = make_dirs(dir);
     }
     for (int pol = 0; pol < POLICY_COUNT && rc == 0; pol++) {
         char t[64];
@@ -129,7 +116,7 @@ int cmd_seeds(int argc, char **argv)
             snprintf(dir, sizeof dir, "%s/%s%s", out, t, bytes ? "_bytes" : "");
             /* the smallest seed: one process */
             const uint8_t spawn_a[] = {OP_SPAWN, 0};
-            rc = mkdir_p(dir) < 0 ? -1
+            rc = make_dirs(dir) < 0 ? -1
                                   : write_blob(dir, "spawn-a", spawn_a,
                                                sizeof spawn_a);
         }

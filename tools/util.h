@@ -21,6 +21,9 @@ int collect_traces(const char *path, struct path_list *out, char *errbuf,
                    size_t errcap);
 void path_list_free(struct path_list *l);
 
+/* mkdir -p: 0, or -1 with errno. */
+int make_dirs(const char *dir);
+
 /* Write a JSON string literal. */
 void json_string(FILE *f, const char *s);
 
