@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake make gcc libc6-dev clang libclang-rt-14-dev python3 bsdutils zip
+          libfuse3-dev fuse3 pkg-config
           unzip procps)
 missing=()
 for p in "${packages[@]}"; do

@@ -9,6 +9,7 @@ int cmd_decode(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_seeds(int argc, char **argv);
 int cmd_fuzz(int argc, char **argv);
+int cmd_fs(int argc, char **argv);
 
 /* The fuzz target of a policy: fuzz_kmod_2024. */
 #include <stddef.h>

@@ -18,6 +18,7 @@ static const struct command commands[] = {
     {"bench", cmd_bench, "model and oracle throughput, peak RSS"},
     {"fuzz", cmd_fuzz,
      "fuzz the policies (libFuzzer or AFL++), write minimized reproducers"},
+    {"fs", cmd_fs, "mount the embedded TernFS-semantics filesystem (FUSE)"},
     {"seeds", cmd_seeds, "write the fuzz targets' seed corpora from traces"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -1,0 +1,168 @@
+/* proc_context.c - /proc facts about a flushing thread, with no blocking
+ * read of /proc/<pid>/stat inside a handler. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "proc_context.h"
+
+/* Read /proc/<tid>/status: Tgid and whether VmSize: is there. */
+static int read_status(const char *path, pid_t *tgid, bool *vm)
+{
+    char buf[4096];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    const char *t = strstr(buf, "\nTgid:");
+    if (!t)
+        return -1;
+    if (tgid)
+        *tgid = (pid_t)strtol(t + 6, NULL, 10);
+    *vm = strstr(buf, "\nVmSize:") != NULL;
+    return 0;
+}
+
+void proc_facts_of(pid_t tid, struct proc_facts *out)
+{
+    memset(out, 0, sizeof *out);
+    out->tid = tid;
+    if (tid <= 0) {
+        snprintf(out->why, sizeof out->why,
+                 "pid 0: the flusher is outside our pid namespace");
+        return;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+    if (read_status(path, &out->tgid, &out->mm_alive) < 0) {
+        snprintf(out->why, sizeof out->why, "/proc/%d/status unreadable: %s",
+                 (int)tid, strerror(errno));
+        return;
+    }
+    snprintf(path, sizeof path, "/proc/%d/task", (int)out->tgid);
+    DIR *d = opendir(path);
+    if (!d) {
+        snprintf(out->why, sizeof out->why, "%s unreadable", path);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        pid_t t = (pid_t)atoi(de->d_name);
+        if (t <= 0 || t == tid)
+            continue;
+        char sp[96];
+        bool vm = false;
+        snprintf(sp, sizeof sp, "/proc/%d/task/%d/status", (int)out->tgid,
+                 (int)t);
+        if (read_status(sp, NULL, &vm) == 0 && vm) {
+            out->other_mm_alive = true;
+            break;
+        }
+    }
+    closedir(d);
+    out->known = true;
+}
+
+struct stat_read {
+    char path[64];
+    uint64_t start;
+    bool done;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int refs; /* the waiter and the reader; the last one frees */
+};
+
+static void stat_read_put(struct stat_read *r)
+{
+    pthread_mutex_lock(&r->mu);
+    int left = --r->refs;
+    pthread_mutex_unlock(&r->mu);
+    if (left == 0) {
+        pthread_mutex_destroy(&r->mu);
+        pthread_cond_destroy(&r->cv);
+        free(r);
+    }
+}
+
+static void *stat_reader(void *arg)
+{
+    struct stat_read *r = arg;
+    char buf[1024];
+    uint64_t start = 0;
+    int fd = open(r->path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n > 0) {
+            buf[n] = 0;
+            char *p = strrchr(buf, ')'); /* comm may hold spaces */
+            for (int field = 2; p && field < 22; field++)
+                p = strchr(p + 1, ' ');
+            if (p)
+                start = strtoull(p + 1, NULL, 10);
+        }
+    }
+    pthread_mutex_lock(&r->mu);
+    r->start = start;
+    r->done = true;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    stat_read_put(r);
+    return NULL;
+}
+
+uint64_t proc_start_time(pid_t tgid, int timeout_ms)
+{
+    struct stat_read *r = calloc(1, sizeof *r);
+    if (!r)
+        return 0;
+    snprintf(r->path, sizeof r->path, "/proc/%d/stat", (int)tgid);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    r->refs = 2;
+    pthread_t th;
+    if (pthread_create(&th, NULL, stat_reader, r) != 0) {
+        r->refs = 1;
+        stat_read_put(r);
+        return 0;
+    }
+    pthread_detach(th); /* if it blocks, it ends when the read returns */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    until.tv_sec += timeout_ms / 1000 + until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&r->mu);
+    while (!r->done)
+        if (pthread_cond_timedwait(&r->cv, &r->mu, &until) == ETIMEDOUT)
+            break;
+    uint64_t start = r->done ? r->start : 0;
+    pthread_mutex_unlock(&r->mu);
+    stat_read_put(r);
+    return start;
+}
+
+int pidfd_of(pid_t tgid)
+{
+    return (int)syscall(SYS_pidfd_open, tgid, 0);
+}
+
+bool pidfd_alive(int pidfd)
+{
+    if (pidfd < 0)
+        return false;
+    struct pollfd p = {pidfd, POLLIN, 0};
+    return poll(&p, 1, 0) == 0; /* readable once the process has exited */
+}

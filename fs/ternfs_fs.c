@@ -1,0 +1,543 @@
+/* ternfs_fs.c - TernFS semantics on libfuse3's low-level API.
+ *
+ * A created file is transient: absent from readdir, ENOENT to lookup, and
+ * writable only through the open file that created it, appending.  A flush
+ * asks the core: seal makes it visible and immutable, abort removes it for
+ * good.  Entries and attributes are never cached by the kernel (timeouts
+ * 0), so visibility is always asked of us.  Single-threaded: handlers are
+ * short and never wait on anything but /proc status files.
+ */
+#define FUSE_USE_VERSION 35
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fuse_lowlevel.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "proc_context.h"
+#include "ternfs_fs.h"
+
+enum node_state { N_DIR, N_TRANSIENT, N_SEALED, N_ABORTED, N_GONE };
+
+struct node {
+    fuse_ino_t parent;
+    char name[256];
+    enum node_state state;
+    char *data;
+    size_t size, cap;
+    struct file_record rec; /* creator: (tgid, start time) */
+    int pidfd;              /* the creator process, to tell pid reuse */
+    pid_t creator;
+};
+
+struct fs {
+    enum policy policy;
+    FILE *log;
+    struct node *nodes; /* ino = index + 1; 1 is the root */
+    size_t n, cap;
+    unsigned long flushes;
+};
+
+static struct node *node_of(struct fs *fs, fuse_ino_t ino)
+{
+    return ino >= 1 && ino <= fs->n ? &fs->nodes[ino - 1] : NULL;
+}
+
+static bool visible(const struct node *nd)
+{
+    return nd->state == N_DIR || nd->state == N_SEALED;
+}
+
+/* A child by name, in any state but gone. */
+static fuse_ino_t child(struct fs *fs, fuse_ino_t parent, const char *name)
+{
+    for (size_t i = 0; i < fs->n; i++)
+        if (fs->nodes[i].parent == parent && fs->nodes[i].state != N_GONE &&
+            fs->nodes[i].state != N_ABORTED &&
+            strcmp(fs->nodes[i].name, name) == 0)
+            return i + 1;
+    return 0;
+}
+
+static fuse_ino_t new_node(struct fs *fs, fuse_ino_t parent, const char *name,
+                           enum node_state st)
+{
+    if (strlen(name) >= sizeof fs->nodes[0].name)
+        return 0;
+    if (fs->n == fs->cap) {
+        size_t cap = fs->cap ? fs->cap * 2 : 64;
+        struct node *nn = realloc(fs->nodes, cap * sizeof *nn);
+        if (!nn)
+            return 0;
+        fs->nodes = nn;
+        fs->cap = cap;
+    }
+    struct node *nd = &fs->nodes[fs->n++];
+    memset(nd, 0, sizeof *nd);
+    nd->parent = parent;
+    snprintf(nd->name, sizeof nd->name, "%s", name);
+    nd->state = st;
+    nd->pidfd = -1;
+    return fs->n;
+}
+
+static void fill_attr(struct fs *fs, fuse_ino_t ino, struct stat *st)
+{
+    struct node *nd = node_of(fs, ino);
+    memset(st, 0, sizeof *st);
+    st->st_ino = ino;
+    st->st_uid = getuid();
+    st->st_gid = getgid();
+    if (nd->state == N_DIR) {
+        st->st_mode = S_IFDIR | 0755;
+        st->st_nlink = 2;
+    } else {
+        /* sealed files are read-only; a transient one is its writer's */
+        st->st_mode = S_IFREG | (nd->state == N_SEALED ? 0444 : 0644);
+        st->st_nlink = 1;
+        st->st_size = (off_t)nd->size;
+    }
+}
+
+static void reply_entry(fuse_req_t req, struct fs *fs, fuse_ino_t ino,
+                        struct fuse_file_info *fi)
+{
+    struct fuse_entry_param e;
+    memset(&e, 0, sizeof e);
+    e.ino = ino;
+    e.attr_timeout = 0;  /* never cached: visibility is ours to say */
+    e.entry_timeout = 0;
+    fill_attr(fs, ino, &e.attr);
+    if (fi)
+        fuse_reply_create(req, &e, fi);
+    else
+        fuse_reply_entry(req, &e);
+}
+
+/* The core's view of the requesting task, from /proc. */
+static struct task_ctx ctx_of(const struct proc_facts *pf, uint64_t start)
+{
+    struct task_ctx c;
+    memset(&c, 0, sizeof c);
+    c.proc.tgid = (uint64_t)pf->tgid;
+    c.proc.start_time = start;
+    c.task = (uint64_t)pf->tid;
+    c.leader = (uint64_t)pf->tgid; /* /proc shows no task_struct pointers */
+    c.mm = pf->mm_alive ? 1 : 0;
+    c.leader_mm = c.mm;
+    c.other_thread_has_mm = pf->other_mm_alive;
+    return c;
+}
+
+static void log_flush(struct fs *fs, fuse_ino_t ino, const struct node *nd,
+                      const struct proc_facts *pf, const char *decision,
+                      const char *why)
+{
+    if (!fs->log)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    fprintf(fs->log,
+            "{\"t\":%lld.%09ld,\"op\":\"flush\",\"ino\":%lu,\"name\":\"%s\","
+            "\"policy\":\"%s\",\"tid\":%d,\"tgid\":%d,\"known\":%s,"
+            "\"mm_alive\":%s,\"other_mm_alive\":%s,\"creator\":%d,"
+            "\"state\":\"%s\",\"decision\":\"%s\",\"why\":\"%s\"}\n",
+            (long long)ts.tv_sec, ts.tv_nsec, (unsigned long)ino, nd->name,
+            policy_name(fs->policy), (int)pf->tid, (int)pf->tgid,
+            pf->known ? "true" : "false", pf->mm_alive ? "true" : "false",
+            pf->other_mm_alive ? "true" : "false", (int)nd->creator,
+            nd->state == N_SEALED ? "sealed"
+            : nd->state == N_ABORTED ? "aborted"
+                                     : "transient",
+            decision, why);
+    fflush(fs->log);
+}
+
+/* ------------------------------------------------------------- handlers */
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    struct fs *fs = fuse_req_userdata(req);
+    fuse_ino_t ino = child(fs, parent, name);
+    if (!ino || !visible(node_of(fs, ino)))
+        fuse_reply_err(req, ENOENT); /* transient files stay invisible */
+    else
+        reply_entry(req, fs, ino, NULL);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino,
+                       struct fuse_file_info *fi)
+{
+    (void)fi;
+    struct fs *fs = fuse_req_userdata(req);
+    struct stat st;
+    struct node *nd = node_of(fs, ino);
+    if (!nd || nd->state == N_GONE) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    fill_attr(fs, ino, &st);
+    fuse_reply_attr(req, &st, 0);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+                       int to_set, struct fuse_file_info *fi)
+{
+    struct fs *fs = fuse_req_userdata(req);
+    struct node *nd = node_of(fs, ino);
+    if (!nd || nd->state == N_GONE) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    if ((to_set & FUSE_SET_ATTR_SIZE) &&
+        (nd->state != N_TRANSIENT || (size_t)attr->st_size != nd->size)) {
+        fuse_reply_err(req, EPERM); /* immutable; transient: append only */
+        return;
+    }
+    op_getattr(req, ino, fi); /* modes and times: accepted, not kept */
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                       struct fuse_file_info *fi)
+{
+    (void)fi;
+    struct fs *fs = fuse_req_userdata(req);
+    char *buf = calloc(1, size);
+    if (!buf) {
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    size_t used = 0;
+    /* offsets: 1 ".", 2 "..", then node index + 3 */
+    for (off_t k = off; (size_t)k < fs->n + 2; k++) {
+        struct stat st = {0};
+        const char *name;
+        if (k == 0) {
+            name = ".";
+            st.st_ino = ino;
+        } else if (k == 1) {
+            name = "..";
+            st.st_ino = 1;
+        } else {
+            struct node *nd = &fs->nodes[k - 2];
+            if (nd->parent != ino || !visible(nd) || (size_t)(k - 2) == 0)
+                continue;
+            name = nd->name;
+            fill_attr(fs, (fuse_ino_t)(k - 1), &st);
+        }
+        st.st_mode = st.st_mode ? st.st_mode : S_IFDIR;
+        size_t need = fuse_add_direntry(req, buf + used, size - used, name,
+                                        &st, k + 1);
+        if (need > size - used)
+            break;
+        used += need;
+    }
+    fuse_reply_buf(req, buf, used);
+    free(buf);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+                     mode_t mode)
+{
+    (void)mode;
+    struct fs *fs = fuse_req_userdata(req);
+    if (child(fs, parent, name)) {
+        fuse_reply_err(req, EEXIST);
+        return;
+    }
+    fuse_ino_t ino = new_node(fs, parent, name, N_DIR);
+    if (!ino)
+        fuse_reply_err(req, ENAMETOOLONG);
+    else
+        reply_entry(req, fs, ino, NULL);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+                      mode_t mode, struct fuse_file_info *fi)
+{
+    (void)mode;
+    struct fs *fs = fuse_req_userdata(req);
+    if (child(fs, parent, name)) { /* sealed or transient: O_EXCL */
+        fuse_reply_err(req, EEXIST);
+        return;
+    }
+    struct proc_facts pf;
+    proc_facts_of(fuse_req_ctx(req)->pid, &pf);
+    if (!pf.known) {
+        fuse_reply_err(req, EIO); /* no creator identity: refuse */
+        return;
+    }
+    uint64_t start = proc_start_time(pf.tgid, 200);
+    struct task_ctx c = ctx_of(&pf, start);
+    struct file_record rec;
+    int err = classify_create(fs->policy, &c, &rec);
+    if (err) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    fuse_ino_t ino = new_node(fs, parent, name, N_TRANSIENT);
+    if (!ino) {
+        fuse_reply_err(req, ENAMETOOLONG);
+        return;
+    }
+    struct node *nd = node_of(fs, ino);
+    nd->rec = rec;
+    nd->creator = pf.tgid;
+    nd->pidfd = pidfd_of(pf.tgid);
+    fi->fh = 1; /* the writer's open file */
+    fi->direct_io = 1;
+    reply_entry(req, fs, ino, fi);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    struct fs *fs = fuse_req_userdata(req);
+    struct node *nd = node_of(fs, ino);
+    if (!nd || nd->state != N_SEALED) {
+        /* a transient file is its creator's alone; an aborted one is gone */
+        fuse_reply_err(req, nd && nd->state == N_DIR ? EISDIR : ENOENT);
+        return;
+    }
+    if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+        fuse_reply_err(req, EPERM); /* sealed: immutable */
+        return;
+    }
+    fi->fh = 0;
+    fuse_reply_open(req, fi);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                    struct fuse_file_info *fi)
+{
+    (void)fi;
+    struct fs *fs = fuse_req_userdata(req);
+    struct node *nd = node_of(fs, ino);
+    if (!nd || nd->state == N_DIR) {
+        fuse_reply_err(req, EISDIR);
+        return;
+    }
+    if ((size_t)off >= nd->size)
+        size = 0;
+    else if (size > nd->size - (size_t)off)
+        size = nd->size - (size_t)off;
+    fuse_reply_buf(req, nd->data + (size ? off : 0), size);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+                     size_t size, off_t off, struct fuse_file_info *fi)
+{
+    struct fs *fs = fuse_req_userdata(req);
+    struct node *nd = node_of(fs, ino);
+    if (!nd || fi->fh != 1 || nd->state == N_SEALED) {
+        fuse_reply_err(req, EPERM);
+        return;
+    }
+    if (nd->state != N_TRANSIENT) {
+        fuse_reply_err(req, EIO); /* aborted */
+        return;
+    }
+    if ((size_t)off != nd->size) {
+        fuse_reply_err(req, EINVAL); /* append only, in order */
+        return;
+    }
+    if (nd->size + size > nd->cap) {
+        size_t cap = nd->cap ? nd->cap : 4096;
+        while (cap < nd->size + size)
+            cap *= 2;
+        char *d = realloc(nd->data, cap);
+        if (!d) {
+            fuse_reply_err(req, ENOSPC);
+            return;
+        }
+        nd->data = d;
+        nd->cap = cap;
+    }
+    memcpy(nd->data + nd->size, buf, size);
+    nd->size += size;
+    fuse_reply_write(req, size);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)fi;
+    struct fs *fs = fuse_req_userdata(req);
+    struct node *nd = node_of(fs, ino);
+    fs->flushes++;
+    if (!nd || nd->state != N_TRANSIENT) {
+        fuse_reply_err(req, 0); /* sealed or aborted: nothing to decide */
+        return;
+    }
+    struct proc_facts pf;
+    proc_facts_of(fuse_req_ctx(req)->pid, &pf);
+    const char *why = "";
+    enum flush_decision d;
+    if (!pf.known) {
+        d = FLUSH_IGNORE; /* unsure: never seal */
+        why = pf.why;
+    } else {
+        struct task_ctx c = ctx_of(&pf, nd->rec.creator.start_time);
+        /* Same tgid and the creator has not exited: the same process
+         * (pidfd instead of re-reading /proc/<pid>/stat, see
+         * proc_context.h). */
+        if ((pid_t)c.proc.tgid != nd->creator || !pidfd_alive(nd->pidfd))
+            c.proc.start_time = ~nd->rec.creator.start_time;
+        struct flush_inputs in = {0};
+        d = classify_flush(fs->policy, &nd->rec, &c, &in);
+    }
+    if (d == FLUSH_SEAL)
+        nd->state = N_SEALED;
+    else if (d == FLUSH_ABORT)
+        nd->state = N_ABORTED;
+    log_flush(fs, ino, nd, &pf, flush_decision_name(d), why);
+    fuse_reply_err(req, d == FLUSH_FAIL ? EIO : 0);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino,
+                       struct fuse_file_info *fi)
+{
+    (void)ino;
+    (void)fi;
+    fuse_reply_err(req, 0);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    struct fs *fs = fuse_req_userdata(req);
+    fuse_ino_t ino = child(fs, parent, name);
+    struct node *nd = node_of(fs, ino);
+    if (!nd || nd->state != N_SEALED) {
+        fuse_reply_err(req, nd && nd->state == N_DIR ? EISDIR : ENOENT);
+        return;
+    }
+    nd->state = N_GONE;
+    fuse_reply_err(req, 0);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    struct fs *fs = fuse_req_userdata(req);
+    fuse_ino_t ino = child(fs, parent, name);
+    struct node *nd = node_of(fs, ino);
+    if (!nd || nd->state != N_DIR) {
+        fuse_reply_err(req, nd ? ENOTDIR : ENOENT);
+        return;
+    }
+    for (size_t i = 0; i < fs->n; i++)
+        if (fs->nodes[i].parent == ino && fs->nodes[i].state != N_GONE &&
+            fs->nodes[i].state != N_ABORTED) {
+            fuse_reply_err(req, ENOTEMPTY);
+            return;
+        }
+    nd->state = N_GONE;
+    fuse_reply_err(req, 0);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+                      fuse_ino_t newparent, const char *newname,
+                      unsigned int flags)
+{
+    struct fs *fs = fuse_req_userdata(req);
+    fuse_ino_t ino = child(fs, parent, name);
+    struct node *nd = node_of(fs, ino);
+    if (!nd || !visible(nd) || flags) {
+        fuse_reply_err(req, !nd || !visible(nd) ? ENOENT : EINVAL);
+        return;
+    }
+    if (strlen(newname) >= sizeof nd->name) {
+        fuse_reply_err(req, ENAMETOOLONG);
+        return;
+    }
+    fuse_ino_t old = child(fs, newparent, newname);
+    struct node *victim = node_of(fs, old);
+    if (victim && victim != nd) {
+        if (victim->state != N_SEALED) { /* no replacing dirs/transients */
+            fuse_reply_err(req, victim->state == N_DIR ? EISDIR : EEXIST);
+            return;
+        }
+        victim->state = N_GONE;
+    }
+    nd->parent = newparent;
+    snprintf(nd->name, sizeof nd->name, "%s", newname);
+    fuse_reply_err(req, 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+    (void)ino;
+    struct statvfs st = {0};
+    st.f_bsize = st.f_frsize = 4096;
+    st.f_namemax = 255;
+    fuse_reply_statfs(req, &st);
+}
+
+static const struct fuse_lowlevel_ops ternfs_ops = {
+    .lookup = op_lookup,
+    .getattr = op_getattr,
+    .setattr = op_setattr,
+    .readdir = op_readdir,
+    .mkdir = op_mkdir,
+    .rmdir = op_rmdir,
+    .unlink = op_unlink,
+    .rename = op_rename,
+    .create = op_create,
+    .open = op_open,
+    .read = op_read,
+    .write = op_write,
+    .flush = op_flush,
+    .release = op_release,
+    .statfs = op_statfs,
+};
+
+int ternfs_fs_run(const struct fs_options *o)
+{
+    struct fs fs = {0};
+    fs.policy = o->policy;
+    if (!new_node(&fs, 1, "", N_DIR)) /* the root, ino 1 */
+        return -1;
+    if (o->log_path) {
+        fs.log = fopen(o->log_path, "a");
+        if (!fs.log) {
+            fprintf(stderr, "ternrig fs: %s: %s\n", o->log_path,
+                    strerror(errno));
+            free(fs.nodes);
+            return -1;
+        }
+    }
+    char *argv[] = {"ternrig-fs", "-o", "fsname=ternrig,subtype=ternrig",
+                    o->debug ? "-d" : NULL, NULL};
+    struct fuse_args args = FUSE_ARGS_INIT(o->debug ? 4 : 3, argv);
+    int rc = -1;
+    struct fuse_session *se =
+        fuse_session_new(&args, &ternfs_ops, sizeof ternfs_ops, &fs);
+    if (!se)
+        goto out;
+    if (fuse_set_signal_handlers(se) != 0)
+        goto out_session;
+    if (fuse_session_mount(se, o->mountpoint) != 0) {
+        fprintf(stderr, "ternrig fs: cannot mount on %s\n", o->mountpoint);
+        goto out_signals;
+    }
+    if (fuse_daemonize(!o->daemon) != 0)
+        goto out_unmount;
+    rc = fuse_session_loop(se) == 0 ? 0 : -1;
+out_unmount:
+    fuse_session_unmount(se);
+out_signals:
+    fuse_remove_signal_handlers(se);
+out_session:
+    fuse_session_destroy(se);
+out:
+    fuse_opt_free_args(&args);
+    for (size_t i = 0; i < fs.n; i++) {
+        free(fs.nodes[i].data);
+        if (fs.nodes[i].pidfd >= 0)
+            close(fs.nodes[i].pidfd);
+    }
+    free(fs.nodes);
+    if (fs.log)
+        fclose(fs.log);
+    return rc;
+}
