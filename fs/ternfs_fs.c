@@ -522,7 +522,7 @@ int ternfs_fs_run(const struct fs_options *o)
     }
     if (fuse_daemonize(!o->daemon) != 0)
         goto out_unmount;
-    rc = fuse_session_loop(se) == 0 ? 0 : -1;
+    rc = fuse_session_loop(se) < 0 ? -1 : 0; /* >0: ended by a signal */
 out_unmount:
     fuse_session_unmount(se);
 out_signals:

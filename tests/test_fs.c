@@ -1,0 +1,226 @@
+/* test_fs.c - the embedded filesystem's TernFS semantics, on a real mount:
+ * transient files are invisible and append-only, a seal makes them visible
+ * and immutable, an abort removes them, a forked child's exit does not seal
+ * under reference, several creators at once.  Needs root and /dev/fuse;
+ * skipped with the reason otherwise (exit 77). */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include "fs_fixture.h"
+#include "check.h"
+
+static struct mounted M;
+
+static char *path(const char *name)
+{
+    static char buf[4][512];
+    static int k;
+    char *p = buf[k++ % 4];
+    snprintf(p, 512, "%s/%s", M.dir, name);
+    return p;
+}
+
+static bool listed(const char *name)
+{
+    DIR *d = opendir(M.dir);
+    bool found = false;
+    struct dirent *de;
+    while (d && (de = readdir(d)))
+        found |= strcmp(de->d_name, name) == 0;
+    if (d)
+        closedir(d);
+    return found;
+}
+
+static bool visible(const char *name)
+{
+    struct stat st;
+    return stat(path(name), &st) == 0 && listed(name);
+}
+
+static long content(const char *name, char *buf, size_t cap)
+{
+    int fd = open(path(name), O_RDONLY);
+    if (fd < 0)
+        return -1;
+    long n = read(fd, buf, cap);
+    close(fd);
+    return n;
+}
+
+static int create(const char *name)
+{
+    return open(path(name), O_CREAT | O_EXCL | O_WRONLY, 0644);
+}
+
+TEST(transient_invisible_until_creator_closes)
+{
+    int fd = create("a");
+    REQUIRE(fd >= 0);
+    CHECK(write(fd, "hello", 5) == 5);
+    CHECK(!listed("a"));
+    struct stat st;
+    CHECK(stat(path("a"), &st) < 0 && errno == ENOENT);
+    CHECK(open(path("a"), O_RDONLY) < 0);
+    CHECK(create("a") < 0 && errno == EEXIST); /* O_EXCL still applies */
+    CHECK(close(fd) == 0);
+    CHECK(visible("a"));
+    char buf[16];
+    CHECK_EQ_INT(content("a", buf, sizeof buf), 5);
+    CHECK(memcmp(buf, "hello", 5) == 0);
+}
+
+TEST(sealed_file_is_immutable_but_renamable)
+{
+    int fd = create("b");
+    REQUIRE(fd >= 0);
+    CHECK(write(fd, "x", 1) == 1);
+    close(fd);
+    REQUIRE(visible("b"));
+    CHECK(open(path("b"), O_WRONLY) < 0);
+    CHECK(open(path("b"), O_RDONLY | O_TRUNC) < 0);
+    CHECK(create("b") < 0 && errno == EEXIST);
+    CHECK(rename(path("b"), path("b2")) == 0);
+    CHECK(!visible("b") && visible("b2"));
+    CHECK(unlink(path("b2")) == 0);
+    CHECK(!visible("b2"));
+}
+
+TEST(writes_append_in_order_only_through_the_creator)
+{
+    int fd = create("c");
+    REQUIRE(fd >= 0);
+    CHECK(write(fd, "12", 2) == 2);
+    CHECK(pwrite(fd, "zz", 2, 0) < 0); /* not at the end */
+    CHECK(write(fd, "34", 2) == 2);
+    close(fd);
+    char buf[16];
+    CHECK_EQ_INT(content("c", buf, sizeof buf), 4);
+    CHECK(memcmp(buf, "1234", 4) == 0);
+}
+
+TEST(forked_child_exit_does_not_seal_under_reference)
+{
+    int fd = create("d");
+    REQUIRE(fd >= 0);
+    CHECK(write(fd, "ab", 2) == 2);
+    pid_t c = fork();
+    if (c == 0)
+        _exit(0); /* exits holding a copy of fd: a flush, not the creator */
+    waitpid(c, NULL, 0);
+    CHECK(!visible("d"));
+    CHECK(write(fd, "cd", 2) == 2);
+    close(fd);
+    char buf[16];
+    CHECK(visible("d"));
+    CHECK_EQ_INT(content("d", buf, sizeof buf), 4);
+}
+
+TEST(killed_writer_aborts_the_file_for_good)
+{
+    int pfd[2];
+    REQUIRE(pipe(pfd) == 0);
+    pid_t c = fork();
+    if (c == 0) {
+        int fd = create("e");
+        if (fd >= 0 && write(fd, "partial", 7) == 7)
+            (void)!write(pfd[1], "k", 1);
+        pause(); /* killed while the file is open */
+        _exit(1);
+    }
+    char k;
+    CHECK(read(pfd[0], &k, 1) == 1);
+    kill(c, SIGKILL);
+    waitpid(c, NULL, 0);
+    close(pfd[0]);
+    close(pfd[1]);
+    CHECK(!visible("e"));
+    int fd = create("e"); /* the name is free again: the file is gone */
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        close(fd);
+}
+
+static void *close_in_thread(void *arg)
+{
+    close(*(int *)arg);
+    return NULL;
+}
+
+TEST(a_thread_of_the_creator_seals)
+{
+    int fd = create("f");
+    REQUIRE(fd >= 0);
+    pthread_t t;
+    pthread_create(&t, NULL, close_in_thread, &fd);
+    pthread_join(t, NULL);
+    CHECK(visible("f"));
+}
+
+TEST(several_creators_at_once)
+{
+    enum { N = 8 };
+    pid_t kids[N];
+    for (int i = 0; i < N; i++) {
+        kids[i] = fork();
+        if (kids[i] == 0) {
+            char name[16], data[64];
+            snprintf(name, sizeof name, "many%d", i);
+            int fd = create(name);
+            for (int k = 0; fd >= 0 && k < 50; k++) {
+                snprintf(data, sizeof data, "%d:%02d\n", i, k);
+                if (write(fd, data, strlen(data)) < 0)
+                    _exit(2);
+            }
+            _exit(fd >= 0 && close(fd) == 0 ? 0 : 1);
+        }
+    }
+    for (int i = 0; i < N; i++) {
+        int st;
+        waitpid(kids[i], &st, 0);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        char name[16], buf[1024];
+        snprintf(name, sizeof name, "many%d", i);
+        CHECK(visible(name));
+        CHECK_EQ_INT(content(name, buf, sizeof buf), 50 * 5);
+    }
+}
+
+TEST(flush_log_records_context_and_decision)
+{
+    char buf[1 << 16];
+    int fd = open(M.log, O_RDONLY);
+    REQUIRE(fd >= 0);
+    long n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    REQUIRE(n > 0);
+    buf[n] = 0;
+    CHECK(strstr(buf, "\"name\":\"a\"") != NULL);
+    CHECK(strstr(buf, "\"decision\":\"seal\"") != NULL);
+    CHECK(strstr(buf, "\"decision\":\"abort\"") != NULL);  /* e */
+    CHECK(strstr(buf, "\"decision\":\"ignore\"") != NULL); /* d's child */
+    CHECK(strstr(buf, "\"mm_alive\":false") != NULL);
+}
+
+int main(int argc, char **argv)
+{
+    const char *why = fs_requirements();
+    if (why) {
+        printf("SKIP: %s\n", why);
+        return 77;
+    }
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s TERNRIG\n", argv[0]);
+        return 2;
+    }
+    if (fs_mount(&M, argv[1], "reference") < 0)
+        return 1;
+    int rc = run_tests();
+    if (fs_unmount(&M) != 0) {
+        fprintf(stderr, "ternrig fs did not unmount cleanly on SIGTERM\n");
+        rc = 1;
+    }
+    unlink(M.log);
+    return rc;
+}
