@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
 #include <stdbool.h>
 #include "fs_fixture.h"
 #include "check.h"
@@ -201,6 +203,198 @@ TEST(flush_log_records_context_and_decision)
     CHECK(strstr(buf, "\"decision\":\"abort\"") != NULL);  /* e */
     CHECK(strstr(buf, "\"decision\":\"ignore\"") != NULL); /* d's child */
     CHECK(strstr(buf, "\"mm_alive\":false") != NULL);
+}
+
+/* ---- flush contexts as the kernel really gives them (MEASURED.md), each
+ * fact the filesystem relies on checked through its flush log ---- */
+
+/* The last log line about file `name` with `decision`, or NULL. */
+static const char *logged(const char *name, const char *decision)
+{
+    static char buf[1 << 18], line[1024];
+    int fd = open(M.log, O_RDONLY);
+    if (fd < 0)
+        return NULL;
+    long n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    char want_name[64], want_dec[64];
+    snprintf(want_name, sizeof want_name, "\"name\":\"%s\"", name);
+    snprintf(want_dec, sizeof want_dec, "\"decision\":\"%s\"", decision);
+    const char *found = NULL;
+    for (char *l = buf; l && *l;) {
+        char *e = strchr(l, '\n');
+        size_t len = e ? (size_t)(e - l) : strlen(l);
+        if (len < sizeof line) {
+            memcpy(line, l, len);
+            line[len] = 0;
+            if (strstr(line, want_name) && strstr(line, want_dec))
+                found = line;
+        }
+        l = e ? e + 1 : NULL;
+    }
+    return found;
+}
+
+/* The same, waiting (2 s at most) for a flush that happens after the
+ * caller's wait returns: pthread_join returns when the exiting thread
+ * clears its tid in exit_mm, before exit_files flushes its table. */
+static const char *logged_within(const char *name, const char *decision)
+{
+    for (double t0 = now_s(); now_s() - t0 < 2; usleep(5000)) {
+        const char *l = logged(name, decision);
+        if (l)
+            return l;
+    }
+    return NULL;
+}
+
+static long field(const char *line, const char *key)
+{
+    char k[64];
+    snprintf(k, sizeof k, "\"%s\":", key);
+    const char *p = line ? strstr(line, k) : NULL;
+    return p ? strtol(p + strlen(k), NULL, 10) : -1;
+}
+
+struct thread_close {
+    int fd;
+    pid_t tid;
+};
+
+static void *close_and_report(void *arg)
+{
+    struct thread_close *tc = arg;
+    tc->tid = gettid();
+    close(tc->fd);
+    return NULL;
+}
+
+TEST(fact_thread_close_carries_thread_id_and_process)
+{
+    struct thread_close tc = {create("g1"), 0};
+    REQUIRE(tc.fd >= 0);
+    pthread_t t;
+    pthread_create(&t, NULL, close_and_report, &tc);
+    pthread_join(t, NULL);
+    const char *l = logged("g1", "seal");
+    REQUIRE(l);
+    CHECK_EQ_INT(field(l, "tid"), tc.tid); /* the thread, not the leader */
+    CHECK_EQ_INT(field(l, "tgid"), getpid());
+    CHECK(strstr(l, "\"mm_alive\":true"));
+}
+
+TEST(fact_forked_child_exit_flushes_with_mm_gone)
+{
+    int fd = create("g2");
+    REQUIRE(fd >= 0);
+    pid_t c = fork();
+    if (c == 0)
+        _exit(0);
+    waitpid(c, NULL, 0);
+    const char *l = logged("g2", "ignore");
+    REQUIRE(l);
+    CHECK_EQ_INT(field(l, "tgid"), c);
+    CHECK(strstr(l, "\"mm_alive\":false"));
+    close(fd);
+}
+
+TEST(fact_close_on_exec_flushes_with_the_new_mm_and_seals)
+{
+    pid_t c = fork();
+    if (c == 0) {
+        int fd = open(path("g3"), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
+                      0644);
+        if (fd < 0 || write(fd, "cloexec", 7) != 7)
+            _exit(1);
+        execl("/bin/true", "true", (char *)NULL);
+        _exit(2);
+    }
+    int st;
+    waitpid(c, &st, 0);
+    REQUIRE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    const char *l = logged("g3", "seal");
+    REQUIRE(l);
+    CHECK_EQ_INT(field(l, "tid"), c);
+    CHECK(strstr(l, "\"mm_alive\":true"));
+    char buf[16];
+    CHECK_EQ_INT(content("g3", buf, sizeof buf), 7);
+}
+
+TEST(fact_close_range_flushes_each_fd_in_the_callers_context)
+{
+    pid_t c = fork();
+    if (c == 0) {
+        int a = create("g4a"), b = create("g4b");
+        if (a < 0 || b < 0)
+            _exit(1);
+        _exit(syscall(SYS_close_range, 3, ~0U, 0) == 0 ? 0 : 2);
+    }
+    int st;
+    waitpid(c, &st, 0);
+    REQUIRE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(visible("g4a") && visible("g4b"));
+    CHECK_EQ_INT(field(logged("g4a", "seal"), "tgid"), c);
+    CHECK_EQ_INT(field(logged("g4b", "seal"), "tgid"), c);
+}
+
+static void *unshare_create_exit(void *arg)
+{
+    (void)arg;
+    if (unshare(CLONE_FILES) == 0) {
+        int fd = create("g5");
+        if (fd >= 0)
+            (void)!write(fd, "x", 1);
+    }
+    return NULL; /* the thread exits holding the only table with g5 */
+}
+
+TEST(fact_thread_with_private_table_exits_while_process_lives)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, unshare_create_exit, NULL);
+    pthread_join(t, NULL);
+    const char *l = logged_within("g5", "ignore");
+    REQUIRE(l);
+    CHECK(strstr(l, "\"mm_alive\":false"));
+    CHECK(strstr(l, "\"other_mm_alive\":true")); /* this thread lives */
+    CHECK(!visible("g5"));
+}
+
+static void *sleeper(void *arg)
+{
+    (void)arg;
+    pause();
+    return NULL;
+}
+
+TEST(fact_killed_multithreaded_process_flushes_with_no_mm_anywhere)
+{
+    int pfd[2];
+    REQUIRE(pipe(pfd) == 0);
+    pid_t c = fork();
+    if (c == 0) {
+        pthread_t t[3];
+        for (int i = 0; i < 3; i++)
+            pthread_create(&t[i], NULL, sleeper, NULL);
+        int fd = create("g6");
+        if (fd >= 0)
+            (void)!write(pfd[1], "k", 1);
+        pause();
+        _exit(1);
+    }
+    char k;
+    CHECK(read(pfd[0], &k, 1) == 1);
+    kill(c, SIGKILL);
+    waitpid(c, NULL, 0);
+    close(pfd[0]);
+    close(pfd[1]);
+    const char *l = logged("g6", "abort");
+    REQUIRE(l);
+    CHECK_EQ_INT(field(l, "tgid"), c);
+    CHECK(strstr(l, "\"mm_alive\":false"));
+    CHECK(strstr(l, "\"other_mm_alive\":false"));
+    CHECK(!visible("g6"));
 }
 
 int main(int argc, char **argv)
