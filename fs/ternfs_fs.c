@@ -391,6 +391,10 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         nd->state = N_SEALED;
     else if (d == FLUSH_ABORT)
         nd->state = N_ABORTED;
+    if (nd->state != N_TRANSIENT && nd->pidfd >= 0) {
+        close(nd->pidfd); /* decided: only transient files hold one */
+        nd->pidfd = -1;
+    }
     log_flush(fs, ino, nd, &pf, flush_decision_name(d), why);
     fuse_reply_err(req, d == FLUSH_FAIL ? EIO : 0);
 }
