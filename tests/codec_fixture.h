@@ -10,6 +10,7 @@
 #include <string.h>
 #include "check.h"
 #include "model.h"
+#include "gen.h"
 #include "trace.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -47,14 +48,11 @@ __attribute__((unused)) static struct model *shared_model(void)
     return m;
 }
 
-/* Deterministic PRNG (xorshift64*). */
+/* Deterministic PRNG: the harness's own xorshift64* (gen.h). */
 __attribute__((unused)) static uint64_t rng_state = 0x2545f4914f6cdd1dull;
 __attribute__((unused)) static uint64_t rnd(void)
 {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
+    return gen_next(&rng_state);
 }
 __attribute__((unused)) static unsigned rnd_below(unsigned n) { return (unsigned)(rnd() % n); }
 __attribute__((unused)) static void rnd_fill(uint8_t *b, size_t n)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "check.h"
 #include "model.h"
+#include "gen.h"
 #include "trace.h"
 
 #define TEXT_CAP (1u << 20)
@@ -298,14 +299,11 @@ __attribute__((unused)) static int corpus_files(char *names[MAX_CORPUS])
     return n;
 }
 
-/* Deterministic PRNG (xorshift64*). */
+/* Deterministic PRNG: the harness's own xorshift64* (gen.h). */
 __attribute__((unused)) static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 __attribute__((unused)) static uint64_t rnd(void)
 {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
+    return gen_next(&rng_state);
 }
 __attribute__((unused)) static unsigned rnd_below(unsigned n) { return (unsigned)(rnd() % n); }
 
