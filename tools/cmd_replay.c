@@ -8,6 +8,10 @@
 #include "load.h"
 #include "timeline.h"
 #include "util.h"
+#ifdef TERNRIG_HAVE_REAL
+#include "real_exec.h"
+#include "real_mount.h"
+#endif
 
 static const char replay_help[] =
     "usage: ternrig replay [--policy P | --all-policies] [-v] [--json] "
@@ -25,6 +29,13 @@ static const char replay_help[] =
     "                      what, with which context, and the decision\n"
     "  -j, --json          one JSON object per trace and policy instead\n"
     "  -q, --quiet         print only failures and the summary\n"
+    "  -r, --real          run each trace for real: mount the embedded\n"
+    "                      filesystem (ternrig fs) under the policy in a\n"
+    "                      temporary directory, run real tasks and syscalls,\n"
+    "                      judge what really happened (root, /dev/fuse)\n"
+    "  -m, --mount DIR     run for real in a fresh subdirectory of DIR, a\n"
+    "                      mount running --policy (without ternrig fs's log\n"
+    "                      an aborted file looks transient)\n"
     "  -h, --help          this help\n"
     "\n"
     "Exit status: 0 every applicable expectation holds, 1 one fails,\n"
@@ -33,6 +44,8 @@ static const char replay_help[] =
 struct replay_opts {
     unsigned policies; /* mask */
     bool verbose, json, quiet;
+    const char *mount; /* real mode: where */
+    const char *log;   /* real mode: ternrig fs's flush log, if ours */
 };
 
 struct tally {
@@ -192,6 +205,41 @@ static int replay_one(struct judge *jd, const char *path,
     }
     int worst = 0;
     struct judgement j;
+#ifdef TERNRIG_HAVE_REAL
+    if (o->mount) {
+        enum policy pol = (enum policy)__builtin_ctz(o->policies);
+        static struct real_outcome ro;
+        if (real_replay(jd, p, pol, o->mount, o->log, &ro) < 0) {
+            fprintf(stderr, "%s: real replay failed: %s\n", path, ro.reason);
+            t->trace_errors++;
+            return 2;
+        }
+        if (ro.skipped) {
+            printf("SKIP  %-17s %s  (%s)\n", policy_name(pol), path,
+                   ro.reason);
+            return 0;
+        }
+        t->runs[pol]++;
+        bool pass = ro.failed == 0;
+        t->passed[pol] += pass;
+        bool seen[FIND_KIND_COUNT] = {0};
+        for (uint32_t i = 0; i < ro.verdict.nfindings; i++)
+            seen[ro.verdict.findings[i].kind] = true;
+        for (int k = 0; k < FIND_KIND_COUNT; k++)
+            t->found[pol][k] += seen[k];
+        if (!(o->quiet && pass)) {
+            printf("%s  %-17s %s  (real, %u statements, %u expectation%s)\n",
+                   pass ? "PASS" : "FAIL", policy_name(pol), path, ro.steps,
+                   ro.applicable, ro.applicable == 1 ? "" : "s");
+            print_files(stdout, p, &ro.verdict);
+            print_findings(stdout, p, &ro.verdict);
+            j.failed = ro.failed;
+            memcpy(j.failures, ro.failures, sizeof j.failures);
+            print_failures(stdout, p, &j);
+        }
+        return pass ? 0 : 1;
+    }
+#endif
     for (int pol = 0; pol < POLICY_COUNT; pol++) {
         if (!(o->policies & (1u << pol)))
             continue;
@@ -275,14 +323,18 @@ int cmd_replay(int argc, char **argv)
         {"verbose", no_argument, 0, 'v'},
         {"json", no_argument, 0, 'j'},
         {"quiet", no_argument, 0, 'q'},
+        {"real", no_argument, 0, 'r'},
+        {"mount", required_argument, 0, 'm'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    struct replay_opts o = {1u << POLICY_REFERENCE, false, false, false};
-    bool chose_policy = false, all = false;
+    struct replay_opts o = {1u << POLICY_REFERENCE, false, false, false,
+                            NULL, NULL};
+    bool chose_policy = false, all = false, real = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:avjqh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:avjqrm:h", longopts, NULL)) !=
+           -1) {
         switch (c) {
         case 'p': {
             enum policy pol;
@@ -299,6 +351,8 @@ int cmd_replay(int argc, char **argv)
         case 'v': o.verbose = true; break;
         case 'j': o.json = true; break;
         case 'q': o.quiet = true; break;
+        case 'r': real = true; break;
+        case 'm': o.mount = optarg; break;
         case 'h': fputs(replay_help, stdout); return 0;
         default: return usage_error("replay", "bad option");
         }
@@ -312,6 +366,29 @@ int cmd_replay(int argc, char **argv)
         return usage_error("replay", "-v and --json exclude each other");
     if (optind >= argc)
         return usage_error("replay", "no trace given");
+    if ((real || o.mount) && (all || o.json || o.verbose))
+        return usage_error("replay", "--real/--mount run one policy, without "
+                                     "--all-policies, --json or -v");
+    if (real && o.mount)
+        return usage_error("replay", "--real mounts its own filesystem: "
+                                     "give --real or --mount, not both");
+#ifdef TERNRIG_HAVE_REAL
+    struct real_mount rm = {0};
+    if (real) {
+        char why[256];
+        enum policy pol = (enum policy)__builtin_ctz(o.policies);
+        if (real_mount_start(&rm, pol, why, sizeof why) < 0) {
+            fprintf(stderr, "ternrig replay --real: %s\n", why);
+            return 2;
+        }
+        o.mount = rm.dir;
+        o.log = rm.log;
+    }
+#else
+    if (real || o.mount)
+        return usage_error("replay", "this ternrig was built without "
+                                     "libfuse3: no real replay");
+#endif
 
     struct judge jd;
     struct program *p = malloc(sizeof *p);
@@ -353,5 +430,12 @@ int cmd_replay(int argc, char **argv)
         print_summary(&t, o.policies);
     judge_destroy(&jd);
     free(p);
+#ifdef TERNRIG_HAVE_REAL
+    if (real && real_mount_stop(&rm) != 0) {
+        fprintf(stderr, "ternrig replay: the filesystem did not unmount "
+                        "cleanly\n");
+        worst = 2;
+    }
+#endif
     return worst;
 }

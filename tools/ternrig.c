@@ -58,8 +58,16 @@ static const struct command *find(const char *name)
     return NULL;
 }
 
+#ifdef TERNRIG_HAVE_REAL
+#include "real_task.h"
+#endif
+
 int main(int argc, char **argv)
 {
+#ifdef TERNRIG_HAVE_REAL
+    if (argc >= 2 && !strcmp(argv[1], "__task")) /* a real task after exec */
+        return real_task_main(argc, argv);
+#endif
     if (argc < 2) {
         help(stderr);
         return 2;

@@ -1,0 +1,493 @@
+/* real_exec.c - the controller of a real replay. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "real_exec.h"
+#include "real_task.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+#define STEP_TIMEOUT_MS 10000
+#define RUN_FAILED INT32_MIN /* the run itself failed: see r->why */
+
+struct run {
+    const struct program *p;
+    struct model *m;
+    char dir[4096];
+    const char *log;
+    long log_off;
+    int chan[MAX_TASK_NAMES];   /* controller's end of each task's channel */
+    pid_t pid[MAX_TASK_NAMES];  /* process, as the task last reported     */
+    pid_t tid[MAX_TASK_NAMES];
+    pid_t pgid;
+    struct event *ev;           /* the real history */
+    uint32_t nev, cap;
+    uint64_t seen[MAX_FILE_NAMES];   /* visible size + 1, 0 = not seen */
+    struct { uint16_t file; uint8_t type; bool used; } dec[256];
+    unsigned ndec;              /* the fs's decisions during this step */
+    char *why;
+};
+
+static int fail(struct run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#include <stdarg.h>
+static int fail(struct run *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->why, 160, fmt, ap);
+    va_end(ap);
+    return RUN_FAILED;
+}
+
+static struct event *add(struct run *r, const struct event *e)
+{
+    if (r->nev == r->cap) {
+        uint32_t cap = r->cap ? r->cap * 2 : 1024;
+        struct event *ne = realloc(r->ev, cap * sizeof *ne);
+        if (!ne)
+            return NULL;
+        r->ev = ne;
+        r->cap = cap;
+    }
+    r->ev[r->nev] = *e;
+    return &r->ev[r->nev++];
+}
+
+static int wait_msg(struct run *r, int t, struct real_msg *m)
+{
+    struct pollfd pf = {r->chan[t], POLLIN, 0};
+    int rc = poll(&pf, 1, STEP_TIMEOUT_MS);
+    if (rc <= 0)
+        return fail(r, "task '%s' did not answer in %d s",
+                    r->p->task_names[t], STEP_TIMEOUT_MS / 1000);
+    if (recv(r->chan[t], m, sizeof *m, 0) != (ssize_t)sizeof *m)
+        return fail(r, "task '%s' vanished", r->p->task_names[t]);
+    r->pid[t] = m->pid;
+    r->tid[t] = m->tid;
+    return 0;
+}
+
+static int send_msg(struct run *r, int t, struct real_msg *m, int pass_fd)
+{
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {m, sizeof *m};
+    struct msghdr mh = {0};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    if (pass_fd >= 0) {
+        mh.msg_control = cbuf;
+        mh.msg_controllen = sizeof cbuf;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+    }
+    if (sendmsg(r->chan[t], &mh, MSG_NOSIGNAL) != (ssize_t)sizeof *m)
+        return fail(r, "cannot reach task '%s'", r->p->task_names[t]);
+    return 0;
+}
+
+/* Wait until a process (or, with PIDFD_THREAD, a thread) has exited. */
+static void wait_gone(pid_t pid, bool thread)
+{
+    int fd = (int)syscall(SYS_pidfd_open, pid, thread ? PIDFD_THREAD : 0);
+    if (fd < 0)
+        return; /* already gone */
+    struct pollfd pf = {fd, POLLIN, 0};
+    poll(&pf, 1, STEP_TIMEOUT_MS);
+    close(fd);
+}
+
+/* A thread has exited once its /proc entry is gone or a zombie (a leader
+ * whose other threads live on): both come after exit_files, so its flushes
+ * are done.  /proc/.../status never blocks (MEASURED.md). */
+static void wait_thread_gone(pid_t pid, pid_t tid)
+{
+    char path[96], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid,
+             (int)tid);
+    for (int waited = 0; waited < STEP_TIMEOUT_MS; waited += 2) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+            return;
+        buf[n] = 0;
+        const char *st = strstr(buf, "\nState:");
+        if (st && (strstr(st, "\tZ") == st + 7 || strstr(st, "\tX") == st + 7))
+            return;
+        usleep(2000);
+    }
+}
+
+static int spawn_task(struct run *r, int t)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return fail(r, "socketpair: %s", strerror(errno));
+    pid_t pid = fork();
+    if (pid < 0)
+        return fail(r, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        setpgid(0, r->pgid);
+        int chan = REAL_CHANNEL_BASE + t;
+        dup3(sv[1], chan, O_CLOEXEC);
+        syscall(SYS_close_range, 3, chan - 1, 0);
+        syscall(SYS_close_range, chan + 1, ~0U, 0);
+        if (chdir(r->dir) < 0)
+            _exit(127);
+        real_task_loop(chan, t);
+        _exit(0);
+    }
+    if (!r->pgid)
+        r->pgid = pid;
+    setpgid(pid, r->pgid);
+    close(sv[1]);
+    r->chan[t] = sv[0];
+    struct real_msg m;
+    return wait_msg(r, t, &m) == RUN_FAILED ? RUN_FAILED : 0;
+}
+
+/* fork/thread: a channel for the new task, passed through the parent. */
+static int spawn_via(struct run *r, int parent, int child, int cmd)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return fail(r, "socketpair: %s", strerror(errno));
+    struct real_msg m = {0};
+    m.cmd = cmd;
+    m.task2 = child;
+    int rc = send_msg(r, parent, &m, sv[1]);
+    close(sv[1]);
+    r->chan[child] = sv[0];
+    if (rc == RUN_FAILED)
+        return RUN_FAILED;
+    struct real_msg ready;
+    if (wait_msg(r, child, &ready) == RUN_FAILED ||
+        wait_msg(r, parent, &m) == RUN_FAILED)
+        return RUN_FAILED;
+    return m.result < 0 ? fail(r, "%s failed: %s", cmd == RC_FORK ? "fork" :
+                                                   "pthread_create",
+                               strerror(-m.result))
+                        : 0;
+}
+
+/* Read the flush log lines ternrig fs wrote since the last call: its
+ * decisions during this step, in order, to be matched with the model's
+ * flushes (the k-th logged flush of a file is its k-th flush while it was
+ * transient). */
+static void read_log(struct run *r)
+{
+    r->ndec = 0;
+    if (!r->log)
+        return;
+    FILE *f = fopen(r->log, "r");
+    if (!f)
+        return;
+    fseek(f, r->log_off, SEEK_SET);
+    char line[2048];
+    while (fgets(line, sizeof line, f) && r->ndec < 256) {
+        const char *dec = strstr(line, "\"decision\":\"");
+        const char *nm = strstr(line, "\"name\":\"");
+        if (!dec || !nm)
+            continue;
+        dec += 12;
+        nm += 8;
+        uint8_t type = !strncmp(dec, "seal", 4)    ? EV_SEAL
+                       : !strncmp(dec, "abort", 5) ? EV_ABORT
+                                                   : EV_FLUSH;
+        for (uint16_t fi = 0; fi < r->p->nfiles; fi++) {
+            size_t len = strlen(r->p->file_names[fi]);
+            if (!strncmp(nm, r->p->file_names[fi], len) && nm[len] == '"') {
+                r->dec[r->ndec].file = fi;
+                r->dec[r->ndec].type = type;
+                r->dec[r->ndec++].used = false;
+                break;
+            }
+        }
+    }
+    r->log_off = ftell(f);
+    fclose(f);
+}
+
+/* The real decision for one flush of `file`, as a seal or abort event. */
+static void real_decision(struct run *r, uint16_t file, uint32_t step,
+                          bool any)
+{
+    for (unsigned k = 0; k < r->ndec; k++) {
+        if (r->dec[k].used || (!any && r->dec[k].file != file))
+            continue;
+        r->dec[k].used = true;
+        if (r->dec[k].type == EV_FLUSH)
+            return; /* ignored: nothing to record */
+        struct event e = {0};
+        e.type = r->dec[k].type;
+        e.file = r->dec[k].file;
+        e.proc = EV_NONE;
+        e.task = EV_NONE;
+        e.step = step;
+        if (e.type == EV_SEAL) { /* immutable now: its size is final */
+            char p[4352];
+            struct stat st;
+            snprintf(p, sizeof p, "%s/%s", r->dir, r->p->file_names[e.file]);
+            e.bytes = stat(p, &st) == 0 ? (uint64_t)st.st_size : 0;
+        }
+        add(r, &e);
+        return;
+    }
+}
+
+/* What the directory shows of every file of the trace. */
+static void observe(struct run *r, uint32_t step)
+{
+    for (uint16_t fi = 0; fi < r->p->nfiles; fi++) {
+        char p[4352];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", r->dir, r->p->file_names[fi]);
+        if (stat(p, &st) != 0)
+            continue;
+        uint64_t size = (uint64_t)st.st_size;
+        if (r->seen[fi] == size + 1)
+            continue;
+        r->seen[fi] = size + 1;
+        struct event e = {0};
+        e.type = EV_OBSERVE;
+        e.file = fi;
+        e.proc = EV_NONE;
+        e.task = EV_NONE;
+        e.step = step;
+        e.bytes = size;
+        add(r, &e);
+    }
+}
+
+/* Copy the model's events of the step that the real run also has (the
+ * statements, closes, deaths), with the real results; the model's own
+ * flush decisions are left out: the real ones come from the mount. */
+static void take_model_events(struct run *r, uint32_t from, int32_t result,
+                              bool result_known)
+{
+    const struct history *h = model_history(r->m);
+    uint32_t step = 0;
+    for (uint32_t i = from; i < h->len; i++) {
+        struct event e = h->ev[i];
+        step = e.step;
+        if (e.type == EV_FLUSH) { /* the model's flush: the real decision */
+            real_decision(r, e.file, e.step, false);
+            continue;
+        }
+        if (e.type == EV_SEAL || e.type == EV_ABORT)
+            continue;
+        if (result_known && (e.type == EV_CREATE || e.type == EV_WRITE))
+            e.result = result < 0 ? result : 0;
+        add(r, &e);
+    }
+    for (unsigned k = 0; k < r->ndec; k++) /* flushes the model did not */
+        real_decision(r, 0, step, true);    /* predict: at the end       */
+}
+
+static int run_step(struct run *r, uint32_t i)
+{
+    const struct step *s = &r->p->steps[i];
+    struct real_msg m = {0};
+    int t = s->task;
+    int fd = s->op == OP_CREATE ? -1 : model_fd_number(r->m, s->task, s->fd);
+    int fd2 = model_fd_number(r->m, s->task, s->fd2);
+    switch (s->op) {
+    case OP_SPAWN:
+        return spawn_task(r, t);
+    case OP_FORK:
+        return spawn_via(r, t, s->task2, RC_FORK);
+    case OP_THREAD:
+        return spawn_via(r, t, s->task2, RC_THREAD);
+    case OP_KILL: {
+        struct task_view v = model_task(r->m, s->task);
+        pid_t pid = r->pid[model_proc_name(r->m, v.proc)];
+        kill(pid, SIGKILL);
+        wait_gone(pid, false);
+        return 0;
+    }
+    case OP_EXPECT:
+        return 0;
+    default:
+        break;
+    }
+    m.fd = fd;
+    m.fd2 = fd2;
+    m.n = s->n;
+    switch (s->op) {
+    case OP_CREATE:
+        m.cmd = RC_CREATE;
+        m.flags = s->flags & STEP_CLOEXEC;
+        snprintf(m.path, sizeof m.path, "%s", r->p->file_names[s->file]);
+        break;
+    case OP_WRITE: m.cmd = RC_WRITE; break;
+    case OP_CLOSE: m.cmd = RC_CLOSE; break;
+    case OP_CLOSE_RANGE: m.cmd = RC_CLOSE_RANGE; break;
+    case OP_DUP: m.cmd = RC_DUP; break;
+    case OP_DUP2: /* onto an unbound name: the lowest free number, as dup */
+        m.cmd = fd2 < 0 ? RC_DUP : RC_DUP2;
+        break;
+    case OP_UNSHARE_FILES: m.cmd = RC_UNSHARE; break;
+    case OP_EXEC: m.cmd = RC_EXEC; break;
+    case OP_EXIT: m.cmd = RC_EXIT; break;
+    case OP_EXIT_GROUP: m.cmd = RC_EXIT_GROUP; break;
+    default:
+        return fail(r, "statement '%s' cannot run for real yet",
+                    trace_op_name((enum trace_op)s->op));
+    }
+    if ((s->op == OP_WRITE || s->op == OP_CLOSE || s->op == OP_DUP ||
+         s->op == OP_DUP2) && fd < 0) {
+        return -EBADF; /* a failed create's fd: nothing real to use */
+    }
+    pid_t pid = r->pid[t], tid = r->tid[t];
+    if (send_msg(r, t, &m, -1) == RUN_FAILED)
+        return RUN_FAILED;
+    if (s->op == OP_EXIT) { /* no reply: wait for the thread to be gone */
+        wait_thread_gone(pid, tid);
+        return 0;
+    }
+    if (s->op == OP_EXIT_GROUP) {
+        wait_gone(pid, false);
+        return 0;
+    }
+    if (wait_msg(r, t, &m) == RUN_FAILED) /* exec: the new image's READY */
+        return RUN_FAILED;
+    return m.result;
+}
+
+int real_replay(struct judge *j, const struct program *p, enum policy pol,
+                const char *mount, const char *log, struct real_outcome *out)
+{
+    memset(out, 0, sizeof *out);
+    for (uint32_t i = 0; i < p->nsteps; i++) {
+        const char *why = NULL;
+        switch (p->steps[i].op) {
+        case OP_KTHREAD: why = "a kernel thread: user space cannot make one";
+            break;
+        case OP_VFORK: why = "vfork is not run for real yet"; break;
+        case OP_URING_CLOSE: why = "io_uring close needs liburing (not yet)";
+            break;
+        case OP_SEND: why = "SCM_RIGHTS send is not run for real yet"; break;
+        default: break;
+        }
+        if (why) {
+            out->skipped = true;
+            snprintf(out->reason, sizeof out->reason, "line %u: %s",
+                     p->steps[i].line, why);
+            return 0;
+        }
+    }
+    static struct run r;
+    memset(&r, 0, sizeof r);
+    r.p = p;
+    r.m = j->model;
+    r.log = log;
+    r.why = out->reason;
+    for (int t = 0; t < MAX_TASK_NAMES; t++)
+        r.chan[t] = -1;
+    snprintf(r.dir, sizeof r.dir, "%s/ternrig-replay-XXXXXX", mount);
+    if (!mkdtemp(r.dir)) {
+        snprintf(out->reason, sizeof out->reason, "%s: %s", mount,
+                 strerror(errno));
+        return -1;
+    }
+    if (log) {
+        struct stat st;
+        r.log_off = stat(log, &st) == 0 ? st.st_size : 0;
+    }
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    model_reset(r.m, p, pol);
+    int rc = 0;
+    struct trace_error err;
+    for (uint32_t i = 0; i < p->nsteps && rc == 0; i++) {
+        uint32_t before = model_history(r.m)->len;
+        int res = run_step(&r, i);
+        if (res == RUN_FAILED) {
+            rc = -1;
+            break;
+        }
+        if (model_step(r.m, i, &err) < 0) {
+            snprintf(out->reason, sizeof out->reason, "line %u: %.120s",
+                     err.line, err.msg);
+            rc = -1;
+            break;
+        }
+        const struct step *s = &p->steps[i];
+        read_log(&r);
+        take_model_events(&r, before, res,
+                          s->op == OP_CREATE || s->op == OP_WRITE);
+        observe(&r, i);
+        out->steps++;
+    }
+    /* the end of the trace: SIGKILL every live process, creation order */
+    uint32_t before = model_history(r.m)->len;
+    if (rc == 0) {
+        model_finish(r.m);
+        const struct history *h = model_history(r.m);
+        for (uint32_t i = before; i < h->len; i++)
+            if (h->ev[i].type == EV_DEATH) {
+                pid_t pid = r.pid[model_proc_name(r.m, h->ev[i].proc)];
+                kill(pid, SIGKILL);
+                wait_gone(pid, false);
+            }
+        read_log(&r);
+        take_model_events(&r, before, 0, false);
+        observe(&r, p->nsteps);
+    }
+    if (r.pgid > 0)
+        kill(-r.pgid, SIGKILL);
+    while (waitpid(-1, NULL, WNOHANG) > 0)
+        ;
+    for (int t = 0; t < MAX_TASK_NAMES; t++)
+        if (r.chan[t] >= 0)
+            close(r.chan[t]);
+    /* leave nothing behind that we can remove */
+    DIR *d = opendir(r.dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        char pth[4352];
+        snprintf(pth, sizeof pth, "%s/%s", r.dir, de->d_name);
+        if (de->d_name[0] != '.')
+            unlink(pth);
+    }
+    if (d)
+        closedir(d);
+    rmdir(r.dir);
+    if (rc < 0) {
+        free(r.ev);
+        return -1;
+    }
+    struct history h = {r.ev, r.nev, r.cap};
+    uint32_t bad;
+    if (oracle_judge(j->oracle, &h, p->nfiles, &out->verdict, &bad) < 0) {
+        snprintf(out->reason, sizeof out->reason,
+                 "history event %u out of range", bad);
+        free(r.ev);
+        return -1;
+    }
+    out->failed = expect_check(p, pol, &out->verdict, out->failures,
+                               JUDGE_MAX_REPORTED_FAILURES, &out->applicable);
+    free(r.ev);
+    return 0;
+}

@@ -1,0 +1,35 @@
+/* real_exec.h - run a trace for real: real tasks, real syscalls, on a
+ * mounted filesystem, step by step, and turn what happened into a history
+ * for the oracle.
+ *
+ * Owns: the controller.  It runs the model in lockstep (under the mount's
+ * policy) for the bookkeeping a trace needs (which task is which process,
+ * which fd number an fd name has: real tasks keep trace fds at the model's
+ * numbers, see real_task.h), sends each statement to the real task that
+ * performs it, waits for it to complete, and after every statement records
+ * what the directory shows (EV_OBSERVE) and, when the mount is ternrig fs
+ * with a flush log, the decisions it made (EV_SEAL / EV_ABORT).
+ */
+#ifndef TERNRIG_REAL_EXEC_H
+#define TERNRIG_REAL_EXEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "judge.h"
+
+struct real_outcome {
+    bool skipped;             /* the trace needs what user space cannot do */
+    char reason[160];         /* skipped or failed: why                    */
+    struct verdict verdict;   /* valid until the next run                  */
+    uint32_t applicable, failed;
+    struct expect_failure failures[JUDGE_MAX_REPORTED_FAILURES];
+    unsigned steps;           /* statements run for real                   */
+};
+
+/* Run `p` (valid) for real in a fresh subdirectory of `mount`, whose flush
+ * log (ternrig fs --log) is `log` or NULL.  Returns 0 (outcome filled),
+ * or -1 when the run itself failed (reason says why). */
+int real_replay(struct judge *j, const struct program *p, enum policy pol,
+                const char *mount, const char *log, struct real_outcome *out);
+
+#endif

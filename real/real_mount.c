@@ -1,0 +1,90 @@
+/* real_mount.c - a temporary mount of `ternrig fs`. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "real_mount.h"
+
+#define FUSE_SUPER_MAGIC 0x65735546
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int is_fuse(const char *dir)
+{
+    struct statfs sf;
+    return statfs(dir, &sf) == 0 && sf.f_type == FUSE_SUPER_MAGIC;
+}
+
+int real_mount_start(struct real_mount *rm, enum policy pol, char *why,
+                     size_t cap)
+{
+    memset(rm, 0, sizeof *rm);
+    snprintf(rm->dir, sizeof rm->dir, "/tmp/ternrig-real-XXXXXX");
+    if (!mkdtemp(rm->dir)) {
+        snprintf(why, cap, "mkdtemp: %s", strerror(errno));
+        return -1;
+    }
+    snprintf(rm->log, sizeof rm->log, "%s.log", rm->dir);
+    rm->pid = fork();
+    if (rm->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        execl("/proc/self/exe", "ternrig", "fs", "--policy", policy_name(pol),
+              "--log", rm->log, rm->dir, (char *)NULL);
+        _exit(127);
+    }
+    for (double t0 = now_s(); now_s() - t0 < 5; usleep(10000)) {
+        if (is_fuse(rm->dir))
+            return 0;
+        int st;
+        if (waitpid(rm->pid, &st, WNOHANG) == rm->pid) {
+            rm->pid = 0;
+            break;
+        }
+    }
+    snprintf(why, cap, "ternrig fs did not mount %s (needs root and "
+                       "/dev/fuse)",
+             rm->dir);
+    real_mount_stop(rm);
+    return -1;
+}
+
+int real_mount_stop(struct real_mount *rm)
+{
+    int rc = -1;
+    if (rm->pid > 0) {
+        kill(rm->pid, SIGTERM);
+        for (double t0 = now_s(); now_s() - t0 < 5; usleep(10000)) {
+            int st;
+            if (waitpid(rm->pid, &st, WNOHANG) == rm->pid) {
+                rc = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+                rm->pid = 0;
+                break;
+            }
+        }
+        if (rm->pid > 0) {
+            kill(rm->pid, SIGKILL);
+            waitpid(rm->pid, NULL, 0);
+            rm->pid = 0;
+        }
+    }
+    if (is_fuse(rm->dir)) {
+        umount2(rm->dir, MNT_DETACH);
+        rc = -1;
+    }
+    rmdir(rm->dir);
+    unlink(rm->log);
+    return rc;
+}

@@ -1,0 +1,24 @@
+/* real_mount.h - mount the embedded filesystem for a real replay, in a
+ * temporary directory, and take it down again. */
+#ifndef TERNRIG_REAL_MOUNT_H
+#define TERNRIG_REAL_MOUNT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "core.h"
+
+struct real_mount {
+    char dir[256];
+    char log[300];
+    pid_t pid;
+};
+
+/* Start `ternrig fs --policy P --log LOG DIR` (this executable) and wait up
+ * to 5 s for the mount.  Returns 0, or -1 with `why`. */
+int real_mount_start(struct real_mount *rm, enum policy pol, char *why,
+                     size_t cap);
+/* SIGTERM, wait (5 s, then SIGKILL and a lazy unmount), remove the temp
+ * dir and log.  Returns 0 when it unmounted cleanly. */
+int real_mount_stop(struct real_mount *rm);
+
+#endif

@@ -1,0 +1,53 @@
+/* real_task.h - the command protocol between the real-replay controller and
+ * the real tasks that stand for a trace's tasks.
+ *
+ * Owns: the messages and the task side (a loop that runs one syscall per
+ * command and replies).  Each task has its own channel, a SOCK_SEQPACKET
+ * socket kept at fd REAL_CHANNEL_BASE + task, far above the fds a trace
+ * uses, so the trace's fds get the numbers the model gives them (lowest
+ * free from 3) and close_range(3, REAL_CHANNEL_BASE - 1) spares channels.
+ */
+#ifndef TERNRIG_REAL_TASK_H
+#define TERNRIG_REAL_TASK_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define REAL_CHANNEL_BASE 900
+#define REAL_CHANNEL_END (REAL_CHANNEL_BASE + 64)
+
+enum real_cmd {
+    RC_READY,       /* task -> controller: up (after start or exec)       */
+    RC_CREATE,      /* open(path, O_CREAT|O_EXCL|O_WRONLY[|O_CLOEXEC])    */
+    RC_WRITE,       /* write(fd, pattern, n)                               */
+    RC_CLOSE,       /* close(fd)                                           */
+    RC_CLOSE_RANGE, /* close_range(3, REAL_CHANNEL_BASE - 1, 0)            */
+    RC_DUP,         /* dup(fd)                                             */
+    RC_DUP2,        /* dup2(fd, fd2)                                       */
+    RC_FORK,        /* fork; the child becomes task `task2` (channel sent) */
+    RC_THREAD,      /* pthread_create; the thread becomes task `task2`     */
+    RC_UNSHARE,     /* unshare(CLONE_FILES)                                */
+    RC_EXEC,        /* execve(/proc/self/exe __task CHANNEL)               */
+    RC_EXIT,        /* SYS_exit: this thread                               */
+    RC_EXIT_GROUP,  /* exit_group                                          */
+};
+
+struct real_msg {
+    int32_t cmd;     /* enum real_cmd */
+    int32_t task2;   /* FORK/THREAD: the new task's index                 */
+    int32_t fd, fd2;
+    uint32_t n;      /* WRITE: bytes                                        */
+    uint32_t flags;  /* CREATE: cloexec                                     */
+    int32_t result;  /* reply: syscall result, or -errno                    */
+    int32_t pid, tid;/* reply / READY: who the task is                      */
+    char path[256];  /* CREATE                                              */
+};
+
+/* Run the command loop of task `self` on channel fd `chan`; returns only
+ * when the channel closes (the task then exits). */
+void real_task_loop(int chan, int self);
+
+/* Entry point after exec: `ternrig __task CHANNEL TASK`. */
+int real_task_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# real_replay.sh TERNRIG CORPUS POLICY - replay the corpus for real on the
+# embedded filesystem under POLICY: every trace that user space can run must
+# meet its expectations on the real kernel; no mount or task may be left.
+# Needs root and /dev/fuse: skipped (exit 77) with the reason otherwise.
+set -u
+T=$1
+CORPUS=$2
+POLICY=$3
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root to mount FUSE"; exit 77; }
+[ -w /dev/fuse ] || { echo "SKIP: needs /dev/fuse"; exit 77; }
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+"$T" replay --real --policy "$POLICY" "$CORPUS" >"$out" 2>&1
+rc=$?
+grep -E '^(FAIL|SKIP)|expectation failed|real replay failed' "$out"
+tail -n 2 "$out"
+ran=$(grep -c '^PASS' "$out")
+[ "$rc" -eq 0 ] || { echo "exit $rc"; exit 1; }
+[ "$ran" -ge 25 ] || { echo "only $ran traces ran for real"; exit 1; }
+if grep -q ' fuse.ternrig ' /proc/mounts; then echo "a ternrig mount is left"; exit 1; fi
+if pgrep -f "$T __task" >/dev/null; then echo "real tasks are left"; exit 1; fi
+echo "real replay under $POLICY: $ran traces pass"
