@@ -33,6 +33,7 @@ struct run {
     int chan[MAX_TASK_NAMES];   /* controller's end of each task's channel */
     pid_t pid[MAX_TASK_NAMES];  /* process, as the task last reported     */
     pid_t tid[MAX_TASK_NAMES];
+    int pending[MAX_TASK_NAMES]; /* replies still to come (vfork parent) */
     pid_t pgid;
     struct event *ev;           /* the real history */
     uint32_t nev, cap;
@@ -85,6 +86,12 @@ static int wait_msg(struct run *r, int t, struct real_msg *m)
 
 static int send_msg(struct run *r, int t, struct real_msg *m, int pass_fd)
 {
+    while (r->pending[t] > 0) { /* a vfork parent's late reply */
+        struct real_msg late;
+        r->pending[t]--;
+        if (wait_msg(r, t, &late) == RUN_FAILED)
+            return RUN_FAILED;
+    }
     char cbuf[CMSG_SPACE(sizeof(int))];
     struct iovec iov = {m, sizeof *m};
     struct msghdr mh = {0};
@@ -183,8 +190,13 @@ static int spawn_via(struct run *r, int parent, int child, int cmd)
     if (rc == RUN_FAILED)
         return RUN_FAILED;
     struct real_msg ready;
-    if (wait_msg(r, child, &ready) == RUN_FAILED ||
-        wait_msg(r, parent, &m) == RUN_FAILED)
+    if (wait_msg(r, child, &ready) == RUN_FAILED)
+        return RUN_FAILED;
+    if (cmd == RC_VFORK) { /* the parent answers once the child execs/exits */
+        r->pending[parent]++;
+        return 0;
+    }
+    if (wait_msg(r, parent, &m) == RUN_FAILED)
         return RUN_FAILED;
     return m.result < 0 ? fail(r, "%s failed: %s", cmd == RC_FORK ? "fork" :
                                                    "pthread_create",
@@ -306,6 +318,34 @@ static void take_model_events(struct run *r, uint32_t from, int32_t result,
         real_decision(r, 0, step, true);    /* predict: at the end       */
 }
 
+/* SCM_RIGHTS: a socketpair, one end to the sender, one to the receiver. */
+static int send_real(struct run *r, int from, int to, int fd)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return fail(r, "socketpair: %s", strerror(errno));
+    struct real_msg m = {0};
+    m.cmd = RC_SEND;
+    m.fd = fd;
+    int rc = send_msg(r, from, &m, sv[0]);
+    close(sv[0]);
+    if (rc == RUN_FAILED || wait_msg(r, from, &m) == RUN_FAILED) {
+        close(sv[1]);
+        return RUN_FAILED;
+    }
+    if (m.result < 0) {
+        close(sv[1]);
+        return m.result;
+    }
+    memset(&m, 0, sizeof m);
+    m.cmd = RC_RECV;
+    rc = send_msg(r, to, &m, sv[1]);
+    close(sv[1]);
+    if (rc == RUN_FAILED || wait_msg(r, to, &m) == RUN_FAILED)
+        return RUN_FAILED;
+    return m.result;
+}
+
 static int run_step(struct run *r, uint32_t i)
 {
     const struct step *s = &r->p->steps[i];
@@ -320,6 +360,12 @@ static int run_step(struct run *r, uint32_t i)
         return spawn_via(r, t, s->task2, RC_FORK);
     case OP_THREAD:
         return spawn_via(r, t, s->task2, RC_THREAD);
+    case OP_VFORK:
+        return spawn_via(r, t, s->task2, RC_VFORK);
+    case OP_SEND:
+        if (fd < 0)
+            return -EBADF; /* a failed create's fd */
+        return send_real(r, t, s->task2, fd);
     case OP_KILL: {
         struct task_view v = model_task(r->m, s->task);
         pid_t pid = r->pid[model_proc_name(r->m, v.proc)];
@@ -343,6 +389,7 @@ static int run_step(struct run *r, uint32_t i)
         break;
     case OP_WRITE: m.cmd = RC_WRITE; break;
     case OP_CLOSE: m.cmd = RC_CLOSE; break;
+    case OP_URING_CLOSE: m.cmd = RC_URING_CLOSE; break;
     case OP_CLOSE_RANGE: m.cmd = RC_CLOSE_RANGE; break;
     case OP_DUP: m.cmd = RC_DUP; break;
     case OP_DUP2: /* onto an unbound name: the lowest free number, as dup */
@@ -357,7 +404,7 @@ static int run_step(struct run *r, uint32_t i)
                     trace_op_name((enum trace_op)s->op));
     }
     if ((s->op == OP_WRITE || s->op == OP_CLOSE || s->op == OP_DUP ||
-         s->op == OP_DUP2) && fd < 0) {
+         s->op == OP_DUP2 || s->op == OP_URING_CLOSE) && fd < 0) {
         return -EBADF; /* a failed create's fd: nothing real to use */
     }
     pid_t pid = r->pid[t], tid = r->tid[t];
@@ -385,10 +432,6 @@ int real_replay(struct judge *j, const struct program *p, enum policy pol,
         switch (p->steps[i].op) {
         case OP_KTHREAD: why = "a kernel thread: user space cannot make one";
             break;
-        case OP_VFORK: why = "vfork is not run for real yet"; break;
-        case OP_URING_CLOSE: why = "io_uring close needs liburing (not yet)";
-            break;
-        case OP_SEND: why = "SCM_RIGHTS send is not run for real yet"; break;
         default: break;
         }
         if (why) {
@@ -433,6 +476,9 @@ int real_replay(struct judge *j, const struct program *p, enum policy pol,
             rc = -1;
             break;
         }
+        for (uint16_t t = 0; t < p->ntasks; t++) /* dead: no late reply */
+            if (r.pending[t] && model_task(r.m, t).state != TASK_ALIVE)
+                r.pending[t] = 0;
         const struct step *s = &p->steps[i];
         read_log(&r);
         take_model_events(&r, before, res,

@@ -57,6 +57,90 @@ struct thread_start {
     int chan, task;
 };
 
+#define SPARE_FD (REAL_CHANNEL_END + 1) /* a passed socket, briefly */
+
+static int send_fd(int sock, int fd)
+{
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    char byte = 0;
+    struct iovec iov = {&byte, 1};
+    struct msghdr mh = {0};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof cbuf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    return sendmsg(sock, &mh, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+/* Receive an fd: it lands at the lowest free number, as SCM_RIGHTS does. */
+static int recv_fd(int sock)
+{
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    char byte;
+    struct iovec iov = {&byte, 1};
+    struct msghdr mh = {0};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof cbuf;
+    if (recvmsg(sock, &mh, 0) != 1)
+        return -1;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    int fd = -1;
+    if (c && c->cmsg_type == SCM_RIGHTS)
+        memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    return fd;
+}
+
+struct vfork_start {
+    int chan, task;
+};
+
+static int vfork_child(void *arg)
+{
+    struct vfork_start *vs = arg;
+    for (int fd = REAL_CHANNEL_BASE; fd < REAL_CHANNEL_END; fd++)
+        if (fd != vs->chan)
+            close(fd); /* the fd table is a copy: only our channel stays */
+    real_task_loop(vs->chan, vs->task);
+    syscall(SYS_exit_group, 0);
+    return 0;
+}
+
+#ifdef TERNRIG_HAVE_URING
+#include <liburing.h>
+static long uring_close(int fd)
+{
+    struct io_uring ring;
+    int rc = io_uring_queue_init(2, &ring, 0);
+    if (rc < 0) {
+        errno = -rc;
+        return -1;
+    }
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_close(sqe, fd);
+    struct io_uring_cqe *cqe;
+    rc = io_uring_submit_and_wait(&ring, 1);
+    if (rc >= 0)
+        rc = io_uring_wait_cqe(&ring, &cqe);
+    if (rc >= 0) {
+        rc = cqe->res;
+        io_uring_cqe_seen(&ring, cqe);
+    }
+    io_uring_queue_exit(&ring);
+    if (rc < 0) {
+        errno = -rc;
+        return -1;
+    }
+    return 0;
+}
+#endif
+
 static void *thread_main(void *arg)
 {
     struct thread_start ts = *(struct thread_start *)arg;
@@ -165,6 +249,53 @@ void real_task_loop(int chan, int self)
             reply(chan, &m, -1);
             break;
         }
+        case RC_SEND: { /* the socket came along; park it, send, drop it */
+            int sock = passed >= 0 ? dup3(passed, SPARE_FD, O_CLOEXEC) : -1;
+            close(passed);
+            long rc = sock < 0 ? -1 : send_fd(sock, m.fd);
+            int e = errno;
+            close(sock);
+            errno = e;
+            reply(chan, &m, rc);
+            break;
+        }
+        case RC_RECV: {
+            int sock = passed >= 0 ? dup3(passed, SPARE_FD, O_CLOEXEC) : -1;
+            close(passed);
+            long rc = sock < 0 ? -1 : recv_fd(sock);
+            int e = errno;
+            close(sock);
+            errno = e;
+            reply(chan, &m, rc);
+            break;
+        }
+        case RC_VFORK: {
+            int child_chan = park_channel(passed, m.task2);
+            size_t stack_size = 1 << 20;
+            char *stack = child_chan < 0 ? NULL : malloc(stack_size);
+            static struct vfork_start vs; /* read by the child before we
+                                             resume */
+            if (!stack) {
+                reply(chan, &m, -1);
+                break;
+            }
+            vs.chan = child_chan;
+            vs.task = m.task2;
+            /* suspended here until the child execs or exits */
+            long pid = clone(vfork_child, stack + stack_size,
+                             CLONE_VM | CLONE_VFORK | SIGCHLD, &vs);
+            close(child_chan);
+            reply(chan, &m, pid);
+            break;
+        }
+        case RC_URING_CLOSE:
+#ifdef TERNRIG_HAVE_URING
+            reply(chan, &m, uring_close(m.fd));
+#else
+            errno = ENOSYS;
+            reply(chan, &m, -1);
+#endif
+            break;
         case RC_EXIT:
             close(chan);
             syscall(SYS_exit, 0); /* this thread only */

@@ -30,6 +30,10 @@ enum real_cmd {
     RC_EXEC,        /* execve(/proc/self/exe __task CHANNEL)               */
     RC_EXIT,        /* SYS_exit: this thread                               */
     RC_EXIT_GROUP,  /* exit_group                                          */
+    RC_SEND,        /* sendmsg(SCM_RIGHTS fd) on the socket passed along   */
+    RC_RECV,        /* recvmsg on the socket passed along: the new fd      */
+    RC_VFORK,       /* clone(CLONE_VM|CLONE_VFORK): child is task `task2`  */
+    RC_URING_CLOSE, /* IORING_OP_CLOSE(fd) through liburing                */
 };
 
 struct real_msg {

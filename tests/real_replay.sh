@@ -17,7 +17,7 @@ grep -E '^(FAIL|SKIP)|expectation failed|real replay failed' "$out"
 tail -n 2 "$out"
 ran=$(grep -c '^PASS' "$out")
 [ "$rc" -eq 0 ] || { echo "exit $rc"; exit 1; }
-[ "$ran" -ge 25 ] || { echo "only $ran traces ran for real"; exit 1; }
+[ "$ran" -ge 46 ] || { echo "only $ran traces ran for real"; exit 1; }
 if grep -q ' fuse.ternrig ' /proc/mounts; then echo "a ternrig mount is left"; exit 1; fi
 if pgrep -f "$T __task" >/dev/null; then echo "real tasks are left"; exit 1; fi
 echo "real replay under $POLICY: $ran traces pass"
