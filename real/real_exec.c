@@ -38,8 +38,14 @@ struct run {
     struct event *ev;           /* the real history */
     uint32_t nev, cap;
     uint64_t seen[MAX_FILE_NAMES];   /* visible size + 1, 0 = not seen */
-    struct { uint16_t file; uint8_t type; bool used; } dec[256];
+    struct {
+        uint16_t file;
+        uint8_t type;
+        bool used, mm_alive;
+        pid_t tgid;
+    } dec[256];
     unsigned ndec;              /* the fs's decisions during this step */
+    struct real_outcome *out;
     char *why;
 };
 
@@ -228,11 +234,15 @@ static void read_log(struct run *r)
         uint8_t type = !strncmp(dec, "seal", 4)    ? EV_SEAL
                        : !strncmp(dec, "abort", 5) ? EV_ABORT
                                                    : EV_FLUSH;
+        const char *tg = strstr(line, "\"tgid\":");
+        bool mm = strstr(line, "\"mm_alive\":true") != NULL;
         for (uint16_t fi = 0; fi < r->p->nfiles; fi++) {
             size_t len = strlen(r->p->file_names[fi]);
             if (!strncmp(nm, r->p->file_names[fi], len) && nm[len] == '"') {
                 r->dec[r->ndec].file = fi;
                 r->dec[r->ndec].type = type;
+                r->dec[r->ndec].mm_alive = mm;
+                r->dec[r->ndec].tgid = tg ? (pid_t)atoi(tg + 7) : 0;
                 r->dec[r->ndec++].used = false;
                 break;
             }
@@ -242,14 +252,73 @@ static void read_log(struct run *r)
     fclose(f);
 }
 
-/* The real decision for one flush of `file`, as a seal or abort event. */
-static void real_decision(struct run *r, uint16_t file, uint32_t step,
-                          bool any)
+static void differ(struct run *r, uint32_t step, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void differ(struct run *r, uint32_t step, const char *fmt, ...)
+{
+    struct real_outcome *o = r->out;
+    if (o->ndiffs < 8) {
+        char what[160];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof what, fmt, ap);
+        va_end(ap);
+        if (step < r->p->nsteps)
+            snprintf(o->diffs[o->ndiffs], sizeof o->diffs[0], "line %u: %s",
+                     r->p->steps[step].line, what);
+        else
+            snprintf(o->diffs[o->ndiffs], sizeof o->diffs[0],
+                     "end of trace: %s", what);
+    }
+    o->ndiffs++;
+}
+
+static const char *dec_name(uint8_t type)
+{
+    return type == EV_SEAL ? "seal" : type == EV_ABORT ? "abort" : "ignore";
+}
+
+/* The real decision for one flush the model made (`model`, or NULL for the
+ * kernel's flushes the model did not predict), recorded as a seal or abort
+ * event and compared with the model's. */
+static void real_decision(struct run *r, const struct event *model,
+                          uint32_t step)
 {
     for (unsigned k = 0; k < r->ndec; k++) {
-        if (r->dec[k].used || (!any && r->dec[k].file != file))
+        if (r->dec[k].used || (model && r->dec[k].file != model->file))
             continue;
         r->dec[k].used = true;
+        const char *fname = r->p->file_names[r->dec[k].file];
+        if (!model) {
+            differ(r, step, "the kernel flushed %s (tgid %d, %s) -> %s; the "
+                            "model did not",
+                   fname, (int)r->dec[k].tgid,
+                   r->dec[k].mm_alive ? "mm alive" : "mm gone",
+                   dec_name(r->dec[k].type));
+        } else {
+            r->out->flushes_compared++;
+            pid_t want = r->pid[model_proc_name(r->m, model->proc)];
+            uint8_t mdec = model->decision == FLUSH_SEAL    ? EV_SEAL
+                           : model->decision == FLUSH_ABORT ? EV_ABORT
+                                                            : EV_FLUSH;
+            if (model->decision == 0xff)
+                differ(r, step, "the kernel flushed %s while it was "
+                                "transient; in the model it was not",
+                       fname);
+            else if (want != r->dec[k].tgid ||
+                     (model->ctx_mm != 0) != r->dec[k].mm_alive ||
+                     mdec != r->dec[k].type)
+                differ(r, step,
+                       "flush of %s: model: process %s (tgid %d), %s -> %s; "
+                       "kernel: tgid %d, %s -> %s",
+                       fname, r->p->task_names[model_proc_name(r->m,
+                                                               model->proc)],
+                       (int)want, model->ctx_mm ? "mm alive" : "mm gone",
+                       dec_name(mdec), (int)r->dec[k].tgid,
+                       r->dec[k].mm_alive ? "mm alive" : "mm gone",
+                       dec_name(r->dec[k].type));
+        }
         if (r->dec[k].type == EV_FLUSH)
             return; /* ignored: nothing to record */
         struct event e = {0};
@@ -267,6 +336,12 @@ static void real_decision(struct run *r, uint16_t file, uint32_t step,
         add(r, &e);
         return;
     }
+    if (model && model->decision != 0xff && r->log)
+        differ(r, step, "the model flushed %s (%s -> %s); the kernel sent "
+                        "no flush of it while it was transient",
+               r->p->file_names[model->file],
+               model->ctx_mm ? "mm alive" : "mm gone",
+               flush_decision_name((enum flush_decision)model->decision));
 }
 
 /* What the directory shows of every file of the trace. */
@@ -305,7 +380,7 @@ static void take_model_events(struct run *r, uint32_t from, int32_t result,
         struct event e = h->ev[i];
         step = e.step;
         if (e.type == EV_FLUSH) { /* the model's flush: the real decision */
-            real_decision(r, e.file, e.step, false);
+            real_decision(r, &e, e.step);
             continue;
         }
         if (e.type == EV_SEAL || e.type == EV_ABORT)
@@ -315,7 +390,8 @@ static void take_model_events(struct run *r, uint32_t from, int32_t result,
         add(r, &e);
     }
     for (unsigned k = 0; k < r->ndec; k++) /* flushes the model did not */
-        real_decision(r, 0, step, true);    /* predict: at the end       */
+        if (!r->dec[k].used)                /* predict: at the end       */
+            real_decision(r, NULL, step);
 }
 
 /* SCM_RIGHTS: a socketpair, one end to the sender, one to the receiver. */
@@ -447,6 +523,7 @@ int real_replay(struct judge *j, const struct program *p, enum policy pol,
     r.m = j->model;
     r.log = log;
     r.why = out->reason;
+    r.out = out;
     for (int t = 0; t < MAX_TASK_NAMES; t++)
         r.chan[t] = -1;
     snprintf(r.dir, sizeof r.dir, "%s/ternrig-replay-XXXXXX", mount);

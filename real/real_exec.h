@@ -24,6 +24,10 @@ struct real_outcome {
     uint32_t applicable, failed;
     struct expect_failure failures[JUDGE_MAX_REPORTED_FAILURES];
     unsigned steps;           /* statements run for real                   */
+    /* conformance: where the kernel's flushes (from ternrig fs's log)
+     * differ from the model's: who flushed, mm alive, decision */
+    unsigned flushes_compared, ndiffs;
+    char diffs[8][200];
 };
 
 /* Run `p` (valid) for real in a fresh subdirectory of `mount`, whose flush

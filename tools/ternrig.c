@@ -18,6 +18,8 @@ static const struct command commands[] = {
     {"bench", cmd_bench, "model and oracle throughput, peak RSS"},
     {"fuzz", cmd_fuzz,
      "fuzz the policies (libFuzzer or AFL++), write minimized reproducers"},
+    {"conform", cmd_conform,
+     "the model against the real kernel, flush by flush (ternrig fs)"},
     {"fs", cmd_fs, "mount the embedded TernFS-semantics filesystem (FUSE)"},
     {"seeds", cmd_seeds, "write the fuzz targets' seed corpora from traces"},
 };

@@ -1,0 +1,161 @@
+/* cmd_conform.c - `ternrig conform`: the model against the real kernel. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "commands.h"
+#include "judge.h"
+#include "load.h"
+#include "util.h"
+#ifdef TERNRIG_HAVE_REAL
+#include "real_exec.h"
+#include "real_mount.h"
+#endif
+
+static const char conform_help[] =
+    "usage: ternrig conform [--policy P] [-v] [TRACE|DIR...]\n"
+    "\n"
+    "Run each trace (default: corpus/traces) in the model and for real on\n"
+    "the embedded filesystem (ternrig fs, mounted in a temporary directory,\n"
+    "with its flush log), and compare step by step the flushes the kernel\n"
+    "issued (which process, mm alive or gone, the decision) with those the\n"
+    "model predicted, and the final states with the trace's expectations.\n"
+    "Any difference is a bug in the model or in SPEC.md's Linux facts.\n"
+    "Needs root and /dev/fuse.\n"
+    "\n"
+    "  -p, --policy P  reference or fuse-naive (default: both)\n"
+    "  -v, --verbose   print conforming traces too\n"
+    "  -h, --help      this help\n"
+    "\n"
+    "Exit status: 0 everything conforms, 1 a difference, 2 setup error.\n";
+
+#ifdef TERNRIG_HAVE_REAL
+int cmd_conform(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"policy", required_argument, 0, 'p'},
+        {"verbose", no_argument, 0, 'v'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    unsigned policies = (1u << POLICY_REFERENCE) | (1u << POLICY_FUSE_NAIVE);
+    bool verbose = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "p:vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p': {
+            enum policy pol;
+            if (!policy_from_name(optarg, strlen(optarg), &pol) ||
+                (pol != POLICY_REFERENCE && pol != POLICY_FUSE_NAIVE))
+                return usage_error("conform", "policy '%s': reference or "
+                                              "fuse-naive (the others need "
+                                              "BPF contexts)",
+                                   optarg);
+            policies = 1u << pol;
+            break;
+        }
+        case 'v': verbose = true; break;
+        case 'h': fputs(conform_help, stdout); return 0;
+        default: return usage_error("conform", "bad option");
+        }
+    }
+    struct path_list l = {0};
+    char err[512];
+    int nargs = argc - optind;
+    const char *deflt = "corpus/traces";
+    for (int i = 0; i < (nargs ? nargs : 1); i++)
+        if (collect_traces(nargs ? argv[optind + i] : deflt, &l, err,
+                           sizeof err) < 0) {
+            fprintf(stderr, "ternrig conform: %s\n", err);
+            path_list_free(&l);
+            return 2;
+        }
+    struct judge jd;
+    struct program *p = malloc(sizeof *p);
+    if (!p || judge_init(&jd) < 0) {
+        free(p);
+        path_list_free(&l);
+        return 2;
+    }
+    int worst = 0;
+    printf("%-18s %10s %8s %8s %9s\n", "policy", "conform", "differ",
+           "skipped", "flushes");
+    static struct real_outcome ro;
+    char report[1 << 15];
+    size_t rl = 0;
+    for (int pol = 0; pol < POLICY_COUNT && worst < 2; pol++) {
+        if (!(policies & (1u << pol)))
+            continue;
+        struct real_mount rm;
+        if (real_mount_start(&rm, (enum policy)pol, err, sizeof err) < 0) {
+            fprintf(stderr, "ternrig conform: %s\n", err);
+            worst = 2;
+            break;
+        }
+        unsigned ok = 0, bad = 0, skipped = 0, flushes = 0;
+        for (size_t k = 0; k < l.n; k++) {
+            if (load_program(l.paths[k], p, jd.model, err, sizeof err) < 0 ||
+                model_check(jd.model, p, &(struct trace_error){0}) < 0) {
+                fprintf(stderr, "%s\n", err);
+                worst = 2;
+                continue;
+            }
+            if (real_replay(&jd, p, (enum policy)pol, rm.dir, rm.log, &ro) <
+                0) {
+                fprintf(stderr, "%s: %s\n", l.paths[k], ro.reason);
+                worst = 2;
+                continue;
+            }
+            if (ro.skipped) {
+                skipped++;
+                if (verbose)
+                    rl += (size_t)snprintf(report + rl, sizeof report - rl,
+                                           "SKIP    %s %s: %s\n",
+                                           policy_name((enum policy)pol),
+                                           l.paths[k], ro.reason);
+                continue;
+            }
+            flushes += ro.flushes_compared;
+            bool differs = ro.ndiffs > 0 || ro.failed > 0;
+            differs ? bad++ : ok++;
+            if (differs || verbose)
+                rl += (size_t)snprintf(report + rl, sizeof report - rl,
+                                       "%s %s %s (%u flushes compared)\n",
+                                       differs ? "DIFFERS" : "CONFORMS",
+                                       policy_name((enum policy)pol),
+                                       l.paths[k], ro.flushes_compared);
+            for (unsigned d = 0; d < ro.ndiffs && d < 8 && rl < sizeof report - 256; d++)
+                rl += (size_t)snprintf(report + rl, sizeof report - rl,
+                                       "    %s\n", ro.diffs[d]);
+            for (uint32_t d = 0; d < ro.failed && d < 4 && rl < sizeof report - 256; d++)
+                rl += (size_t)snprintf(report + rl, sizeof report - rl,
+                                       "    expectation failed, line %u: %s\n",
+                                       p->steps[ro.failures[d].step].line,
+                                       ro.failures[d].got);
+            if (rl >= sizeof report - 256)
+                rl = sizeof report - 256;
+        }
+        if (real_mount_stop(&rm) != 0 && worst < 2)
+            worst = 2;
+        printf("%-18s %6u/%-3u %8u %8u %9u\n", policy_name((enum policy)pol),
+               ok, ok + bad, bad, skipped, flushes);
+        if (bad && worst < 1)
+            worst = 1;
+    }
+    if (rl)
+        printf("\n%.*s", (int)rl, report);
+    judge_destroy(&jd);
+    free(p);
+    path_list_free(&l);
+    return worst;
+}
+#else
+int cmd_conform(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "ternrig conform: built without libfuse3\n");
+    return 2;
+}
+#endif
