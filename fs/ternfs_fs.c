@@ -477,7 +477,27 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
     fuse_reply_statfs(req, &st);
 }
 
+/* The root says which policy the mount runs: user.ternrig.policy, read by
+ * `ternrig replay --mount` when it is not told. */
+#define POLICY_XATTR "user.ternrig.policy"
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+                        size_t size)
+{
+    struct fs *fs = fuse_req_userdata(req);
+    const char *v = policy_name(fs->policy);
+    size_t len = strlen(v);
+    if (ino != 1 || strcmp(name, POLICY_XATTR) != 0)
+        fuse_reply_err(req, ENODATA);
+    else if (size == 0)
+        fuse_reply_xattr(req, len);
+    else if (size < len)
+        fuse_reply_err(req, ERANGE);
+    else
+        fuse_reply_buf(req, v, len);
+}
+
 static const struct fuse_lowlevel_ops ternfs_ops = {
+    .getxattr = op_getxattr,
     .lookup = op_lookup,
     .getattr = op_getattr,
     .setattr = op_setattr,

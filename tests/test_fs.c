@@ -397,6 +397,39 @@ TEST(fact_killed_multithreaded_process_flushes_with_no_mm_anywhere)
     CHECK(!visible("g6"));
 }
 
+#ifdef TERNRIG_HAVE_URING
+#include <liburing.h>
+/* IORING_OP_CLOSE: io_uring hands the close of a file with a flush method
+ * to an io-wq worker of the submitting process (MEASURED.md). */
+TEST(fact_io_uring_close_flushes_from_a_worker_of_the_process)
+{
+    int fd = create("g7");
+    REQUIRE(fd >= 0);
+    CHECK(write(fd, "u", 1) == 1);
+    struct io_uring ring;
+    REQUIRE(io_uring_queue_init(2, &ring, 0) == 0);
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_close(sqe, fd);
+    struct io_uring_cqe *cqe;
+    CHECK(io_uring_submit_and_wait(&ring, 1) == 1);
+    REQUIRE(io_uring_wait_cqe(&ring, &cqe) == 0);
+    CHECK_EQ_INT(cqe->res, 0); /* completes after the flush reply */
+    io_uring_cqe_seen(&ring, cqe);
+    io_uring_queue_exit(&ring);
+    const char *l = logged("g7", "seal");
+    REQUIRE(l);
+    CHECK_EQ_INT(field(l, "tgid"), getpid());
+    CHECK(field(l, "tid") != getpid() && field(l, "tid") != gettid());
+    CHECK(strstr(l, "\"mm_alive\":true"));
+    CHECK(visible("g7"));
+}
+#else
+TEST(fact_io_uring_close_flushes_from_a_worker_of_the_process)
+{
+    SKIP("built without liburing");
+}
+#endif
+
 int main(int argc, char **argv)
 {
     const char *why = fs_requirements();

@@ -1,5 +1,6 @@
 /* cmd_replay.c - `ternrig replay`: traces through the model and the oracle. */
 #include <getopt.h>
+#include <sys/xattr.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +35,9 @@ static const char replay_help[] =
     "                      temporary directory, run real tasks and syscalls,\n"
     "                      judge what really happened (root, /dev/fuse)\n"
     "  -m, --mount DIR     run for real in a fresh subdirectory of DIR, a\n"
-    "                      mount running --policy (without ternrig fs's log\n"
-    "                      an aborted file looks transient)\n"
+    "                      mount running --policy (default: the policy a\n"
+    "                      ternrig fs mount reports, else reference; without\n"
+    "                      ternrig fs's log an aborted file looks transient)\n"
     "  -h, --help          this help\n"
     "\n"
     "Exit status: 0 every applicable expectation holds, 1 one fails,\n"
@@ -373,6 +375,13 @@ int cmd_replay(int argc, char **argv)
         return usage_error("replay", "--real mounts its own filesystem: "
                                      "give --real or --mount, not both");
 #ifdef TERNRIG_HAVE_REAL
+    if (o.mount && !chose_policy) { /* what ternrig fs says it runs */
+        char v[64];
+        ssize_t n = getxattr(o.mount, "user.ternrig.policy", v, sizeof v - 1);
+        enum policy pol;
+        if (n > 0 && policy_from_name(v, (size_t)n, &pol))
+            o.policies = 1u << pol;
+    }
     struct real_mount rm = {0};
     if (real) {
         char why[256];
