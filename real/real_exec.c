@@ -24,6 +24,8 @@
 #define STEP_TIMEOUT_MS 10000
 #define RUN_FAILED INT32_MIN /* the run itself failed: see r->why */
 
+static volatile pid_t running_pgid; /* for real_replay_abort */
+
 struct run {
     const struct program *p;
     struct model *m;
@@ -172,8 +174,10 @@ static int spawn_task(struct run *r, int t)
         real_task_loop(chan, t);
         _exit(0);
     }
-    if (!r->pgid)
+    if (!r->pgid) {
         r->pgid = pid;
+        running_pgid = pid;
+    }
     setpgid(pid, r->pgid);
     close(sv[1]);
     r->chan[t] = sv[0];
@@ -499,6 +503,13 @@ static int run_step(struct run *r, uint32_t i)
     return m.result;
 }
 
+void real_replay_abort(void)
+{
+    pid_t g = running_pgid;
+    if (g > 0)
+        kill(-g, SIGKILL);
+}
+
 int real_replay(struct judge *j, const struct program *p, enum policy pol,
                 const char *mount, const char *log, struct real_outcome *out)
 {
@@ -580,6 +591,7 @@ int real_replay(struct judge *j, const struct program *p, enum policy pol,
     }
     if (r.pgid > 0)
         kill(-r.pgid, SIGKILL);
+    running_pgid = 0;
     while (waitpid(-1, NULL, WNOHANG) > 0)
         ;
     for (int t = 0; t < MAX_TASK_NAMES; t++)

@@ -36,4 +36,8 @@ struct real_outcome {
 int real_replay(struct judge *j, const struct program *p, enum policy pol,
                 const char *mount, const char *log, struct real_outcome *out);
 
+/* SIGKILL every task of the run in progress, if any.  Async-signal-safe:
+ * for a SIGINT/SIGTERM handler. */
+void real_replay_abort(void);
+
 #endif

@@ -20,4 +20,16 @@ ran=$(grep -c '^PASS' "$out")
 [ "$ran" -ge 46 ] || { echo "only $ran traces ran for real"; exit 1; }
 if grep -q ' fuse.ternrig ' /proc/mounts; then echo "a ternrig mount is left"; exit 1; fi
 if pgrep -f "$T __task" >/dev/null; then echo "real tasks are left"; exit 1; fi
-echo "real replay under $POLICY: $ran traces pass"
+# Ctrl-C in the middle of a run: nothing may be left behind
+"$T" replay --real --policy "$POLICY" "$CORPUS" "$CORPUS" "$CORPUS" "$CORPUS" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 100); do grep -q ' fuse.ternrig ' /proc/mounts && break; sleep 0.02; done
+sleep 0.1
+kill -INT $pid
+wait $pid
+rc=$?
+[ "$rc" -eq 130 ] || [ "$rc" -eq 0 ] || { echo "SIGINT: exit $rc"; exit 1; }
+for _ in $(seq 100); do grep -q ' fuse.ternrig ' /proc/mounts || break; sleep 0.02; done
+if grep -q ' fuse.ternrig ' /proc/mounts; then echo "SIGINT left a mount"; exit 1; fi
+if pgrep -f "$T __task" >/dev/null; then echo "SIGINT left real tasks"; exit 1; fi
+echo "real replay under $POLICY: $ran traces pass; Ctrl-C leaves nothing"
