@@ -15,7 +15,7 @@
 #include "proc_context.h"
 
 /* Read /proc/<tid>/status: Tgid and whether VmSize: is there. */
-static int read_status(const char *path, pid_t *tgid, bool *vm)
+static int read_status(const char *path, pid_t *tgid, bool *vm, bool *kthread)
 {
     char buf[4096];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -32,6 +32,10 @@ static int read_status(const char *path, pid_t *tgid, bool *vm)
     if (tgid)
         *tgid = (pid_t)strtol(t + 6, NULL, 10);
     *vm = strstr(buf, "\nVmSize:") != NULL;
+    if (kthread) {
+        const char *k = strstr(buf, "\nKthread:");
+        *kthread = k && strtol(k + 9, NULL, 10) == 1;
+    }
     return 0;
 }
 
@@ -46,7 +50,7 @@ void proc_facts_of(pid_t tid, struct proc_facts *out)
     }
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
-    if (read_status(path, &out->tgid, &out->mm_alive) < 0) {
+    if (read_status(path, &out->tgid, &out->mm_alive, &out->kthread) < 0) {
         snprintf(out->why, sizeof out->why, "/proc/%d/status unreadable: %s",
                  (int)tid, strerror(errno));
         return;
@@ -66,7 +70,7 @@ void proc_facts_of(pid_t tid, struct proc_facts *out)
         bool vm = false;
         snprintf(sp, sizeof sp, "/proc/%d/task/%d/status", (int)out->tgid,
                  (int)t);
-        if (read_status(sp, NULL, &vm) == 0 && vm) {
+        if (read_status(sp, NULL, &vm, NULL) == 0 && vm) {
             out->other_mm_alive = true;
             break;
         }

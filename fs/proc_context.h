@@ -22,6 +22,7 @@ struct proc_facts {
     pid_t tid, tgid;
     bool mm_alive;       /* VmSize: present in the flusher's status       */
     bool other_mm_alive; /* some other thread of the process has VmSize:  */
+    bool kthread;        /* Kthread: 1 (a kernel thread, like nfsd)       */
     char why[96];        /* when !known: what /proc could not tell         */
 };
 

@@ -51,12 +51,13 @@ static bool visible(const struct node *nd)
     return nd->state == N_DIR || nd->state == N_SEALED;
 }
 
-/* A child by name, in any state but gone. */
+/* A child by name, in any state but gone.  An aborted file keeps its name
+ * (SPEC §3: creating a name a create made before fails with EEXIST) while
+ * staying invisible. */
 static fuse_ino_t child(struct fs *fs, fuse_ino_t parent, const char *name)
 {
     for (size_t i = 0; i < fs->n; i++)
         if (fs->nodes[i].parent == parent && fs->nodes[i].state != N_GONE &&
-            fs->nodes[i].state != N_ABORTED &&
             strcmp(fs->nodes[i].name, name) == 0)
             return i + 1;
     return 0;
@@ -129,7 +130,26 @@ static struct task_ctx ctx_of(const struct proc_facts *pf, uint64_t start)
     c.mm = pf->mm_alive ? 1 : 0;
     c.leader_mm = c.mm;
     c.other_thread_has_mm = pf->other_mm_alive;
+    c.kthread = pf->kthread;
     return c;
+}
+
+/* A file name as a JSON string body (names come from any user). */
+static void json_name(const char *in, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (; *in && o + 7 < cap; in++) {
+        unsigned char c = (unsigned char)*in;
+        if (c == '"' || c == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char)c;
+        } else if (c < 0x20) {
+            o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    out[o] = 0;
 }
 
 static void log_flush(struct fs *fs, fuse_ino_t ino, const struct node *nd,
@@ -139,13 +159,15 @@ static void log_flush(struct fs *fs, fuse_ino_t ino, const struct node *nd,
     if (!fs->log)
         return;
     struct timespec ts;
+    char name[6 * 256 + 8];
+    json_name(nd->name, name, sizeof name);
     clock_gettime(CLOCK_REALTIME, &ts);
     fprintf(fs->log,
             "{\"t\":%lld.%09ld,\"op\":\"flush\",\"ino\":%lu,\"name\":\"%s\","
             "\"policy\":\"%s\",\"tid\":%d,\"tgid\":%d,\"known\":%s,"
             "\"mm_alive\":%s,\"other_mm_alive\":%s,\"creator\":%d,"
             "\"state\":\"%s\",\"decision\":\"%s\",\"why\":\"%s\"}\n",
-            (long long)ts.tv_sec, ts.tv_nsec, (unsigned long)ino, nd->name,
+            (long long)ts.tv_sec, ts.tv_nsec, (unsigned long)ino, name,
             policy_name(fs->policy), (int)pf->tid, (int)pf->tgid,
             pf->known ? "true" : "false", pf->mm_alive ? "true" : "false",
             pf->other_mm_alive ? "true" : "false", (int)nd->creator,
@@ -382,7 +404,9 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         /* Same tgid and the creator has not exited: the same process
          * (pidfd instead of re-reading /proc/<pid>/stat, see
          * proc_context.h). */
-        if ((pid_t)c.proc.tgid != nd->creator || !pidfd_alive(nd->pidfd))
+        /* no pidfd (pidfd_open failed at create): the tgid alone */
+        if ((pid_t)c.proc.tgid != nd->creator ||
+            (nd->pidfd >= 0 && !pidfd_alive(nd->pidfd)))
             c.proc.start_time = ~nd->rec.creator.start_time;
         struct flush_inputs in = {0};
         d = classify_flush(fs->policy, &nd->rec, &c, &in);
@@ -402,8 +426,14 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void op_release(fuse_req_t req, fuse_ino_t ino,
                        struct fuse_file_info *fi)
 {
-    (void)ino;
-    (void)fi;
+    struct fs *fs = fuse_req_userdata(req);
+    struct node *nd = node_of(fs, ino);
+    /* the writer's open file is gone: no flush of it can follow */
+    if (nd && fi->fh == 1 && nd->pidfd >= 0) {
+        close(nd->pidfd);
+        nd->pidfd = -1;
+        nd->creator = 0; /* and nobody can seal it any more */
+    }
     fuse_reply_err(req, 0);
 }
 
@@ -430,11 +460,15 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
         return;
     }
     for (size_t i = 0; i < fs->n; i++)
-        if (fs->nodes[i].parent == ino && fs->nodes[i].state != N_GONE &&
-            fs->nodes[i].state != N_ABORTED) {
+        if (fs->nodes[i].parent == ino && visible(&fs->nodes[i])) {
             fuse_reply_err(req, ENOTEMPTY);
             return;
         }
+    /* invisible children (transient, aborted) go with it: TernFS would
+     * expire them */
+    for (size_t i = 0; i < fs->n; i++)
+        if (fs->nodes[i].parent == ino)
+            fs->nodes[i].state = N_GONE;
     nd->state = N_GONE;
     fuse_reply_err(req, 0);
 }

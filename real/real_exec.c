@@ -119,21 +119,23 @@ static int send_msg(struct run *r, int t, struct real_msg *m, int pass_fd)
     return 0;
 }
 
-/* Wait until a process (or, with PIDFD_THREAD, a thread) has exited. */
-static void wait_gone(pid_t pid, bool thread)
+/* Wait until a process has exited (its flushes are done by then).
+ * Returns false when it did not within the step time limit. */
+static bool wait_gone(pid_t pid)
 {
-    int fd = (int)syscall(SYS_pidfd_open, pid, thread ? PIDFD_THREAD : 0);
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (fd < 0)
-        return; /* already gone */
+        return errno == ESRCH; /* gone already; else we cannot tell */
     struct pollfd pf = {fd, POLLIN, 0};
-    poll(&pf, 1, STEP_TIMEOUT_MS);
+    bool gone = poll(&pf, 1, STEP_TIMEOUT_MS) == 1;
     close(fd);
+    return gone;
 }
 
 /* A thread has exited once its /proc entry is gone or a zombie (a leader
  * whose other threads live on): both come after exit_files, so its flushes
  * are done.  /proc/.../status never blocks (MEASURED.md). */
-static void wait_thread_gone(pid_t pid, pid_t tid)
+static bool wait_thread_gone(pid_t pid, pid_t tid)
 {
     char path[96], buf[512];
     snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid,
@@ -141,17 +143,18 @@ static void wait_thread_gone(pid_t pid, pid_t tid)
     for (int waited = 0; waited < STEP_TIMEOUT_MS; waited += 2) {
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-            return;
+            return true;
         ssize_t n = read(fd, buf, sizeof buf - 1);
         close(fd);
         if (n <= 0)
-            return;
+            return true;
         buf[n] = 0;
         const char *st = strstr(buf, "\nState:");
         if (st && (strstr(st, "\tZ") == st + 7 || strstr(st, "\tX") == st + 7))
-            return;
+            return true;
         usleep(2000);
     }
+    return false;
 }
 
 static int spawn_task(struct run *r, int t)
@@ -159,11 +162,19 @@ static int spawn_task(struct run *r, int t)
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return fail(r, "socketpair: %s", strerror(errno));
+    pid_t me = getpid();
     pid_t pid = fork();
-    if (pid < 0)
+    if (pid < 0) {
+        close(sv[0]);
+        close(sv[1]);
         return fail(r, "fork: %s", strerror(errno));
+    }
     if (pid == 0) {
+        signal(SIGINT, SIG_DFL); /* not the controller's handlers */
+        signal(SIGTERM, SIG_DFL);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != me) /* the controller died before prctl */
+            _exit(1);
         setpgid(0, r->pgid);
         int chan = REAL_CHANNEL_BASE + t;
         dup3(sv[1], chan, O_CLOEXEC);
@@ -450,8 +461,10 @@ static int run_step(struct run *r, uint32_t i)
         struct task_view v = model_task(r->m, s->task);
         pid_t pid = r->pid[model_proc_name(r->m, v.proc)];
         kill(pid, SIGKILL);
-        wait_gone(pid, false);
-        return 0;
+        return wait_gone(pid) ? 0
+                              : fail(r, "the killed process %d did not exit "
+                                        "in %d s",
+                                     (int)pid, STEP_TIMEOUT_MS / 1000);
     }
     case OP_EXPECT:
         return 0;
@@ -491,12 +504,15 @@ static int run_step(struct run *r, uint32_t i)
     if (send_msg(r, t, &m, -1) == RUN_FAILED)
         return RUN_FAILED;
     if (s->op == OP_EXIT) { /* no reply: wait for the thread to be gone */
-        wait_thread_gone(pid, tid);
-        return 0;
+        return wait_thread_gone(pid, tid)
+                   ? 0
+                   : fail(r, "thread %d did not exit in %d s", (int)tid,
+                          STEP_TIMEOUT_MS / 1000);
     }
     if (s->op == OP_EXIT_GROUP) {
-        wait_gone(pid, false);
-        return 0;
+        return wait_gone(pid) ? 0
+                              : fail(r, "process %d did not exit in %d s",
+                                     (int)pid, STEP_TIMEOUT_MS / 1000);
     }
     if (wait_msg(r, t, &m) == RUN_FAILED) /* exec: the new image's READY */
         return RUN_FAILED;
@@ -564,6 +580,25 @@ int real_replay(struct judge *j, const struct program *p, enum policy pol,
             rc = -1;
             break;
         }
+        /* the real fd number must be the model's: otherwise later steps
+         * would act on the wrong files */
+        const struct step *st = &p->steps[i];
+        int want = -1;
+        if (st->op == OP_CREATE || st->op == OP_DUP ||
+            (st->op == OP_DUP2 && st->fd != st->fd2))
+            want = model_fd_number(r.m, st->task, st->op == OP_CREATE
+                                                      ? st->fd
+                                                      : st->fd2);
+        else if (st->op == OP_SEND)
+            want = model_fd_number(r.m, st->task2, st->fd2);
+        if ((st->op == OP_CREATE || st->op == OP_DUP || st->op == OP_DUP2 ||
+             st->op == OP_SEND) &&
+            (res >= 0 ? res : -1) != want) {
+            rc = fail(&r, "line %u: the real fd is %d, the model's %d: "
+                          "model and kernel disagree",
+                      st->line, res, want) ? -1 : -1;
+            break;
+        }
         for (uint16_t t = 0; t < p->ntasks; t++) /* dead: no late reply */
             if (r.pending[t] && model_task(r.m, t).state != TASK_ALIVE)
                 r.pending[t] = 0;
@@ -583,17 +618,23 @@ int real_replay(struct judge *j, const struct program *p, enum policy pol,
             if (h->ev[i].type == EV_DEATH) {
                 pid_t pid = r.pid[model_proc_name(r.m, h->ev[i].proc)];
                 kill(pid, SIGKILL);
-                wait_gone(pid, false);
+                if (!wait_gone(pid) && rc == 0)
+                    rc = fail(&r, "process %d did not exit in %d s at the "
+                                  "end",
+                              (int)pid, STEP_TIMEOUT_MS / 1000) ? -1 : -1;
             }
         read_log(&r);
         take_model_events(&r, before, 0, false);
         observe(&r, p->nsteps);
     }
-    if (r.pgid > 0)
+    if (r.pgid > 0) {
         kill(-r.pgid, SIGKILL);
+        /* every task is ours (subreaper) and dead or dying: reap them all,
+         * so that none flushes into the next trace's log window */
+        while (waitpid(-r.pgid, NULL, 0) > 0 || errno == EINTR)
+            ;
+    }
     running_pgid = 0;
-    while (waitpid(-1, NULL, WNOHANG) > 0)
-        ;
     for (int t = 0; t < MAX_TASK_NAMES; t++)
         if (r.chan[t] >= 0)
             close(r.chan[t]);

@@ -47,10 +47,10 @@ static int receive(int chan, struct real_msg *m, int *passed)
 static int park_channel(int fd, int task)
 {
     int want = REAL_CHANNEL_BASE + task;
-    if (fd < 0 || dup3(fd, want, O_CLOEXEC) < 0)
-        return -1;
-    close(fd);
-    return want;
+    int ok = fd >= 0 && dup3(fd, want, O_CLOEXEC) >= 0;
+    if (fd >= 0)
+        close(fd); /* never leave it on a trace fd number */
+    return ok ? want : -1;
 }
 
 struct thread_start {
@@ -94,6 +94,8 @@ static int recv_fd(int sock)
     int fd = -1;
     if (c && c->cmsg_type == SCM_RIGHTS)
         memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    else
+        errno = EBADMSG;
     return fd;
 }
 
@@ -158,7 +160,9 @@ static void write_pattern(int fd, uint32_t n, struct real_msg *m, int chan)
     while (done < (long)n) {
         size_t k = n - (size_t)done < sizeof buf ? n - (size_t)done : sizeof buf;
         ssize_t w = write(fd, buf, k);
-        if (w < 0) {
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO; /* no progress: do not spin */
             reply(chan, m, -1);
             return;
         }

@@ -31,5 +31,6 @@ rc=$?
 [ "$rc" -eq 130 ] || [ "$rc" -eq 0 ] || { echo "SIGINT: exit $rc"; exit 1; }
 for _ in $(seq 100); do grep -q ' fuse.ternrig ' /proc/mounts || break; sleep 0.02; done
 if grep -q ' fuse.ternrig ' /proc/mounts; then echo "SIGINT left a mount"; exit 1; fi
-if pgrep -f "$T __task" >/dev/null; then echo "SIGINT left real tasks"; exit 1; fi
+if pgrep -f "__task" >/dev/null; then echo "SIGINT left real tasks"; exit 1; fi
+if ls -d /tmp/ternrig-real-* >/dev/null 2>&1; then echo "SIGINT left a temp dir"; exit 1; fi
 echo "real replay under $POLICY: $ran traces pass; Ctrl-C leaves nothing"

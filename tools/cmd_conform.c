@@ -30,6 +30,42 @@ static const char conform_help[] =
     "Exit status: 0 everything conforms, 1 a difference, 2 setup error.\n";
 
 #ifdef TERNRIG_HAVE_REAL
+#include <signal.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+/* The report: appended to, never past its end. */
+struct report {
+    char buf[1 << 15];
+    size_t len;
+};
+
+static void say(struct report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void say(struct report *r, const char *fmt, ...)
+{
+    size_t room = sizeof r->buf - r->len;
+    if (room <= 1)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(r->buf + r->len, room, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        r->len += (size_t)n < room ? (size_t)n : room - 1;
+}
+
+static struct real_mount *mounted; /* for the signal handler */
+
+static void stop_conform(int sig)
+{
+    real_replay_abort();
+    if (mounted)
+        real_mount_stop(mounted);
+    _exit(128 + sig);
+}
+
 int cmd_conform(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -82,8 +118,12 @@ int cmd_conform(int argc, char **argv)
     printf("%-18s %10s %8s %8s %9s\n", "policy", "conform", "differ",
            "skipped", "flushes");
     static struct real_outcome ro;
-    char report[1 << 15];
-    size_t rl = 0;
+    static struct report rep;
+    rep.len = 0;
+    struct sigaction sa = {0};
+    sa.sa_handler = stop_conform;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     for (int pol = 0; pol < POLICY_COUNT && worst < 2; pol++) {
         if (!(policies & (1u << pol)))
             continue;
@@ -93,11 +133,17 @@ int cmd_conform(int argc, char **argv)
             worst = 2;
             break;
         }
+        mounted = &rm;
         unsigned ok = 0, bad = 0, skipped = 0, flushes = 0;
         for (size_t k = 0; k < l.n; k++) {
-            if (load_program(l.paths[k], p, jd.model, err, sizeof err) < 0 ||
-                model_check(jd.model, p, &(struct trace_error){0}) < 0) {
+            struct trace_error te;
+            if (load_program(l.paths[k], p, jd.model, err, sizeof err) < 0) {
                 fprintf(stderr, "%s\n", err);
+                worst = 2;
+                continue;
+            }
+            if (model_check(jd.model, p, &te) < 0) {
+                fprintf(stderr, "%s:%u: %s\n", l.paths[k], te.line, te.msg);
                 worst = 2;
                 continue;
             }
@@ -110,32 +156,25 @@ int cmd_conform(int argc, char **argv)
             if (ro.skipped) {
                 skipped++;
                 if (verbose)
-                    rl += (size_t)snprintf(report + rl, sizeof report - rl,
-                                           "SKIP    %s %s: %s\n",
-                                           policy_name((enum policy)pol),
-                                           l.paths[k], ro.reason);
+                    say(&rep, "SKIP     %s %s: %s\n",
+                        policy_name((enum policy)pol), l.paths[k], ro.reason);
                 continue;
             }
             flushes += ro.flushes_compared;
             bool differs = ro.ndiffs > 0 || ro.failed > 0;
             differs ? bad++ : ok++;
             if (differs || verbose)
-                rl += (size_t)snprintf(report + rl, sizeof report - rl,
-                                       "%s %s %s (%u flushes compared)\n",
-                                       differs ? "DIFFERS" : "CONFORMS",
-                                       policy_name((enum policy)pol),
-                                       l.paths[k], ro.flushes_compared);
-            for (unsigned d = 0; d < ro.ndiffs && d < 8 && rl < sizeof report - 256; d++)
-                rl += (size_t)snprintf(report + rl, sizeof report - rl,
-                                       "    %s\n", ro.diffs[d]);
-            for (uint32_t d = 0; d < ro.failed && d < 4 && rl < sizeof report - 256; d++)
-                rl += (size_t)snprintf(report + rl, sizeof report - rl,
-                                       "    expectation failed, line %u: %s\n",
-                                       p->steps[ro.failures[d].step].line,
-                                       ro.failures[d].got);
-            if (rl >= sizeof report - 256)
-                rl = sizeof report - 256;
+                say(&rep, "%s %s %s (%u flushes compared)\n",
+                    differs ? "DIFFERS " : "CONFORMS",
+                    policy_name((enum policy)pol), l.paths[k],
+                    ro.flushes_compared);
+            for (unsigned d = 0; d < ro.ndiffs && d < 8; d++)
+                say(&rep, "    %s\n", ro.diffs[d]);
+            for (uint32_t d = 0; d < ro.failed && d < 4; d++)
+                say(&rep, "    expectation failed, line %u: %s\n",
+                    p->steps[ro.failures[d].step].line, ro.failures[d].got);
         }
+        mounted = NULL;
         if (real_mount_stop(&rm) != 0 && worst < 2)
             worst = 2;
         printf("%-18s %6u/%-3u %8u %8u %9u\n", policy_name((enum policy)pol),
@@ -143,8 +182,10 @@ int cmd_conform(int argc, char **argv)
         if (bad && worst < 1)
             worst = 1;
     }
-    if (rl)
-        printf("\n%.*s", (int)rl, report);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    if (rep.len)
+        printf("\n%s", rep.buf);
     judge_destroy(&jd);
     free(p);
     path_list_free(&l);

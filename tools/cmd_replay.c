@@ -388,6 +388,11 @@ int cmd_replay(int argc, char **argv)
     if (real && o.mount)
         return usage_error("replay", "--real mounts its own filesystem: "
                                      "give --real or --mount, not both");
+    if (real && !(o.policies & ((1u << POLICY_REFERENCE) |
+                                (1u << POLICY_FUSE_NAIVE))))
+        return usage_error("replay", "--real runs the embedded filesystem, "
+                                     "which runs reference or fuse-naive "
+                                     "(the others need BPF contexts)");
 #ifdef TERNRIG_HAVE_REAL
     if (o.mount && !chose_policy) { /* what ternrig fs says it runs */
         char v[64];
