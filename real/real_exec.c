@@ -594,9 +594,10 @@ int real_replay(struct judge *j, const struct program *p, enum policy pol,
         if ((st->op == OP_CREATE || st->op == OP_DUP || st->op == OP_DUP2 ||
              st->op == OP_SEND) &&
             (res >= 0 ? res : -1) != want) {
-            rc = fail(&r, "line %u: the real fd is %d, the model's %d: "
-                          "model and kernel disagree",
-                      st->line, res, want) ? -1 : -1;
+            fail(&r, "line %u: the real fd is %d, the model's %d: model and "
+                     "kernel disagree",
+                 st->line, res, want);
+            rc = -1;
             break;
         }
         for (uint16_t t = 0; t < p->ntasks; t++) /* dead: no late reply */
@@ -618,10 +619,11 @@ int real_replay(struct judge *j, const struct program *p, enum policy pol,
             if (h->ev[i].type == EV_DEATH) {
                 pid_t pid = r.pid[model_proc_name(r.m, h->ev[i].proc)];
                 kill(pid, SIGKILL);
-                if (!wait_gone(pid) && rc == 0)
-                    rc = fail(&r, "process %d did not exit in %d s at the "
-                                  "end",
-                              (int)pid, STEP_TIMEOUT_MS / 1000) ? -1 : -1;
+                if (!wait_gone(pid) && rc == 0) {
+                    fail(&r, "process %d did not exit in %d s at the end",
+                         (int)pid, STEP_TIMEOUT_MS / 1000);
+                    rc = -1;
+                }
             }
         read_log(&r);
         take_model_events(&r, before, 0, false);

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "real_exec.h"
 #include "real_mount.h"
 
 #define FUSE_SUPER_MAGIC 0x65735546
@@ -87,4 +88,35 @@ int real_mount_stop(struct real_mount *rm)
     rmdir(rm->dir);
     unlink(rm->log);
     return rc;
+}
+
+static struct real_mount *stop_mount;
+
+/* Only async-signal-safe calls: kill, waitpid, statfs, umount2, rmdir. */
+static void stop_all(int sig)
+{
+    real_replay_abort();
+    if (stop_mount)
+        real_mount_stop(stop_mount);
+    _exit(128 + sig);
+}
+
+static void set_handlers(void (*h)(int))
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = h;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+void real_stop_on_signals(struct real_mount *rm)
+{
+    stop_mount = rm;
+    set_handlers(stop_all);
+}
+
+void real_stop_on_signals_off(void)
+{
+    set_handlers(SIG_DFL);
+    stop_mount = NULL;
 }

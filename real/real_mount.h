@@ -21,4 +21,10 @@ int real_mount_start(struct real_mount *rm, enum policy pol, char *why,
  * dir and log.  Returns 0 when it unmounted cleanly. */
 int real_mount_stop(struct real_mount *rm);
 
+/* Until real_stop_on_signals_off(): on SIGINT or SIGTERM, kill the real run
+ * in progress, stop `rm` (unless NULL: a mount not ours) and exit with
+ * 128 + the signal. */
+void real_stop_on_signals(struct real_mount *rm);
+void real_stop_on_signals_off(void);
+
 #endif

@@ -30,9 +30,7 @@ static const char conform_help[] =
     "Exit status: 0 everything conforms, 1 a difference, 2 setup error.\n";
 
 #ifdef TERNRIG_HAVE_REAL
-#include <signal.h>
 #include <stdarg.h>
-#include <unistd.h>
 
 /* The report: appended to, never past its end. */
 struct report {
@@ -54,16 +52,6 @@ static void say(struct report *r, const char *fmt, ...)
     va_end(ap);
     if (n > 0)
         r->len += (size_t)n < room ? (size_t)n : room - 1;
-}
-
-static struct real_mount *mounted; /* for the signal handler */
-
-static void stop_conform(int sig)
-{
-    real_replay_abort();
-    if (mounted)
-        real_mount_stop(mounted);
-    _exit(128 + sig);
 }
 
 int cmd_conform(int argc, char **argv)
@@ -120,10 +108,7 @@ int cmd_conform(int argc, char **argv)
     static struct real_outcome ro;
     static struct report rep;
     rep.len = 0;
-    struct sigaction sa = {0};
-    sa.sa_handler = stop_conform;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+
     for (int pol = 0; pol < POLICY_COUNT && worst < 2; pol++) {
         if (!(policies & (1u << pol)))
             continue;
@@ -133,7 +118,7 @@ int cmd_conform(int argc, char **argv)
             worst = 2;
             break;
         }
-        mounted = &rm;
+        real_stop_on_signals(&rm);
         unsigned ok = 0, bad = 0, skipped = 0, flushes = 0;
         for (size_t k = 0; k < l.n; k++) {
             struct trace_error te;
@@ -174,7 +159,7 @@ int cmd_conform(int argc, char **argv)
                 say(&rep, "    expectation failed, line %u: %s\n",
                     p->steps[ro.failures[d].step].line, ro.failures[d].got);
         }
-        mounted = NULL;
+        real_stop_on_signals_off();
         if (real_mount_stop(&rm) != 0 && worst < 2)
             worst = 2;
         printf("%-18s %6u/%-3u %8u %8u %9u\n", policy_name((enum policy)pol),
@@ -182,8 +167,6 @@ int cmd_conform(int argc, char **argv)
         if (bad && worst < 1)
             worst = 1;
     }
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
     if (rep.len)
         printf("\n%s", rep.buf);
     judge_destroy(&jd);

@@ -10,22 +10,9 @@
 #include "timeline.h"
 #include "util.h"
 #ifdef TERNRIG_HAVE_REAL
-#include <signal.h>
-#include <unistd.h>
 #include "real_exec.h"
 #include "real_mount.h"
 
-static struct real_mount *mounted; /* for the signal handler */
-
-/* Ctrl-C or SIGTERM during a real replay: kill the run's tasks, unmount,
- * remove the temp dir, go (every call here is async-signal-safe). */
-static void stop_real(int sig)
-{
-    real_replay_abort();
-    if (mounted)
-        real_mount_stop(mounted);
-    _exit(128 + sig);
-}
 #endif
 
 static const char replay_help[] =
@@ -411,14 +398,9 @@ int cmd_replay(int argc, char **argv)
         }
         o.mount = rm.dir;
         o.log = rm.log;
-        mounted = &rm;
     }
-    if (o.mount) {
-        struct sigaction sa = {0};
-        sa.sa_handler = stop_real;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-    }
+    if (o.mount)
+        real_stop_on_signals(real ? &rm : NULL);
 #else
     if (real || o.mount)
         return usage_error("replay", "this ternrig was built without "
@@ -466,9 +448,8 @@ int cmd_replay(int argc, char **argv)
     judge_destroy(&jd);
     free(p);
 #ifdef TERNRIG_HAVE_REAL
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    mounted = NULL;
+    if (o.mount)
+        real_stop_on_signals_off();
     if (real && real_mount_stop(&rm) != 0) {
         fprintf(stderr, "ternrig replay: the filesystem did not unmount "
                         "cleanly\n");
