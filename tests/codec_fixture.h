@@ -10,6 +10,7 @@
 #include <string.h>
 #include "check.h"
 #include "model.h"
+#include "corpus_files.h"
 #include "gen.h"
 #include "trace.h"
 
@@ -372,36 +373,6 @@ out:
 
 /* ---------------------------------------------------------------- corpus */
 
-__attribute__((unused)) static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = xmalloc(cap);
-    for (;;) {
-        if (n == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            if (!buf)
-                exit(2);
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        if (got == 0)
-            break;
-        n += got;
-    }
-    fclose(f);
-    *len = n;
-    return buf;
-}
-
-__attribute__((unused)) static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-#define MAX_CORPUS 256
 struct corpus {
     int n;
     char *name[MAX_CORPUS];
@@ -416,22 +387,8 @@ __attribute__((unused)) static const struct corpus *corpus(void)
     if (loaded)
         return &c;
     loaded = 1;
-    DIR *d = opendir(CORPUS_DIR);
-    if (!d)
-        return &c;
-    struct dirent *de;
     char *names[MAX_CORPUS];
-    int n = 0;
-    while ((de = readdir(d)) != NULL && n < MAX_CORPUS) {
-        size_t l = strlen(de->d_name);
-        if (l > 6 && strcmp(de->d_name + l - 6, ".trace") == 0) {
-            names[n] = xmalloc(strlen(CORPUS_DIR) + l + 2);
-            sprintf(names[n], "%s/%s", CORPUS_DIR, de->d_name);
-            n++;
-        }
-    }
-    closedir(d);
-    qsort(names, (size_t)n, sizeof names[0], cmp_str);
+    int n = corpus_files(names);
     for (int i = 0; i < n; i++) {
         size_t len;
         char *text = read_file(names[i], &len);

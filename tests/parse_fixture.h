@@ -11,6 +11,7 @@
 #include <string.h>
 #include "check.h"
 #include "model.h"
+#include "corpus_files.h"
 #include "gen.h"
 #include "trace.h"
 
@@ -246,57 +247,6 @@ __attribute__((unused)) static int roundtrip_ok(const struct program *p, const c
     free(q);
     free(t1);
     return ok;
-}
-
-__attribute__((unused)) static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (n == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        if (got == 0)
-            break;
-        n += got;
-    }
-    fclose(f);
-    buf = realloc(buf, n + 1);
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
-
-__attribute__((unused)) static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The corpus file names, sorted; returns their count. */
-#define MAX_CORPUS 256
-__attribute__((unused)) static int corpus_files(char *names[MAX_CORPUS])
-{
-    DIR *d = opendir(CORPUS_DIR);
-    if (!d)
-        return 0;
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL && n < MAX_CORPUS) {
-        size_t l = strlen(de->d_name);
-        if (l > 6 && strcmp(de->d_name + l - 6, ".trace") == 0) {
-            names[n] = malloc(strlen(CORPUS_DIR) + l + 2);
-            sprintf(names[n], "%s/%s", CORPUS_DIR, de->d_name);
-            n++;
-        }
-    }
-    closedir(d);
-    qsort(names, (size_t)n, sizeof names[0], cmp_str);
-    return n;
 }
 
 /* Deterministic PRNG: the harness's own xorshift64* (gen.h). */
