@@ -4,7 +4,7 @@
  * decision included).  Prints the median, p99 and files per second.
  * usage: bench_fs_flush TERNRIG [N]  (root and /dev/fuse needed) */
 #define _GNU_SOURCE
-#include "../tests/fs_fixture.h"
+#include "fs_fixture.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -28,7 +28,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "N must be 1..1000000\n");
         return 2;
     }
-    struct mounted m;
+    struct real_mount m;
     if (fs_mount(&m, argv[1], "reference") < 0)
         return 1;
     double *lat = calloc((size_t)n, sizeof *lat);
@@ -47,8 +47,7 @@ int main(int argc, char **argv)
         lat[done++] = now_s() - a;
     }
     double total = now_s() - t0;
-    fs_unmount(&m);
-    unlink(m.log);
+    real_mount_stop(&m);
     if (done == 0)
         return 1;
     qsort(lat, (size_t)done, sizeof *lat, cmp_double);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "real_exec.h"
+#include "real_mount.h"
 #include "real_task.h"
 
 #ifndef PIDFD_THREAD
@@ -668,4 +669,37 @@ int real_replay(struct judge *j, const struct program *p, enum policy pol,
                                JUDGE_MAX_REPORTED_FAILURES, &out->applicable);
     free(r.ev);
     return 0;
+}
+
+/* ---- stopping a real run on SIGINT/SIGTERM (see real_mount.h) ---- */
+
+static struct real_mount *stop_mount;
+
+/* Only async-signal-safe calls: kill, waitpid, statfs, umount2, rmdir. */
+static void stop_all(int sig)
+{
+    real_replay_abort();
+    if (stop_mount)
+        real_mount_stop(stop_mount);
+    _exit(128 + sig);
+}
+
+static void set_handlers(void (*h)(int))
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = h;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+void real_stop_on_signals(struct real_mount *rm)
+{
+    stop_mount = rm;
+    set_handlers(stop_all);
+}
+
+void real_stop_on_signals_off(void)
+{
+    set_handlers(SIG_DFL);
+    stop_mount = NULL;
 }

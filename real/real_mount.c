@@ -11,7 +11,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "real_exec.h"
 #include "real_mount.h"
 
 #define FUSE_SUPER_MAGIC 0x65735546
@@ -29,8 +28,8 @@ static int is_fuse(const char *dir)
     return statfs(dir, &sf) == 0 && sf.f_type == FUSE_SUPER_MAGIC;
 }
 
-int real_mount_start(struct real_mount *rm, enum policy pol, char *why,
-                     size_t cap)
+int real_mount_start(struct real_mount *rm, const char *exe, enum policy pol,
+                     char *why, size_t cap)
 {
     memset(rm, 0, sizeof *rm);
     snprintf(rm->dir, sizeof rm->dir, "/tmp/ternrig-real-XXXXXX");
@@ -42,8 +41,8 @@ int real_mount_start(struct real_mount *rm, enum policy pol, char *why,
     rm->pid = fork();
     if (rm->pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
-        execl("/proc/self/exe", "ternrig", "fs", "--policy", policy_name(pol),
-              "--log", rm->log, rm->dir, (char *)NULL);
+        execl(exe ? exe : "/proc/self/exe", "ternrig", "fs", "--policy",
+              policy_name(pol), "--log", rm->log, rm->dir, (char *)NULL);
         _exit(127);
     }
     for (double t0 = now_s(); now_s() - t0 < 5; usleep(10000)) {
@@ -88,35 +87,4 @@ int real_mount_stop(struct real_mount *rm)
     rmdir(rm->dir);
     unlink(rm->log);
     return rc;
-}
-
-static struct real_mount *stop_mount;
-
-/* Only async-signal-safe calls: kill, waitpid, statfs, umount2, rmdir. */
-static void stop_all(int sig)
-{
-    real_replay_abort();
-    if (stop_mount)
-        real_mount_stop(stop_mount);
-    _exit(128 + sig);
-}
-
-static void set_handlers(void (*h)(int))
-{
-    struct sigaction sa = {0};
-    sa.sa_handler = h;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
-void real_stop_on_signals(struct real_mount *rm)
-{
-    stop_mount = rm;
-    set_handlers(stop_all);
-}
-
-void real_stop_on_signals_off(void)
-{
-    set_handlers(SIG_DFL);
-    stop_mount = NULL;
 }

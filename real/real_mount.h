@@ -13,15 +13,15 @@ struct real_mount {
     pid_t pid;
 };
 
-/* Start `ternrig fs --policy P --log LOG DIR` (this executable) and wait up
- * to 5 s for the mount.  Returns 0, or -1 with `why`. */
-int real_mount_start(struct real_mount *rm, enum policy pol, char *why,
-                     size_t cap);
+/* Start `EXE fs --policy P --log LOG DIR` (EXE NULL: this executable) and
+ * wait up to 5 s for the mount.  Returns 0, or -1 with `why`. */
+int real_mount_start(struct real_mount *rm, const char *exe, enum policy pol,
+                     char *why, size_t cap);
 /* SIGTERM, wait (5 s, then SIGKILL and a lazy unmount), remove the temp
  * dir and log.  Returns 0 when it unmounted cleanly. */
 int real_mount_stop(struct real_mount *rm);
 
-/* Until real_stop_on_signals_off(): on SIGINT or SIGTERM, kill the real run
+/* (Defined with the run, in real_exec.c.)  Until real_stop_on_signals_off(): on SIGINT or SIGTERM, kill the real run
  * in progress, stop `rm` (unless NULL: a mount not ours) and exit with
  * 128 + the signal. */
 void real_stop_on_signals(struct real_mount *rm);

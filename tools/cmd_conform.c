@@ -113,7 +113,7 @@ int cmd_conform(int argc, char **argv)
         if (!(policies & (1u << pol)))
             continue;
         struct real_mount rm;
-        if (real_mount_start(&rm, (enum policy)pol, err, sizeof err) < 0) {
+        if (real_mount_start(&rm, NULL, (enum policy)pol, err, sizeof err) < 0) {
             fprintf(stderr, "ternrig conform: %s\n", err);
             worst = 2;
             break;

@@ -392,7 +392,7 @@ int cmd_replay(int argc, char **argv)
     if (real) {
         char why[256];
         enum policy pol = (enum policy)__builtin_ctz(o.policies);
-        if (real_mount_start(&rm, pol, why, sizeof why) < 0) {
+        if (real_mount_start(&rm, NULL, pol, why, sizeof why) < 0) {
             fprintf(stderr, "ternrig replay --real: %s\n", why);
             return 2;
         }
