@@ -279,7 +279,8 @@ static void log_flush(struct fs *fs, fuse_ino_t ino, const struct node *nd,
             "{\"t\":%lld.%09ld,\"op\":\"flush\",\"ino\":%lu,\"name\":\"%s\","
             "\"policy\":\"%s\",\"tid\":%d,\"tgid\":%d,\"known\":%s,"
             "\"mm_alive\":%s,\"other_mm_alive\":%s,\"creator\":%d,"
-            "\"state\":\"%s\",\"decision\":\"%s\",\"why\":\"%s\"}\n",
+            "\"state\":\"%s\",\"size\":%zu,\"decision\":\"%s\","
+            "\"why\":\"%s\"}\n",
             (long long)ts.tv_sec, ts.tv_nsec, (unsigned long)ino, name,
             policy_name(fs->policy), (int)pf->tid, (int)pf->tgid,
             pf->known ? "true" : "false", pf->mm_alive ? "true" : "false",
@@ -287,7 +288,7 @@ static void log_flush(struct fs *fs, fuse_ino_t ino, const struct node *nd,
             nd->state == N_SEALED ? "sealed"
             : nd->state == N_ABORTED ? "aborted"
                                      : "transient",
-            decision, why);
+            nd->size, decision, why);
     fflush(fs->log);
 }
 
