@@ -17,7 +17,8 @@
 #include <stdint.h>
 
 enum ledger_kind {
-    LR_BEGIN = 1,  /* a scenario starts: a = generator seed, b = steps   */
+    LR_BEGIN = 1,  /* a scenario starts: a = generator seed, b = steps,
+                      result = programs interleaved in it              */
     LR_INTENT,     /* step `step` of `scen` is about to run              */
     LR_RESULT,     /* it returned `result` (pid: the acting process)     */
     LR_KILL,       /* the worker SIGKILLs task `a` (trace index) of scen

@@ -204,8 +204,9 @@ static int worker_main(struct worker_ctx *w)
         w->scen = (w->index << 20) | (n & 0xfffff);
         snprintf(w->prefix, sizeof w->prefix, "s%08x-", w->scen);
         uint64_t seed = gen_next(&w->rng) | 1;
-        scenario_program(j.model, &p, seed, w->o->steps);
-        record(w, LR_BEGIN, 0, 0, getpid(), seed, w->o->steps);
+        scenario_program(j.model, &p, seed, w->o->steps, w->o->interleave);
+        record(w, LR_BEGIN, 0, (int32_t)w->o->interleave, getpid(), seed,
+               w->o->steps);
         h.dir = w->dir;
         w->killed_this_run = false;
         struct real_outcome out;
@@ -328,6 +329,7 @@ struct sup {
     char state_dir[256];
     char storm_dir[4096];
     char log[300];
+    FILE *logf;
     long log_off;
     struct real_mount rm;
     bool mounted;
@@ -380,6 +382,7 @@ static struct scenario *scen_new(struct sup *s, const struct ledger_rec *r)
     sc->worker = r->worker;
     sc->seed = r->a;
     sc->nsteps = n;
+    sc->interleave = (unsigned)r->result;
     sc->begin_t = r->t_ns;
     s->pend[s->npend++] = sc;
     return sc;
@@ -459,9 +462,12 @@ static void tail_log(struct sup *s)
 {
     if (!s->log[0])
         return;
-    FILE *f = fopen(s->log, "r");
-    if (!f)
+    /* opened once and kept: the log is read even if someone removes its
+     * name meanwhile */
+    if (!s->logf && !(s->logf = fopen(s->log, "r")))
         return;
+    FILE *f = s->logf;
+    clearerr(f);
     fseek(f, s->log_off, SEEK_SET);
     char line[4096];
     while (fgets(line, sizeof line, f)) {
@@ -496,7 +502,6 @@ static void tail_log(struct sup *s)
         d.size = sz ? strtoull(sz + 7, NULL, 10) : 0;
         add_dec(sc, &d);
     }
-    fclose(f);
 }
 
 static void write_reproducer(struct sup *s, const struct scenario *sc,
@@ -538,6 +543,8 @@ static void write_reproducer(struct sup *s, const struct scenario *sc,
 static void judge_scen(struct sup *s, struct scenario *sc)
 {
     struct scen_verdict v;
+    scenario_program(s->j.model, s->prog, sc->seed, sc->nsteps,
+                     sc->interleave);
     scenario_judge(&s->j, s->prog, s->o->policy, sc, s->r->embedded,
                    s->t_origin, &v);
     if (!v.judged) {
@@ -859,9 +866,9 @@ void stress_clean_leftovers(FILE *log)
             continue;
         char dir[300], val[4200];
         snprintf(dir, sizeof dir, "/tmp/%s", de->d_name);
-        if (read_state(dir, "owner", val, sizeof val) &&
+        if (!read_state(dir, "owner", val, sizeof val) ||
             owner_alive((pid_t)atoi(val)))
-            continue; /* a storm still running */
+            continue; /* not a storm's, or one still running */
         if (read_state(dir, "mount", val, sizeof val)) {
             struct statfs sf;
             if (statfs(val, &sf) == 0 && sf.f_type == 0x65735546)
@@ -943,6 +950,9 @@ static void cleanup(struct sup *s)
     reap_everything(s);
     if (s->storm_dir[0] && !s->mounted)
         remove_tree(s->storm_dir, 0);
+    if (s->logf)
+        fclose(s->logf);
+    s->logf = NULL;
     if (s->mounted)
         real_mount_stop(&s->rm);
     if (s->ledger)
@@ -1017,6 +1027,7 @@ static int setup(struct sup *s, char *why, size_t cap)
         s->mounted = true;
         write_state(s->state_dir, "mount", s->rm.dir);
         snprintf(s->log, sizeof s->log, "%s", s->rm.log);
+        s->logf = fopen(s->log, "r");
         base = s->rm.dir;
         s->r->embedded = true;
         snprintf(s->r->mount, sizeof s->r->mount, "embedded (%s)", base);
@@ -1080,7 +1091,7 @@ int stress_run(const struct stress_options *o, struct stress_result *r,
         return -1;
     }
     supervisor_stop = 0;
-    stress_clean_leftovers(o->progress);
+    stress_clean_leftovers(stderr); /* even when quiet: it removed things */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     if (setup(&s, why, cap) < 0) {
         cleanup(&s);

@@ -42,7 +42,9 @@ static const char stress_help[] =
     "                      quarter kill a whole worker (its scenario is cut\n"
     "                      mid-statement), the rest a process of a scenario\n"
     "                      at a random point of a statement (default 2)\n"
-    "      --steps N       statements per scenario (default 24)\n"
+    "      --steps N       statements per scenario (default 32)\n"
+    "      --interleave K  each scenario interleaves K independent random\n"
+    "                      programs, statement by statement (1..4, default 2)\n"
     "  -l, --load SPEC     run stress-ng beside the storm: SPEC is\n"
     "                      stressor:N[,stressor:N...], e.g. cpu:2,vm:1 or\n"
     "                      dentry:1,open:1 (its --temp-path is in the storm's\n"
@@ -159,9 +161,9 @@ static int write_json(const char *path, const struct stress_options *o,
     json_string(f, r->embedded ? "embedded" : r->mount);
     fprintf(f, ",\"seed\":%llu,\"duration_s\":%.3f,\"elapsed_s\":%.3f,"
                "\"workers\":%u,\"kill_rate\":%.3f,\"steps_per_scenario\":%u,"
-               "\"ledger\":%s,",
+               "\"interleave\":%u,\"ledger\":%s,",
             (unsigned long long)o->seed, o->duration_s, r->elapsed_s,
-            o->workers, o->kill_rate, o->steps,
+            o->workers, o->kill_rate, o->steps, o->interleave,
             o->no_ledger_observer ? "false" : "true");
     fprintf(f, "\"load\":");
     json_string(f, r->load_note);
@@ -368,6 +370,7 @@ int cmd_stress(int argc, char **argv)
         {"seed", required_argument, 0, 's'},
         {"kill-rate", required_argument, 0, 'k'},
         {"steps", required_argument, 0, 'S'},
+        {"interleave", required_argument, 0, 'I'},
         {"load", required_argument, 0, 'l'},
         {"out", required_argument, 0, 'o'},
         {"report", required_argument, 0, 'r'},
@@ -385,7 +388,8 @@ int cmd_stress(int argc, char **argv)
     o.workers = (unsigned)(cores > 0 ? (cores * 2 > 64 ? 64 : cores * 2) : 2);
     o.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
     o.kill_rate = 2;
-    o.steps = 24;
+    o.steps = 32;
+    o.interleave = 2;
     o.out_dir = "ternrig-stress-out";
     o.progress = stderr;
     const char *report = NULL, *junit = NULL;
@@ -426,6 +430,11 @@ int cmd_stress(int argc, char **argv)
             o.steps = (unsigned)strtoul(optarg, &end, 10);
             if (*end || o.steps < 2 || o.steps > 1000)
                 return usage_error("stress", "--steps must be 2..1000");
+            break;
+        case 'I':
+            o.interleave = (unsigned)strtoul(optarg, &end, 10);
+            if (*end || o.interleave < 1 || o.interleave > 4)
+                return usage_error("stress", "--interleave must be 1..4");
             break;
         case 'l': o.load = optarg; break;
         case 'o': o.out_dir = optarg; break;
