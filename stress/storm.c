@@ -790,6 +790,11 @@ static void stop_load(struct sup *s)
         if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
             snprintf(s->r->load_note, sizeof s->r->load_note,
                      "stress-ng not found: apt-get install stress-ng");
+        else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            size_t l = strlen(s->r->load_note);
+            snprintf(s->r->load_note + l, sizeof s->r->load_note - l,
+                     " (stopped early: status %d)", st);
+        }
         s->load_pid = 0;
         return;
     }
