@@ -28,6 +28,7 @@
 #define SCEN_PER_DIR 256      /* a worker's directory is renewed after it */
 #define JUDGE_GRACE_NS 150000000ULL /* records of a scenario still coming */
 #define STOP_GRACE_S 3.0
+#define MAX_ORPHANS 65536   /* flush-log lines ahead of the ledger */
 
 /* Counters every process of the storm adds to (shared, atomic). */
 struct shared {
@@ -341,6 +342,11 @@ struct sup {
     struct judge j;
     struct program *prog;
     unsigned repro_count[FIND_KIND_COUNT];
+    struct {
+        uint32_t scen;
+        struct scen_dec d;
+    } orphan[MAX_ORPHANS];
+    uint32_t norphans;
     char why[200];
 };
 
@@ -388,6 +394,23 @@ static struct scenario *scen_new(struct sup *s, const struct ledger_rec *r)
     return sc;
 }
 
+static void add_dec(struct scenario *sc, const struct scen_dec *d);
+
+/* Decisions the log showed before their scenario's first record, and
+ * those too old to ever find one (dropped). */
+static void adopt_orphans(struct sup *s, struct scenario *sc)
+{
+    uint32_t keep = 0;
+    uint64_t too_old = ledger_now_ns() - 60000000000ULL;
+    for (uint32_t i = 0; i < s->norphans; i++) {
+        if (sc && s->orphan[i].scen == sc->id)
+            add_dec(sc, &s->orphan[i].d);
+        else if (s->orphan[i].d.t > too_old)
+            s->orphan[keep++] = s->orphan[i];
+    }
+    s->norphans = keep;
+}
+
 static void add_obs(struct scenario *sc, const struct scen_obs *o)
 {
     if (sc->nobs == sc->cap_obs) {
@@ -418,7 +441,9 @@ static void take_record(struct sup *s, const struct ledger_rec *r)
 {
     s->r->c.ledger_records++;
     if (r->kind == LR_BEGIN) {
-        scen_new(s, r);
+        struct scenario *sc = scen_new(s, r);
+        if (sc && s->norphans)
+            adopt_orphans(s, sc);
         return;
     }
     struct scenario *sc = find_scen(s, r->scen);
@@ -486,8 +511,6 @@ static void tail_log(struct sup *s)
             sscanf(t + 4, "%lld.%ld", &sec, &nsec) != 2)
             continue;
         struct scenario *sc = find_scen(s, scen);
-        if (!sc)
-            continue;
         dec += 12;
         struct scen_dec d = {0};
         d.file = (uint16_t)file;
@@ -500,7 +523,14 @@ static void tail_log(struct sup *s)
         d.t = (uint64_t)sec * 1000000000ULL + (uint64_t)nsec;
         const char *sz = strstr(line, "\"size\":");
         d.size = sz ? strtoull(sz + 7, NULL, 10) : 0;
-        add_dec(sc, &d);
+        if (sc) {
+            add_dec(sc, &d);
+        } else if (s->norphans < MAX_ORPHANS) {
+            /* the log can be ahead of the ledger (a record being written
+             * holds the reader back): kept until its scenario begins */
+            s->orphan[s->norphans].scen = scen;
+            s->orphan[s->norphans++].d = d;
+        }
     }
 }
 
