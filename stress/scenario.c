@@ -343,7 +343,15 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
         char line[160];
         trace_print_step(p, &p->steps[o->stmt < n ? o->stmt : n - 1], line,
                          sizeof line);
-        if (o->src == 1)
+        uint64_t last_done = sc->step[n - 1 < sc->nsteps ? n - 1 : 0].result_t;
+        if (o->src == 1 && last_done && o->t0 > last_done && !sc->killed &&
+            o->stmt + 1 >= n)
+            evidence(sf, "flush log: %s %s at +%.6f s, after the last "
+                         "statement, as the end of the scenario SIGKILLed "
+                         "its processes",
+                     e->type == EV_SEAL ? "sealed" : "aborted",
+                     p->file_names[e->file], rel(o->t0, t_origin));
+        else if (o->src == 1)
             evidence(sf, "flush log: %s %s at +%.6f s, in the window of "
                          "statement %u (`%s`, started +%.6f s)",
                      e->type == EV_SEAL ? "sealed" : "aborted",
