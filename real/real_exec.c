@@ -530,7 +530,7 @@ static int run_step(struct run *r, uint32_t i)
             char name[sizeof m.path];
             disk_name(r, r->fd_file[s->fd], name, sizeof name);
             m.flags = REAL_IO_URING;
-            m.file_id = stress_file_id(name);
+            m.file_id = stress_file_id(name) ^ r->h->corrupt_id;
         }
         break;
     case OP_CLOSE: m.cmd = RC_CLOSE; break;

@@ -45,6 +45,7 @@ struct real_hooks {
                                 fresh temporary subdirectory            */
     const char *name_prefix; /* on-disk file name: prefix + trace name */
     bool no_judge;           /* no observing, no history, no oracle    */
+    uint32_t corrupt_id;     /* tests only: XORed into the pattern's id */
     bool uring_writes;       /* writes through io_uring, batched, with
                                 the content pattern of stress_pattern().
                                 (Creates stay open(2): IORING_OP_OPENAT

@@ -196,6 +196,8 @@ static int worker_main(struct worker_ctx *w)
     h.after = hook_after;
     h.killed = hook_killed;
     h.name_prefix = w->prefix;
+    /* the content control of tests/stress.sh: write the wrong pattern */
+    h.corrupt_id = getenv("TERNRIG_STRESS_CORRUPT_CONTENT") ? 1u : 0u;
     /* a restarted worker continues its numbering where the ledger left
      * it: the supervisor passes the next number in scen */
     uint32_t n = w->scen & 0xfffff;
@@ -475,6 +477,11 @@ static void take_record(struct sup *s, const struct ledger_rec *r)
         struct scen_obs o = {r->step, r->result != 0, r->a, r->b, r->t_ns};
         add_obs(sc, &o);
         s->r->c.observations++;
+        if (!o.content_ok && s->r->c.content_bad++ < 4 && s->o->progress)
+            fprintf(s->o->progress, "\nternrig stress: f%u of scenario %08x "
+                                    "(%llu bytes) does not hold the bytes "
+                                    "written\n",
+                    (unsigned)o.file, sc->id, (unsigned long long)o.size);
         break;
     }
     default:

@@ -42,6 +42,7 @@ struct stress_counts {
     uint64_t scenarios, steps, forks, execs, kills, worker_kills;
     uint64_t sealed, aborted, uncertain, violations, unjudged, failed_runs;
     uint64_t observations, ledger_records, ledger_lost, ledger_torn;
+    uint64_t content_bad;  /* looks whose bytes were not the pattern     */
 };
 
 struct stress_sample {

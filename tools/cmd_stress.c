@@ -131,7 +131,8 @@ static void json_counts(FILE *f, const struct stress_counts *c)
             "\"kills\":%llu,\"worker_kills\":%llu,\"sealed\":%llu,"
             "\"aborted\":%llu,\"uncertain\":%llu,\"violations\":%llu,"
             "\"unjudged\":%llu,\"failed_runs\":%llu,\"observations\":%llu,"
-            "\"ledger_records\":%llu,\"ledger_lost\":%llu,\"ledger_torn\":%llu",
+            "\"ledger_records\":%llu,\"ledger_lost\":%llu,\"ledger_torn\":%llu,"
+            "\"content_mismatches\":%llu",
             (unsigned long long)c->scenarios, (unsigned long long)c->steps,
             (unsigned long long)c->forks, (unsigned long long)c->execs,
             (unsigned long long)c->kills, (unsigned long long)c->worker_kills,
@@ -143,7 +144,8 @@ static void json_counts(FILE *f, const struct stress_counts *c)
             (unsigned long long)c->observations,
             (unsigned long long)c->ledger_records,
             (unsigned long long)c->ledger_lost,
-            (unsigned long long)c->ledger_torn);
+            (unsigned long long)c->ledger_torn,
+            (unsigned long long)c->content_bad);
 }
 
 static int write_json(const char *path, const struct stress_options *o,
@@ -323,8 +325,9 @@ static void summary(FILE *out, const struct stress_options *o,
                 (unsigned long long)c->aborted);
         fprintf(out, "  %-22s %12llu\n", "uncertain statements",
                 (unsigned long long)c->uncertain);
-        fprintf(out, "  %-22s %12llu\n", "observations",
-                (unsigned long long)c->observations);
+        fprintf(out, "  %-22s %12llu   (%llu not the bytes written)\n",
+                "observations", (unsigned long long)c->observations,
+                (unsigned long long)c->content_bad);
         fprintf(out, "  %-22s %12llu   (%llu lost, %llu torn)\n",
                 "ledger records", (unsigned long long)c->ledger_records,
                 (unsigned long long)c->ledger_lost,
@@ -502,7 +505,9 @@ int cmd_stress(int argc, char **argv)
         fprintf(stderr, "ternrig stress: %s\n", why);
         return 2;
     }
-    int exit_code = result.c.violations ? 1 : 0;
+    /* a file that does not hold what was written is a failure too, even
+     * though the oracle has no kind for it */
+    int exit_code = result.c.violations || result.c.content_bad ? 1 : 0;
     summary(stdout, &o, &result, raw_fork, raw_exec);
     if (report && write_json(report, &o, &result, raw_fork, raw_exec,
                              exit_code) < 0)
