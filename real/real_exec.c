@@ -711,6 +711,11 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
             if (pthread_create(&killer_th, NULL, killer_main, &k) != 0)
                 victim = -1;
         }
+        int closes_fd = p->steps[i].op == OP_CLOSE ||
+                                p->steps[i].op == OP_URING_CLOSE
+                            ? model_fd_number(r.m, p->steps[i].task,
+                                              p->steps[i].fd)
+                            : -1;
         int res = run_step(&r, i);
         bool interrupted = false;
         if (victim >= 0) {
@@ -754,6 +759,16 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
             fail(&r, "line %u: the real fd is %d, the model's %d: model and "
                      "kernel disagree",
                  st->line, res, want);
+            rc = -1;
+            break;
+        }
+        if (closes_fd >= 0 && !interrupted && res < 0) {
+            /* e.g. IORING_OP_CLOSE after unshare(CLONE_FILES): io-wq
+             * workers keep the fd table they started with */
+            fail(&r, "line %u: the real %s of fd %d failed (%s); in the "
+                     "model it closes: model and kernel disagree",
+                 st->line, trace_op_name((enum trace_op)st->op), closes_fd,
+                 strerror(-res));
             rc = -1;
             break;
         }
