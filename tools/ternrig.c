@@ -22,6 +22,10 @@ static const struct command commands[] = {
      "the model against the real kernel, flush by flush (ternrig fs)"},
     {"fs", cmd_fs, "mount the embedded TernFS-semantics filesystem (FUSE)"},
     {"seeds", cmd_seeds, "write the fuzz targets' seed corpora from traces"},
+    {"corpus", cmd_corpus,
+     "add findings to the corpus, check it, minimize the fuzz corpora"},
+    {"report", cmd_report,
+     "merge a nightly run's results into nightly.json, report.html, summary"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
