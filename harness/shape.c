@@ -30,8 +30,8 @@ bool finding_normalize(struct judge *j, struct program *p,
 size_t program_shape(const struct program *p, struct program *scratch,
                      char *buf, size_t cap)
 {
-    memcpy(scratch, p, offsetof(struct program, steps) +
-                           p->nsteps * sizeof p->steps[0]);
+    memcpy(scratch, p,
+           offsetof(struct program, steps) + p->nsteps * sizeof p->steps[0]);
     drop_expects(scratch);
     for (uint32_t i = 0; i < scratch->nsteps; i++)
         if (scratch->steps[i].op == OP_WRITE)

@@ -42,7 +42,8 @@ static const char corpus_help[] =
     "       files f, g...).  It is written as DIR/POLICY-KIND-HASH.trace with\n"
     "       expectations for all five policies computed by the model (bare\n"
     "       `expect` for reference, `expect[P,...]` for the others): check\n"
-    "       them against SPEC section 2 and say why in its comment.  A finding\n"
+    "       them against SPEC section 2 and say why in its comment.  A "
+    "finding\n"
     "       whose shape the corpus already has is refused.  The shape is the\n"
     "       normalized statement sequence with write sizes erased: two\n"
     "       reproducers that differ only in names, write sizes, comments or\n"
@@ -167,8 +168,8 @@ static void copy_comments(FILE *out, const char *finding)
 }
 
 static int write_trace(struct work *w, const char *path, const char *finding,
-                       enum policy pol, enum finding_kind kind,
-                       uint64_t hash, char *err, size_t errcap)
+                       enum policy pol, enum finding_kind kind, uint64_t hash,
+                       char *err, size_t errcap)
 {
     size_t need = expectations_text(&w->j, w->p, w->expects, EXPECT_TEXT_CAP);
     if (need == 0 || need >= EXPECT_TEXT_CAP) {
@@ -215,8 +216,9 @@ static int write_trace(struct work *w, const char *path, const char *finding,
     for (int q = 0; q < POLICY_COUNT; q++) {
         struct judgement out;
         if (judge_run(&w->j, w->p, (enum policy)q, &out) < 0 || out.failed) {
-            snprintf(err, errcap, "%s: its expectations do not hold under %s "
-                                  "(a bug in ternrig)",
+            snprintf(err, errcap,
+                     "%s: its expectations do not hold under %s "
+                     "(a bug in ternrig)",
                      path, policy_name((enum policy)q));
             unlink(path);
             return -1;
@@ -244,8 +246,8 @@ static int add_one(struct work *w, struct corpus_index *ix,
     }
     if (lrc < 0) {
         if (o->json)
-            json_result(finding, pol, FIND_KIND_COUNT, 0, "error", NULL,
-                        NULL, err);
+            json_result(finding, pol, FIND_KIND_COUNT, 0, "error", NULL, NULL,
+                        err);
         fprintf(stderr, "ternrig corpus add: %s\n", err);
         free(shape);
         return 2;
@@ -255,8 +257,8 @@ static int add_one(struct work *w, struct corpus_index *ix,
         corpus_index_find(ix, shape, (int)pol, (int)kind);
     if (same) {
         if (o->json)
-            json_result(finding, pol, kind, hash, "duplicate", NULL,
-                        same->path, NULL);
+            json_result(finding, pol, kind, hash, "duplicate", NULL, same->path,
+                        NULL);
         else
             printf("duplicate  %s: same shape as %s\n", finding, same->path);
         free(shape);
@@ -270,8 +272,7 @@ static int add_one(struct work *w, struct corpus_index *ix,
     errno = 0;
     if (!o->dry_run &&
         (make_dirs(o->dir) < 0 ||
-         write_trace(w, path, finding, pol, kind, hash, err, sizeof err) <
-             0)) {
+         write_trace(w, path, finding, pol, kind, hash, err, sizeof err) < 0)) {
         if (errno && !err[0])
             snprintf(err, sizeof err, "%s: %s", o->dir, strerror(errno));
         fprintf(stderr, "ternrig corpus add: %s\n", err);
@@ -304,13 +305,12 @@ static int corpus_add(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    struct add_opts o = {DEFAULT_CORPUS, false,          false,
-                         false,          POLICY_REFERENCE, FIND_KIND_COUNT};
+    struct add_opts o = {DEFAULT_CORPUS,   false,          false, false,
+                         POLICY_REFERENCE, FIND_KIND_COUNT};
     bool have_policy = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "d:njkp:K:h", longopts, NULL)) !=
-           -1) {
+    while ((c = getopt_long(argc, argv, "d:njkp:K:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': o.dir = optarg; break;
         case 'n': o.dry_run = true; break;
@@ -393,15 +393,13 @@ static int check_dir(struct work *w, struct corpus_index *ix, const char *dir,
             struct judgement out;
             judge_run(&w->j, w->p, (enum policy)pol, &out);
             if (out.trace_error) {
-                fprintf(stderr, "%s:%u: %s\n", path, out.err.line,
-                        out.err.msg);
+                fprintf(stderr, "%s:%u: %s\n", path, out.err.line, out.err.msg);
                 worst = 2;
                 break;
             }
             const char *pn = policy_name((enum policy)pol);
-            for (uint32_t f = 0; f < out.failed &&
-                                 f < JUDGE_MAX_REPORTED_FAILURES;
-                 f++) {
+            for (uint32_t f = 0;
+                 f < out.failed && f < JUDGE_MAX_REPORTED_FAILURES; f++) {
                 const struct step *s = &w->p->steps[out.failures[f].step];
                 char stmt[128];
                 trace_print_step(w->p, s, stmt, sizeof stmt);
@@ -421,8 +419,7 @@ static int check_dir(struct work *w, struct corpus_index *ix, const char *dir,
         program_shape(w->p, w->scratch, shape, 1u << 20);
         const struct corpus_entry *same = corpus_index_find(ix, shape, -1, -1);
         if (same) {
-            printf("FAIL  %s: same shape as %s (keep one)\n", path,
-                   same->path);
+            printf("FAIL  %s: same shape as %s (keep one)\n", path, same->path);
             if (worst < 1)
                 worst = 1;
         } else if (corpus_index_add(ix, shape, path, -1, -1) < 0) {
@@ -717,8 +714,8 @@ static int corpus_min(int argc, char **argv)
             break;
         }
         if (remove_tree(dest) < 0 || rename(fresh, dest) < 0) {
-            fprintf(stderr, "ternrig corpus min: cannot replace %s: %s\n",
-                    dest, strerror(errno));
+            fprintf(stderr, "ternrig corpus min: cannot replace %s: %s\n", dest,
+                    strerror(errno));
             rc = 2;
             break;
         }

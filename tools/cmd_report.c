@@ -67,8 +67,9 @@ static const char report_help[] =
     "  -h, --help        this help\n"
     "\n"
     "Exit status: 0 no finding under the policy under test has a shape\n"
-    "outside the corpus, 1 one has, 2 a step reported a setup error, or\n"
-    "bad usage.\n";
+    "outside the corpus, 1 one has, 2 a step reported an error (status\n"
+    "\"error\": the night cannot be trusted), a JSON file below OUTDIR is\n"
+    "broken, or bad usage.\n";
 
 static struct json *load_json(const char *path, char *err, size_t errcap)
 {
@@ -87,7 +88,7 @@ static struct json *load_json(const char *path, char *err, size_t errcap)
 }
 
 struct merge {
-    const char *dir;      /* OUTDIR as given */
+    const char *dir; /* OUTDIR as given */
     struct json *night;
     struct json *steps, *fuzz, *stress, *findings;
     bool oom;
@@ -102,7 +103,7 @@ static void put(struct merge *m, struct json *obj, const char *key,
 
 static void problem(struct merge *m, const char *what, const char *why)
 {
-    fprintf(stderr, "ternrig report: %s: %s\n", what, why);
+    fprintf(stderr, "ternrig report: %s\n", why); /* why says where */
     struct json *st = json_new(JSON_OBJECT);
     if (!st) {
         m->oom = true;
@@ -111,7 +112,7 @@ static void problem(struct merge *m, const char *what, const char *why)
     char name[512];
     snprintf(name, sizeof name, "report: %s", what);
     put(m, st, "name", json_new_string(name));
-    put(m, st, "status", json_new_string("fail"));
+    put(m, st, "status", json_new_string("error"));
     put(m, st, "seconds", json_new_number(0));
     put(m, st, "note", json_new_string(why));
     put(m, m->steps, NULL, st);
@@ -134,9 +135,10 @@ static void load_steps(struct merge *m)
             continue;
         struct json *st = json_parse(line, (size_t)n, err, sizeof err);
         if (!st || st->type != JSON_OBJECT) {
-            char where[PATH_MAX + 32];
-            snprintf(where, sizeof where, "%s:%u", path, lineno);
-            problem(m, where, st ? "not a JSON object" : err);
+            char why[PATH_MAX + 600];
+            snprintf(why, sizeof why, "%s:%u: %s", path, lineno,
+                     st ? "not a JSON object" : err);
+            problem(m, "steps.jsonl", why);
             json_free(st);
             continue;
         }
@@ -161,9 +163,8 @@ struct classify {
     struct corpus_index ix;
 };
 
-static void add_finding(struct merge *m, struct classify *c,
-                        const char *source, const char *sub,
-                        const char *policy, const char *kind,
+static void add_finding(struct merge *m, struct classify *c, const char *source,
+                        const char *sub, const char *policy, const char *kind,
                         const char *repro, double first_s)
 {
     struct json *fd = json_new(JSON_OBJECT);
@@ -208,8 +209,8 @@ static void add_finding(struct merge *m, struct classify *c,
             put(m, fd, "known_as", json_new_string(e->path));
         char add[PATH_MAX * 2 + 128];
         snprintf(add, sizeof add,
-                 "build/ternrig corpus add --policy %s --kind %s %s",
-                 policy, kind, full);
+                 "build/ternrig corpus add --policy %s --kind %s %s", policy,
+                 kind, full);
         put(m, fd, "add", json_new_string(add));
     } else {
         put(m, fd, "shape", json_new_string(rel)); /* distinct per file */
@@ -242,8 +243,7 @@ static void take_stress(struct merge *m, struct classify *c, struct json *run,
     const char *policy = json_get_str(run, "policy", NULL);
     const struct json *fds = json_get(run, "findings");
     for (const struct json *fd = fds ? fds->first : NULL; fd; fd = fd->next)
-        add_finding(m, c, "stress", sub, policy,
-                    json_get_str(fd, "kind", NULL),
+        add_finding(m, c, "stress", sub, policy, json_get_str(fd, "kind", NULL),
                     json_get_str(fd, "reproducer", NULL),
                     json_get_num(fd, "t", -1));
     put(m, m->stress, NULL, run);
@@ -332,8 +332,7 @@ static size_t load_history(const char *hdir, const char *tonight,
         if (stat(path, &st) < 0)
             continue;
         if (S_ISDIR(st.st_mode))
-            snprintf(path, sizeof path, "%s/%s/nightly.json", hdir,
-                     de->d_name);
+            snprintf(path, sizeof path, "%s/%s/nightly.json", hdir, de->d_name);
         else if (len < 6 || strcmp(de->d_name + len - 5, ".json"))
             continue;
         if (access(path, R_OK) != 0)
@@ -455,9 +454,13 @@ int cmd_report(int argc, char **argv)
                 err);
         rc = 2;
     }
-    struct merge m = {dir, json_new(JSON_OBJECT), json_new(JSON_ARRAY),
-                      json_new(JSON_ARRAY), json_new(JSON_ARRAY),
-                      json_new(JSON_ARRAY), false};
+    struct merge m = {dir,
+                      json_new(JSON_OBJECT),
+                      json_new(JSON_ARRAY),
+                      json_new(JSON_ARRAY),
+                      json_new(JSON_ARRAY),
+                      json_new(JSON_ARRAY),
+                      false};
     if (!m.night || !m.steps || !m.fuzz || !m.stress || !m.findings)
         m.oom = true;
     char mpath[PATH_MAX];
@@ -494,8 +497,7 @@ int cmd_report(int argc, char **argv)
             counted[nc++] = sh;
         fresh += !seen;
     }
-    for (const struct json *s = m.steps ? m.steps->first : NULL; s;
-         s = s->next)
+    for (const struct json *s = m.steps ? m.steps->first : NULL; s; s = s->next)
         setup_error |= !strcmp(json_get_str(s, "status", ""), "error");
     int exit_status = setup_error ? 2 : fresh ? 1 : 0;
     if (!m.oom) {

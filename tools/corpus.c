@@ -76,8 +76,9 @@ static int index_minimized(struct corpus_index *ix, struct judge *j,
         for (int k = 0; k < FIND_KIND_COUNT; k++) {
             if (!kinds[k] || finding_is_hazard((enum finding_kind)k))
                 continue;
-            memcpy(work, p, offsetof(struct program, steps) +
-                                p->nsteps * sizeof p->steps[0]);
+            memcpy(work, p,
+                   offsetof(struct program, steps) +
+                       p->nsteps * sizeof p->steps[0]);
             finding_normalize(j, work, scratch, (enum policy)pol,
                               (enum finding_kind)k, true);
             program_shape(work, scratch, text, SHAPE_TEXT_CAP);
@@ -99,8 +100,8 @@ void corpus_index_free(struct corpus_index *ix)
     memset(ix, 0, sizeof *ix);
 }
 
-int corpus_index_load(struct corpus_index *ix, const char *dir,
-                      struct judge *j, char *err, size_t errcap)
+int corpus_index_load(struct corpus_index *ix, const char *dir, struct judge *j,
+                      char *err, size_t errcap)
 {
     struct path_list l = {0};
     char why[512];
@@ -139,8 +140,8 @@ bool finding_identify(struct judge *j, const struct program *p,
 {
     for (uint32_t i = 0; i < p->nsteps; i++) {
         const struct step *s = &p->steps[i];
-        if (s->op == OP_EXPECT && s->xkind == EXPECT_FINDING &&
-            s->policies && !(s->policies & (s->policies - 1)) &&
+        if (s->op == OP_EXPECT && s->xkind == EXPECT_FINDING && s->policies &&
+            !(s->policies & (s->policies - 1)) &&
             !finding_is_hazard((enum finding_kind)s->xfind)) {
             *policy = (enum policy)__builtin_ctz(s->policies);
             *kind = (enum finding_kind)s->xfind;
@@ -164,8 +165,8 @@ bool finding_identify(struct judge *j, const struct program *p,
     return false;
 }
 
-void corpus_file_name(enum policy policy, enum finding_kind kind,
-                      uint64_t hash, char *buf, size_t cap)
+void corpus_file_name(enum policy policy, enum finding_kind kind, uint64_t hash,
+                      char *buf, size_t cap)
 {
     snprintf(buf, cap, "%s-%s-%012llx.trace", policy_name(policy),
              finding_kind_name(kind),

@@ -14,10 +14,9 @@ void fuzz_series_init(struct fuzz_series *s, enum policy policy,
 }
 
 void fuzz_series_add(struct fuzz_series *s, double t, unsigned long execs,
-                     unsigned long execs_per_s, unsigned long cov,
-                     bool force)
+                     unsigned long execs_per_s, unsigned long cov, bool force)
 {
-    if (s->n && !force && t - s->samples[s->n - 1].t < s->every)
+    if (s->n && !force && t - s->samples[s->n - 1].t < 0.75 * s->every)
         return;
     if (s->n == FUZZ_MAX_SAMPLES) { /* keep every other one, slow down */
         for (unsigned i = 0; i < FUZZ_MAX_SAMPLES / 2; i++)
@@ -48,22 +47,26 @@ void fuzz_record_write(FILE *f, const struct fuzz_run_info *info,
             "\"started\":%lld,\"series\":[",
             info->engine, info->bytes ? "bytes" : "custom", info->seconds,
             info->jobs, (long long)info->started);
+    bool first = true;
     for (unsigned i = 0; i < nseries; i++) {
         const struct fuzz_series *s = &series[i];
-        fprintf(f, "%s\n{\"policy\":\"%s\",\"target\":", i ? "," : "",
+        if (s->n == 0) /* a job slot the last round did not use */
+            continue;
+        fprintf(f, "%s\n{\"policy\":\"%s\",\"target\":", first ? "" : ",",
                 policy_name(s->policy));
         json_string(f, s->target);
         fprintf(f, ",\"job\":%d,\"samples\":[", s->job);
         for (unsigned k = 0; k < s->n; k++)
-            fprintf(f, "%s[%.1f,%lu,%lu,%lu]", k ? "," : "",
-                    s->samples[k].t, s->samples[k].execs,
-                    s->samples[k].execs_per_s, s->samples[k].cov);
+            fprintf(f, "%s[%.1f,%lu,%lu,%lu]", k ? "," : "", s->samples[k].t,
+                    s->samples[k].execs, s->samples[k].execs_per_s,
+                    s->samples[k].cov);
         fprintf(f, "]}");
-        if (s->n)
-            total += s->samples[s->n - 1].execs;
+        first = false;
+        total += s->samples[s->n - 1].execs;
     }
-    fprintf(f, "],\n\"totals\":{\"execs\":%llu},\"inputs\":%u,"
-               "\"unusable\":%u,\"findings\":[",
+    fprintf(f,
+            "],\n\"totals\":{\"execs\":%llu},\"inputs\":%u,"
+            "\"unusable\":%u,\"findings\":[",
             total, found->inputs, found->unusable);
     for (unsigned i = 0; i < found->nshapes; i++) {
         const struct shape *sh = &found->shapes[i];

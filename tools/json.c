@@ -31,7 +31,8 @@ static void fail(struct reader *r, const char *fmt, ...)
             col++;
         }
     }
-    int n = snprintf(r->err, r->errcap, "%u:%u: ", line, col);
+    int n = snprintf(r->err, r->errcap, "%u:%u: %s", line, col,
+                     r->p >= r->end ? "unexpected end of input: " : "");
     if (n < 0 || (size_t)n >= r->errcap)
         return;
     va_list ap;
@@ -385,8 +386,7 @@ static struct json *read_value(struct reader *r, int depth)
     }
 }
 
-struct json *json_parse(const char *text, size_t len, char *err,
-                        size_t errcap)
+struct json *json_parse(const char *text, size_t len, char *err, size_t errcap)
 {
     struct reader r = {text, text + len, text, err, errcap, false};
     if (errcap)

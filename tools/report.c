@@ -6,7 +6,7 @@
 #include "event.h"
 #include "report.h"
 
-#define EACH(v, arr) \
+#define EACH(v, arr)                                                           \
     for (const struct json *v = (arr) ? (arr)->first : NULL; v; v = v->next)
 
 static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c",
@@ -103,21 +103,23 @@ void svg_line_chart(FILE *f, const char *title, const char *xlabel,
             "<title>",
             W, height, W, height);
     esc(f, title);
-    fprintf(f, "</title>\n<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" "
-               "height=\"%.0f\" class=\"plot\"/>\n",
+    fprintf(f,
+            "</title>\n<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" "
+            "height=\"%.0f\" class=\"plot\"/>\n",
             L, T, pw, ph);
     char lab[32];
     for (int k = 0; k <= 4; k++) { /* grid and tick labels */
         double y = T + ph - ph * k / 4.0, x = L + pw * k / 4.0;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                   "class=\"grid\"/>\n",
+        fprintf(f,
+                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                "class=\"grid\"/>\n",
                 L, y, L + pw, y);
         human(lab, sizeof lab, ymax * k / 4.0);
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"ytick\">%s</text>\n",
                 L - 6, y + 4, lab);
         human(lab, sizeof lab, xmax * k / 4.0);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"xtick\">%s</text>\n",
-                x, T + ph + 16, lab);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"xtick\">%s</text>\n", x,
+                T + ph + 16, lab);
     }
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"xlabel\">", L + pw / 2,
             T + ph + 34);
@@ -128,26 +130,31 @@ void svg_line_chart(FILE *f, const char *title, const char *xlabel,
     fprintf(f, "</text>\n");
     for (size_t i = 0; i < nseries; i++) {
         const char *color = palette[i % NCOLORS];
-        fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
-                   "points=\"",
+        fprintf(f,
+                "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
+                "points=\"",
                 color);
         for (size_t k = 0; k < s[i].n; k++) {
             if (!isfinite(s[i].x[k]) || !isfinite(s[i].y[k]))
                 continue;
-            fprintf(f, "%s%.1f,%.1f", k ? " " : "",
-                    L + pw * s[i].x[k] / xmax, T + ph - ph * s[i].y[k] / ymax);
+            double y = fmin(fmax(s[i].y[k], 0), ymax); /* no rate < 0 */
+            fprintf(f, "%s%.1f,%.1f", k ? " " : "", L + pw * s[i].x[k] / xmax,
+                    T + ph - ph * y / ymax);
         }
         fprintf(f, "\"><title>");
         esc(f, s[i].name);
         fprintf(f, "</title></polyline>\n");
         if (s[i].n == 1) /* a single point shows as a dot */
-            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n",
+            fprintf(f,
+                    "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n",
                     L + pw * s[i].x[0] / xmax, T + ph - ph * s[i].y[0] / ymax,
                     color);
-        double lx = L + (double)(i % 4) * (pw / 4), ly = H + 18.0 * (double)(i / 4);
-        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"4\" "
-                   "fill=\"%s\"/>\n<text x=\"%.1f\" y=\"%.1f\" "
-                   "class=\"legend\">",
+        double lx = L + (double)(i % 4) * (pw / 4),
+               ly = H + 18.0 * (double)(i / 4);
+        fprintf(f,
+                "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"4\" "
+                "fill=\"%s\"/>\n<text x=\"%.1f\" y=\"%.1f\" "
+                "class=\"legend\">",
                 lx, ly - 6, color, lx + 16, ly);
         esc(f, s[i].name);
         fprintf(f, "</text>\n");
@@ -207,8 +214,7 @@ static unsigned shape_count(const struct json *night, int pol, int kind)
 {
     const char *seen[256];
     unsigned n = 0;
-    EACH(fd, json_get(night, "findings"))
-    {
+    EACH (fd, json_get(night, "findings")) {
         if (policy_index(json_get_str(fd, "policy", NULL)) != pol ||
             (kind >= 0 && kind_index(json_get_str(fd, "kind", NULL)) != kind))
             continue;
@@ -225,24 +231,24 @@ static unsigned shape_count(const struct json *night, int pol, int kind)
 static unsigned new_count(const struct json *night)
 {
     unsigned n = 0;
-    EACH(fd, json_get(night, "findings"))
-    n += strcmp(json_get_str(fd, "status", ""), "known") != 0;
+    EACH (fd, json_get(night, "findings"))
+        n += strcmp(json_get_str(fd, "status", ""), "known") != 0;
     return n;
 }
 
 static double fuzz_execs(const struct json *night)
 {
     double t = 0;
-    EACH(run, json_get(night, "fuzz"))
-    t += json_get_num(json_get(run, "totals"), "execs", 0);
+    EACH (run, json_get(night, "fuzz"))
+        t += json_get_num(json_get(run, "totals"), "execs", 0);
     return t;
 }
 
 static double stress_total(const struct json *night, const char *what)
 {
     double t = 0;
-    EACH(run, json_get(night, "stress"))
-    t += json_get_num(json_get(run, "totals"), what, 0);
+    EACH (run, json_get(night, "stress"))
+        t += json_get_num(json_get(run, "totals"), what, 0);
     return t;
 }
 
@@ -265,8 +271,8 @@ static const char css[] =
     "h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em;"
     "border-bottom:1px solid #ccc}\n"
     "table{border-collapse:collapse;margin:.5em 0}\n"
-    "th,td{border:1px solid #bbb;padding:.25em .6em;text-align:right}\n"
-    "th:first-child,td:first-child{text-align:left}\n"
+    "th,td{border:1px solid #bbb;padding:.25em .6em;text-align:left}\n"
+    "td.n{text-align:right}\n"
     "td.zero{color:#999}td.hit{background:#fde2e2}\n"
     "a.new{font-weight:bold;color:#b00}\n"
     ".pass{color:#070}.fail{color:#b00;font-weight:bold}.skip{color:#a60}\n"
@@ -289,18 +295,18 @@ static void html_steps(FILE *f, const struct json *night)
     }
     fprintf(f, "<table>\n<tr><th>step</th><th>status</th><th>seconds</th>"
                "<th>log</th><th>note</th></tr>\n");
-    EACH(st, steps)
-    {
+    EACH (st, steps) {
         const char *status = json_get_str(st, "status", "?");
         const char *log = json_get_str(st, "log", NULL);
         fprintf(f, "<tr><td>");
         esc(f, json_get_str(st, "name", "?"));
         fprintf(f, "</td><td class=\"%s\">",
                 !strcmp(status, "pass")   ? "pass"
-                : !strcmp(status, "fail") ? "fail"
-                                          : "skip");
+                : !strcmp(status, "skip") ? "skip"
+                                          : "fail");
         esc(f, status);
-        fprintf(f, "</td><td>%.1f</td><td>", json_get_num(st, "seconds", 0));
+        fprintf(f, "</td><td class=\"n\">%.1f</td><td>",
+                json_get_num(st, "seconds", 0));
         if (safe_href(log)) {
             fprintf(f, "<a href=\"");
             esc(f, log);
@@ -335,10 +341,9 @@ static void html_policy_table(FILE *f, const struct json *night)
                 finding_is_hazard((enum finding_kind)k) ? " (hazard)" : "");
         for (int p = 0; p < POLICY_COUNT; p++) {
             unsigned n = shape_count(night, p, k);
-            fprintf(f, "<td class=\"%s\">%u", n ? "hit" : "zero", n);
+            fprintf(f, "<td class=\"n %s\">%u", n ? "hit" : "zero", n);
             unsigned i = 0;
-            EACH(fd, json_get(night, "findings"))
-            {
+            EACH (fd, json_get(night, "findings")) {
                 if (policy_index(json_get_str(fd, "policy", NULL)) != p ||
                     kind_index(json_get_str(fd, "kind", NULL)) != k)
                     continue;
@@ -366,8 +371,7 @@ static void html_new_findings(FILE *f, const struct json *night)
 {
     fprintf(f, "<h2 id=\"new\">Findings not in the corpus</h2>\n");
     unsigned n = 0;
-    EACH(fd, json_get(night, "findings"))
-    {
+    EACH (fd, json_get(night, "findings")) {
         if (!strcmp(json_get_str(fd, "status", ""), "known"))
             continue;
         if (!n++)
@@ -430,15 +434,13 @@ static void html_first_detection(FILE *f, const struct json *night)
                 rows[nr].when[s] = -1;
             nr++;
         }
-    EACH(run, json_get(night, "fuzz"))
-    {
+    EACH (run, json_get(night, "fuzz")) {
         if (ns == 8)
             break;
         snprintf(sources[ns], sizeof sources[ns], "fuzz, %s (%s)",
                  json_get_str(run, "engine", "?"),
                  json_get_str(run, "mutator", "?"));
-        EACH(fd, json_get(run, "findings"))
-        {
+        EACH (fd, json_get(run, "findings")) {
             int p = policy_index(json_get_str(fd, "policy", NULL));
             int k = kind_index(json_get_str(fd, "kind", NULL));
             double t = json_get_num(fd, "first_s", -1);
@@ -450,15 +452,13 @@ static void html_first_detection(FILE *f, const struct json *night)
         }
         ns++;
     }
-    EACH(run, json_get(night, "stress"))
-    {
+    EACH (run, json_get(night, "stress")) {
         if (ns == 8)
             break;
         int p = policy_index(json_get_str(run, "policy", NULL));
         snprintf(sources[ns], sizeof sources[ns], "stress, %s",
                  json_get_str(run, "label", "?"));
-        EACH(fd, json_get(run, "first_detection"))
-        {
+        EACH (fd, json_get(run, "first_detection")) {
             int k = kind_index(fd->key);
             if (p >= 0 && k >= 0 && fd->type == JSON_NUMBER)
                 rows[p * FIND_KIND_COUNT + k].when[ns] = fd->number;
@@ -489,9 +489,9 @@ static void html_first_detection(FILE *f, const struct json *night)
                 finding_kind_name((enum finding_kind)rows[r].kind));
         for (unsigned s = 0; s < ns; s++) {
             if (rows[r].when[s] >= 0)
-                fprintf(f, "<td>%.1f</td>", rows[r].when[s]);
+                fprintf(f, "<td class=\"n\">%.1f</td>", rows[r].when[s]);
             else
-                fprintf(f, "<td class=\"zero\">-</td>");
+                fprintf(f, "<td class=\"n zero\">-</td>");
         }
         fprintf(f, "</tr>\n");
     }
@@ -514,25 +514,25 @@ static void html_stress_charts(FILE *f, const struct json *night)
     fprintf(f, "<table>\n<tr><th>run</th><th>policy</th><th>seconds</th>"
                "<th>scenarios</th><th>steps</th><th>forks</th><th>execs</th>"
                "<th>kills</th><th>violations</th></tr>\n");
-    EACH(run, runs)
-    {
+    EACH (run, runs) {
         const struct json *t = json_get(run, "totals");
         fprintf(f, "<tr><td>");
         esc(f, json_get_str(run, "label", "?"));
         fprintf(f, "</td><td>");
         esc(f, json_get_str(run, "policy", "?"));
-        fprintf(f, "</td><td>%.0f</td>", json_get_num(run, "duration_s", 0));
+        fprintf(f, "</td><td class=\"n\">%.0f</td>",
+                json_get_num(run, "duration_s", 0));
         static const char *const cols[] = {"scenarios", "steps", "forks",
                                            "execs",     "kills", "violations"};
         for (int c = 0; c < 6; c++)
-            fprintf(f, "<td>%.0f</td>", json_get_num(t, cols[c], 0));
+            fprintf(f, "<td class=\"n\">%.0f</td>",
+                    json_get_num(t, cols[c], 0));
         fprintf(f, "</tr>\n");
     }
     fprintf(f, "</table>\n");
     for (int w = 0; w < 2; w++) {
         struct series_set ss = {0};
-        EACH(run, runs)
-        {
+        EACH (run, runs) {
             const struct json *tl = json_get(run, "timeline");
             size_t n = tl ? tl->count : 0;
             double *b = series_new(&ss, json_get_str(run, "label", "?"), n);
@@ -540,8 +540,7 @@ static void html_stress_charts(FILE *f, const struct json *night)
                 break;
             double prev_t = 0, prev_v = 0;
             size_t i = 0;
-            EACH(sample, tl)
-            {
+            EACH (sample, tl) {
                 double t = json_get_num(sample, "t", NAN);
                 double v = json_get_num(sample, what[w], NAN);
                 double dt = t - prev_t;
@@ -572,8 +571,7 @@ static void html_fuzz_charts(FILE *f, const struct json *night)
     fprintf(f, "<table>\n<tr><th>engine</th><th>mutator</th><th>seconds</th>"
                "<th>jobs</th><th>executions</th><th>inputs with a "
                "violation</th><th>distinct shapes</th></tr>\n");
-    EACH(run, runs)
-    {
+    EACH (run, runs) {
         char ex[32];
         human(ex, sizeof ex, json_get_num(json_get(run, "totals"), "execs", 0));
         const struct json *fds = json_get(run, "findings");
@@ -581,8 +579,10 @@ static void html_fuzz_charts(FILE *f, const struct json *night)
         esc(f, json_get_str(run, "engine", "?"));
         fprintf(f, "</td><td>");
         esc(f, json_get_str(run, "mutator", "?"));
-        fprintf(f, "</td><td>%.0f</td><td>%.0f</td><td>%s</td><td>%.0f</td>"
-                   "<td>%zu</td></tr>\n",
+        fprintf(f,
+                "</td><td class=\"n\">%.0f</td><td class=\"n\">%.0f</td><td "
+                "class=\"n\">%s</td><td class=\"n\">%.0f</td>"
+                "<td class=\"n\">%zu</td></tr>\n",
                 json_get_num(run, "seconds", 0), json_get_num(run, "jobs", 0),
                 ex, json_get_num(run, "inputs", 0), fds ? fds->count : 0);
     }
@@ -592,10 +592,8 @@ static void html_fuzz_charts(FILE *f, const struct json *night)
     static const char *const ylabels[] = {"execs/s", "edges / features"};
     for (int w = 0; w < 2; w++) {
         struct series_set ss = {0};
-        EACH(run, runs)
-        {
-            EACH(ser, json_get(run, "series"))
-            {
+        EACH (run, runs) {
+            EACH (ser, json_get(run, "series")) {
                 const struct json *sm = json_get(ser, "samples");
                 size_t n = sm ? sm->count : 0;
                 char name[96];
@@ -606,8 +604,7 @@ static void html_fuzz_charts(FILE *f, const struct json *night)
                 if (!b)
                     break;
                 size_t i = 0;
-                EACH(sample, sm)
-                {
+                EACH (sample, sm) {
                     /* [t, execs, execs_per_s, coverage] */
                     const struct json *t = sample->first;
                     const struct json *v = t ? t->next : NULL;
@@ -641,7 +638,9 @@ static void html_trend(FILE *f, const struct json *night,
     for (int p = 0; p < POLICY_COUNT; p++) {
         unsigned a = shape_count(prev, p, -1), b = shape_count(night, p, -1);
         fprintf(f, " %s %u&#8594;%u%s", policy_name((enum policy)p), a, b,
-                b > a ? " (more)" : b < a ? " (fewer)" : "");
+                b > a   ? " (more)"
+                : b < a ? " (fewer)"
+                        : "");
         fputc(p + 1 < POLICY_COUNT ? ',' : '.', f);
     }
     fprintf(f, "</p>\n<table>\n<tr><th>night</th><th>status</th>"
@@ -656,12 +655,15 @@ static void html_trend(FILE *f, const struct json *night,
         human(ex, sizeof ex, fuzz_execs(n));
         fprintf(f, "<tr><td>");
         esc(f, night_date(n));
-        fprintf(f, "%s</td><td>%s</td><td>%u</td>", i == nh ? " (tonight)" : "",
-                status_word(n), new_count(n));
+        fprintf(f, "%s</td><td>%s</td><td class=\"n\">%u</td>",
+                i == nh ? " (tonight)" : "", status_word(n), new_count(n));
         for (int p = 0; p < POLICY_COUNT; p++)
-            fprintf(f, "<td>%u</td>", shape_count(n, p, -1));
-        fprintf(f, "<td>%s</td><td>%.0f</td><td>%.0f</td></tr>\n", ex,
-                stress_total(n, "scenarios"), stress_total(n, "violations"));
+            fprintf(f, "<td class=\"n\">%u</td>", shape_count(n, p, -1));
+        fprintf(f,
+                "<td class=\"n\">%s</td><td class=\"n\">%.0f</td><td "
+                "class=\"n\">%.0f</td></tr>\n",
+                ex, stress_total(n, "scenarios"),
+                stress_total(n, "violations"));
     }
     fprintf(f, "</table>\n");
     struct series_set ss = {0};
@@ -675,8 +677,8 @@ static void html_trend(FILE *f, const struct json *night,
                 (double)shape_count(i < nh ? history[i] : night, p, -1);
         }
     }
-    svg_line_chart(f, "Distinct finding shapes per night", "night",
-                   "shapes", ss.s, ss.n);
+    svg_line_chart(f, "Distinct finding shapes per night", "night", "shapes",
+                   ss.s, ss.n);
     series_free(&ss);
 }
 
@@ -689,8 +691,9 @@ void report_html(FILE *f, const struct json *night,
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
                "<meta charset=\"utf-8\">\n<title>ternrig nightly ");
     esc(f, date);
-    fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n"
-               "<h1>ternrig nightly, ",
+    fprintf(f,
+            "</title>\n<style>\n%s</style>\n</head>\n<body>\n"
+            "<h1>ternrig nightly, ",
             css);
     esc(f, date);
     fprintf(f, "</h1>\n<p class=\"banner %s\">Policy under test: ",
@@ -707,8 +710,7 @@ void report_html(FILE *f, const struct json *night,
         fprintf(f, "No finding outside the corpus.");
     fprintf(f, "</p>\n<p>");
     const struct json *meta = json_get(night, "meta");
-    EACH(m, meta)
-    {
+    EACH (m, meta) {
         if (m->type != JSON_STRING && m->type != JSON_NUMBER)
             continue;
         fprintf(f, "%s", m == meta->first ? "" : " &#183; ");
@@ -744,10 +746,10 @@ void report_markdown(FILE *f, const struct json *night,
                 nn == 1 ? "" : "s");
     fprintf(f, ".\n\n## Steps\n\n| step | status | seconds | note |\n"
                "|---|---|---|---|\n");
-    EACH(st, json_get(night, "steps"))
-    fprintf(f, "| %s | %s | %.1f | %s |\n", json_get_str(st, "name", "?"),
-            json_get_str(st, "status", "?"), json_get_num(st, "seconds", 0),
-            json_get_str(st, "note", ""));
+    EACH (st, json_get(night, "steps"))
+        fprintf(f, "| %s | %s | %.1f | %s |\n", json_get_str(st, "name", "?"),
+                json_get_str(st, "status", "?"), json_get_num(st, "seconds", 0),
+                json_get_str(st, "note", ""));
     fprintf(f, "\n## What each policy gets wrong (distinct shapes)\n\n"
                "| kind |");
     for (int p = 0; p < POLICY_COUNT; p++)
@@ -766,8 +768,7 @@ void report_markdown(FILE *f, const struct json *night,
     }
     fprintf(f, "\n## Findings not in the corpus\n\n");
     unsigned n = 0;
-    EACH(fd, json_get(night, "findings"))
-    {
+    EACH (fd, json_get(night, "findings")) {
         if (!strcmp(json_get_str(fd, "status", ""), "known"))
             continue;
         n++;
@@ -783,20 +784,24 @@ void report_markdown(FILE *f, const struct json *night,
     if (!n)
         fprintf(f, "None.\n");
     fprintf(f, "\n## Runs\n\n");
-    EACH(run, json_get(night, "fuzz"))
-    fprintf(f, "- fuzz, %s (%s): %.0f s, %.0f executions, %.0f inputs with a "
-               "violation\n",
-            json_get_str(run, "engine", "?"), json_get_str(run, "mutator", "?"),
-            json_get_num(run, "seconds", 0),
-            json_get_num(json_get(run, "totals"), "execs", 0),
-            json_get_num(run, "inputs", 0));
-    EACH(run, json_get(night, "stress"))
-    fprintf(f, "- stress, %s, policy %s: %.0f s, %.0f scenarios, %.0f "
-               "violations\n",
-            json_get_str(run, "label", "?"), json_get_str(run, "policy", "?"),
-            json_get_num(run, "duration_s", 0),
-            json_get_num(json_get(run, "totals"), "scenarios", 0),
-            json_get_num(json_get(run, "totals"), "violations", 0));
+    EACH (run, json_get(night, "fuzz"))
+        fprintf(f,
+                "- fuzz, %s (%s): %.0f s, %.0f executions, %.0f inputs with a "
+                "violation\n",
+                json_get_str(run, "engine", "?"),
+                json_get_str(run, "mutator", "?"),
+                json_get_num(run, "seconds", 0),
+                json_get_num(json_get(run, "totals"), "execs", 0),
+                json_get_num(run, "inputs", 0));
+    EACH (run, json_get(night, "stress"))
+        fprintf(f,
+                "- stress, %s, policy %s: %.0f s, %.0f scenarios, %.0f "
+                "violations\n",
+                json_get_str(run, "label", "?"),
+                json_get_str(run, "policy", "?"),
+                json_get_num(run, "duration_s", 0),
+                json_get_num(json_get(run, "totals"), "scenarios", 0),
+                json_get_num(json_get(run, "totals"), "violations", 0));
     if (nhistory) {
         fprintf(f, "\n## Trend\n\n| night | status | new |");
         for (int p = 0; p < POLICY_COUNT; p++)
@@ -820,38 +825,34 @@ void report_markdown(FILE *f, const struct json *night,
 
 /* --- JUnit --------------------------------------------------------------- */
 
-static void xml_attr(FILE *f, const char *s)
-{
-    esc(f, s);
-}
+static void xml_attr(FILE *f, const char *s) { esc(f, s); }
 
 void report_junit(FILE *f, const struct json *night)
 {
     const char *policy = json_get_str(night, "policy", "reference");
-    unsigned tests = 0, failures = 0, skipped = 0;
-    EACH(st, json_get(night, "steps"))
-    {
+    unsigned tests = 0, failures = 0, errors = 0, skipped = 0;
+    EACH (st, json_get(night, "steps")) {
         tests++;
         const char *s = json_get_str(st, "status", "");
         failures += !strcmp(s, "fail");
-        skipped += strcmp(s, "fail") && strcmp(s, "pass");
+        errors += !strcmp(s, "error");
+        skipped += !strcmp(s, "skip");
     }
-    EACH(fd, json_get(night, "findings"))
-    {
+    EACH (fd, json_get(night, "findings")) {
         if (strcmp(json_get_str(fd, "policy", ""), policy))
             continue;
         tests++;
         failures += strcmp(json_get_str(fd, "status", ""), "known") != 0;
     }
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-               "<testsuites>\n<testsuite name=\"ternrig nightly\" "
-               "tests=\"%u\" failures=\"%u\" errors=\"0\" skipped=\"%u\" "
-               "timestamp=\"",
-            tests, failures, skipped);
+    fprintf(f,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<testsuites>\n<testsuite name=\"ternrig nightly\" "
+            "tests=\"%u\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" "
+            "timestamp=\"",
+            tests, failures, errors, skipped);
     xml_attr(f, night_date(night));
     fprintf(f, "\">\n");
-    EACH(st, json_get(night, "steps"))
-    {
+    EACH (st, json_get(night, "steps")) {
         const char *s = json_get_str(st, "status", "");
         fprintf(f, "<testcase classname=\"nightly.steps\" name=\"");
         xml_attr(f, json_get_str(st, "name", "?"));
@@ -860,13 +861,14 @@ void report_junit(FILE *f, const struct json *night)
             fprintf(f, "/>\n");
             continue;
         }
-        fprintf(f, ">\n<%s message=\"", strcmp(s, "fail") ? "skipped"
-                                                          : "failure");
+        fprintf(f, ">\n<%s message=\"",
+                !strcmp(s, "fail")    ? "failure"
+                : !strcmp(s, "error") ? "error"
+                                      : "skipped");
         xml_attr(f, json_get_str(st, "note", s));
         fprintf(f, "\"/>\n</testcase>\n");
     }
-    EACH(fd, json_get(night, "findings"))
-    {
+    EACH (fd, json_get(night, "findings")) {
         if (strcmp(json_get_str(fd, "policy", ""), policy))
             continue;
         bool known = !strcmp(json_get_str(fd, "status", ""), "known");
