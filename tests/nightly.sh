@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# nightly.sh SRC TERNRIG - ci/nightly.sh end to end with a tiny budget on
+# the existing build (--skip-setup --skip-tests): it stops within its
+# budget, writes every output (summary.md, report.html, nightly.json,
+# junit.xml, logs), records the night in --history (the next night's trend
+# shows it), and refuses bad usage with exit 2.  Fuzzing runs when the
+# libFuzzer build (build-fuzz) is there; stress when `ternrig stress` is.
+set -u
+SRC=$1
+export TERNRIG=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+ok() { printf 'ok   %s\n' "$1"; }
+bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
+
+run() { # run BUDGET_S OUT: the nightly job, timed
+    local t0=$(date +%s)
+    TERNRIG_POLICY=reference bash "$SRC/ci/nightly.sh" --budget "${1}s" --skip-setup --skip-tests \
+        --out "$tmp/$2" --history "$tmp/hist" >"$tmp/$2.log" 2>&1
+    rc=$?
+    took=$(($(date +%s) - t0))
+}
+
+run 36 night1
+[ $rc -eq 0 ] && ok "night 1: exit 0 (nothing new under reference)" || { bad "night 1 exit $rc"; tail -30 "$tmp/night1.log"; }
+[ $took -le 39 ] && ok "night 1 kept its 36 s budget (${took}s)" || bad "night 1 took ${took}s of 36"
+for f in summary.md report.html nightly.json junit.xml meta.json steps.jsonl logs/corpus.log; do
+    [ -s "$tmp/night1/$f" ] || bad "night 1 has no $f"
+done
+python3 "$SRC/tests/check_report.py" "$tmp/night1/report.html" --min-svg 0 >/dev/null ||
+    bad "night 1 report.html is not valid"
+python3 - "$tmp/night1" "$SRC" <<'EOF' && ok "night 1 steps" || bad "night 1 steps"
+import json, os, sys
+n = json.load(open(sys.argv[1] + "/nightly.json"))
+st = {s["name"]: s for s in n["steps"]}
+assert st["setup"]["status"] == "skip" and st["tests"]["status"] == "skip", st
+assert st["corpus"]["status"] == "pass", st["corpus"]
+fuzz_build = os.path.exists(sys.argv[2] + "/build-fuzz/fuzz/fuzz_reference_bytes")
+if fuzz_build:
+    assert st["fuzz"]["status"] == "pass", st["fuzz"]
+    assert len(n["fuzz"]) == 1 and n["fuzz"][0]["series"], n["fuzz"]
+else:
+    assert st["fuzz"]["status"] == "skip" and "no libfuzzer build" in st["fuzz"]["note"], st["fuzz"]
+stress = [s for s in n["steps"] if s["name"].startswith("stress")]
+assert stress and all(s["status"] in ("pass", "skip") for s in stress), stress
+assert n["exit"] == 0 and n["policy"] == "reference"
+EOF
+ls "$tmp"/hist/nightly-*.json >/dev/null 2>&1 && ok "night 1 recorded in the history" || bad "no history"
+
+run 10 night2
+[ $rc -eq 0 ] && [ $took -le 12 ] && ok "night 2 with a 10 s budget: exit 0 in ${took}s" ||
+    { bad "night 2 exit $rc in ${took}s"; tail -20 "$tmp/night2.log"; }
+grep -q 'budget too small\|no libfuzzer build' "$tmp/night2/steps.jsonl" && ok "night 2 skipped fuzzing" ||
+    bad "night 2 did not skip fuzzing"
+grep -q '(tonight)' "$tmp/night2/report.html" && [ "$(grep -c '<tr><td>20' "$tmp/night2/report.html")" -ge 2 ] &&
+    ok "night 2's trend shows night 1" || bad "night 2 trend"
+
+bash "$SRC/ci/nightly.sh" --out "$tmp/x" >"$tmp/u.log" 2>&1
+[ $? -eq 2 ] && grep -q 'budget is required' "$tmp/u.log" && ok "no --budget: exit 2" || bad "no --budget"
+bash "$SRC/ci/nightly.sh" --budget 5x >"$tmp/u.log" 2>&1
+[ $? -eq 2 ] && grep -q "bad --budget '5x'" "$tmp/u.log" && ok "bad --budget: exit 2" || bad "bad --budget"
+TERNRIG_POLICY=kmod3 bash "$SRC/ci/nightly.sh" --budget 1m >"$tmp/u.log" 2>&1
+[ $? -eq 2 ] && grep -q "TERNRIG_POLICY='kmod3'" "$tmp/u.log" && ok "bad TERNRIG_POLICY: exit 2" || bad "bad policy"
+bash "$SRC/ci/nightly.sh" --budget 1m --out "$tmp/night1" >"$tmp/u.log" 2>&1
+[ $? -eq 2 ] && grep -q 'not empty' "$tmp/u.log" && ok "used --out: exit 2" || bad "used --out"
+bash "$SRC/ci/nightly.sh" --help | grep -q 'Exit status' && ok help || bad help
+
+[ $fails -eq 0 ] && echo "nightly script checks passed" || { echo "$fails nightly check(s) failed"; exit 1; }
