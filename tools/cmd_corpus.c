@@ -146,7 +146,8 @@ static void json_result(const char *finding, enum policy pol,
 }
 
 /* The finding's own comment lines (why it fires), kept in the corpus
- * trace. */
+ * trace; lines about the run that found it (paths, seeds, how to replay)
+ * are left out. */
 static void copy_comments(FILE *out, const char *finding)
 {
     FILE *in = fopen(finding, "r");
@@ -155,10 +156,13 @@ static void copy_comments(FILE *out, const char *finding)
     char line[512];
     bool first = true;
     while (fgets(line, sizeof line, in)) {
-        if (line[0] != '#')
+        /* what it shows, not where it was found or how to replay it */
+        if (line[0] != '#' || strstr(line, "eplay") ||
+            strstr(line, "Found by") || strstr(line, "generator seed") ||
+            strstr(line, "/tmp/"))
             continue;
         if (first)
-            fprintf(out, "# The finding said:\n");
+            fprintf(out, "# The finding said (in its own names):\n");
         first = false;
         fputs(line, out);
         if (!strchr(line, '\n'))

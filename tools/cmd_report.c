@@ -88,7 +88,8 @@ static struct json *load_json(const char *path, char *err, size_t errcap)
 }
 
 struct merge {
-    const char *dir; /* OUTDIR as given */
+    const char *dir;       /* OUTDIR as given */
+    char absdir[PATH_MAX]; /* and resolved, to relativize absolute paths */
     struct json *night;
     struct json *steps, *fuzz, *stress, *findings;
     bool oom;
@@ -174,6 +175,9 @@ static void add_finding(struct merge *m, struct classify *c, const char *source,
     }
     char rel[PATH_MAX], full[PATH_MAX * 2], err[768];
     join(rel, sizeof rel, sub, repro ? repro : "?");
+    size_t n = strlen(m->absdir);
+    if (n && !strncmp(rel, m->absdir, n) && rel[n] == '/') /* inside DIR */
+        memmove(rel, rel + n + 1, strlen(rel + n + 1) + 1);
     if (rel[0] == '/')
         snprintf(full, sizeof full, "%s", rel);
     else
@@ -455,6 +459,7 @@ int cmd_report(int argc, char **argv)
         rc = 2;
     }
     struct merge m = {dir,
+                      "",
                       json_new(JSON_OBJECT),
                       json_new(JSON_ARRAY),
                       json_new(JSON_ARRAY),
@@ -463,6 +468,8 @@ int cmd_report(int argc, char **argv)
                       false};
     if (!m.night || !m.steps || !m.fuzz || !m.stress || !m.findings)
         m.oom = true;
+    if (!realpath(dir, m.absdir))
+        m.absdir[0] = 0;
     char mpath[PATH_MAX];
     snprintf(mpath, sizeof mpath, "%s/meta.json", dir);
     struct json *meta = NULL;
