@@ -101,7 +101,7 @@ record() {
     printf '{"name":%s,"status":"%s","seconds":%s,"log":%s,"note":%s}\n' \
         "$(json_str "$1")" "$2" "$3" "$(json_str "$4")" "$(json_str "$5")" \
         >>"$out/steps.jsonl"
-    printf '== %-22s %-5s %4ss  %s\n' "$1" "$2" "$3" "$5"
+    printf '== %-28s %-5s %4ss  %s\n' "$1" "$2" "$3" "$5"
 }
 
 # step NAME SECONDS_ALLOWED -- CMD...: run under a time limit (SIGINT, then
@@ -199,16 +199,28 @@ else
 fi
 
 # --- 3. the corpus ------------------------------------------------------------
-real=()
-[ $is_root_fuse -eq 1 ] && real=(--real)
-step corpus "$(left)" -- "$ternrig" corpus check "${real[@]}" "$root/corpus/traces"
+# the model must meet every expectation (else ternrig itself is broken); a
+# real replay that differs is a finding about the kernel or the filesystem
+step corpus "$(left)" -- "$ternrig" corpus check "$root/corpus/traces"
 if [ $rc -eq 0 ]; then
-    record corpus pass "$took" "$logrel" "model under all five policies${real:+, and for real on the embedded fs (reference, fuse-naive)}"
+    record corpus pass "$took" "$logrel" "$(tail -1 "$out/logs/corpus.log" | sed 's/^corpus check: //')"
 else
-    record corpus error "$took" "$logrel" "corpus check failed (exit $rc)"
+    record corpus error "$took" "$logrel" "the model does not meet the corpus (exit $rc)"
     setup_failed=1
 fi
-[ $is_root_fuse -eq 1 ] || record "corpus (real)" skip 0 "" "needs root and /dev/fuse"
+if [ $is_root_fuse -eq 1 ]; then
+    for p in reference fuse-naive; do
+        step "corpus-real-$p" "$(left)" -- "$ternrig" replay --real --policy "$p" --quiet "$root/corpus/traces"
+        held=$(grep -E '^expectations hold' "$out/$logrel" | awk '{print $3}')
+        case $rc in
+        0) record "corpus (real, $p)" pass "$took" "$logrel" "$held traces meet their expectations on the embedded fs" ;;
+        1) record "corpus (real, $p)" fail "$took" "$logrel" "only $held traces meet their expectations on the embedded fs" ;;
+        *) record "corpus (real, $p)" error "$took" "$logrel" "real replay failed (exit $rc)"; setup_failed=1 ;;
+        esac
+    done
+else
+    record "corpus (real)" skip 0 "" "needs root and /dev/fuse"
+fi
 if [ -n "$mount" ]; then
     step corpus-mount "$(left)" -- "$ternrig" replay --mount "$mount" --policy "$policy" --quiet "$root/corpus/traces"
     case $rc in
