@@ -8,26 +8,8 @@
 set -u
 T=$1
 CORPUS=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { printf 'ok   %s\n' "$1"; }
-bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
+source "$(dirname "$0")/checks.sh"
 
-# expect_rc NAME WANT_RC GREP_PATTERN -- CMD...
-expect_rc() {
-    local name=$1 want=$2 pat=$3
-    shift 4
-    "$@" >"$tmp/out" 2>&1
-    local rc=$?
-    if [ "$rc" -ne "$want" ]; then
-        bad "$name: exit $rc, want $want"; sed 's/^/    /' "$tmp/out" | head -20
-    elif [ -n "$pat" ] && ! grep -qE -- "$pat" "$tmp/out"; then
-        bad "$name: output lacks /$pat/"; sed 's/^/    /' "$tmp/out" | head -20
-    else
-        ok "$name"
-    fi
-}
 
 cp -r "$CORPUS" "$tmp/corpus"
 mkdir "$tmp/f"
@@ -147,4 +129,4 @@ expect_rc min_no_out 2 'out DIR is required' -- "$T" corpus min
 expect_rc help 0 'usage: ternrig corpus add' -- "$T" corpus --help
 expect_rc unknown_sub 2 "unknown subcommand 'frob'" -- "$T" corpus frob
 
-[ $fails -eq 0 ] && echo "corpus command checks passed" || { echo "$fails corpus check(s) failed"; exit 1; }
+checks_done "corpus command"

@@ -7,11 +7,7 @@
 set -u
 T=$1
 D=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { printf 'ok   %s\n' "$1"; }
-bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
+source "$(dirname "$0")/checks.sh"
 count() { find "$1" -maxdepth 1 -type f | wc -l; }
 
 "$T" corpus min --fuzz-dir "$D" --out "$tmp/min" >"$tmp/log" 2>&1 || { bad "corpus min exit $?"; cat "$tmp/log"; }
@@ -35,4 +31,4 @@ want_inputs=$(( $(count "$D/seeds/fuzz_kmod") * 2 + before ))
     { bad "second merge: $line, want $want_inputs inputs and at most $before kept"; cat "$tmp/log2"; }
 "$D/fuzz_kmod_replay" "$tmp/min/fuzz_kmod" >/dev/null 2>&1 && ok "the kept inputs replay" || bad "replay of the kept inputs"
 [ ! -e "$tmp/min/.collect" ] && [ ! -e "$tmp/min/fuzz_kmod.new" ] && ok "no scratch left" || bad "scratch left in --out"
-[ $fails -eq 0 ] && echo "corpus min checks passed" || exit 1
+checks_done "corpus min"

@@ -8,11 +8,7 @@
 set -u
 SRC=$1
 export TERNRIG=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { printf 'ok   %s\n' "$1"; }
-bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
+source "$(dirname "$0")/checks.sh"
 
 run() { # run BUDGET_S OUT: the nightly job, timed
     local t0=$(date +%s)
@@ -75,4 +71,4 @@ bash "$SRC/ci/nightly.sh" --budget 1m --out "$tmp/night1" >"$tmp/u.log" 2>&1
 [ $? -eq 2 ] && grep -q 'not empty' "$tmp/u.log" && ok "used --out: exit 2" || bad "used --out"
 bash "$SRC/ci/nightly.sh" --help | grep -q 'Exit status' && ok help || bad help
 
-[ $fails -eq 0 ] && echo "nightly script checks passed" || { echo "$fails nightly check(s) failed"; exit 1; }
+checks_done "nightly script"

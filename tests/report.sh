@@ -12,11 +12,7 @@ T=$1
 CORPUS=$2
 FIX=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { printf 'ok   %s\n' "$1"; }
-bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
+source "$(dirname "$0")/checks.sh"
 
 night() { # night DIR STARTED: a nightly output directory from the fixtures
     cp -r "$FIX" "$1"
@@ -154,4 +150,4 @@ echo '{"name":"build","status":"error","seconds":1,"note":"cmake failed"}' >"$tm
 [ $? -eq 2 ] && ok "bad policy: exit 2" || bad "bad policy"
 "$T" report --help | grep -q 'usage: ternrig report' && ok help || bad help
 
-[ $fails -eq 0 ] && echo "report checks passed" || { echo "$fails report check(s) failed"; exit 1; }
+checks_done "report"

@@ -435,6 +435,17 @@ static int check_dir(struct work *w, struct corpus_index *ix, const char *dir,
     return worst;
 }
 
+/* The exit status of child `pid`, or -1 when it was killed or cannot be
+ * waited for. */
+static int child_status(pid_t pid)
+{
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* Run `ternrig replay` for real on every corpus directory under one
  * policy, in a child so that its signal handling and mounts stay its own. */
 static int replay_real(const char *mount, enum policy pol, int ndirs,
@@ -469,11 +480,8 @@ static int replay_real(const char *mount, enum policy pol, int ndirs,
         fflush(stderr);
         _exit(rc);
     }
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return 2;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 2;
+    int st = child_status(pid);
+    return st < 0 ? 2 : st;
 }
 
 static int corpus_check(int argc, char **argv)
@@ -574,11 +582,7 @@ static int remove_tree(const char *path)
         execlp("rm", "rm", "-rf", "--", path, (char *)NULL);
         _exit(127);
     }
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+    return child_status(pid) == 0 ? 0 : -1;
 }
 
 /* libFuzzer -merge=1 of `inputs` into the empty directory `into`. */
@@ -609,11 +613,7 @@ static int merge(const char *bin, const char *into, char **inputs, int n,
         fprintf(stderr, "cannot run %s: %s\n", bin, strerror(errno));
         _exit(127);
     }
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+    return child_status(pid) == 0 ? 0 : -1;
 }
 
 static int corpus_min(int argc, char **argv)
