@@ -371,42 +371,46 @@ static void html_new_findings(FILE *f, const struct json *night)
 {
     fprintf(f, "<h2 id=\"new\">Findings not in the corpus</h2>\n");
     unsigned n = 0;
-    EACH (fd, json_get(night, "findings")) {
-        if (!strcmp(json_get_str(fd, "status", ""), "known"))
-            continue;
-        if (!n++)
-            fprintf(f, "<table>\n<tr><th>policy</th><th>kind</th>"
-                       "<th>source</th><th>reproducer</th>"
-                       "<th>to keep it as a regression test</th></tr>\n");
-        fprintf(f, "<tr><td>");
-        esc(f, json_get_str(fd, "policy", "?"));
-        fprintf(f, "</td><td>");
-        esc(f, json_get_str(fd, "kind", "?"));
-        fprintf(f, "</td><td>");
-        esc(f, json_get_str(fd, "source", "?"));
-        fprintf(f, "</td><td>");
-        const char *repro = json_get_str(fd, "reproducer", "?");
-        if (safe_href(repro)) {
-            fprintf(f, "<a class=\"new\" href=\"");
-            esc(f, repro);
-            fprintf(f, "\">");
-            esc(f, repro);
-            fprintf(f, "</a>");
-        } else {
-            esc(f, repro);
+    const char *tested = json_get_str(night, "policy", "reference");
+    /* the policy under test first, then the others */
+    for (int pass = 0; pass < 2; pass++)
+        EACH (fd, json_get(night, "findings")) {
+            if (!strcmp(json_get_str(fd, "status", ""), "known") ||
+                (strcmp(json_get_str(fd, "policy", ""), tested) == 0) != !pass)
+                continue;
+            if (!n++)
+                fprintf(f, "<table>\n<tr><th>policy</th><th>kind</th>"
+                           "<th>source</th><th>reproducer</th>"
+                           "<th>to keep it as a regression test</th></tr>\n");
+            fprintf(f, "<tr><td>");
+            esc(f, json_get_str(fd, "policy", "?"));
+            fprintf(f, "</td><td>");
+            esc(f, json_get_str(fd, "kind", "?"));
+            fprintf(f, "</td><td>");
+            esc(f, json_get_str(fd, "source", "?"));
+            fprintf(f, "</td><td>");
+            const char *repro = json_get_str(fd, "reproducer", "?");
+            if (safe_href(repro)) {
+                fprintf(f, "<a class=\"new\" href=\"");
+                esc(f, repro);
+                fprintf(f, "\">");
+                esc(f, repro);
+                fprintf(f, "</a>");
+            } else {
+                esc(f, repro);
+            }
+            const char *error = json_get_str(fd, "error", NULL);
+            fprintf(f, "</td><td>");
+            if (error) {
+                fprintf(f, "unreadable: ");
+                esc(f, error);
+            } else {
+                fprintf(f, "<code>");
+                esc(f, json_get_str(fd, "add", ""));
+                fprintf(f, "</code>");
+            }
+            fprintf(f, "</td></tr>\n");
         }
-        const char *error = json_get_str(fd, "error", NULL);
-        fprintf(f, "</td><td>");
-        if (error) {
-            fprintf(f, "unreadable: ");
-            esc(f, error);
-        } else {
-            fprintf(f, "<code>");
-            esc(f, json_get_str(fd, "add", ""));
-            fprintf(f, "</code>");
-        }
-        fprintf(f, "</td></tr>\n");
-    }
     if (n)
         fprintf(f, "</table>\n");
     else
