@@ -141,6 +141,20 @@ assert len(err) == 1 and "stress/mount/stress.json" in err[0]["name"], err
 u = [f for f in n["findings"] if f["status"] == "unreadable"]
 assert len(u) == 1 and "early-seal-1.trace:2: unknown statement" in u[0]["error"], u
 EOF
+# hostile JSON: deep nesting, random bytes, a truncated escape: an error
+# with a position, never a crash (the _asan flavour checks memory too)
+mkdir -p "$tmp/n4/stress/x"
+head -c 100000 /dev/zero | tr '\0' '[' >"$tmp/n4/stress/x/deep.json"
+head -c 4096 /dev/urandom >"$tmp/n4/stress/x/noise.json"
+printf '{"tool":"ternrig stress","a":"\\u12' >"$tmp/n4/stress/x/escape.json"
+printf '{"tool":"ternrig stress","findings":[{"kind":"early-seal","reproducer":"../../../etc/passwd"}],"timeline":[{"t":"x"}],"totals":7}\n' \
+    >"$tmp/n4/stress/x/odd.json"
+"$T" report --corpus "$CORPUS" "$tmp/n4" >"$tmp/n4.log" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q 'deep.json:1:66: nested deeper than 64' "$tmp/n4.log" &&
+    grep -q 'escape.json:1:.*\\u escape' "$tmp/n4.log" && grep -q 'noise.json:' "$tmp/n4.log" &&
+    python3 "$HERE/check_report.py" "$tmp/n4/report.html" --min-svg 0 >/dev/null &&
+    ok "hostile JSON: exit 2 with positions, the page still valid" || { bad "hostile JSON exit $rc"; cat "$tmp/n4.log"; }
 echo '{"name":"build","status":"error","seconds":1,"note":"cmake failed"}' >"$tmp/n2/steps.jsonl"
 "$T" report --corpus "$CORPUS" "$tmp/n2" >/dev/null 2>&1
 [ $? -eq 2 ] && ok "a step in error: exit 2" || bad "error step exit"

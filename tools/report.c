@@ -30,12 +30,15 @@ static void esc(FILE *f, const char *s)
     }
 }
 
-/* A link target: only relative paths (no scheme, no "//"), escaped; else
- * none. */
+/* A link target: only paths inside the output directory (relative, no
+ * scheme, no "//", no ".." segment); else no link. */
 static bool safe_href(const char *s)
 {
     if (!s || !*s || strstr(s, "//") || strchr(s, ':') || s[0] == '/')
         return false;
+    for (const char *p = s; (p = strstr(p, "..")); p += 2)
+        if ((p == s || p[-1] == '/') && (p[2] == 0 || p[2] == '/'))
+            return false;
     return true;
 }
 
