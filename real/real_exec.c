@@ -521,7 +521,7 @@ static int run_step(struct run *r, uint32_t i)
     switch (s->op) {
     case OP_CREATE:
         m.cmd = RC_CREATE;
-        m.flags = s->flags & STEP_CLOEXEC;
+        m.flags = s->flags & STEP_CLOEXEC ? REAL_CREATE_CLOEXEC : 0;
         disk_name(r, s->file, m.path, sizeof m.path);
         break;
     case OP_WRITE:
@@ -529,8 +529,8 @@ static int run_step(struct run *r, uint32_t i)
         if (r->h && r->h->uring_writes) {
             char name[sizeof m.path];
             disk_name(r, r->fd_file[s->fd], name, sizeof name);
-            m.flags = REAL_WRITE_URING;
-            m.file_id = stress_file_id(name);
+            m.flags = REAL_IO_URING;
+            m.file_id = stress_file_id(name) ^ r->h->corrupt_id;
         }
         break;
     case OP_CLOSE: m.cmd = RC_CLOSE; break;

@@ -45,8 +45,11 @@ struct real_hooks {
                                 fresh temporary subdirectory            */
     const char *name_prefix; /* on-disk file name: prefix + trace name */
     bool no_judge;           /* no observing, no history, no oracle    */
+    uint32_t corrupt_id;     /* tests only: XORed into the pattern's id */
     bool uring_writes;       /* writes through io_uring, batched, with
-                                the content pattern of stress_pattern() */
+                                the content pattern of stress_pattern().
+                                (Creates stay open(2): IORING_OP_OPENAT
+                                gave fd numbers the model did not.)     */
     /* Before statement i.  Return true to SIGKILL a live process
      * `*kill_delay_us` after the statement starts: the `*pick`-th one
      * (modulo their number) among those the statement allows. */

@@ -104,9 +104,14 @@ struct vfork_start {
     int chan, task;
 };
 
+/* A vfork child shares its parent's memory, thread-locals included: it
+ * must not touch the parent's ring (it writes with write(2) instead). */
+static pid_t vfork_child_tid;
+
 static int vfork_child(void *arg)
 {
     struct vfork_start *vs = arg;
+    vfork_child_tid = gettid();
     for (int fd = REAL_CHANNEL_BASE; fd < REAL_CHANNEL_END; fd++)
         if (fd != vs->chan)
             close(fd); /* the fd table is a copy: only our channel stays */
@@ -153,11 +158,20 @@ static long uring_close(int fd)
 static __thread struct io_uring task_ring;
 static __thread pid_t task_ring_tid;
 
+static void ring_drop(void)
+{
+    if (task_ring_tid == gettid())
+        io_uring_queue_exit(&task_ring);
+    task_ring_tid = 0;
+}
+
 static int ring_for_thread(void)
 {
     pid_t me = gettid();
     if (task_ring_tid == me)
         return 0;
+    if (me == vfork_child_tid)
+        return -ENOTSUP;
     if (task_ring_tid) /* inherited through fork: not ours to use */
         io_uring_queue_exit(&task_ring);
     task_ring_tid = 0;
@@ -176,11 +190,30 @@ static int ring_for_thread(void)
     return 0;
 }
 
+/* The pattern with write(2), where no ring may be used. */
+static long plain_write_pattern(int fd, uint32_t n, uint32_t id, off_t pos)
+{
+    unsigned char buf[4096];
+    long done = 0;
+    while (done < (long)n) {
+        size_t k = n - (size_t)done < sizeof buf ? n - (size_t)done : sizeof buf;
+        for (size_t b = 0; b < k; b++)
+            buf[b] = stress_pattern(id, (uint64_t)pos + (uint64_t)done + b);
+        ssize_t w = write(fd, buf, k);
+        if (w <= 0)
+            return done > 0 ? done : (w == 0 ? (errno = EIO, -1) : -1);
+        done += w;
+    }
+    return done;
+}
+
 static long uring_write_pattern(int fd, uint32_t n, uint32_t id)
 {
     static __thread unsigned char buf[URING_BATCH][URING_CHUNK];
     off_t pos = lseek(fd, 0, SEEK_CUR);
     int rc = ring_for_thread();
+    if (rc == -ENOTSUP && pos >= 0)
+        return plain_write_pattern(fd, n, id, pos);
     if (rc < 0 || pos < 0) {
         errno = rc < 0 ? -rc : errno;
         return -1;
@@ -220,6 +253,7 @@ static long uring_write_pattern(int fd, uint32_t n, uint32_t id)
     }
     return done;
 }
+
 #endif
 
 static void *thread_main(void *arg)
@@ -272,16 +306,15 @@ void real_task_loop(int chan, int self)
     int passed;
     while (receive(chan, &m, &passed) == 0) {
         switch (m.cmd) {
-        case RC_CREATE:
-            reply(chan, &m,
-                  open(m.path,
-                       O_CREAT | O_EXCL | O_WRONLY |
-                           (m.flags ? O_CLOEXEC : 0),
-                       0644));
+        case RC_CREATE: {
+            int fl = O_CREAT | O_EXCL | O_WRONLY |
+                     (m.flags & REAL_CREATE_CLOEXEC ? O_CLOEXEC : 0);
+            reply(chan, &m, open(m.path, fl, 0644));
             break;
+        }
         case RC_WRITE:
 #ifdef TERNRIG_HAVE_URING
-            if (m.flags & REAL_WRITE_URING) {
+            if (m.flags & REAL_IO_URING) {
                 reply(chan, &m, uring_write_pattern(m.fd, m.n, m.file_id));
                 break;
             }
@@ -302,6 +335,9 @@ void real_task_loop(int chan, int self)
             reply(chan, &m, dup2(m.fd, m.fd2));
             break;
         case RC_UNSHARE:
+#ifdef TERNRIG_HAVE_URING
+            ring_drop(); /* its io-wq workers keep the old fd table */
+#endif
             reply(chan, &m, unshare(CLONE_FILES));
             break;
         case RC_FORK: {

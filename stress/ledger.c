@@ -25,7 +25,10 @@ struct ledger {
     struct ledger_header *h;
     struct ledger_rec *rec;
     size_t map_len;
+    uint64_t stuck_seq, stuck_since; /* reader: a record not written yet */
 };
+
+#define STUCK_NS 200000000ULL /* a writer finishes a record in microseconds */
 
 _Static_assert(sizeof(struct ledger_rec) == 56, "fixed-size records");
 _Static_assert(sizeof(struct ledger_header) == 64, "header size");
@@ -168,9 +171,16 @@ size_t ledger_read(struct ledger *l, uint64_t *after, struct ledger_rec *out,
         }
         /* not (fully) written yet: a live writer finishes within
          * microseconds, a killed one never does.  Wait for it unless the
-         * writers are all gone or the ring has moved well past it. */
-        if (!final && next - seq < 4096)
-            break;
+         * writers are all gone or it has been stuck for long. */
+        if (!final) {
+            uint64_t now = ledger_now_ns();
+            if (l->stuck_seq != seq) {
+                l->stuck_seq = seq;
+                l->stuck_since = now;
+            }
+            if (now - l->stuck_since < STUCK_NS)
+                break;
+        }
         (*torn)++; /* a writer killed mid-record: as if never written */
     }
     *after = seq - 1;

@@ -17,7 +17,8 @@
 #include <stdint.h>
 
 enum ledger_kind {
-    LR_BEGIN = 1,  /* a scenario starts: a = generator seed, b = steps   */
+    LR_BEGIN = 1,  /* a scenario starts: a = generator seed, b = steps,
+                      result = programs interleaved in it              */
     LR_INTENT,     /* step `step` of `scen` is about to run              */
     LR_RESULT,     /* it returned `result` (pid: the acting process)     */
     LR_KILL,       /* the worker SIGKILLs task `a` (trace index) of scen
@@ -63,8 +64,8 @@ uint64_t ledger_append(struct ledger *l, struct ledger_rec *r);
  * *after to the last one read.  Records overwritten before they were read
  * are counted in *lost; torn records (a writer killed mid-record) in
  * *torn.  A record still being written stops the read there (it is read
- * next time) unless `final` (every writer is gone).  Returns how many were
- * read. */
+ * next time) unless `final` (every writer is gone) or it stays unwritten
+ * for 200 ms (its writer was killed).  Returns how many were read. */
 size_t ledger_read(struct ledger *l, uint64_t *after, struct ledger_rec *out,
                    size_t max, uint64_t *lost, uint64_t *torn, bool final);
 

@@ -5,10 +5,80 @@
 #include "gen.h"
 #include "scenario.h"
 
+/* Several independent scenarios in one program: each generated with its
+ * own names (indices offset past the previous ones), their statements
+ * interleaved at random, each keeping its order.  Statements of different
+ * scenarios never share a name, so every interleaving is as valid as its
+ * parts; the model checks it anyway (and the first part alone is used if
+ * the names do not fit). */
 void scenario_program(struct model *m, struct program *p, uint64_t seed,
-                      uint32_t nsteps)
+                      uint32_t nsteps, unsigned interleave)
 {
     uint64_t rng = seed ? seed : 1;
+    if (interleave < 2) {
+        gen_program_user(m, p, nsteps, &rng);
+        return;
+    }
+    if (interleave > 4)
+        interleave = 4;
+    static struct program part[4], merged;
+    uint16_t toff = 0, foff = 0, doff = 0;
+    uint32_t total = 0;
+    unsigned k = 0;
+    for (; k < interleave; k++) {
+        gen_program_user(m, &part[k], nsteps / interleave, &rng);
+        struct program *q = &part[k];
+        uint16_t nt = 0, nf = 0, nd = 0;
+        for (uint32_t i = 0; i < q->nsteps; i++) {
+            const struct step *s = &q->steps[i];
+            nt = (uint16_t)(s->task + 1 > nt ? s->task + 1 : nt);
+            nt = (uint16_t)(s->task2 + 1 > nt ? s->task2 + 1 : nt);
+            nf = (uint16_t)(s->file + 1 > nf ? s->file + 1 : nf);
+            nd = (uint16_t)(s->fd + 1 > nd ? s->fd + 1 : nd);
+            nd = (uint16_t)(s->fd2 + 1 > nd ? s->fd2 + 1 : nd);
+        }
+        if (toff + nt > MAX_TASK_NAMES || foff + nf > MAX_FILE_NAMES ||
+            doff + nd > MAX_FD_NAMES)
+            break;
+        for (uint32_t i = 0; i < q->nsteps; i++) {
+            struct step *s = &q->steps[i];
+            s->task = (uint16_t)(s->task + toff);
+            s->task2 = (uint16_t)(s->task2 + toff);
+            s->file = (uint16_t)(s->file + foff);
+            s->fd = (uint16_t)(s->fd + doff);
+            s->fd2 = (uint16_t)(s->fd2 + doff);
+        }
+        toff = (uint16_t)(toff + nt);
+        foff = (uint16_t)(foff + nf);
+        doff = (uint16_t)(doff + nd);
+        total += q->nsteps;
+    }
+    program_init(&merged);
+    gen_name_all(&merged);
+    uint32_t next[4] = {0};
+    for (uint32_t i = 0; i < total && i < MAX_STEPS; i++) {
+        uint32_t left = 0;
+        for (unsigned x = 0; x < k; x++)
+            left += part[x].nsteps - next[x];
+        uint32_t r = (uint32_t)(gen_next(&rng) % left);
+        unsigned x = 0;
+        while (r >= part[x].nsteps - next[x]) {
+            r -= part[x].nsteps - next[x];
+            x++;
+        }
+        merged.steps[i] = part[x].steps[next[x]++];
+        merged.steps[i].line = i + 1;
+        merged.nsteps = i + 1;
+    }
+    merged.ntasks = toff ? toff : 1;
+    merged.nfiles = foff ? foff : 1;
+    merged.nfds = doff ? doff : 1;
+    struct trace_error err;
+    if (k >= 1 && model_check(m, &merged, &err) == 0) {
+        *p = merged;
+        return;
+    }
+    rng = seed ? seed : 1; /* cannot happen by construction: fall back */
     gen_program_user(m, p, nsteps, &rng);
 }
 
@@ -125,7 +195,6 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
                     uint64_t t_origin, struct scen_verdict *out)
 {
     memset(out, 0, sizeof *out);
-    scenario_program(j->model, p, sc->seed, sc->nsteps);
     static uint64_t start[MAX_STEPS + 1];
     if (!shape(p, sc, start, out->why, sizeof out->why))
         return;
@@ -274,7 +343,15 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
         char line[160];
         trace_print_step(p, &p->steps[o->stmt < n ? o->stmt : n - 1], line,
                          sizeof line);
-        if (o->src == 1)
+        uint64_t last_done = sc->step[n - 1 < sc->nsteps ? n - 1 : 0].result_t;
+        if (o->src == 1 && last_done && o->t0 > last_done && !sc->killed &&
+            o->stmt + 1 >= n)
+            evidence(sf, "flush log: %s %s at +%.6f s, after the last "
+                         "statement, as the end of the scenario SIGKILLed "
+                         "its processes",
+                     e->type == EV_SEAL ? "sealed" : "aborted",
+                     p->file_names[e->file], rel(o->t0, t_origin));
+        else if (o->src == 1)
             evidence(sf, "flush log: %s %s at +%.6f s, in the window of "
                          "statement %u (`%s`, started +%.6f s)",
                      e->type == EV_SEAL ? "sealed" : "aborted",

@@ -43,6 +43,7 @@ struct scenario {
     uint32_t id, worker;
     uint64_t seed;
     uint32_t nsteps;          /* as generated */
+    unsigned interleave;      /* programs merged into it */
     uint64_t begin_t;
     struct scen_step *step;   /* nsteps entries */
     bool killed, interrupted; /* a kill injected during statement kill_step */
@@ -77,16 +78,18 @@ struct scen_verdict {
     uint32_t nviolations;
 };
 
-/* Rebuild `p` (the program as it ran: generated, cut at the kill or the
- * worker's death, with the kill statement) and judge it under `pol`;
+/* Cut `p` (the scenario's program, from scenario_program) to the program as
+ * it ran (cut at the kill, with the kill statement, or at the worker's
+ * death; p needs room for one more statement) and judge it under `pol`;
  * `have_log`: decisions come from the flush log (else only observations).
  * `t_origin` is the storm's start, for times in the evidence. */
 void scenario_judge(struct judge *j, struct program *p, enum policy pol,
                     const struct scenario *sc, bool have_log,
                     uint64_t t_origin, struct scen_verdict *out);
 
-/* The program a scenario of `nsteps` statements runs, from its seed. */
+/* The program a scenario of `nsteps` statements runs, from its seed:
+ * `interleave` independent generated programs (1..4) merged into one. */
 void scenario_program(struct model *m, struct program *p, uint64_t seed,
-                      uint32_t nsteps);
+                      uint32_t nsteps, unsigned interleave);
 
 #endif

@@ -28,6 +28,7 @@
 #define SCEN_PER_DIR 256      /* a worker's directory is renewed after it */
 #define JUDGE_GRACE_NS 150000000ULL /* records of a scenario still coming */
 #define STOP_GRACE_S 3.0
+#define MAX_ORPHANS 65536   /* flush-log lines ahead of the ledger */
 
 /* Counters every process of the storm adds to (shared, atomic). */
 struct shared {
@@ -195,6 +196,8 @@ static int worker_main(struct worker_ctx *w)
     h.after = hook_after;
     h.killed = hook_killed;
     h.name_prefix = w->prefix;
+    /* the content control of tests/stress.sh: write the wrong pattern */
+    h.corrupt_id = getenv("TERNRIG_STRESS_CORRUPT_CONTENT") ? 1u : 0u;
     /* a restarted worker continues its numbering where the ledger left
      * it: the supervisor passes the next number in scen */
     uint32_t n = w->scen & 0xfffff;
@@ -204,8 +207,9 @@ static int worker_main(struct worker_ctx *w)
         w->scen = (w->index << 20) | (n & 0xfffff);
         snprintf(w->prefix, sizeof w->prefix, "s%08x-", w->scen);
         uint64_t seed = gen_next(&w->rng) | 1;
-        scenario_program(j.model, &p, seed, w->o->steps);
-        record(w, LR_BEGIN, 0, 0, getpid(), seed, w->o->steps);
+        scenario_program(j.model, &p, seed, w->o->steps, w->o->interleave);
+        record(w, LR_BEGIN, 0, (int32_t)w->o->interleave, getpid(), seed,
+               w->o->steps);
         h.dir = w->dir;
         w->killed_this_run = false;
         struct real_outcome out;
@@ -328,6 +332,7 @@ struct sup {
     char state_dir[256];
     char storm_dir[4096];
     char log[300];
+    FILE *logf;
     long log_off;
     struct real_mount rm;
     bool mounted;
@@ -339,6 +344,11 @@ struct sup {
     struct judge j;
     struct program *prog;
     unsigned repro_count[FIND_KIND_COUNT];
+    struct {
+        uint32_t scen;
+        struct scen_dec d;
+    } orphan[MAX_ORPHANS];
+    uint32_t norphans;
     char why[200];
 };
 
@@ -380,9 +390,27 @@ static struct scenario *scen_new(struct sup *s, const struct ledger_rec *r)
     sc->worker = r->worker;
     sc->seed = r->a;
     sc->nsteps = n;
+    sc->interleave = (unsigned)r->result;
     sc->begin_t = r->t_ns;
     s->pend[s->npend++] = sc;
     return sc;
+}
+
+static void add_dec(struct scenario *sc, const struct scen_dec *d);
+
+/* Decisions the log showed before their scenario's first record, and
+ * those too old to ever find one (dropped). */
+static void adopt_orphans(struct sup *s, struct scenario *sc)
+{
+    uint32_t keep = 0;
+    uint64_t too_old = ledger_now_ns() - 60000000000ULL;
+    for (uint32_t i = 0; i < s->norphans; i++) {
+        if (sc && s->orphan[i].scen == sc->id)
+            add_dec(sc, &s->orphan[i].d);
+        else if (s->orphan[i].d.t > too_old)
+            s->orphan[keep++] = s->orphan[i];
+    }
+    s->norphans = keep;
 }
 
 static void add_obs(struct scenario *sc, const struct scen_obs *o)
@@ -415,7 +443,9 @@ static void take_record(struct sup *s, const struct ledger_rec *r)
 {
     s->r->c.ledger_records++;
     if (r->kind == LR_BEGIN) {
-        scen_new(s, r);
+        struct scenario *sc = scen_new(s, r);
+        if (sc && s->norphans)
+            adopt_orphans(s, sc);
         return;
     }
     struct scenario *sc = find_scen(s, r->scen);
@@ -447,6 +477,11 @@ static void take_record(struct sup *s, const struct ledger_rec *r)
         struct scen_obs o = {r->step, r->result != 0, r->a, r->b, r->t_ns};
         add_obs(sc, &o);
         s->r->c.observations++;
+        if (!o.content_ok && s->r->c.content_bad++ < 4 && s->o->progress)
+            fprintf(s->o->progress, "\nternrig stress: f%u of scenario %08x "
+                                    "(%llu bytes) does not hold the bytes "
+                                    "written\n",
+                    (unsigned)o.file, sc->id, (unsigned long long)o.size);
         break;
     }
     default:
@@ -459,9 +494,12 @@ static void tail_log(struct sup *s)
 {
     if (!s->log[0])
         return;
-    FILE *f = fopen(s->log, "r");
-    if (!f)
+    /* opened once and kept: the log is read even if someone removes its
+     * name meanwhile */
+    if (!s->logf && !(s->logf = fopen(s->log, "r")))
         return;
+    FILE *f = s->logf;
+    clearerr(f);
     fseek(f, s->log_off, SEEK_SET);
     char line[4096];
     while (fgets(line, sizeof line, f)) {
@@ -480,8 +518,6 @@ static void tail_log(struct sup *s)
             sscanf(t + 4, "%lld.%ld", &sec, &nsec) != 2)
             continue;
         struct scenario *sc = find_scen(s, scen);
-        if (!sc)
-            continue;
         dec += 12;
         struct scen_dec d = {0};
         d.file = (uint16_t)file;
@@ -494,9 +530,15 @@ static void tail_log(struct sup *s)
         d.t = (uint64_t)sec * 1000000000ULL + (uint64_t)nsec;
         const char *sz = strstr(line, "\"size\":");
         d.size = sz ? strtoull(sz + 7, NULL, 10) : 0;
-        add_dec(sc, &d);
+        if (sc) {
+            add_dec(sc, &d);
+        } else if (s->norphans < MAX_ORPHANS) {
+            /* the log can be ahead of the ledger (a record being written
+             * holds the reader back): kept until its scenario begins */
+            s->orphan[s->norphans].scen = scen;
+            s->orphan[s->norphans++].d = d;
+        }
     }
-    fclose(f);
 }
 
 static void write_reproducer(struct sup *s, const struct scenario *sc,
@@ -538,6 +580,8 @@ static void write_reproducer(struct sup *s, const struct scenario *sc,
 static void judge_scen(struct sup *s, struct scenario *sc)
 {
     struct scen_verdict v;
+    scenario_program(s->j.model, s->prog, sc->seed, sc->nsteps,
+                     sc->interleave);
     scenario_judge(&s->j, s->prog, s->o->policy, sc, s->r->embedded,
                    s->t_origin, &v);
     if (!v.judged) {
@@ -783,6 +827,11 @@ static void stop_load(struct sup *s)
         if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
             snprintf(s->r->load_note, sizeof s->r->load_note,
                      "stress-ng not found: apt-get install stress-ng");
+        else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            size_t l = strlen(s->r->load_note);
+            snprintf(s->r->load_note + l, sizeof s->r->load_note - l,
+                     " (stopped early: status %d)", st);
+        }
         s->load_pid = 0;
         return;
     }
@@ -859,9 +908,9 @@ void stress_clean_leftovers(FILE *log)
             continue;
         char dir[300], val[4200];
         snprintf(dir, sizeof dir, "/tmp/%s", de->d_name);
-        if (read_state(dir, "owner", val, sizeof val) &&
+        if (!read_state(dir, "owner", val, sizeof val) ||
             owner_alive((pid_t)atoi(val)))
-            continue; /* a storm still running */
+            continue; /* not a storm's, or one still running */
         if (read_state(dir, "mount", val, sizeof val)) {
             struct statfs sf;
             if (statfs(val, &sf) == 0 && sf.f_type == 0x65735546)
@@ -943,6 +992,9 @@ static void cleanup(struct sup *s)
     reap_everything(s);
     if (s->storm_dir[0] && !s->mounted)
         remove_tree(s->storm_dir, 0);
+    if (s->logf)
+        fclose(s->logf);
+    s->logf = NULL;
     if (s->mounted)
         real_mount_stop(&s->rm);
     if (s->ledger)
@@ -1017,6 +1069,7 @@ static int setup(struct sup *s, char *why, size_t cap)
         s->mounted = true;
         write_state(s->state_dir, "mount", s->rm.dir);
         snprintf(s->log, sizeof s->log, "%s", s->rm.log);
+        s->logf = fopen(s->log, "r");
         base = s->rm.dir;
         s->r->embedded = true;
         snprintf(s->r->mount, sizeof s->r->mount, "embedded (%s)", base);
@@ -1080,7 +1133,7 @@ int stress_run(const struct stress_options *o, struct stress_result *r,
         return -1;
     }
     supervisor_stop = 0;
-    stress_clean_leftovers(o->progress);
+    stress_clean_leftovers(stderr); /* even when quiet: it removed things */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     if (setup(&s, why, cap) < 0) {
         cleanup(&s);

@@ -26,6 +26,7 @@ struct stress_options {
     uint64_t seed;
     double kill_rate;      /* SIGKILLs per second, all workers together  */
     unsigned steps;        /* statements per scenario                    */
+    unsigned interleave;   /* independent programs merged per scenario   */
     const char *load;      /* stress-ng spec ("cpu:2,vm:1"), or NULL     */
     const char *out_dir;   /* reproducers go here (created)              */
     bool no_ledger_observer; /* for the overhead benchmark: no records,
@@ -41,6 +42,7 @@ struct stress_counts {
     uint64_t scenarios, steps, forks, execs, kills, worker_kills;
     uint64_t sealed, aborted, uncertain, violations, unjudged, failed_runs;
     uint64_t observations, ledger_records, ledger_lost, ledger_torn;
+    uint64_t content_bad;  /* looks whose bytes were not the pattern     */
 };
 
 struct stress_sample {

@@ -42,7 +42,9 @@ static const char stress_help[] =
     "                      quarter kill a whole worker (its scenario is cut\n"
     "                      mid-statement), the rest a process of a scenario\n"
     "                      at a random point of a statement (default 2)\n"
-    "      --steps N       statements per scenario (default 24)\n"
+    "      --steps N       statements per scenario (default 32)\n"
+    "      --interleave K  each scenario interleaves K independent random\n"
+    "                      programs, statement by statement (1..4, default 2)\n"
     "  -l, --load SPEC     run stress-ng beside the storm: SPEC is\n"
     "                      stressor:N[,stressor:N...], e.g. cpu:2,vm:1 or\n"
     "                      dentry:1,open:1 (its --temp-path is in the storm's\n"
@@ -129,7 +131,8 @@ static void json_counts(FILE *f, const struct stress_counts *c)
             "\"kills\":%llu,\"worker_kills\":%llu,\"sealed\":%llu,"
             "\"aborted\":%llu,\"uncertain\":%llu,\"violations\":%llu,"
             "\"unjudged\":%llu,\"failed_runs\":%llu,\"observations\":%llu,"
-            "\"ledger_records\":%llu,\"ledger_lost\":%llu,\"ledger_torn\":%llu",
+            "\"ledger_records\":%llu,\"ledger_lost\":%llu,\"ledger_torn\":%llu,"
+            "\"content_mismatches\":%llu",
             (unsigned long long)c->scenarios, (unsigned long long)c->steps,
             (unsigned long long)c->forks, (unsigned long long)c->execs,
             (unsigned long long)c->kills, (unsigned long long)c->worker_kills,
@@ -141,7 +144,8 @@ static void json_counts(FILE *f, const struct stress_counts *c)
             (unsigned long long)c->observations,
             (unsigned long long)c->ledger_records,
             (unsigned long long)c->ledger_lost,
-            (unsigned long long)c->ledger_torn);
+            (unsigned long long)c->ledger_torn,
+            (unsigned long long)c->content_bad);
 }
 
 static int write_json(const char *path, const struct stress_options *o,
@@ -159,9 +163,9 @@ static int write_json(const char *path, const struct stress_options *o,
     json_string(f, r->embedded ? "embedded" : r->mount);
     fprintf(f, ",\"seed\":%llu,\"duration_s\":%.3f,\"elapsed_s\":%.3f,"
                "\"workers\":%u,\"kill_rate\":%.3f,\"steps_per_scenario\":%u,"
-               "\"ledger\":%s,",
+               "\"interleave\":%u,\"ledger\":%s,",
             (unsigned long long)o->seed, o->duration_s, r->elapsed_s,
-            o->workers, o->kill_rate, o->steps,
+            o->workers, o->kill_rate, o->steps, o->interleave,
             o->no_ledger_observer ? "false" : "true");
     fprintf(f, "\"load\":");
     json_string(f, r->load_note);
@@ -321,8 +325,9 @@ static void summary(FILE *out, const struct stress_options *o,
                 (unsigned long long)c->aborted);
         fprintf(out, "  %-22s %12llu\n", "uncertain statements",
                 (unsigned long long)c->uncertain);
-        fprintf(out, "  %-22s %12llu\n", "observations",
-                (unsigned long long)c->observations);
+        fprintf(out, "  %-22s %12llu   (%llu not the bytes written)\n",
+                "observations", (unsigned long long)c->observations,
+                (unsigned long long)c->content_bad);
         fprintf(out, "  %-22s %12llu   (%llu lost, %llu torn)\n",
                 "ledger records", (unsigned long long)c->ledger_records,
                 (unsigned long long)c->ledger_lost,
@@ -368,6 +373,7 @@ int cmd_stress(int argc, char **argv)
         {"seed", required_argument, 0, 's'},
         {"kill-rate", required_argument, 0, 'k'},
         {"steps", required_argument, 0, 'S'},
+        {"interleave", required_argument, 0, 'I'},
         {"load", required_argument, 0, 'l'},
         {"out", required_argument, 0, 'o'},
         {"report", required_argument, 0, 'r'},
@@ -385,7 +391,8 @@ int cmd_stress(int argc, char **argv)
     o.workers = (unsigned)(cores > 0 ? (cores * 2 > 64 ? 64 : cores * 2) : 2);
     o.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
     o.kill_rate = 2;
-    o.steps = 24;
+    o.steps = 32;
+    o.interleave = 2;
     o.out_dir = "ternrig-stress-out";
     o.progress = stderr;
     const char *report = NULL, *junit = NULL;
@@ -426,6 +433,11 @@ int cmd_stress(int argc, char **argv)
             o.steps = (unsigned)strtoul(optarg, &end, 10);
             if (*end || o.steps < 2 || o.steps > 1000)
                 return usage_error("stress", "--steps must be 2..1000");
+            break;
+        case 'I':
+            o.interleave = (unsigned)strtoul(optarg, &end, 10);
+            if (*end || o.interleave < 1 || o.interleave > 4)
+                return usage_error("stress", "--interleave must be 1..4");
             break;
         case 'l': o.load = optarg; break;
         case 'o': o.out_dir = optarg; break;
@@ -493,7 +505,9 @@ int cmd_stress(int argc, char **argv)
         fprintf(stderr, "ternrig stress: %s\n", why);
         return 2;
     }
-    int exit_code = result.c.violations ? 1 : 0;
+    /* a file that does not hold what was written is a failure too, even
+     * though the oracle has no kind for it */
+    int exit_code = result.c.violations || result.c.content_bad ? 1 : 0;
     summary(stdout, &o, &result, raw_fork, raw_exec);
     if (report && write_json(report, &o, &result, raw_fork, raw_exec,
                              exit_code) < 0)
