@@ -265,7 +265,12 @@ static void read_log(struct run *r)
         return;
     fseek(f, r->log_off, SEEK_SET);
     char line[2048];
+    long at = r->log_off;
     while (fgets(line, sizeof line, f) && r->ndec < 256) {
+        size_t len = strlen(line);
+        if (!len || line[len - 1] != '\n')
+            break; /* being written: read it whole next time */
+        at += (long)len;
         const char *dec = strstr(line, "\"decision\":\"");
         const char *nm = strstr(line, "\"name\":\"");
         if (!dec || !nm)
@@ -289,7 +294,7 @@ static void read_log(struct run *r)
             }
         }
     }
-    r->log_off = ftell(f);
+    r->log_off = at;
     fclose(f);
 }
 
