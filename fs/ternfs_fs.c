@@ -34,13 +34,11 @@ struct node {
     uint64_t nlookup;       /* the kernel's references (lookup - forget) */
     fuse_ino_t hnext;       /* next in its name-index chain, 0 = end    */
     bool indexed;           /* in the name index (every state but gone) */
-    bool free_slot;         /* reclaimed: on the free list, reusable    */
 };
 
 /* Nodes live in one array (ino = index + 1; 1 is the root).  A name index
- * (a chained hash on parent and name) finds children in O(1), and a gone
- * node's slot is reused once the kernel has forgotten it (nlookup 0), so a
- * storm of millions of files runs in the memory of the files alive. */
+ * (a chained hash on parent and name) finds children in O(1); a gone
+ * node's data is freed, its slot kept (inode numbers are not reused). */
 struct fs {
     enum policy policy;
     FILE *log;
@@ -48,16 +46,12 @@ struct fs {
     size_t n, cap;
     fuse_ino_t *bucket; /* name index heads, nbuckets a power of two */
     size_t nbuckets, nindexed;
-    fuse_ino_t free_head; /* reclaimed slots, chained through hnext */
-    size_t nfree;
     unsigned long flushes;
 };
 
 static struct node *node_of(struct fs *fs, fuse_ino_t ino)
 {
-    return ino >= 1 && ino <= fs->n && !fs->nodes[ino - 1].free_slot
-               ? &fs->nodes[ino - 1]
-               : NULL;
+    return ino >= 1 && ino <= fs->n ? &fs->nodes[ino - 1] : NULL;
 }
 
 static bool visible(const struct node *nd)
@@ -134,25 +128,6 @@ static fuse_ino_t child(struct fs *fs, fuse_ino_t parent, const char *name)
     return 0;
 }
 
-/* Give a slot back once nothing can name it: gone, and forgotten by the
- * kernel (an open file holds a lookup reference until it is released). */
-static void maybe_reclaim(struct fs *fs, fuse_ino_t ino)
-{
-    struct node *nd = node_of(fs, ino);
-    if (!nd || ino == 1 || nd->state != N_GONE || nd->nlookup)
-        return;
-    free(nd->data);
-    if (nd->pidfd >= 0)
-        close(nd->pidfd);
-    memset(nd, 0, sizeof *nd);
-    nd->state = N_GONE;
-    nd->pidfd = -1;
-    nd->free_slot = true;
-    nd->hnext = fs->free_head;
-    fs->free_head = ino;
-    fs->nfree++;
-}
-
 /* A node leaves the namespace: its name is free again, its data dropped. */
 static void make_gone(struct fs *fs, fuse_ino_t ino)
 {
@@ -162,7 +137,10 @@ static void make_gone(struct fs *fs, fuse_ino_t ino)
     free(nd->data);
     nd->data = NULL;
     nd->size = nd->cap = 0;
-    maybe_reclaim(fs, ino);
+    /* Its slot, and so its inode number, is never given out again: with
+     * numbers reused after the kernel's FORGET, the stress observer read
+     * zeros from sealed files (not understood yet; see the stress issue).
+     * A gone node costs its struct, its data is freed. */
 }
 
 static fuse_ino_t new_node(struct fs *fs, fuse_ino_t parent, const char *name,
@@ -172,21 +150,15 @@ static fuse_ino_t new_node(struct fs *fs, fuse_ino_t parent, const char *name,
         return 0;
     if (fs->nindexed + 1 > fs->nbuckets && !index_grow(fs))
         return 0;
-    fuse_ino_t ino = fs->free_head;
-    if (ino) {
-        fs->free_head = fs->nodes[ino - 1].hnext;
-        fs->nfree--;
-    } else {
-        if (fs->n == fs->cap) {
-            size_t cap = fs->cap ? fs->cap * 2 : 64;
-            struct node *nn = realloc(fs->nodes, cap * sizeof *nn);
-            if (!nn)
-                return 0;
-            fs->nodes = nn;
-            fs->cap = cap;
-        }
-        ino = ++fs->n;
+    if (fs->n == fs->cap) {
+        size_t cap = fs->cap ? fs->cap * 2 : 64;
+        struct node *nn = realloc(fs->nodes, cap * sizeof *nn);
+        if (!nn)
+            return 0;
+        fs->nodes = nn;
+        fs->cap = cap;
     }
+    fuse_ino_t ino = ++fs->n;
     struct node *nd = &fs->nodes[ino - 1];
     memset(nd, 0, sizeof *nd);
     nd->parent = parent;
@@ -359,8 +331,7 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
             st.st_ino = 1;
         } else {
             struct node *nd = &fs->nodes[k - 2];
-            if (nd->parent != ino || !visible(nd) || nd->free_slot ||
-                (size_t)(k - 2) == 0)
+            if (nd->parent != ino || !visible(nd) || (size_t)(k - 2) == 0)
                 continue;
             name = nd->name;
             fill_attr(fs, (fuse_ino_t)(k - 1), &st);
@@ -586,8 +557,7 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
     /* invisible children (transient, aborted) go with it: TernFS would
      * expire them */
     for (size_t i = 0; i < fs->n; i++)
-        if (fs->nodes[i].parent == ino && !fs->nodes[i].free_slot &&
-            fs->nodes[i].state != N_GONE)
+        if (fs->nodes[i].parent == ino && fs->nodes[i].state != N_GONE)
             make_gone(fs, i + 1);
     make_gone(fs, ino);
     fuse_reply_err(req, 0);
@@ -630,7 +600,6 @@ static void forget_one(struct fs *fs, fuse_ino_t ino, uint64_t nlookup)
     if (!nd)
         return;
     nd->nlookup = nlookup < nd->nlookup ? nd->nlookup - nlookup : 0;
-    maybe_reclaim(fs, ino);
 }
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -653,8 +622,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
     (void)ino;
     struct fs *fs = fuse_req_userdata(req);
     struct statvfs st = {0};
-    st.f_files = fs->n - fs->nfree; /* node slots in use: reclamation shows */
-    st.f_ffree = fs->nfree;
+    st.f_files = fs->n; /* inode numbers given out (never reused) */
     st.f_bsize = st.f_frsize = 4096;
     st.f_namemax = 255;
     fuse_reply_statfs(req, &st);

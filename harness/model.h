@@ -91,5 +91,7 @@ bool model_fd_bound(const struct model *m, uint16_t task, uint16_t fd);
 bool model_task_runnable(const struct model *m, uint16_t task);
 /* The fd number bound to fd name `fd` in task's table, -1 if none or failed. */
 int model_fd_number(const struct model *m, uint16_t task, uint16_t fd);
+/* The file an fd name refers to in the task's table, -1 if none or failed. */
+int model_fd_file(const struct model *m, uint16_t task, uint16_t fd);
 
 #endif

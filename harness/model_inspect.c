@@ -69,6 +69,15 @@ int model_fd_number(const struct model *m, uint16_t t, uint16_t d)
     return where >= 0 ? where + 3 : -1;
 }
 
+int model_fd_file(const struct model *m, uint16_t t, uint16_t d)
+{
+    const struct mtask *k = &m->task[t];
+    if (k->state != TASK_ALIVE || k->fdt == NONE)
+        return -1;
+    int where = fd_find(&m->fdt[k->fdt], d);
+    return where >= 0 ? m->fdt[k->fdt].ent[where].file : -1;
+}
+
 /* ------------------------------------------------------------ invariants */
 
 static int broken(char *why, size_t cap, const char *fmt, ...)

@@ -31,7 +31,6 @@ static volatile pid_t running_pgid; /* for real_replay_abort */
 struct run {
     struct program *p;
     const struct real_hooks *h;
-    uint16_t fd_file[MAX_FD_NAMES]; /* the file an fd name refers to   */
     struct model *m;
     char dir[4096];
     const char *log;
@@ -477,15 +476,6 @@ static void disk_name(const struct run *r, uint16_t file, char *buf,
              r->p->file_names[file]);
 }
 
-/* Which file each fd name refers to, for the content pattern. */
-static void track_fd_file(struct run *r, const struct step *s)
-{
-    if (s->op == OP_CREATE)
-        r->fd_file[s->fd] = s->file;
-    else if (s->op == OP_DUP || s->op == OP_DUP2 || s->op == OP_SEND)
-        r->fd_file[s->fd2] = r->fd_file[s->fd];
-}
-
 static int run_step(struct run *r, uint32_t i)
 {
     const struct step *s = &r->p->steps[i];
@@ -533,7 +523,8 @@ static int run_step(struct run *r, uint32_t i)
         m.cmd = RC_WRITE;
         if (r->h && r->h->uring_writes) {
             char name[sizeof m.path];
-            disk_name(r, r->fd_file[s->fd], name, sizeof name);
+            int file = model_fd_file(r->m, s->task, s->fd);
+            disk_name(r, file >= 0 ? (uint16_t)file : 0, name, sizeof name);
             m.flags = REAL_IO_URING;
             m.file_id = stress_file_id(name) ^ r->h->corrupt_id;
         }
@@ -745,7 +736,6 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
             rc = -1;
             break;
         }
-        track_fd_file(&r, &p->steps[i]);
         /* the real fd number must be the model's: otherwise later steps
          * would act on the wrong files */
         const struct step *st = &p->steps[i];

@@ -157,20 +157,19 @@ static long uring_close(int fd)
 #define URING_BATCH 16
 static __thread struct io_uring task_ring;
 static __thread pid_t task_ring_tid;
-
-static void ring_drop(void)
-{
-    if (task_ring_tid == gettid())
-        io_uring_queue_exit(&task_ring);
-    task_ring_tid = 0;
-}
+/* io-wq workers belong to the task, not the ring, and keep the fd table
+ * they started with: after unshare(CLONE_FILES) their writes hit the old
+ * table (EBADF, or another file).  After an execve the storm saw io_uring
+ * writes put zeros in files (the workers' old mm, it seems).  Such
+ * processes write with write(2). */
+static bool uring_unsafe;
 
 static int ring_for_thread(void)
 {
     pid_t me = gettid();
     if (task_ring_tid == me)
         return 0;
-    if (me == vfork_child_tid)
+    if (me == vfork_child_tid || uring_unsafe)
         return -ENOTSUP;
     if (task_ring_tid) /* inherited through fork: not ours to use */
         io_uring_queue_exit(&task_ring);
@@ -229,8 +228,10 @@ static long uring_write_pattern(int fd, uint32_t n, uint32_t id)
             for (uint32_t b = 0; b < len; b++)
                 buf[k][b] = stress_pattern(id, off + b);
             struct io_uring_sqe *sqe = io_uring_get_sqe(&task_ring);
-            io_uring_prep_write(sqe, fd, buf[k], len, (uint64_t)-1);
-            sqe->flags |= IOSQE_IO_LINK; /* in order, at the file position */
+            /* explicit offsets: with -1 ("the file position") io-wq left
+             * f_pos unmoved on FUSE, so the next write landed at 0 */
+            io_uring_prep_write(sqe, fd, buf[k], len, off);
+            sqe->flags |= IOSQE_IO_LINK; /* in order */
         }
         rc = io_uring_submit_and_wait(&task_ring, k);
         long got = 0;
@@ -246,11 +247,13 @@ static long uring_write_pattern(int fd, uint32_t n, uint32_t id)
             io_uring_cqe_seen(&task_ring, cqe);
         }
         if (rc < 0 || err || got == 0) {
+            lseek(fd, pos + done + got, SEEK_SET); /* as write(2) moves it */
             errno = rc < 0 ? -rc : err ? -err : EIO;
             return done + got > 0 ? done + got : -1;
         }
         done += got;
     }
+    lseek(fd, pos + done, SEEK_SET);
     return done;
 }
 
@@ -336,7 +339,7 @@ void real_task_loop(int chan, int self)
             break;
         case RC_UNSHARE:
 #ifdef TERNRIG_HAVE_URING
-            ring_drop(); /* its io-wq workers keep the old fd table */
+            uring_unsafe = true;
 #endif
             reply(chan, &m, unshare(CLONE_FILES));
             break;
@@ -454,6 +457,9 @@ int real_task_main(int argc, char **argv)
 {
     if (argc != 4)
         return 2;
+#ifdef TERNRIG_HAVE_URING
+    uring_unsafe = true; /* after exec: see uring_unsafe */
+#endif
     int chan = atoi(argv[2]);
     fcntl(chan, F_SETFD, FD_CLOEXEC);
     real_task_loop(chan, atoi(argv[3]));

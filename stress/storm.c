@@ -239,8 +239,9 @@ struct seen {
     uint64_t size_plus1;
 };
 
+/* Whether the file holds the pattern; *bad is the first wrong offset. */
 static bool content_is_pattern(const char *path, const char *name,
-                               uint64_t size)
+                               uint64_t size, uint64_t *bad, uint32_t *got)
 {
     static unsigned char buf[1 << 16];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -256,6 +257,8 @@ static bool content_is_pattern(const char *path, const char *name,
         for (ssize_t k = 0; k < n; k++)
             if (buf[k] != stress_pattern(id, off + (uint64_t)k)) {
                 ok = false;
+                *bad = off + (uint64_t)k;
+                *got = buf[k] | (uint32_t)stress_pattern(id, *bad) << 8;
                 break;
             }
         off += (uint64_t)n;
@@ -292,8 +295,10 @@ static int observer_main(struct ledger *l, const char *storm_dir,
                 if (s->scen == scen && s->file == file &&
                     s->size_plus1 == (uint64_t)st.st_size + 1)
                     continue;
+                uint64_t bad = 0;
+                uint32_t got = 0;
                 bool ok = content_is_pattern(fpath, fe->d_name,
-                                             (uint64_t)st.st_size);
+                                             (uint64_t)st.st_size, &bad, &got);
                 s->scen = scen;
                 s->file = (uint16_t)file;
                 s->size_plus1 = (uint64_t)st.st_size + 1;
@@ -302,6 +307,8 @@ static int observer_main(struct ledger *l, const char *storm_dir,
                 r.scen = scen;
                 r.step = (uint16_t)file;
                 r.result = ok;
+                r.pid = (int32_t)bad;
+                r.worker = got; /* the byte seen, and the one written << 8 */
                 r.a = (uint64_t)st.st_size;
                 r.b = t0;
                 ledger_append(l, &r);
@@ -439,6 +446,40 @@ static void add_dec(struct scenario *sc, const struct scen_dec *d)
     sc->dec[sc->ndec++] = *d;
 }
 
+/* A file seen with bytes it was never written: its scenario as a trace,
+ * the place it went wrong in a comment. */
+static void save_content_mismatch(struct sup *s, const struct scenario *sc,
+                                  const struct scen_obs *o, uint64_t bad,
+                                  uint32_t got)
+{
+    if (s->o->progress)
+        fprintf(s->o->progress, "\nternrig stress: f%u of scenario %08x "
+                                "(%llu bytes) does not hold the bytes written "
+                                "(at offset %llu: 0x%02x, written 0x%02x)\n",
+                (unsigned)o->file, sc->id, (unsigned long long)o->size,
+                (unsigned long long)bad, got & 0xff, (got >> 8) & 0xff);
+    if (!s->o->out_dir)
+        return;
+    char path[600];
+    snprintf(path, sizeof path, "%.300s/content", s->o->out_dir);
+    mkdir(s->o->out_dir, 0755);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%.300s/content/%08x.trace", s->o->out_dir,
+             sc->id);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    scenario_program(s->j.model, s->prog, sc->seed, sc->nsteps,
+                     sc->interleave);
+    static char text[1 << 20];
+    trace_print(s->prog, text, sizeof text);
+    fprintf(f, "# ternrig stress: f%u seen with %llu bytes, not all of them "
+               "written to it: first wrong byte at offset %llu\n%s",
+            (unsigned)o->file, (unsigned long long)o->size,
+            (unsigned long long)bad, text);
+    fclose(f);
+}
+
 static void take_record(struct sup *s, const struct ledger_rec *r)
 {
     s->r->c.ledger_records++;
@@ -477,11 +518,8 @@ static void take_record(struct sup *s, const struct ledger_rec *r)
         struct scen_obs o = {r->step, r->result != 0, r->a, r->b, r->t_ns};
         add_obs(sc, &o);
         s->r->c.observations++;
-        if (!o.content_ok && s->r->c.content_bad++ < 4 && s->o->progress)
-            fprintf(s->o->progress, "\nternrig stress: f%u of scenario %08x "
-                                    "(%llu bytes) does not hold the bytes "
-                                    "written\n",
-                    (unsigned)o.file, sc->id, (unsigned long long)o.size);
+        if (!o.content_ok && s->r->c.content_bad++ < 4)
+            save_content_mismatch(s, sc, &o, (uint64_t)r->pid, r->worker);
         break;
     }
     default:
