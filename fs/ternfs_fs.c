@@ -36,6 +36,7 @@ struct node {
     size_t size, cap;
     struct file_record rec; /* creator: (tgid, start time) */
     int pidfd;              /* the creator process, to tell pid reuse */
+    int mm_pin;             /* kmod: /proc/<creator>/mem, see pin_mm() */
     pid_t creator;
 };
 
@@ -90,6 +91,7 @@ static fuse_ino_t new_node(struct fs *fs, fuse_ino_t parent, const char *name,
     snprintf(nd->name, sizeof nd->name, "%s", name);
     nd->state = st;
     nd->pidfd = -1;
+    nd->mm_pin = -1;
     return fs->n;
 }
 
@@ -193,6 +195,19 @@ static struct task_ctx ctx_of(const struct proc_facts *pf, uint64_t start)
     c.other_thread_has_mm = pf->other_mm_alive;
     c.kthread = pf->kthread;
     return c;
+}
+
+/* The TernFS kmod mmgrab()s the mm it records at create, so that pointer
+ * is never reused while the file lives (SPEC §2).  An open /proc/<tid>/mem
+ * does the same (proc_mem_open() mmgrabs the task's mm until the file is
+ * closed): without it the kernel would hand the freed mm_struct to the
+ * next new process and kmod-2024's owner->mm test would see it again.
+ * Safe in the CREATE handler: the creator is in open(), not in execve. */
+static int pin_mm(pid_t tid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/mem", (int)tid);
+    return open(path, O_RDONLY | O_CLOEXEC);
 }
 
 /* A file name as a JSON string body (names come from any user). */
@@ -429,6 +444,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
         nd->pidfd = pidfd_of(who.pf.tgid);
     else if (bpf_context_track(fs->bpf, ino, rec.owner) < 0)
         why = "BPF files map full: no close count, no owner->mm";
+    if (who.bpf && rec.owner_mm && (nd->mm_pin = pin_mm(who.pf.tid)) < 0)
+        why = "cannot mmgrab the creator's mm (/proc/<tid>/mem)";
     log_create(fs, ino, name, &who, 0, why);
     fi->fh = 1; /* the writer's open file */
     fi->direct_io = 1;
@@ -596,6 +613,10 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
         bpf_context_take(fs->bpf, fs->unique, &rec);
     if (fs->bpf && fi->fh == 1) /* no flush of the writer's file follows */
         bpf_context_untrack(fs->bpf, ino);
+    if (nd && fi->fh == 1 && nd->mm_pin >= 0) { /* the kmod's mmdrop */
+        close(nd->mm_pin);
+        nd->mm_pin = -1;
+    }
     /* the writer's open file is gone: no flush of it can follow */
     if (nd && fi->fh == 1 && nd->pidfd >= 0) {
         close(nd->pidfd);
@@ -830,6 +851,8 @@ out:
         free(fs.nodes[i].data);
         if (fs.nodes[i].pidfd >= 0)
             close(fs.nodes[i].pidfd);
+        if (fs.nodes[i].mm_pin >= 0)
+            close(fs.nodes[i].mm_pin);
     }
     free(fs.nodes);
     if (fs.log)

@@ -173,6 +173,9 @@ static void write_pattern(int fd, uint32_t n, struct real_msg *m, int chan)
 
 void real_task_loop(int chan, int self)
 {
+    /* children reap themselves when they exit, as the model's parents reap
+     * at once (their task_structs can then be reused) */
+    signal(SIGCHLD, SIG_IGN);
     struct real_msg m = {0};
     m.cmd = RC_READY;
     reply(chan, &m, 0);
