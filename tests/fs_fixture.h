@@ -34,7 +34,7 @@ static const char *fs_requirements(void)
     return NULL;
 }
 
-static double now_s(void)
+__attribute__((unused)) static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -43,18 +43,25 @@ static double now_s(void)
 
 /* Mount `ternrig fs` (the binary `ternrig`) in a temp dir: real_mount.c,
  * the same code `replay --real` uses. */
-static int fs_mount(struct real_mount *m, const char *ternrig,
-                    const char *policy)
+static int fs_mount_ctx(struct real_mount *m, const char *ternrig,
+                        const char *policy, const char *context)
 {
     enum policy pol;
     char why[256];
     if (!policy_from_name(policy, strlen(policy), &pol))
         return -1;
-    if (real_mount_start(m, ternrig, pol, why, sizeof why) < 0) {
+    if (real_mount_start_ctx(m, ternrig, pol, context, why, sizeof why) < 0) {
         fprintf(stderr, "%s\n", why);
         return -1;
     }
     return 0;
+}
+
+__attribute__((unused)) static int fs_mount(struct real_mount *m,
+                                            const char *ternrig,
+                                            const char *policy)
+{
+    return fs_mount_ctx(m, ternrig, policy, NULL);
 }
 
 #endif

@@ -439,7 +439,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s TERNRIG\n", argv[0]);
         return 2;
     }
-    if (fs_mount(&M, argv[1], "reference") < 0)
+    if (fs_mount_ctx(&M, argv[1], "reference", "proc") < 0) /* /proc facts */
         return 1;
     int rc = run_tests();
     if (real_mount_stop(&M) != 0) {

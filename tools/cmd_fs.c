@@ -33,6 +33,8 @@ static const char fs_help[] =
     "                         gone, no pointers, no close counts\n"
     "                   auto  bpf when it loads, else proc with a notice\n"
     "                         (the default)\n"
+    "      --probe      only say whether BPF contexts load here (exit 0)\n"
+    "                   or why not (exit 1); mounts nothing\n"
     "  -l, --log FILE   append every create and flush, with the raw context\n"
     "                   and the decision, as JSON lines\n"
     "  -D, --daemon     detach once mounted\n"
@@ -45,13 +47,31 @@ static const char fs_help[] =
     "reason.\n";
 
 #ifdef TERNRIG_HAVE_FUSE
+#include "bpf_context.h"
 #include "ternfs_fs.h"
+
+static int probe_bpf(void)
+{
+    char why[256], note[160];
+    struct bpf_context *bc = bpf_context_open(why, sizeof why, note,
+                                              sizeof note);
+    if (note[0])
+        fprintf(stderr, "ternrig fs: %s\n", note);
+    if (!bc) {
+        printf("BPF contexts cannot load: %s\n", why);
+        return 1;
+    }
+    bpf_context_close(bc);
+    printf("BPF contexts load\n");
+    return 0;
+}
 
 int cmd_fs(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"policy", required_argument, 0, 'p'},
         {"context", required_argument, 0, 'c'},
+        {"probe", no_argument, 0, 'P'},
         {"log", required_argument, 0, 'l'},
         {"daemon", no_argument, 0, 'D'},
         {"debug", no_argument, 0, 'd'},
@@ -79,6 +99,7 @@ int cmd_fs(int argc, char **argv)
                 return usage_error("fs", "--context '%s': bpf, proc or auto",
                                    optarg);
             break;
+        case 'P': return probe_bpf();
         case 'l': o.log_path = optarg; break;
         case 'D': o.daemon = true; break;
         case 'd': o.debug = true; break;
