@@ -9,13 +9,12 @@
  *   process  a forked child exits and is reaped; a new child is forked
  *   exec     a non-leader thread execs (de_thread frees the old leader);
  *            the new image forks a child
- * each plain, after waiting for an RCU grace period (membarrier
- * MEMBARRIER_CMD_GLOBAL runs synchronize_rcu: task_structs are freed by an
- * RCU callback), pinned to one CPU (SLUB's free lists are per CPU), and
- * both.  Prints the reuse rate of each.
+ * each plain, after running the pending RCU callbacks (a task_struct is
+ * freed by one, a grace period after the task is released: rcu_barrier,
+ * through rcutree's do_rcu_barrier knob), pinned to one CPU (SLUB's free
+ * lists are per CPU), and both.  Prints the reuse rate of each.
  * usage: bench_task_reuse TERNRIG [N]  (root, /dev/fuse and BPF needed) */
 #define _GNU_SOURCE
-#include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
@@ -26,7 +25,7 @@ enum scenario { S_THREAD, S_PROCESS, S_EXEC, S_COUNT };
 static const char *const scenario_names[S_COUNT] = {
     "thread exits, next thread", "child reaped, next fork",
     "non-leader exec, next fork"};
-#define V_RCU 1u /* wait for an RCU grace period before the new task */
+#define V_RCU 1u /* rcu_barrier before the new task */
 #define V_PIN 2u /* everything on CPU 0 */
 
 static bool wait_rcu;
@@ -40,14 +39,18 @@ static void create_file(const char *dir, const char *name)
         close(fd);
 }
 
+/* Run the pending RCU callbacks (rcu_barrier), among them the one that
+ * frees the last task_struct: rcutree's do_rcu_barrier knob. */
 static void grace_period(void)
 {
-    if (wait_rcu) {
-        int fd = open("/sys/module/rcutree/parameters/do_rcu_barrier", O_WRONLY);
-        if (fd < 0 || write(fd, "1", 1) != 1) perror("do_rcu_barrier");
+    if (!wait_rcu)
+        return;
+    int fd = open("/sys/module/rcutree/parameters/do_rcu_barrier",
+                  O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "1", 1) != 1)
+        perror("rcutree/parameters/do_rcu_barrier");
+    if (fd >= 0)
         close(fd);
-        if (getenv("DELAY_US")) usleep(atoi(getenv("DELAY_US")));
-    }
 }
 
 struct thread_arg {
@@ -160,47 +163,26 @@ static void run_exec(const char *dir, int i)
     waitpid(w, NULL, 0);
 }
 
-static char *read_whole(const char *path)
+/* From the log of creates: the task_struct pointer of each a<i> and b<i>
+ * create (0: not logged). */
+static void read_tasks(const char *log, uint64_t *ta, uint64_t *tb, int n)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, len = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (cap - len < 4096) {
-            char *b = realloc(buf, cap * 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
+    FILE *f = fopen(log, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    while (f && getline(&line, &cap, f) > 0) {
+        const char *nm = strstr(line, "\"name\":\"");
+        const char *t = strstr(line, "\"task\":\"");
+        if (!strstr(line, "\"op\":\"create\"") || !nm || !t)
+            continue;
+        char which = nm[8];
+        int i = atoi(nm + 9);
+        if ((which == 'a' || which == 'b') && i >= 0 && i < n)
+            (which == 'a' ? ta : tb)[i] = strtoull(t + 8, NULL, 16);
     }
-    fclose(f);
-    if (buf)
-        buf[len] = 0;
-    return buf;
-}
-
-/* The task pointer of the create of `name` in the log, 0 if none. */
-static uint64_t task_of(const char *log, const char *name)
-{
-    const char *want = "\"op\":\"create\"";
-    char nm[80];
-    snprintf(nm, sizeof nm, "\"name\":\"%s\"", name);
-    for (const char *l = log; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l) {
-        const char *end = strchr(l, '\n');
-        size_t len = end ? (size_t)(end - l) : strlen(l);
-        const char *n = memmem(l, len, nm, strlen(nm));
-        const char *t = memmem(l, len, "\"task\":\"", 8);
-        if (n && t && memmem(l, len, want, strlen(want)))
-            return strtoull(t + 8, NULL, 16);
-    }
-    return 0;
+    free(line);
+    if (f)
+        fclose(f);
 }
 
 int main(int argc, char **argv)
@@ -249,19 +231,19 @@ int main(int argc, char **argv)
                 : s == S_PROCESS ? run_process(m.dir, i)
                                  : run_exec(m.dir, i);
             sched_setaffinity(0, sizeof all, &all);
-            char *log = read_whole(m.log);
+            uint64_t *ta = calloc((size_t)n, sizeof *ta);
+            uint64_t *tb = calloc((size_t)n, sizeof *tb);
+            if (ta && tb)
+                read_tasks(m.log, ta, tb, n);
             int same = 0, seen = 0;
-            for (int i = 0; log && i < n; i++) {
-                char a[32], b[32];
-                snprintf(a, sizeof a, "a%d", i);
-                snprintf(b, sizeof b, "b%d", i);
-                uint64_t ta = task_of(log, a), tb = task_of(log, b);
-                if (!ta || !tb)
+            for (int i = 0; ta && tb && i < n; i++) {
+                if (!ta[i] || !tb[i])
                     continue;
                 seen++;
-                same += ta == tb;
+                same += ta[i] == tb[i];
             }
-            free(log);
+            free(ta);
+            free(tb);
             real_mount_stop(&m);
             if (seen < n / 2) {
                 fprintf(stderr, "only %d of %d pairs logged\n", seen, n);

@@ -30,31 +30,24 @@ static const char *mountinfo_path(const char *p, char *out, size_t cap)
     return p;
 }
 
-int mountinfo_dev(const char *text, const char *mountpoint, uint32_t *dev)
+int mountinfo_dev(const char *line, const char *mountpoint, uint32_t *dev)
 {
-    int found = -1;
-    for (const char *line = text; line && *line;) {
-        /* id parent major:minor root mountpoint ... */
-        unsigned id, parent, major, minor;
-        int n = 0;
-        if (sscanf(line, "%u %u %u:%u %n", &id, &parent, &major, &minor,
-                   &n) == 4 &&
-            n > 0) {
-            char root[4096], mp[4096];
-            const char *p = mountinfo_path(line + n, root, sizeof root);
-            if (*p == ' ') {
-                mountinfo_path(p + 1, mp, sizeof mp);
-                if (strcmp(mp, mountpoint) == 0) {
-                    *dev = (uint32_t)(major << 20 | (minor & 0xfffff));
-                    found = 0;
-                }
-            }
-        }
-        line = strchr(line, '\n');
-        if (line)
-            line++;
-    }
-    return found;
+    /* id parent major:minor root mountpoint ... */
+    unsigned id, parent, major, minor;
+    int n = 0;
+    if (sscanf(line, "%u %u %u:%u %n", &id, &parent, &major, &minor, &n) !=
+            4 ||
+        n == 0)
+        return -1;
+    char root[4096], mp[4096];
+    const char *p = mountinfo_path(line + n, root, sizeof root);
+    if (*p != ' ')
+        return -1;
+    mountinfo_path(p + 1, mp, sizeof mp);
+    if (strcmp(mp, mountpoint) != 0)
+        return -1;
+    *dev = (uint32_t)(major << 20 | (minor & 0xfffff));
+    return 0;
 }
 
 #ifdef TERNRIG_HAVE_BPF
@@ -199,32 +192,16 @@ int bpf_context_watch(struct bpf_context *bc, const char *mountpoint,
         why_set(why, cap, "/proc/self/mountinfo: %s", strerror(errno));
         return -1;
     }
-    size_t len = 0, room = 1 << 16;
-    char *text = malloc(room);
-    size_t n;
-    while (text && (n = fread(text + len, 1, room - len - 1, f)) > 0) {
-        len += n;
-        if (room - len < 4096) {
-            char *t = realloc(text, room * 2);
-            if (!t) {
-                free(text);
-                text = NULL;
-                break;
-            }
-            text = t;
-            room *= 2;
-        }
-    }
+    char *line = NULL;
+    size_t cap_line = 0;
+    uint32_t dev = 0;
+    int found = -1;
+    while (getline(&line, &cap_line, f) > 0)
+        if (mountinfo_dev(line, mountpoint, &dev) == 0)
+            found = 0; /* the last one is on top */
+    free(line);
     fclose(f);
-    if (!text) {
-        why_set(why, cap, "out of memory");
-        return -1;
-    }
-    text[len] = 0;
-    uint32_t dev;
-    int rc = mountinfo_dev(text, mountpoint, &dev);
-    free(text);
-    if (rc < 0) {
+    if (found < 0) {
         why_set(why, cap, "no mount on %s in /proc/self/mountinfo",
                 mountpoint);
         return -1;

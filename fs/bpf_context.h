@@ -61,10 +61,10 @@ void bpf_context_untrack(struct bpf_context *bc, uint64_t ino);
 /* Records the program could not store (request map full). */
 uint64_t bpf_context_lost(const struct bpf_context *bc);
 
-/* Pure: find the mount on `mountpoint` (an absolute path, as the kernel
- * prints it, unescaped) in mountinfo `text`; the last matching line wins
- * (the mount on top).  Sets the kernel dev_t (major << 20 | minor) and
- * returns 0, or -1 when there is none. */
-int mountinfo_dev(const char *text, const char *mountpoint, uint32_t *dev);
+/* Pure: if mountinfo `line` is the mount on `mountpoint` (an absolute
+ * path, unescaped), set the kernel dev_t of the mount (major << 20 | minor)
+ * and return 0; else -1.  Of several mounts on one point, the last line is
+ * the one on top. */
+int mountinfo_dev(const char *line, const char *mountpoint, uint32_t *dev);
 
 #endif

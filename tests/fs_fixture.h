@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -39,6 +40,52 @@ __attribute__((unused)) static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The log line of `m` that names file `name` and contains `needle`: the
+ * nth such line (from 0), or the last one when nth < 0.  Copied into out;
+ * returns false when there is none. */
+__attribute__((unused)) static bool log_line(const struct real_mount *m,
+                                             const char *name,
+                                             const char *needle, int nth,
+                                             char *out, size_t cap)
+{
+    FILE *f = fopen(m->log, "r");
+    char *line = NULL, want[80];
+    size_t lcap = 0;
+    bool found = false;
+    snprintf(want, sizeof want, "\"name\":\"%s\"", name);
+    while (f && getline(&line, &lcap, f) > 0) {
+        if (!strstr(line, want) || !strstr(line, needle))
+            continue;
+        if (nth > 0) {
+            nth--;
+            continue;
+        }
+        line[strcspn(line, "\n")] = 0;
+        snprintf(out, cap, "%s", line);
+        found = true;
+        if (nth == 0)
+            break;
+    }
+    free(line);
+    if (f)
+        fclose(f);
+    return found;
+}
+
+/* A thread that closes `fd` and says who it was (pthread_create arg). */
+struct thread_close {
+    int fd;
+    pid_t tid;
+};
+
+__attribute__((unused)) static void *close_and_report(void *arg)
+{
+    struct thread_close *tc = arg;
+    tc->tid = gettid();
+    close(tc->fd);
+    return NULL;
 }
 
 /* Mount `ternrig fs` (the binary `ternrig`) in a temp dir: real_mount.c,

@@ -64,45 +64,32 @@ static bool flag(const char *line, size_t len, const char *k)
 static struct logrec logged(const struct real_mount *m, const char *op,
                             const char *name, int nth)
 {
-    static char buf[1 << 20];
+    static char l[4096];
     struct logrec r = {0};
-    int fd = open(m->log, O_RDONLY);
-    if (fd < 0)
-        return r;
-    long n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    buf[n > 0 ? n : 0] = 0;
-    char want_name[64], want_op[32];
-    snprintf(want_name, sizeof want_name, "\"name\":\"%s\"", name);
+    char want_op[32];
     snprintf(want_op, sizeof want_op, "\"op\":\"%s\"", op);
-    for (char *l = buf; l && *l;) {
-        char *e = strchr(l, '\n');
-        size_t len = e ? (size_t)(e - l) : strlen(l);
-        if (memmem(l, len, want_name, strlen(want_name)) &&
-            memmem(l, len, want_op, strlen(want_op)) && nth-- == 0) {
-            r.found = true;
-            r.tid = (long)num(l, len, "tid");
-            r.tgid = (long)num(l, len, "tgid");
-            r.live = (long)num(l, len, "live");
-            r.closes = (long)num(l, len, "closes");
-            r.task = num(l, len, "task");
-            r.leader = num(l, len, "leader");
-            r.mm = num(l, len, "mm");
-            r.leader_mm = num(l, len, "leader_mm");
-            r.start_ns = num(l, len, "start_ns");
-            r.owner = num(l, len, "owner");
-            r.owner_mm = num(l, len, "owner_mm");
-            r.exiting = flag(l, len, "exiting");
-            r.group_exit = flag(l, len, "group_exit");
-            r.other_mm_alive = flag(l, len, "other_mm_alive");
-            const char *d = key(l, len, "decision");
-            if (d)
-                snprintf(r.decision, sizeof r.decision, "%.*s",
-                         (int)strcspn(d, "\""), d);
-            break;
-        }
-        l = e ? e + 1 : NULL;
-    }
+    if (!log_line(m, name, want_op, nth, l, sizeof l))
+        return r;
+    size_t len = strlen(l);
+    r.found = true;
+    r.tid = (long)num(l, len, "tid");
+    r.tgid = (long)num(l, len, "tgid");
+    r.live = (long)num(l, len, "live");
+    r.closes = (long)num(l, len, "closes");
+    r.task = num(l, len, "task");
+    r.leader = num(l, len, "leader");
+    r.mm = num(l, len, "mm");
+    r.leader_mm = num(l, len, "leader_mm");
+    r.start_ns = num(l, len, "start_ns");
+    r.owner = num(l, len, "owner");
+    r.owner_mm = num(l, len, "owner_mm");
+    r.exiting = flag(l, len, "exiting");
+    r.group_exit = flag(l, len, "group_exit");
+    r.other_mm_alive = flag(l, len, "other_mm_alive");
+    const char *d = key(l, len, "decision");
+    if (d)
+        snprintf(r.decision, sizeof r.decision, "%.*s",
+                 (int)strcspn(d, "\""), d);
     return r;
 }
 
@@ -175,25 +162,12 @@ TEST(create_records_the_creators_task_leader_and_mm)
     CHECK_EQ_STR(f.decision, "seal");
 }
 
-struct thread_close {
-    int fd;
-    pid_t tid;
-};
-
-static void *close_in_thread(void *arg)
-{
-    struct thread_close *t = arg;
-    t->tid = gettid();
-    close(t->fd);
-    return NULL;
-}
-
 TEST(close_by_another_thread_shows_that_thread_and_the_same_leader)
 {
     struct thread_close t = {create_in(&K, "c2", 0), 0};
     REQUIRE(t.fd >= 0);
     pthread_t th;
-    pthread_create(&th, NULL, close_in_thread, &t);
+    pthread_create(&th, NULL, close_and_report, &t);
     pthread_join(th, NULL);
     struct logrec c = logged(&K, "create", "c2", 0);
     struct logrec f = logged(&K, "flush", "c2", 0);

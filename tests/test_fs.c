@@ -209,29 +209,10 @@ TEST(flush_log_records_context_and_decision)
 /* The last log line about file `name` with `decision`, or NULL. */
 static const char *logged(const char *name, const char *decision)
 {
-    static char buf[1 << 18], line[1024];
-    int fd = open(M.log, O_RDONLY);
-    if (fd < 0)
-        return NULL;
-    long n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    buf[n > 0 ? n : 0] = 0;
-    char want_name[64], want_dec[64];
-    snprintf(want_name, sizeof want_name, "\"name\":\"%s\"", name);
+    static char line[4096];
+    char want_dec[64];
     snprintf(want_dec, sizeof want_dec, "\"decision\":\"%s\"", decision);
-    const char *found = NULL;
-    for (char *l = buf; l && *l;) {
-        char *e = strchr(l, '\n');
-        size_t len = e ? (size_t)(e - l) : strlen(l);
-        if (len < sizeof line) {
-            memcpy(line, l, len);
-            line[len] = 0;
-            if (strstr(line, want_name) && strstr(line, want_dec))
-                found = line;
-        }
-        l = e ? e + 1 : NULL;
-    }
-    return found;
+    return log_line(&M, name, want_dec, -1, line, sizeof line) ? line : NULL;
 }
 
 /* The same, waiting (2 s at most) for a flush that happens after the
@@ -253,19 +234,6 @@ static long field(const char *line, const char *key)
     snprintf(k, sizeof k, "\"%s\":", key);
     const char *p = line ? strstr(line, k) : NULL;
     return p ? strtol(p + strlen(k), NULL, 10) : -1;
-}
-
-struct thread_close {
-    int fd;
-    pid_t tid;
-};
-
-static void *close_and_report(void *arg)
-{
-    struct thread_close *tc = arg;
-    tc->tid = gettid();
-    close(tc->fd);
-    return NULL;
 }
 
 TEST(fact_thread_close_carries_thread_id_and_process)
