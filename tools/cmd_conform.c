@@ -29,8 +29,8 @@ static const char conform_help[] =
     "run again until the reuse happens, up to 8 runs; a trace that never\n"
     "gets it is counted under `no reuse`, not as a difference.\n"
     "\n"
-    "  -p, --policy P  one policy (default: all five; kmod, kmod-2024 and\n"
-    "                  fuse-closetracker need BPF contexts)\n"
+    "  -p, --policy P  run under P (repeatable; default: all five; kmod,\n"
+    "                  kmod-2024 and fuse-closetracker need BPF contexts)\n"
     "  -v, --verbose   print conforming traces too\n"
     "  -h, --help      this help\n"
     "\n"
@@ -69,7 +69,7 @@ int cmd_conform(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    unsigned policies = POLICY_MASK_ALL;
+    unsigned policies = 0; /* none chosen: all five */
     bool verbose = false;
     int c;
     optind = 1;
@@ -79,7 +79,7 @@ int cmd_conform(int argc, char **argv)
             enum policy pol;
             if (!policy_from_name(optarg, strlen(optarg), &pol))
                 return usage_error("conform", "unknown policy '%s'", optarg);
-            policies = 1u << pol;
+            policies |= 1u << pol;
             break;
         }
         case 'v': verbose = true; break;
@@ -87,6 +87,8 @@ int cmd_conform(int argc, char **argv)
         default: return usage_error("conform", "bad option");
         }
     }
+    if (!policies)
+        policies = POLICY_MASK_ALL;
     struct path_list l = {0};
     char err[512];
     int nargs = argc - optind;

@@ -11,6 +11,7 @@ int cmd_seeds(int argc, char **argv);
 int cmd_fuzz(int argc, char **argv);
 int cmd_fs(int argc, char **argv);
 int cmd_conform(int argc, char **argv);
+int cmd_stress(int argc, char **argv);
 
 /* The fuzz target of a policy: fuzz_kmod_2024. */
 #include <stddef.h>
