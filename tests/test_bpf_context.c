@@ -407,16 +407,43 @@ TEST(closetracker_counts_a_close_by_another_process)
     close(fd);
 }
 
-TEST(every_request_record_matches_the_requesting_thread)
+struct creator {
+    char name[16];
+    pid_t tid;
+    int fd;
+};
+
+static void *create_and_report(void *arg)
 {
-    /* the records are matched by the request's unique id; in our pid
-     * namespace the kernel's tid is the request's pid, so a mismatch would
-     * show up as a create by a tid that does not exist */
-    int fd = create_in(&K, "c10", 0);
-    REQUIRE(fd >= 0);
-    struct logrec c = logged(&K, "create", "c10", 0);
-    CHECK(c.found && c.tid == gettid());
-    close(fd);
+    struct creator *c = arg;
+    c->tid = gettid();
+    c->fd = create_in(&K, c->name, 0);
+    if (c->fd >= 0)
+        close(c->fd);
+    return NULL;
+}
+
+TEST(concurrent_requests_each_get_their_own_senders_record)
+{
+    /* eight threads create at once: their requests queue up together, and
+     * each must be decided on its own sender's record (matched by the
+     * request's unique id) */
+    struct creator c[8];
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++) {
+        snprintf(c[i].name, sizeof c[i].name, "m%d", i);
+        pthread_create(&t[i], NULL, create_and_report, &c[i]);
+    }
+    for (int i = 0; i < 8; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 8; i++) {
+        struct logrec cr = logged(&K, "create", c[i].name, 0);
+        struct logrec f = logged(&K, "flush", c[i].name, 0);
+        CHECK(cr.found && f.found);
+        CHECK_EQ_INT(cr.tid, c[i].tid);
+        CHECK_EQ_INT(f.tid, c[i].tid);
+        CHECK_EQ_STR(f.decision, "seal");
+    }
 }
 
 int main(int argc, char **argv)
