@@ -62,6 +62,7 @@ int mountinfo_dev(const char *line, const char *mountpoint, uint32_t *dev)
 struct bpf_context {
     struct flushctx *skel;
     uint32_t dev;
+    bool count_closes;
 };
 
 /* libbpf's messages: kept (the last warning says why a load failed), not
@@ -132,8 +133,8 @@ static int ensure_tracefs(char *why, size_t cap, char *note, size_t ncap)
     return 0;
 }
 
-struct bpf_context *bpf_context_open(char *why, size_t cap, char *note,
-                                     size_t note_cap)
+struct bpf_context *bpf_context_open(bool count_closes, char *why,
+                                     size_t cap, char *note, size_t note_cap)
 {
     note[0] = 0;
     if (geteuid() != 0) {
@@ -150,8 +151,8 @@ struct bpf_context *bpf_context_open(char *why, size_t cap, char *note,
                           "may not read kernel memory");
         return NULL;
     }
-    if (ensure_tracefs(why, cap, note, note_cap) < 0)
-        return NULL;
+    if (count_closes && ensure_tracefs(why, cap, note, note_cap) < 0)
+        return NULL; /* the raw tracepoint needs no tracefs */
     libbpf_set_print(keep_libbpf_message);
     libbpf_last[0] = 0;
     struct bpf_context *bc = calloc(1, sizeof *bc);
@@ -159,10 +160,14 @@ struct bpf_context *bpf_context_open(char *why, size_t cap, char *note,
         why_set(why, cap, "out of memory");
         return NULL;
     }
-    bc->skel = flushctx__open_and_load();
-    if (!bc->skel) {
+    bc->count_closes = count_closes;
+    bc->skel = flushctx__open();
+    if (bc->skel && !count_closes)
+        bpf_program__set_autoload(bc->skel->progs.on_sys_enter_close, false);
+    if (!bc->skel || flushctx__load(bc->skel) < 0) {
         why_set(why, cap, "loading the BPF program failed: %s%s%s",
                 strerror(errno), libbpf_last[0] ? ": " : "", libbpf_last);
+        flushctx__destroy(bc->skel);
         free(bc);
         return NULL;
     }
@@ -236,7 +241,8 @@ int bpf_context_track(struct bpf_context *bc, uint64_t ino, uint64_t owner)
 int64_t bpf_context_closes(struct bpf_context *bc, uint64_t ino)
 {
     struct flushctx_file f;
-    if (bpf_map__lookup_elem(bc->skel->maps.files, &ino, sizeof ino, &f,
+    if (!bc->count_closes ||
+        bpf_map__lookup_elem(bc->skel->maps.files, &ino, sizeof ino, &f,
                              sizeof f, 0) != 0)
         return -1;
     return (int64_t)f.closes;
@@ -258,9 +264,10 @@ struct bpf_context {
     uint32_t dev;
 };
 
-struct bpf_context *bpf_context_open(char *why, size_t cap, char *note,
-                                     size_t note_cap)
+struct bpf_context *bpf_context_open(bool count_closes, char *why,
+                                     size_t cap, char *note, size_t note_cap)
 {
+    (void)count_closes;
     if (note_cap)
         note[0] = 0;
     snprintf(why, cap, "this ternrig was built without BPF support "

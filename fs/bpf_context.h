@@ -26,10 +26,14 @@
 struct bpf_context;
 
 /* Load and attach the programs (root; BTF at /sys/kernel/btf/vmlinux; no
- * lockdown).  Mounts tracefs on /sys/kernel/tracing when no tracefs is
- * mounted, and then says so in `note` (else note is ""). Returns NULL with
- * `why` filled when BPF cannot be used. */
-struct bpf_context *bpf_context_open(char *why, size_t cap, char *note,
+ * lockdown).  The close(2) counter only with `count_closes`: a syscall
+ * tracepoint puts every syscall of every task on the machine on the slow
+ * path (about +0.5 us per close(2) measured here), so it is attached only
+ * for the policy that needs it.  Mounts tracefs on /sys/kernel/tracing when
+ * no tracefs is mounted, and then says so in `note` (else note is "").
+ * Returns NULL with `why` filled when BPF cannot be used. */
+struct bpf_context *bpf_context_open(bool count_closes, char *why,
+                                     size_t cap, char *note,
                                      size_t note_cap);
 void bpf_context_close(struct bpf_context *bc);
 
@@ -54,7 +58,7 @@ bool bpf_context_take(struct bpf_context *bc, uint64_t unique,
  * Returns 0, or -1 (map full). */
 int bpf_context_track(struct bpf_context *bc, uint64_t ino, uint64_t owner);
 /* close(2) calls counted on a tracked inode since bpf_context_track; -1 if
- * the inode is not tracked. */
+ * the inode is not tracked or closes are not counted. */
 int64_t bpf_context_closes(struct bpf_context *bc, uint64_t ino);
 /* Stop tracking (the file is decided, or its writer is released). */
 void bpf_context_untrack(struct bpf_context *bc, uint64_t ino);

@@ -921,7 +921,8 @@ static int open_context(struct fs *fs, const struct fs_options *o)
     if (o->context == FS_CONTEXT_PROC)
         return 0;
     char why[256], note[160];
-    fs->bpf = bpf_context_open(why, sizeof why, note, sizeof note);
+    fs->bpf = bpf_context_open(o->policy == POLICY_FUSE_CLOSETRACKER, why,
+                               sizeof why, note, sizeof note);
     if (note[0])
         fprintf(stderr, "ternrig fs: %s\n", note);
     if (fs->bpf)

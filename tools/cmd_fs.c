@@ -53,7 +53,7 @@ static const char fs_help[] =
 static int probe_bpf(void)
 {
     char why[256], note[160];
-    struct bpf_context *bc = bpf_context_open(why, sizeof why, note,
+    struct bpf_context *bc = bpf_context_open(true, why, sizeof why, note,
                                               sizeof note);
     if (note[0])
         fprintf(stderr, "ternrig fs: %s\n", note);
