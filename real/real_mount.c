@@ -62,9 +62,9 @@ int real_mount_start_ctx(struct real_mount *rm, const char *exe,
             break;
         }
     }
-    snprintf(why, cap, "ternrig fs did not mount %s (needs root and "
-                       "/dev/fuse%s)",
-             rm->dir,
+    snprintf(why, cap, "ternrig fs --policy %s did not mount %s (needs root "
+                       "and /dev/fuse%s; see its message above)",
+             policy_name(pol), rm->dir,
              context && !strcmp(context, "bpf") ? ", and BPF" : "");
     real_mount_stop(rm);
     return -1;
