@@ -561,7 +561,9 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
         nd->pidfd = pidfd_of(who.pf.tgid);
     else if (bpf_context_track(fs->bpf, ino, rec.owner) < 0)
         why = "BPF files map full: no close count, no owner->mm";
-    if (who.bpf && rec.owner_mm && (nd->mm_pin = pin_mm(who.pf.tid)) < 0)
+    bool kmod = fs->policy == POLICY_KMOD || fs->policy == POLICY_KMOD_2024;
+    if (kmod && who.bpf && rec.owner_mm &&
+        (nd->mm_pin = pin_mm(who.pf.tid)) < 0)
         why = "cannot mmgrab the creator's mm (/proc/<tid>/mem)";
     log_create(fs, ino, name, &who, 0, why);
     fi->fh = 1; /* the writer's open file */
