@@ -74,6 +74,29 @@ __attribute__((unused)) static bool log_line(const struct real_mount *m,
     return found;
 }
 
+#ifdef TERNRIG_HAVE_URING
+#include <liburing.h>
+/* IORING_OP_CLOSE of `fd` on a fresh ring: the completion's result, or
+ * -1000 (no ring) / -1001 (no completion). */
+__attribute__((unused)) static int uring_close_fd(int fd)
+{
+    struct io_uring ring;
+    if (io_uring_queue_init(2, &ring, 0) != 0)
+        return -1000;
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_close(sqe, fd);
+    struct io_uring_cqe *cqe;
+    int res = -1001;
+    if (io_uring_submit_and_wait(&ring, 1) == 1 &&
+        io_uring_wait_cqe(&ring, &cqe) == 0) {
+        res = cqe->res;
+        io_uring_cqe_seen(&ring, cqe);
+    }
+    io_uring_queue_exit(&ring);
+    return res;
+}
+#endif
+
 /* A thread that closes `fd` and says who it was (pthread_create arg). */
 struct thread_close {
     int fd;

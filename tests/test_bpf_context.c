@@ -332,30 +332,11 @@ TEST(thread_with_a_private_table_exits_with_mm_null_while_process_lives)
 }
 
 #ifdef TERNRIG_HAVE_URING
-#include <liburing.h>
-static int uring_close(int fd)
-{
-    struct io_uring ring;
-    if (io_uring_queue_init(2, &ring, 0) != 0)
-        return -1;
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
-    io_uring_prep_close(sqe, fd);
-    struct io_uring_cqe *cqe;
-    int rc = -1;
-    if (io_uring_submit_and_wait(&ring, 1) == 1 &&
-        io_uring_wait_cqe(&ring, &cqe) == 0) {
-        rc = cqe->res;
-        io_uring_cqe_seen(&ring, cqe);
-    }
-    io_uring_queue_exit(&ring);
-    return rc;
-}
-
 TEST(io_uring_close_flushes_from_a_worker_with_the_submitters_leader_and_mm)
 {
     int fd = create_in(&K, "c9", 0);
     REQUIRE(fd >= 0);
-    CHECK_EQ_INT(uring_close(fd), 0);
+    CHECK_EQ_INT(uring_close_fd(fd), 0);
     struct logrec cr = logged(&K, "create", "c9", 0);
     struct logrec f = logged(&K, "flush", "c9", 0);
     REQUIRE(cr.found && f.found);
@@ -370,7 +351,7 @@ TEST(closetracker_does_not_count_an_io_uring_close)
     REQUIRE(fd >= 0);
     int d = dup(fd);
     REQUIRE(d >= 0);
-    CHECK_EQ_INT(uring_close(d), 0);
+    CHECK_EQ_INT(uring_close_fd(d), 0);
     CHECK(close(fd) == 0);
     struct logrec f0 = logged(&C, "flush", "k3", 0);
     struct logrec f1 = logged(&C, "flush", "k3", 1);

@@ -392,24 +392,6 @@ TEST(fact_io_uring_close_flushes_from_a_worker_of_the_process)
     CHECK(visible("g7"));
 }
 
-static int uring_close_fd(int fd)
-{
-    struct io_uring ring;
-    if (io_uring_queue_init(2, &ring, 0) != 0)
-        return -1000;
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
-    io_uring_prep_close(sqe, fd);
-    struct io_uring_cqe *cqe;
-    int res = -1001;
-    if (io_uring_submit_and_wait(&ring, 1) == 1 &&
-        io_uring_wait_cqe(&ring, &cqe) == 0) {
-        res = cqe->res;
-        io_uring_cqe_seen(&ring, cqe);
-    }
-    io_uring_queue_exit(&ring);
-    return res;
-}
-
 /* Found by the stress storm, not in SPEC §2: io-wq workers are per task,
  * not per ring, and keep the fd table the task had when they started.
  * After unshare(CLONE_FILES), an IORING_OP_CLOSE handed to such a worker
