@@ -1,8 +1,11 @@
-/* bench_flush.c - flush latency of `ternrig fs` with its /proc lookups:
- * mounts it, then creates, writes 16 bytes to and closes N files, timing
- * each close(2) (the FUSE flush round trip, /proc reads and the core's
- * decision included).  Prints the median, p99 and files per second.
- * usage: bench_fs_flush TERNRIG [N]  (root and /dev/fuse needed) */
+/* bench_flush.c - flush latency of `ternrig fs`, with /proc contexts and
+ * with BPF contexts: mounts it (policy reference) once per context source,
+ * then creates, writes 16 bytes to and closes N files, timing each close(2)
+ * (the FUSE flush round trip, the context lookup and the core's decision
+ * included).  Prints the median, p99 and files per second of each, and the
+ * cost of the BPF context per flush (the difference of the medians).
+ * usage: bench_fs_flush TERNRIG [N] [proc|bpf]  (root and /dev/fuse needed;
+ * without a context, both, BPF only when it loads) */
 #define _GNU_SOURCE
 #include "fs_fixture.h"
 
@@ -12,25 +15,12 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int main(int argc, char **argv)
+/* Returns the median flush latency in seconds, or -1. */
+static double bench(const char *ternrig, const char *context, int n)
 {
-    const char *why = fs_requirements();
-    if (why) {
-        printf("SKIP: %s\n", why);
-        return 77;
-    }
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s TERNRIG [N]\n", argv[0]);
-        return 2;
-    }
-    int n = argc > 2 ? atoi(argv[2]) : 5000;
-    if (n < 1 || n > 1000000) {
-        fprintf(stderr, "N must be 1..1000000\n");
-        return 2;
-    }
     struct real_mount m;
-    if (fs_mount(&m, argv[1], "reference") < 0)
-        return 1;
+    if (fs_mount_ctx(&m, ternrig, "reference", context) < 0)
+        return -1;
     double *lat = calloc((size_t)n, sizeof *lat);
     double t0 = now_s();
     int done = 0;
@@ -48,14 +38,47 @@ int main(int argc, char **argv)
     }
     double total = now_s() - t0;
     real_mount_stop(&m);
-    if (done == 0)
-        return 1;
+    if (done == 0) {
+        free(lat);
+        return -1;
+    }
     qsort(lat, (size_t)done, sizeof *lat, cmp_double);
-    printf("ternrig fs, policy reference, %d files: create+write+close "
-           "%.0f files/s; flush (close) latency median %.1f us, p99 %.1f "
-           "us\n",
-           done, done / total, lat[done / 2] * 1e6,
+    double median = lat[done / 2];
+    printf("ternrig fs, policy reference, %-4s contexts, %d files: "
+           "create+write+close %.0f files/s; flush (close) latency median "
+           "%.1f us, p99 %.1f us\n",
+           context, done, done / total, median * 1e6,
            lat[(size_t)(done * 0.99)] * 1e6);
     free(lat);
+    return median;
+}
+
+int main(int argc, char **argv)
+{
+    const char *why = fs_requirements();
+    if (why) {
+        printf("SKIP: %s\n", why);
+        return 77;
+    }
+    if (argc < 2 || argc > 4) {
+        fprintf(stderr, "usage: %s TERNRIG [N] [proc|bpf]\n", argv[0]);
+        return 2;
+    }
+    int n = argc > 2 ? atoi(argv[2]) : 5000;
+    if (n < 1 || n > 1000000) {
+        fprintf(stderr, "N must be 1..1000000\n");
+        return 2;
+    }
+    if (argc > 3)
+        return bench(argv[1], argv[3], n) < 0 ? 1 : 0;
+    double proc = bench(argv[1], "proc", n);
+    double bpf = bench(argv[1], "bpf", n);
+    if (proc < 0)
+        return 1;
+    if (bpf < 0)
+        printf("BPF contexts did not load: no comparison\n");
+    else
+        printf("BPF context instead of /proc: %+.1f us per flush (median)\n",
+               (bpf - proc) * 1e6);
     return 0;
 }

@@ -5,7 +5,12 @@
  * asks the core: seal makes it visible and immutable, abort removes it for
  * good.  Entries and attributes are never cached by the kernel (timeouts
  * 0), so visibility is always asked of us.  Single-threaded: handlers are
- * short and never wait on anything but /proc status files.
+ * short and never wait on anything but /proc status files and BPF map
+ * lookups.
+ *
+ * The requester's context comes from BPF when it loaded (bpf_context.h: the
+ * kernel's own task_struct and mm pointers, recorded when the request was
+ * sent, matched by the request header's unique id), else from /proc.
  */
 #define FUSE_USE_VERSION 35
 #define _GNU_SOURCE
@@ -17,6 +22,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "bpf_context.h"
 #include "proc_context.h"
 #include "ternfs_fs.h"
 
@@ -30,6 +36,7 @@ struct node {
     size_t size, cap;
     struct file_record rec; /* creator: (tgid, start time) */
     int pidfd;              /* the creator process, to tell pid reuse */
+    int mm_pin;             /* kmod: /proc/<creator>/mem, see pin_mm() */
     pid_t creator;
     uint64_t nlookup;       /* the kernel's references (lookup - forget) */
     fuse_ino_t hnext;       /* next in its name-index chain, 0 = end    */
@@ -41,6 +48,8 @@ struct node {
  * node's data is freed, its slot kept (inode numbers are not reused). */
 struct fs {
     enum policy policy;
+    struct bpf_context *bpf; /* NULL: /proc contexts */
+    uint64_t unique;         /* header of the request being handled */
     FILE *log;
     struct node *nodes;
     size_t n, cap;
@@ -165,6 +174,7 @@ static fuse_ino_t new_node(struct fs *fs, fuse_ino_t parent, const char *name,
     snprintf(nd->name, sizeof nd->name, "%s", name);
     nd->state = st;
     nd->pidfd = -1;
+    nd->mm_pin = -1;
     index_add(fs, ino);
     return ino;
 }
@@ -203,6 +213,59 @@ static void reply_entry(fuse_req_t req, struct fs *fs, fuse_ino_t ino,
         fuse_reply_entry(req, &e);
 }
 
+/* Who sent the request being handled, as the context source saw it. */
+struct requester {
+    bool known;              /* else: decide safely, `why` says why    */
+    bool bpf;                /* rec holds the kernel's view           */
+    struct flushctx_rec rec; /* BPF: the sender at send time          */
+    struct proc_facts pf;    /* tid, tgid, mm alive (from rec if bpf)  */
+    char why[128];
+};
+
+static void requester_of(struct fs *fs, fuse_req_t req, struct requester *r)
+{
+    memset(r, 0, sizeof *r);
+    if (!fs->bpf) {
+        proc_facts_of(fuse_req_ctx(req)->pid, &r->pf);
+        r->known = r->pf.known;
+        snprintf(r->why, sizeof r->why, "%s", r->pf.why);
+        return;
+    }
+    r->bpf = true;
+    if (!bpf_context_take(fs->bpf, fs->unique, &r->rec)) {
+        snprintf(r->why, sizeof r->why, "no BPF record of request %llu",
+                 (unsigned long long)fs->unique);
+        return;
+    }
+    const struct flushctx_rec *k = &r->rec;
+    r->known = r->pf.known = true;
+    r->pf.tid = (pid_t)k->tid;
+    r->pf.tgid = (pid_t)k->tgid;
+    r->pf.mm_alive = k->mm != 0;
+    r->pf.kthread = (k->flags & FLUSHCTX_KTHREAD) != 0;
+    /* signal->live counts the threads not yet in do_exit, which all still
+     * have their mm (exit_mm comes later); in a group exit every thread is
+     * dying whatever the count says. */
+    r->pf.other_mm_alive = !(k->flags & FLUSHCTX_GROUP_EXIT) &&
+                           k->live > (k->mm ? 1 : 0);
+}
+
+/* The core's view of the requesting task, from BPF: the kernel's own. */
+static struct task_ctx bpf_ctx_of(const struct requester *r)
+{
+    struct task_ctx c;
+    memset(&c, 0, sizeof c);
+    c.proc.tgid = r->rec.tgid;
+    c.proc.start_time = r->rec.start_ns; /* exec keeps it (de_thread) */
+    c.task = r->rec.task;
+    c.leader = r->rec.leader;
+    c.mm = r->rec.mm;
+    c.leader_mm = r->rec.leader_mm;
+    c.other_thread_has_mm = r->pf.other_mm_alive;
+    c.kthread = r->pf.kthread;
+    return c;
+}
+
 /* The core's view of the requesting task, from /proc. */
 static struct task_ctx ctx_of(const struct proc_facts *pf, uint64_t start)
 {
@@ -217,6 +280,19 @@ static struct task_ctx ctx_of(const struct proc_facts *pf, uint64_t start)
     c.other_thread_has_mm = pf->other_mm_alive;
     c.kthread = pf->kthread;
     return c;
+}
+
+/* The TernFS kmod mmgrab()s the mm it records at create, so that pointer
+ * is never reused while the file lives (SPEC §2).  An open /proc/<tid>/mem
+ * does the same (proc_mem_open() mmgrabs the task's mm until the file is
+ * closed): without it the kernel would hand the freed mm_struct to the
+ * next new process and kmod-2024's owner->mm test would see it again.
+ * Safe in the CREATE handler: the creator is in open(), not in execve. */
+static int pin_mm(pid_t tid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/mem", (int)tid);
+    return open(path, O_RDONLY | O_CLOEXEC);
 }
 
 /* A file name as a JSON string body (names come from any user). */
@@ -237,26 +313,77 @@ static void json_name(const char *in, char *out, size_t cap)
     out[o] = 0;
 }
 
+/* The start of a log line: time, op, file, and the requester's context,
+ * raw (every pointer the kernel showed, with BPF). */
+static void log_requester(struct fs *fs, const char *op, fuse_ino_t ino,
+                          const char *fname, const struct requester *who)
+{
+    struct timespec ts;
+    char name[6 * 256 + 8];
+    const struct proc_facts *pf = &who->pf;
+    json_name(fname, name, sizeof name);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    fprintf(fs->log,
+            "{\"t\":%lld.%09ld,\"op\":\"%s\",\"ino\":%lu,\"name\":\"%s\","
+            "\"policy\":\"%s\",\"ctx\":\"%s\",\"tid\":%d,\"tgid\":%d,"
+            "\"known\":%s,\"mm_alive\":%s,\"other_mm_alive\":%s",
+            (long long)ts.tv_sec, ts.tv_nsec, op, (unsigned long)ino, name,
+            policy_name(fs->policy), who->bpf ? "bpf" : "proc", (int)pf->tid,
+            (int)pf->tgid, who->known ? "true" : "false",
+            pf->mm_alive ? "true" : "false",
+            pf->other_mm_alive ? "true" : "false");
+    if (who->bpf && who->known) {
+        const struct flushctx_rec *k = &who->rec;
+        fprintf(fs->log,
+                ",\"unique\":%llu,\"task\":\"0x%llx\",\"leader\":\"0x%llx\","
+                "\"mm\":\"0x%llx\",\"leader_mm\":\"0x%llx\",\"start_ns\":%llu,"
+                "\"live\":%d,\"exiting\":%s,\"group_exit\":%s",
+                (unsigned long long)k->unique, (unsigned long long)k->task,
+                (unsigned long long)k->leader, (unsigned long long)k->mm,
+                (unsigned long long)k->leader_mm,
+                (unsigned long long)k->start_ns, (int)k->live,
+                k->flags & FLUSHCTX_EXITING ? "true" : "false",
+                k->flags & FLUSHCTX_GROUP_EXIT ? "true" : "false");
+    }
+}
+
+static void log_create(struct fs *fs, fuse_ino_t ino, const char *name,
+                       const struct requester *who, int err, const char *why)
+{
+    if (!fs->log)
+        return;
+    log_requester(fs, "create", ino, name, who);
+    fprintf(fs->log, ",\"result\":%d,\"why\":\"%s\"}\n", -err, why);
+    fflush(fs->log);
+}
+
+/* What a flush decided on besides the requester (BPF contexts). */
+struct flush_facts {
+    int64_t closes;        /* close(2) count, -1: not read */
+    bool owner_read;       /* owner_mm_now was read          */
+    uint64_t owner_mm_now;
+};
+
 static void log_flush(struct fs *fs, fuse_ino_t ino, const struct node *nd,
-                      const struct proc_facts *pf, const char *decision,
+                      const struct requester *who,
+                      const struct flush_facts *ff, const char *decision,
                       const char *why)
 {
     if (!fs->log)
         return;
-    struct timespec ts;
-    char name[6 * 256 + 8];
-    json_name(nd->name, name, sizeof name);
-    clock_gettime(CLOCK_REALTIME, &ts);
+    log_requester(fs, "flush", ino, nd->name, who);
+    if (who->bpf)
+        fprintf(fs->log,
+                ",\"owner\":\"0x%llx\",\"owner_mm\":\"0x%llx\",\"closes\":%lld",
+                (unsigned long long)nd->rec.owner,
+                (unsigned long long)nd->rec.owner_mm, (long long)ff->closes);
+    if (ff->owner_read)
+        fprintf(fs->log, ",\"owner_mm_now\":\"0x%llx\"",
+                (unsigned long long)ff->owner_mm_now);
     fprintf(fs->log,
-            "{\"t\":%lld.%09ld,\"op\":\"flush\",\"ino\":%lu,\"name\":\"%s\","
-            "\"policy\":\"%s\",\"tid\":%d,\"tgid\":%d,\"known\":%s,"
-            "\"mm_alive\":%s,\"other_mm_alive\":%s,\"creator\":%d,"
-            "\"state\":\"%s\",\"size\":%zu,\"decision\":\"%s\","
-            "\"why\":\"%s\"}\n",
-            (long long)ts.tv_sec, ts.tv_nsec, (unsigned long)ino, name,
-            policy_name(fs->policy), (int)pf->tid, (int)pf->tgid,
-            pf->known ? "true" : "false", pf->mm_alive ? "true" : "false",
-            pf->other_mm_alive ? "true" : "false", (int)nd->creator,
+            ",\"creator\":%d,\"state\":\"%s\",\"size\":%zu,"
+            "\"decision\":\"%s\",\"why\":\"%s\"}\n",
+            (int)nd->creator,
             nd->state == N_SEALED ? "sealed"
             : nd->state == N_ABORTED ? "aborted"
                                      : "transient",
@@ -368,21 +495,24 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
     (void)mode;
     struct fs *fs = fuse_req_userdata(req);
+    struct requester who; /* first: its BPF record is taken in any case */
+    requester_of(fs, req, &who);
     if (child(fs, parent, name)) { /* sealed or transient: O_EXCL */
         fuse_reply_err(req, EEXIST);
         return;
     }
-    struct proc_facts pf;
-    proc_facts_of(fuse_req_ctx(req)->pid, &pf);
-    if (!pf.known) {
+    if (!who.known) {
+        log_create(fs, 0, name, &who, EIO, who.why);
         fuse_reply_err(req, EIO); /* no creator identity: refuse */
         return;
     }
-    uint64_t start = proc_start_time(pf.tgid, 200);
-    struct task_ctx c = ctx_of(&pf, start);
+    struct task_ctx c = who.bpf ? bpf_ctx_of(&who)
+                                : ctx_of(&who.pf,
+                                         proc_start_time(who.pf.tgid, 200));
     struct file_record rec;
     int err = classify_create(fs->policy, &c, &rec);
     if (err) {
+        log_create(fs, 0, name, &who, err, "refused by the policy");
         fuse_reply_err(req, err);
         return;
     }
@@ -393,8 +523,17 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
     }
     struct node *nd = node_of(fs, ino);
     nd->rec = rec;
-    nd->creator = pf.tgid;
-    nd->pidfd = pidfd_of(pf.tgid);
+    nd->creator = who.pf.tgid;
+    const char *why = "";
+    if (!who.bpf) /* BPF knows the creator's start time: no pidfd needed */
+        nd->pidfd = pidfd_of(who.pf.tgid);
+    else if (bpf_context_track(fs->bpf, ino, rec.owner) < 0)
+        why = "BPF files map full: no close count, no owner->mm";
+    bool kmod = fs->policy == POLICY_KMOD || fs->policy == POLICY_KMOD_2024;
+    if (kmod && who.bpf && rec.owner_mm &&
+        (nd->mm_pin = pin_mm(who.pf.tid)) < 0)
+        why = "cannot mmgrab the creator's mm (/proc/<tid>/mem)";
+    log_create(fs, ino, name, &who, 0, why);
     fi->fh = 1; /* the writer's open file */
     fi->direct_io = 1;
     reply_entry(req, fs, ino, fi);
@@ -468,24 +607,64 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
     fuse_reply_write(req, size);
 }
 
+/* A flush decided on the kernel's facts: the flusher's pointers, the
+ * close(2) count (fuse-closetracker) and owner->mm read at send time
+ * through the file's owner pointer (kmod-2024). */
+static enum flush_decision bpf_flush(struct fs *fs, fuse_ino_t ino,
+                                     struct node *nd,
+                                     const struct requester *who,
+                                     struct flush_facts *ff,
+                                     const char **why)
+{
+    struct task_ctx c = bpf_ctx_of(who);
+    struct flush_inputs in = {0};
+    ff->closes = bpf_context_closes(fs->bpf, ino);
+    if (who->rec.flags & FLUSHCTX_OWNER_READ &&
+        who->rec.owner == nd->rec.owner) {
+        ff->owner_read = true;
+        ff->owner_mm_now = in.owner_mm_now = who->rec.owner_mm_now;
+    }
+    if (fs->policy == POLICY_FUSE_CLOSETRACKER) {
+        if (ff->closes < 0) {
+            *why = "no close count: the inode is not tracked";
+            return FLUSH_IGNORE;
+        }
+        nd->rec.close_count = (uint32_t)ff->closes;
+    }
+    if (fs->policy == POLICY_KMOD_2024 && !ff->owner_read &&
+        c.leader == nd->rec.owner) {
+        *why = "owner->mm was not read at send time";
+        return FLUSH_IGNORE;
+    }
+    enum flush_decision d = classify_flush(fs->policy, &nd->rec, &c, &in);
+    if (d == FLUSH_SEAL)
+        note_sealed(&nd->rec);
+    return d;
+}
+
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     (void)fi;
     struct fs *fs = fuse_req_userdata(req);
     struct node *nd = node_of(fs, ino);
     fs->flushes++;
+    struct requester who; /* first: its BPF record is taken in any case */
+    if (fs->bpf || (nd && nd->state == N_TRANSIENT))
+        requester_of(fs, req, &who);
     if (!nd || nd->state != N_TRANSIENT) {
         fuse_reply_err(req, 0); /* sealed or aborted: nothing to decide */
         return;
     }
-    struct proc_facts pf;
-    proc_facts_of(fuse_req_ctx(req)->pid, &pf);
     const char *why = "";
     enum flush_decision d;
-    if (!pf.known) {
+    struct flush_facts ff = {-1, false, 0};
+    if (!who.known) {
         d = FLUSH_IGNORE; /* unsure: never seal */
-        why = pf.why;
+        why = who.why;
+    } else if (who.bpf) {
+        d = bpf_flush(fs, ino, nd, &who, &ff, &why);
     } else {
+        const struct proc_facts pf = who.pf;
         struct task_ctx c = ctx_of(&pf, nd->rec.creator.start_time);
         /* Same tgid and the creator has not exited: the same process
          * (pidfd instead of re-reading /proc/<pid>/stat, see
@@ -509,7 +688,9 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         close(nd->pidfd); /* decided: only transient files hold one */
         nd->pidfd = -1;
     }
-    log_flush(fs, ino, nd, &pf, flush_decision_name(d), why);
+    if (nd->state != N_TRANSIENT && fs->bpf)
+        bpf_context_untrack(fs->bpf, ino);
+    log_flush(fs, ino, nd, &who, &ff, flush_decision_name(d), why);
     fuse_reply_err(req, d == FLUSH_FAIL ? EIO : 0);
 }
 
@@ -518,6 +699,15 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 {
     struct fs *fs = fuse_req_userdata(req);
     struct node *nd = node_of(fs, ino);
+    struct flushctx_rec rec; /* RELEASE is recorded too: drop it */
+    if (fs->bpf)
+        bpf_context_take(fs->bpf, fs->unique, &rec);
+    if (fs->bpf && fi->fh == 1) /* no flush of the writer's file follows */
+        bpf_context_untrack(fs->bpf, ino);
+    if (nd && fi->fh == 1 && nd->mm_pin >= 0) { /* the kmod's mmdrop */
+        close(nd->mm_pin);
+        nd->mm_pin = -1;
+    }
     /* the writer's open file is gone: no flush of it can follow */
     if (nd && fi->fh == 1 && nd->pidfd >= 0) {
         close(nd->pidfd);
@@ -668,18 +858,81 @@ static const struct fuse_lowlevel_ops ternfs_ops = {
     .statfs = op_statfs,
 };
 
+/* fuse_session_loop, but each request's header `unique` is kept for the
+ * handlers: it names the request's BPF record.  (The header starts every
+ * request: len, opcode, unique; FUSE's stable ABI.) */
+static int serve(struct fuse_session *se, struct fs *fs)
+{
+    struct fuse_buf buf = {0};
+    int res = 0;
+    while (!fuse_session_exited(se)) {
+        res = fuse_session_receive_buf(se, &buf);
+        if (res == -EINTR)
+            continue;
+        if (res <= 0)
+            break;
+        fs->unique = 0;
+        if (!(buf.flags & FUSE_BUF_IS_FD) && buf.size >= 16)
+            memcpy(&fs->unique, (const char *)buf.mem + 8, sizeof fs->unique);
+        fuse_session_process_buf(se, &buf);
+    }
+    free(buf.mem);
+    fuse_session_reset(se);
+    return res < 0 ? -1 : 0;
+}
+
+/* The context source: BPF, /proc, or an error when the policy or the user
+ * wants BPF and it cannot load. */
+static int open_context(struct fs *fs, const struct fs_options *o)
+{
+    if (o->context == FS_CONTEXT_PROC)
+        return 0;
+    char why[256], note[160];
+    fs->bpf = bpf_context_open(o->policy == POLICY_FUSE_CLOSETRACKER, why,
+                               sizeof why, note, sizeof note);
+    if (note[0])
+        fprintf(stderr, "ternrig fs: %s\n", note);
+    if (fs->bpf)
+        return 0;
+    if (o->context == FS_CONTEXT_BPF || policy_needs_bpf(o->policy)) {
+        fprintf(stderr, "ternrig fs: BPF contexts cannot load: %s%s\n", why,
+                o->context == FS_CONTEXT_BPF
+                    ? ""
+                    : " (the policy needs them: task_struct/mm pointers or "
+                      "close(2) counts)");
+        return -1;
+    }
+    fprintf(stderr, "ternrig fs: BPF contexts unavailable (%s): using /proc, "
+                    "which shows no task_struct or mm pointers and no "
+                    "close(2) counts\n",
+            why);
+    return 0;
+}
+
 int ternfs_fs_run(const struct fs_options *o)
 {
     struct fs fs = {0};
     fs.policy = o->policy;
-    if (!new_node(&fs, 1, "", N_DIR)) /* the root, ino 1 */
+    char mountpoint[4096]; /* resolved now: after mounting it would
+                                  ask us, and we do not serve yet */
+    if (!realpath(o->mountpoint, mountpoint)) {
+        fprintf(stderr, "ternrig fs: %s: %s\n", o->mountpoint,
+                strerror(errno));
         return -1;
+    }
+    if (open_context(&fs, o) < 0)
+        return -1;
+    if (!new_node(&fs, 1, "", N_DIR)) { /* the root, ino 1 */
+        bpf_context_close(fs.bpf);
+        return -1;
+    }
     if (o->log_path) {
         fs.log = fopen(o->log_path, "a");
         if (!fs.log) {
             fprintf(stderr, "ternrig fs: %s: %s\n", o->log_path,
                     strerror(errno));
             free(fs.nodes);
+            bpf_context_close(fs.bpf);
             free(fs.bucket);
             return -1;
         }
@@ -694,13 +947,20 @@ int ternfs_fs_run(const struct fs_options *o)
         goto out;
     if (fuse_set_signal_handlers(se) != 0)
         goto out_session;
-    if (fuse_session_mount(se, o->mountpoint) != 0) {
+    if (fuse_session_mount(se, mountpoint) != 0) {
         fprintf(stderr, "ternrig fs: cannot mount on %s\n", o->mountpoint);
         goto out_signals;
     }
+    if (fs.bpf) {
+        char why[300];
+        if (bpf_context_watch(fs.bpf, mountpoint, why, sizeof why) < 0) {
+            fprintf(stderr, "ternrig fs: %s\n", why);
+            goto out_unmount;
+        }
+    }
     if (fuse_daemonize(!o->daemon) != 0)
         goto out_unmount;
-    rc = fuse_session_loop(se) < 0 ? -1 : 0; /* >0: ended by a signal */
+    rc = serve(se, &fs);
 out_unmount:
     fuse_session_unmount(se);
 out_signals:
@@ -713,10 +973,17 @@ out:
         free(fs.nodes[i].data);
         if (fs.nodes[i].pidfd >= 0)
             close(fs.nodes[i].pidfd);
+        if (fs.nodes[i].mm_pin >= 0)
+            close(fs.nodes[i].mm_pin);
     }
     free(fs.nodes);
     free(fs.bucket);
     if (fs.log)
         fclose(fs.log);
+    if (fs.bpf && bpf_context_lost(fs.bpf))
+        fprintf(stderr, "ternrig fs: %llu BPF records were lost (map "
+                        "full)\n",
+                (unsigned long long)bpf_context_lost(fs.bpf));
+    bpf_context_close(fs.bpf);
     return rc;
 }

@@ -53,7 +53,11 @@ struct event {
     uint8_t cause;    /* EV_CLOSE/EV_FLUSH: enum close_cause          */
     uint8_t decision; /* EV_FLUSH: enum flush_decision                */
     uint8_t kthread;  /* task is a kernel thread                      */
-    uint8_t pad[3];
+    /* EV_FLUSH: the file's owner task_struct (its creator's leader at
+     * create) has been freed since: file_owner is a stale pointer, which a
+     * newer task may hold (slot reuse, SPEC §2). */
+    uint8_t owner_recycled;
+    uint8_t pad[2];
     int32_t result;   /* 0, -errno, or RESULT_UNKNOWN                 */
     uint32_t step;    /* index of the trace statement that caused it  */
     uint16_t task;    /* acting task                                  */

@@ -292,6 +292,8 @@ static void close_fd(struct model *m, uint16_t t, uint16_t f, int idx,
     e->ctx_leader = (uint32_t)c.leader;
     e->ctx_mm = (uint32_t)c.mm;
     e->file_owner = (uint32_t)fl->rec.owner;
+    e->owner_recycled = fl->rec.owner != 0 &&
+                        m->task[fl->owner_task].slot != fl->rec.owner;
     e->decision = DECISION_NONE;
     if (fl->state == FILE_TRANSIENT) {
         uint64_t owner = fl->rec.owner;
@@ -567,6 +569,7 @@ static int do_create(struct model *m, const struct step *s,
     }
     fl->state = FILE_TRANSIENT;
     fl->size = 0;
+    fl->owner_task = m->proc[m->task[s->task].proc].leader;
     fl->grabbed_mm = (uint16_t)fl->rec.owner_mm;
     if (fl->grabbed_mm)
         m->mm_grabs[fl->grabbed_mm]++; /* mmgrab: never reused while held */

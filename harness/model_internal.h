@@ -58,6 +58,7 @@ struct mfile {
     uint8_t state; /* enum file_state */
     uint16_t refs; /* fds referring to its one open file */
     uint16_t grabbed_mm;
+    uint16_t owner_task; /* the task whose slot rec.owner was at create */
     uint64_t size;
     struct file_record rec;
 };

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -32,6 +33,9 @@ struct run {
     struct program *p;
     const struct real_hooks *h;
     struct model *m;
+    enum policy pol;
+    bool settle_slots;  /* pointer policy: make slot reuse as the model's */
+    bool freed;         /* a task may have been freed since the last settle */
     char dir[4096];
     const char *log;
     long log_off;
@@ -43,11 +47,12 @@ struct run {
     struct event *ev;           /* the real history */
     uint32_t nev, cap;
     uint64_t seen[MAX_FILE_NAMES];   /* visible size + 1, 0 = not seen */
-    struct {
+    struct dec {
         uint16_t file;
         uint8_t type;
-        bool used, mm_alive;
+        bool used, mm_alive, ptrs;
         pid_t tgid;
+        uint64_t leader, owner; /* BPF contexts: the raw pointers */
     } dec[256];
     unsigned ndec;              /* the fs's decisions during this step */
     struct real_outcome *out;
@@ -272,8 +277,10 @@ static void read_log(struct run *r)
         at += (long)len;
         const char *dec = strstr(line, "\"decision\":\"");
         const char *nm = strstr(line, "\"name\":\"");
-        if (!dec || !nm)
+        if (!dec || !nm || !strstr(line, "\"op\":\"flush\""))
             continue;
+        const char *ld = strstr(line, "\"leader\":\"");
+        const char *ow = strstr(line, "\"owner\":\"");
         dec += 12;
         nm += 8;
         uint8_t type = !strncmp(dec, "seal", 4)    ? EV_SEAL
@@ -288,6 +295,9 @@ static void read_log(struct run *r)
                 r->dec[r->ndec].type = type;
                 r->dec[r->ndec].mm_alive = mm;
                 r->dec[r->ndec].tgid = tg ? (pid_t)atoi(tg + 7) : 0;
+                r->dec[r->ndec].ptrs = ld && ow;
+                r->dec[r->ndec].leader = ld ? strtoull(ld + 10, NULL, 16) : 0;
+                r->dec[r->ndec].owner = ow ? strtoull(ow + 9, NULL, 16) : 0;
                 r->dec[r->ndec++].used = false;
                 break;
             }
@@ -324,6 +334,30 @@ static const char *dec_name(uint8_t type)
     return type == EV_SEAL ? "seal" : type == EV_ABORT ? "abort" : "ignore";
 }
 
+/* A kmod decision through a freed owner task_struct that differs from the
+ * model's: the kernel gave that memory to another task than the model's
+ * LIFO reuse did (or to none yet). */
+static void reuse_miss(struct run *r, uint32_t step, const struct event *model,
+                       const struct dec *d)
+{
+    struct real_outcome *o = r->out;
+    uint8_t mdec = model->decision == FLUSH_SEAL    ? EV_SEAL
+                   : model->decision == FLUSH_ABORT ? EV_ABORT
+                                                    : EV_FLUSH;
+    if (o->reuse_misses++ == 0)
+        snprintf(o->reuse_miss, sizeof o->reuse_miss,
+                 "line %u: flush of %s through the freed owner task_struct: "
+                 "model (LIFO reuse) %s %s; kernel: leader 0x%llx %s owner "
+                 "0x%llx, %s",
+                 step < r->p->nsteps ? r->p->steps[step].line : 0,
+                 r->p->file_names[d->file],
+                 model->ctx_leader == model->file_owner ? "owner matches,"
+                                                        : "owner differs,",
+                 dec_name(mdec), (unsigned long long)d->leader,
+                 d->leader == d->owner ? "==" : "!=",
+                 (unsigned long long)d->owner, dec_name(d->type));
+}
+
 /* The real decision for one flush the model made (`model`, or NULL for the
  * kernel's flushes the model did not predict), recorded as a seal or abort
  * event and compared with the model's. */
@@ -351,6 +385,11 @@ static void real_decision(struct run *r, const struct event *model,
                 differ(r, step, "the kernel flushed %s while it was "
                                 "transient; in the model it was not",
                        fname);
+            else if (want == r->dec[k].tgid &&
+                     (model->ctx_mm != 0) == r->dec[k].mm_alive &&
+                     mdec != r->dec[k].type && model->owner_recycled &&
+                     (r->pol == POLICY_KMOD || r->pol == POLICY_KMOD_2024))
+                reuse_miss(r, step, model, &r->dec[k]);
             else if (want != r->dec[k].tgid ||
                      (model->ctx_mm != 0) != r->dec[k].mm_alive ||
                      mdec != r->dec[k].type)
@@ -467,6 +506,34 @@ static int send_real(struct run *r, int from, int to, int fd)
     return m.result;
 }
 
+/* Before a new task is made, when one may have been freed: run the pending
+ * RCU callbacks (the kernel frees a task_struct in one), so that the freed
+ * memory is on the (pinned) CPU's free list, where the model's LIFO reuse
+ * expects it.  rcutree's do_rcu_barrier is a knob of recent kernels;
+ * without it reuse is left to chance, and to retries. */
+static void settle_slots(struct run *r)
+{
+    if (!r->settle_slots || !r->freed)
+        return;
+    r->freed = false;
+    int fd = open("/sys/module/rcutree/parameters/do_rcu_barrier",
+                  O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (write(fd, "1", 1) < 0) { /* no barrier: retries will do */
+    }
+    close(fd);
+}
+
+/* Reap the run's exited processes at once, as the model's parents do (the
+ * tasks themselves ignore SIGCHLD, so their children reap themselves);
+ * these are the controller's children and orphans it adopted. */
+static void reap(struct run *r)
+{
+    while (r->pgid > 0 && waitpid(-r->pgid, NULL, WNOHANG) > 0)
+        r->freed = true;
+}
+
 /* A trace file's name on disk: the hooks' prefix, then the trace name. */
 static void disk_name(const struct run *r, uint16_t file, char *buf,
                       size_t cap)
@@ -481,6 +548,9 @@ static int run_step(struct run *r, uint32_t i)
     const struct step *s = &r->p->steps[i];
     struct real_msg m = {0};
     int t = s->task;
+    if (s->op == OP_SPAWN || s->op == OP_FORK || s->op == OP_THREAD ||
+        s->op == OP_VFORK)
+        settle_slots(r);
     int fd = s->op == OP_CREATE ? -1 : model_fd_number(r->m, s->task, s->fd);
     int fd2 = model_fd_number(r->m, s->task, s->fd2);
     switch (s->op) {
@@ -635,12 +705,6 @@ void real_replay_abort(void)
         kill(-g, SIGKILL);
 }
 
-int real_replay(struct judge *j, const struct program *p, enum policy pol,
-                const char *mount, const char *log, struct real_outcome *out)
-{
-    return real_run(j, (struct program *)p, pol, mount, log, NULL, out);
-}
-
 int real_run(struct judge *j, struct program *p, enum policy pol,
              const char *mount, const char *log, const struct real_hooks *h,
              struct real_outcome *out)
@@ -665,6 +729,9 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
     r.p = p;
     r.h = h;
     r.m = j->model;
+    r.pol = pol;
+    /* replays, not stress storms (their kills decide, not the model) */
+    r.settle_slots = !h && (pol == POLICY_KMOD || pol == POLICY_KMOD_2024);
     r.log = h && h->no_judge ? NULL : log;
     r.why = out->reason;
     r.out = out;
@@ -777,6 +844,13 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
         for (uint16_t t = 0; t < p->ntasks; t++) /* dead: no late reply */
             if (r.pending[t] && model_task(r.m, t).state != TASK_ALIVE)
                 r.pending[t] = 0;
+        if (r.settle_slots) {
+            const struct step *s = &p->steps[i];
+            reap(&r);
+            if (s->op == OP_EXIT || s->op == OP_EXIT_GROUP ||
+                s->op == OP_KILL || s->op == OP_EXEC)
+                r.freed = true;
+        }
         if (h && h->after && !interrupted)
             h->after(h->ctx, i, res, r.pid[p->steps[i].task]);
         if (victim >= 0) { /* the run ends: statement i, the kill, the end */
@@ -862,6 +936,30 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
                                JUDGE_MAX_REPORTED_FAILURES, &out->applicable);
     free(r.ev);
     return 0;
+}
+
+int real_replay(struct judge *j, const struct program *p, enum policy pol,
+                const char *mount, const char *log, struct real_outcome *out)
+{
+    bool pointers = pol == POLICY_KMOD || pol == POLICY_KMOD_2024;
+    cpu_set_t saved, one;
+    bool pinned = false;
+    if (pointers && sched_getaffinity(0, sizeof saved, &saved) == 0) {
+        int cpu = sched_getcpu(); /* SLUB's free lists are per CPU */
+        CPU_ZERO(&one);
+        CPU_SET(cpu < 0 ? 0 : cpu, &one);
+        pinned = sched_setaffinity(0, sizeof one, &one) == 0;
+    }
+    int rc;
+    unsigned attempts = 0;
+    do {
+        rc = real_run(j, (struct program *)p, pol, mount, log, NULL, out);
+        attempts++;
+    } while (rc == 0 && out->reuse_misses && attempts < REAL_REUSE_ATTEMPTS);
+    out->attempts = attempts;
+    if (pinned)
+        sched_setaffinity(0, sizeof saved, &saved);
+    return rc;
 }
 
 /* ---- stopping a real run on SIGINT/SIGTERM (see real_mount.h) ---- */

@@ -28,11 +28,30 @@ struct real_outcome {
      * differ from the model's: who flushed, mm alive, decision */
     unsigned flushes_compared, ndiffs;
     char diffs[8][200];
+    /* kmod, kmod-2024: flushes whose decision went through a freed owner
+     * task_struct and differed from the model's because the kernel did not
+     * hand that slot to the task the model (LIFO) did.  Not a difference:
+     * the run is retried (see real_replay). */
+    unsigned reuse_misses;
+    char reuse_miss[200];
+    unsigned attempts; /* runs made (1 + retries after reuse misses) */
 };
+
+/* Runs of a trace whose slot reuse did not happen as the model says. */
+#define REAL_REUSE_ATTEMPTS 8
 
 /* Run `p` (valid) for real in a fresh subdirectory of `mount`, whose flush
  * log (ternrig fs --log) is `log` or NULL.  Returns 0 (outcome filled),
- * or -1 when the run itself failed (reason says why). */
+ * or -1 when the run itself failed (reason says why).
+ *
+ * Under kmod and kmod-2024, decisions compare task_struct pointers, so a
+ * freed task_struct must go to the task the model gives it to.  The kernel
+ * frees task_structs an RCU grace period late, into per-CPU free lists: so
+ * the run is pinned to one CPU, processes are reaped at once, and before a
+ * new task is made after one was freed, pending RCU callbacks are run
+ * (rcutree.do_rcu_barrier).  When a flush still saw a different reuse than
+ * the model, the trace is run again, up to REAL_REUSE_ATTEMPTS times; the
+ * outcome is the last run's, with `attempts` and `reuse_misses` set. */
 int real_replay(struct judge *j, const struct program *p, enum policy pol,
                 const char *mount, const char *log, struct real_outcome *out);
 

@@ -31,6 +31,13 @@ static int is_fuse(const char *dir)
 int real_mount_start(struct real_mount *rm, const char *exe, enum policy pol,
                      char *why, size_t cap)
 {
+    return real_mount_start_ctx(rm, exe, pol, NULL, why, cap);
+}
+
+int real_mount_start_ctx(struct real_mount *rm, const char *exe,
+                         enum policy pol, const char *context, char *why,
+                         size_t cap)
+{
     memset(rm, 0, sizeof *rm);
     snprintf(rm->dir, sizeof rm->dir, "/tmp/ternrig-real-XXXXXX");
     if (!mkdtemp(rm->dir)) {
@@ -42,7 +49,8 @@ int real_mount_start(struct real_mount *rm, const char *exe, enum policy pol,
     if (rm->pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         execl(exe ? exe : "/proc/self/exe", "ternrig", "fs", "--policy",
-              policy_name(pol), "--log", rm->log, rm->dir, (char *)NULL);
+              policy_name(pol), "--context", context ? context : "auto",
+              "--log", rm->log, rm->dir, (char *)NULL);
         _exit(127);
     }
     for (double t0 = now_s(); now_s() - t0 < 5; usleep(10000)) {
@@ -55,8 +63,9 @@ int real_mount_start(struct real_mount *rm, const char *exe, enum policy pol,
         }
     }
     snprintf(why, cap, "ternrig fs --policy %s did not mount %s (needs root "
-                       "and /dev/fuse; see its message above)",
-             policy_name(pol), rm->dir);
+                       "and /dev/fuse%s; see its message above)",
+             policy_name(pol), rm->dir,
+             context && !strcmp(context, "bpf") ? ", and BPF" : "");
     real_mount_stop(rm);
     return -1;
 }

@@ -17,6 +17,11 @@ struct real_mount {
  * wait up to 5 s for the mount.  Returns 0, or -1 with `why`. */
 int real_mount_start(struct real_mount *rm, const char *exe, enum policy pol,
                      char *why, size_t cap);
+/* The same with `--context CONTEXT` (bpf, proc, auto; NULL: the default,
+ * auto). */
+int real_mount_start_ctx(struct real_mount *rm, const char *exe,
+                         enum policy pol, const char *context, char *why,
+                         size_t cap);
 /* SIGTERM, wait (5 s, then SIGKILL and a lazy unmount), remove the temp
  * dir and log.  Returns 0 when it unmounted cleanly. */
 int real_mount_stop(struct real_mount *rm);

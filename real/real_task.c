@@ -302,6 +302,9 @@ static void resolve_self_exe(void)
 
 void real_task_loop(int chan, int self)
 {
+    /* children reap themselves when they exit, as the model's parents reap
+     * at once (their task_structs can then be reused) */
+    signal(SIGCHLD, SIG_IGN);
     resolve_self_exe();
     struct real_msg m = {0};
     m.cmd = RC_READY;

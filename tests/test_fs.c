@@ -211,29 +211,10 @@ TEST(flush_log_records_context_and_decision)
 /* The last log line about file `name` with `decision`, or NULL. */
 static const char *logged(const char *name, const char *decision)
 {
-    static char buf[1 << 18], line[1024];
-    int fd = open(M.log, O_RDONLY);
-    if (fd < 0)
-        return NULL;
-    long n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    buf[n > 0 ? n : 0] = 0;
-    char want_name[64], want_dec[64];
-    snprintf(want_name, sizeof want_name, "\"name\":\"%s\"", name);
+    static char line[4096];
+    char want_dec[64];
     snprintf(want_dec, sizeof want_dec, "\"decision\":\"%s\"", decision);
-    const char *found = NULL;
-    for (char *l = buf; l && *l;) {
-        char *e = strchr(l, '\n');
-        size_t len = e ? (size_t)(e - l) : strlen(l);
-        if (len < sizeof line) {
-            memcpy(line, l, len);
-            line[len] = 0;
-            if (strstr(line, want_name) && strstr(line, want_dec))
-                found = line;
-        }
-        l = e ? e + 1 : NULL;
-    }
-    return found;
+    return log_line(&M, name, want_dec, -1, line, sizeof line) ? line : NULL;
 }
 
 /* The same, waiting (2 s at most) for a flush that happens after the
@@ -255,19 +236,6 @@ static long field(const char *line, const char *key)
     snprintf(k, sizeof k, "\"%s\":", key);
     const char *p = line ? strstr(line, k) : NULL;
     return p ? strtol(p + strlen(k), NULL, 10) : -1;
-}
-
-struct thread_close {
-    int fd;
-    pid_t tid;
-};
-
-static void *close_and_report(void *arg)
-{
-    struct thread_close *tc = arg;
-    tc->tid = gettid();
-    close(tc->fd);
-    return NULL;
 }
 
 TEST(fact_thread_close_carries_thread_id_and_process)
@@ -424,24 +392,6 @@ TEST(fact_io_uring_close_flushes_from_a_worker_of_the_process)
     CHECK(visible("g7"));
 }
 
-static int uring_close_fd(int fd)
-{
-    struct io_uring ring;
-    if (io_uring_queue_init(2, &ring, 0) != 0)
-        return -1000;
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
-    io_uring_prep_close(sqe, fd);
-    struct io_uring_cqe *cqe;
-    int res = -1001;
-    if (io_uring_submit_and_wait(&ring, 1) == 1 &&
-        io_uring_wait_cqe(&ring, &cqe) == 0) {
-        res = cqe->res;
-        io_uring_cqe_seen(&ring, cqe);
-    }
-    io_uring_queue_exit(&ring);
-    return res;
-}
-
 /* Found by the stress storm, not in SPEC §2: io-wq workers are per task,
  * not per ring, and keep the fd table the task had when they started.
  * After unshare(CLONE_FILES), an IORING_OP_CLOSE handed to such a worker
@@ -537,7 +487,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s TERNRIG\n", argv[0]);
         return 2;
     }
-    if (fs_mount(&M, argv[1], "reference") < 0)
+    if (fs_mount_ctx(&M, argv[1], "reference", "proc") < 0) /* /proc facts */
         return 1;
     int rc = run_tests();
     if (real_mount_stop(&M) != 0) {

@@ -6,57 +6,100 @@
 #include "commands.h"
 
 static const char fs_help[] =
-    "usage: ternrig fs [--policy P] [--log FILE] [--daemon] [--debug] "
-    "MOUNTPOINT\n"
+    "usage: ternrig fs [--policy P] [--context bpf|proc|auto] [--log FILE] "
+    "[--daemon]\n"
+    "                  [--debug] MOUNTPOINT\n"
     "\n"
     "Mount an in-memory filesystem with TernFS semantics: a created file is\n"
     "transient (invisible, writable only by its open file, append only)\n"
     "until a flush seals it (visible, immutable) or aborts it (gone).  Every\n"
     "create and flush is decided by ternrig's flush-classification core,\n"
-    "over the flusher's context read from /proc.  Unmounts on SIGINT,\n"
-    "SIGTERM or SIGHUP (or fusermount3 -u MOUNTPOINT).\n"
+    "over the requesting task's context.  Unmounts on SIGINT, SIGTERM or\n"
+    "SIGHUP (or fusermount3 -u MOUNTPOINT).\n"
     "\n"
-    "  -p, --policy P   reference (default) or fuse-naive.  kmod, kmod-2024\n"
-    "                   and fuse-closetracker need kernel facts /proc does\n"
-    "                   not show (task_struct pointers, close(2) counts):\n"
-    "                   they come with the BPF context source\n"
-    "  -l, --log FILE   append every flush and its decision as JSON lines\n"
+    "  -p, --policy P   reference (default), kmod, kmod-2024, fuse-naive or\n"
+    "                   fuse-closetracker.  kmod, kmod-2024 and\n"
+    "                   fuse-closetracker decide on kernel facts /proc does\n"
+    "                   not show (task_struct and mm pointers, close(2)\n"
+    "                   counts): they need BPF contexts\n"
+    "  -c, --context S  where the requester's context comes from:\n"
+    "                   bpf   a BPF program on the tracepoint\n"
+    "                         fuse:fuse_request_send records the sender's\n"
+    "                         task_struct, group_leader and mm pointers, and\n"
+    "                         one on syscalls:sys_enter_close counts close(2)\n"
+    "                         per inode (root, kernel BTF; mounts tracefs if\n"
+    "                         needed); fails (exit 2) if it cannot load\n"
+    "                   proc  /proc/<tid>/status: tgid and whether mm is\n"
+    "                         gone, no pointers, no close counts\n"
+    "                   auto  bpf when it loads, else proc with a notice\n"
+    "                         (the default)\n"
+    "      --probe      only say whether BPF contexts load here (exit 0)\n"
+    "                   or why not (exit 1); mounts nothing\n"
+    "  -l, --log FILE   append every create and flush, with the raw context\n"
+    "                   and the decision, as JSON lines\n"
     "  -D, --daemon     detach once mounted\n"
     "  -d, --debug      libfuse debug output\n"
     "  -h, --help       this help\n"
     "\n"
-    "When /proc cannot tell who is flushing (a task outside this pid\n"
-    "namespace, a vanished thread), the flush is not sealed: the safe\n"
-    "choice, logged with the reason.\n";
+    "When the context source cannot tell who is flushing (a task outside\n"
+    "this pid namespace or a vanished thread for /proc, a lost record for\n"
+    "BPF), the flush is not sealed: the safe choice, logged with the\n"
+    "reason.\n";
 
 #ifdef TERNRIG_HAVE_FUSE
+#include "bpf_context.h"
 #include "ternfs_fs.h"
+
+static int probe_bpf(void)
+{
+    char why[256], note[160];
+    struct bpf_context *bc = bpf_context_open(true, why, sizeof why, note,
+                                              sizeof note);
+    if (note[0])
+        fprintf(stderr, "ternrig fs: %s\n", note);
+    if (!bc) {
+        printf("BPF contexts cannot load: %s\n", why);
+        return 1;
+    }
+    bpf_context_close(bc);
+    printf("BPF contexts load\n");
+    return 0;
+}
 
 int cmd_fs(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"policy", required_argument, 0, 'p'},
+        {"context", required_argument, 0, 'c'},
+        {"probe", no_argument, 0, 'P'},
         {"log", required_argument, 0, 'l'},
         {"daemon", no_argument, 0, 'D'},
         {"debug", no_argument, 0, 'd'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    struct fs_options o = {NULL, POLICY_REFERENCE, NULL, false, false};
+    struct fs_options o = {NULL, POLICY_REFERENCE, FS_CONTEXT_AUTO, NULL,
+                           false, false};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:l:Ddh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:c:l:Ddh", longopts, NULL)) != -1) {
         switch (c) {
         case 'p':
             if (!policy_from_name(optarg, strlen(optarg), &o.policy))
                 return usage_error("fs", "unknown policy '%s'", optarg);
-            if (o.policy != POLICY_REFERENCE && o.policy != POLICY_FUSE_NAIVE)
-                return usage_error("fs",
-                                   "policy '%s' needs kernel facts /proc "
-                                   "cannot give (BPF contexts, not built "
-                                   "yet); use reference or fuse-naive",
+            break;
+        case 'c':
+            if (!strcmp(optarg, "bpf"))
+                o.context = FS_CONTEXT_BPF;
+            else if (!strcmp(optarg, "proc"))
+                o.context = FS_CONTEXT_PROC;
+            else if (!strcmp(optarg, "auto"))
+                o.context = FS_CONTEXT_AUTO;
+            else
+                return usage_error("fs", "--context '%s': bpf, proc or auto",
                                    optarg);
             break;
+        case 'P': return probe_bpf();
         case 'l': o.log_path = optarg; break;
         case 'D': o.daemon = true; break;
         case 'd': o.debug = true; break;
@@ -66,6 +109,12 @@ int cmd_fs(int argc, char **argv)
     }
     if (optind != argc - 1)
         return usage_error("fs", "give exactly one mount point");
+    if (o.context == FS_CONTEXT_PROC && policy_needs_bpf(o.policy))
+        return usage_error("fs",
+                           "policy '%s' decides on kernel facts /proc cannot "
+                           "give (task_struct/mm pointers, close(2) counts): "
+                           "use --context bpf or auto",
+                           policy_name(o.policy));
     o.mountpoint = argv[optind];
     struct stat st;
     if (stat(o.mountpoint, &st) < 0 || !S_ISDIR(st.st_mode)) {

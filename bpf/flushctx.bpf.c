@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+/* flushctx.bpf.c - kernel-exact flush contexts for ternrig fs.
+ *
+ * Two programs, both on tracepoints (this kernel has no kprobes, and
+ * refuses fentry):
+ *   (a) raw_tp/fuse_request_send: for the watched FUSE connection and the
+ *       CREATE, FLUSH and RELEASE opcodes, records the sending task's
+ *       context (task and group_leader pointers, their mm pointers, the
+ *       process start time, exiting flags) under the request's unique id.
+ *       The tracepoint fires in the sender's context, before the request
+ *       reaches the filesystem, which is blocked on nothing: the
+ *       filesystem reads the record when it handles the request.
+ *   (b) tp/syscalls/sys_enter_close: counts close(2) calls per inode of the
+ *       watched connection, for the files the filesystem tracks (the
+ *       mechanism of TernFS's FUSE client, fuse-closetracker).
+ * The layouts of the records are in flushctx.h.  CO-RE: every kernel
+ * field is read with BPF_CORE_READ, relocated against the running kernel's
+ * BTF at load time.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include "flushctx.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Kernel constants that BTF does not carry (macros). */
+#define PF_EXITING 0x00000004
+#define PF_KTHREAD 0x00200000
+#define SIGNAL_GROUP_EXIT 0x00000004
+
+/* The watched connection: the kernel dev_t of the mount (fuse_conn->dev,
+ * the superblock's s_dev), set by the loader once the mount exists; 0
+ * watches nothing. */
+__u32 watched_dev;
+/* How many records could not be stored (map full): the loader reports it. */
+__u64 lost_records;
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 8192);
+    __type(key, __u64);
+    __type(value, struct flushctx_rec);
+} requests SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 65536);
+    __type(key, __u64);
+    __type(value, struct flushctx_file);
+} files SEC(".maps");
+
+SEC("raw_tp/fuse_request_send")
+int on_fuse_request_send(struct bpf_raw_tracepoint_args *ctx)
+{
+    struct fuse_req *req = (struct fuse_req *)ctx->args[0];
+    __u32 dev = watched_dev;
+    if (!dev || BPF_CORE_READ(req, fm, fc, dev) != dev)
+        return 0;
+    __u32 op = BPF_CORE_READ(req, in.h.opcode);
+    if (op != FLUSHCTX_OP_CREATE && op != FLUSHCTX_OP_FLUSH &&
+        op != FLUSHCTX_OP_RELEASE)
+        return 0;
+
+    struct flushctx_rec r = {};
+    struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+    struct task_struct *leader = BPF_CORE_READ(t, group_leader);
+    __u64 id = bpf_get_current_pid_tgid();
+    r.unique = BPF_CORE_READ(req, in.h.unique);
+    r.nodeid = BPF_CORE_READ(req, in.h.nodeid);
+    r.opcode = op;
+    r.tid = (__u32)id;
+    r.tgid = (__u32)(id >> 32);
+    r.task = (__u64)t;
+    r.leader = (__u64)leader;
+    r.mm = (__u64)BPF_CORE_READ(t, mm);
+    r.leader_mm = (__u64)BPF_CORE_READ(leader, mm);
+    r.start_ns = BPF_CORE_READ(leader, start_boottime);
+    r.live = BPF_CORE_READ(t, signal, live.counter);
+    __u32 pf = BPF_CORE_READ(t, flags);
+    if (pf & PF_EXITING)
+        r.flags |= FLUSHCTX_EXITING;
+    if (pf & PF_KTHREAD)
+        r.flags |= FLUSHCTX_KTHREAD;
+    if (BPF_CORE_READ(t, signal, flags) & SIGNAL_GROUP_EXIT)
+        r.flags |= FLUSHCTX_GROUP_EXIT;
+    if (op == FLUSHCTX_OP_FLUSH) {
+        __u64 ino = r.nodeid;
+        struct flushctx_file *f = bpf_map_lookup_elem(&files, &ino);
+        if (f && f->owner) {
+            /* kmod-2024 reads owner->mm now, through a pointer that may
+             * name a freed or recycled task_struct: so do we.  A fault
+             * (the memory went back to the page allocator) reads as 0. */
+            struct task_struct *owner = (struct task_struct *)f->owner;
+            __u64 mm = 0;
+            r.owner = f->owner;
+            r.flags |= FLUSHCTX_OWNER_READ;
+            if (bpf_core_read(&mm, sizeof mm, &owner->mm) < 0) {
+                r.flags |= FLUSHCTX_OWNER_FAULT;
+                mm = 0;
+            }
+            r.owner_mm_now = mm;
+        }
+    }
+    if (bpf_map_update_elem(&requests, &r.unique, &r, BPF_ANY) < 0)
+        __sync_fetch_and_add(&lost_records, 1);
+    return 0;
+}
+
+SEC("tp/syscalls/sys_enter_close")
+int on_sys_enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+    __u32 dev = watched_dev;
+    if (!dev)
+        return 0;
+    unsigned int fd = (unsigned int)ctx->args[0];
+    struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+    struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+    if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+        return 0;
+    struct file **fds = BPF_CORE_READ(fdt, fd);
+    struct file *file = NULL;
+    if (bpf_core_read(&file, sizeof file, &fds[fd]) < 0 || !file)
+        return 0;
+    struct inode *inode = BPF_CORE_READ(file, f_inode);
+    if (BPF_CORE_READ(inode, i_sb, s_dev) != dev)
+        return 0;
+    __u64 ino = BPF_CORE_READ(inode, i_ino);
+    struct flushctx_file *f = bpf_map_lookup_elem(&files, &ino);
+    if (f)
+        __sync_fetch_and_add(&f->closes, 1);
+    return 0;
+}

@@ -1,0 +1,74 @@
+/* bpf_context.h - who is creating or flushing, as the kernel itself sees
+ * it: the BPF context source of ternrig fs.
+ *
+ * Owns: loading and attaching bpf/flushctx.bpf.c (a libbpf CO-RE skeleton),
+ * pointing it at one FUSE connection, and reading what it recorded: the
+ * sender's context of each CREATE, FLUSH and RELEASE request (task and
+ * group_leader pointers, mm pointers, process start time; record layout
+ * in bpf/flushctx.h), the close(2) count of each tracked inode, and
+ * owner->mm read at a flush through the file's owner pointer.
+ *
+ * Requests are matched by the FUSE header's `unique` id, not by thread id:
+ * unique is exact even when one thread has several requests in flight and
+ * when the sender lives in another pid namespace (its pid then reads 0).
+ *
+ * When ternrig is built without libbpf/bpftool/clang, bpf_context_open()
+ * fails and says so: callers fall back to /proc (proc_context.h).
+ */
+#ifndef TERNRIG_BPF_CONTEXT_H
+#define TERNRIG_BPF_CONTEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "flushctx.h"
+
+struct bpf_context;
+
+/* Load and attach the programs (root; BTF at /sys/kernel/btf/vmlinux; no
+ * lockdown).  The close(2) counter only with `count_closes`: a syscall
+ * tracepoint puts every syscall of every task on the machine on the slow
+ * path (about +0.5 us per close(2) measured here), so it is attached only
+ * for the policy that needs it.  Mounts tracefs on /sys/kernel/tracing when
+ * no tracefs is mounted, and then says so in `note` (else note is "").
+ * Returns NULL with `why` filled when BPF cannot be used. */
+struct bpf_context *bpf_context_open(bool count_closes, char *why,
+                                     size_t cap, char *note,
+                                     size_t note_cap);
+void bpf_context_close(struct bpf_context *bc);
+
+/* Watch the FUSE connection mounted on `mountpoint`, an absolute path
+ * without symlinks (resolve it before mounting: resolving it after would
+ * ask the filesystem, which does not serve yet).  The mount is found in
+ * /proc/self/mountinfo, which sends no FUSE request.  Returns 0, or -1 with
+ * `why`. */
+int bpf_context_watch(struct bpf_context *bc, const char *mountpoint,
+                      char *why, size_t cap);
+/* The kernel dev_t being watched (0: none). */
+uint32_t bpf_context_watched(const struct bpf_context *bc);
+
+/* Take (read and delete) the record of request `unique`.  Returns false
+ * when there is none (the request came before the watch began, or the
+ * record was lost: see bpf_context_lost). */
+bool bpf_context_take(struct bpf_context *bc, uint64_t unique,
+                      struct flushctx_rec *out);
+
+/* Track inode `ino` (a transient file) from its create on: close(2) calls
+ * on it are counted, and its flushes read owner->mm through `owner`.
+ * Returns 0, or -1 (map full). */
+int bpf_context_track(struct bpf_context *bc, uint64_t ino, uint64_t owner);
+/* close(2) calls counted on a tracked inode since bpf_context_track; -1 if
+ * the inode is not tracked or closes are not counted. */
+int64_t bpf_context_closes(struct bpf_context *bc, uint64_t ino);
+/* Stop tracking (the file is decided, or its writer is released). */
+void bpf_context_untrack(struct bpf_context *bc, uint64_t ino);
+/* Records the program could not store (request map full). */
+uint64_t bpf_context_lost(const struct bpf_context *bc);
+
+/* Pure: if mountinfo `line` is the mount on `mountpoint` (an absolute
+ * path, unescaped), set the kernel dev_t of the mount (major << 20 | minor)
+ * and return 0; else -1.  Of several mounts on one point, the last line is
+ * the one on top. */
+int mountinfo_dev(const char *line, const char *mountpoint, uint32_t *dev);
+
+#endif
