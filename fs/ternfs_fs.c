@@ -10,6 +10,8 @@
 #define FUSE_USE_VERSION 35
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <fuse_lowlevel.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,11 +33,13 @@ struct node {
     struct file_record rec; /* creator: (tgid, start time) */
     int pidfd;              /* the creator process, to tell pid reuse */
     pid_t creator;
+    unsigned long writes;   /* successful write calls, for the log */
 };
 
 struct fs {
     enum policy policy;
     FILE *log;
+    char log_path[4096]; /* absolute, for the user.ternrig.log xattr */
     struct node *nodes; /* ino = index + 1; 1 is the root */
     size_t n, cap;
     unsigned long flushes;
@@ -152,6 +156,74 @@ static void json_name(const char *in, char *out, size_t cap)
     out[o] = 0;
 }
 
+/* The task's command name, JSON-escaped, for the log ("?" when gone).
+ * /proc/<tid>/comm, like status, never waits on an exec in progress. */
+static void comm_of(pid_t tid, char *out, size_t cap)
+{
+    char path[64], raw[64] = "?";
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)tid);
+    int fd = tid > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd >= 0) {
+        ssize_t n = read(fd, raw, sizeof raw - 1);
+        close(fd);
+        raw[n > 0 ? n : 0] = 0;
+        raw[strcspn(raw, "\n")] = 0;
+    }
+    json_name(raw, out, cap);
+}
+
+static double log_time(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A create, granted or refused ("result": "ok" or the errno name). */
+static void log_create(struct fs *fs, fuse_ino_t ino, fuse_ino_t parent,
+                       const char *fname, const struct proc_facts *pf,
+                       int err)
+{
+    if (!fs->log)
+        return;
+    char name[6 * 256 + 8], comm[6 * 64];
+    json_name(fname, name, sizeof name);
+    comm_of(pf->tid, comm, sizeof comm);
+    fprintf(fs->log,
+            "{\"t\":%.9f,\"op\":\"create\",\"ino\":%lu,\"parent\":%lu,"
+            "\"name\":\"%s\",\"policy\":\"%s\",\"tid\":%d,\"tgid\":%d,"
+            "\"comm\":\"%s\",\"result\":\"%s\"}\n",
+            log_time(), (unsigned long)ino, (unsigned long)parent, name,
+            policy_name(fs->policy), (int)pf->tid, (int)pf->tgid, comm,
+            err ? strerrorname_np(err) : "ok");
+    fflush(fs->log);
+}
+
+/* A write or truncate the file refused: op "write" or "truncate". */
+static void log_refused(struct fs *fs, fuse_req_t req, fuse_ino_t ino,
+                        const struct node *nd, const char *op, off_t off,
+                        size_t len, int err)
+{
+    if (!fs->log)
+        return;
+    struct proc_facts pf;
+    proc_facts_of(fuse_req_ctx(req)->pid, &pf);
+    char name[6 * 256 + 8], comm[6 * 64];
+    json_name(nd->name, name, sizeof name);
+    comm_of(pf.tid, comm, sizeof comm);
+    fprintf(fs->log,
+            "{\"t\":%.9f,\"op\":\"%s\",\"ino\":%lu,\"name\":\"%s\","
+            "\"tid\":%d,\"tgid\":%d,\"comm\":\"%s\",\"off\":%lld,"
+            "\"len\":%zu,\"size\":%zu,\"state\":\"%s\",\"result\":\"%s\"}\n",
+            log_time(), op, (unsigned long)ino, name, (int)pf.tid,
+            (int)pf.tgid, comm, (long long)off, len, nd->size,
+            nd->state == N_SEALED    ? "sealed"
+            : nd->state == N_ABORTED ? "aborted"
+                                     : "transient",
+            strerrorname_np(err));
+    fflush(fs->log);
+}
+
 static void log_flush(struct fs *fs, fuse_ino_t ino, const struct node *nd,
                       const struct proc_facts *pf, const char *decision,
                       const char *why)
@@ -159,14 +231,16 @@ static void log_flush(struct fs *fs, fuse_ino_t ino, const struct node *nd,
     if (!fs->log)
         return;
     struct timespec ts;
-    char name[6 * 256 + 8];
+    char name[6 * 256 + 8], comm[6 * 64];
     json_name(nd->name, name, sizeof name);
+    comm_of(pf->tid, comm, sizeof comm);
     clock_gettime(CLOCK_REALTIME, &ts);
     fprintf(fs->log,
             "{\"t\":%lld.%09ld,\"op\":\"flush\",\"ino\":%lu,\"name\":\"%s\","
             "\"policy\":\"%s\",\"tid\":%d,\"tgid\":%d,\"known\":%s,"
             "\"mm_alive\":%s,\"other_mm_alive\":%s,\"creator\":%d,"
-            "\"state\":\"%s\",\"decision\":\"%s\",\"why\":\"%s\"}\n",
+            "\"state\":\"%s\",\"decision\":\"%s\",\"why\":\"%s\","
+            "\"comm\":\"%s\",\"size\":%zu,\"writes\":%lu}\n",
             (long long)ts.tv_sec, ts.tv_nsec, (unsigned long)ino, name,
             policy_name(fs->policy), (int)pf->tid, (int)pf->tgid,
             pf->known ? "true" : "false", pf->mm_alive ? "true" : "false",
@@ -174,7 +248,7 @@ static void log_flush(struct fs *fs, fuse_ino_t ino, const struct node *nd,
             nd->state == N_SEALED ? "sealed"
             : nd->state == N_ABORTED ? "aborted"
                                      : "transient",
-            decision, why);
+            decision, why, comm, nd->size, nd->writes);
     fflush(fs->log);
 }
 
@@ -216,6 +290,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
     }
     if ((to_set & FUSE_SET_ATTR_SIZE) &&
         (nd->state != N_TRANSIENT || (size_t)attr->st_size != nd->size)) {
+        if (nd->state != N_DIR)
+            log_refused(fs, req, ino, nd, "truncate", attr->st_size, 0, EPERM);
         fuse_reply_err(req, EPERM); /* immutable; transient: append only */
         return;
     }
@@ -289,6 +365,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
     struct proc_facts pf;
     proc_facts_of(fuse_req_ctx(req)->pid, &pf);
     if (!pf.known) {
+        log_create(fs, 0, parent, name, &pf, EIO);
         fuse_reply_err(req, EIO); /* no creator identity: refuse */
         return;
     }
@@ -297,6 +374,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
     struct file_record rec;
     int err = classify_create(fs->policy, &c, &rec);
     if (err) {
+        log_create(fs, 0, parent, name, &pf, err);
         fuse_reply_err(req, err);
         return;
     }
@@ -305,6 +383,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
         fuse_reply_err(req, ENAMETOOLONG);
         return;
     }
+    log_create(fs, ino, parent, name, &pf, 0);
     struct node *nd = node_of(fs, ino);
     nd->rec = rec;
     nd->creator = pf.tgid;
@@ -354,14 +433,18 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
     struct fs *fs = fuse_req_userdata(req);
     struct node *nd = node_of(fs, ino);
     if (!nd || fi->fh != 1 || nd->state == N_SEALED) {
+        if (nd)
+            log_refused(fs, req, ino, nd, "write", off, size, EPERM);
         fuse_reply_err(req, EPERM);
         return;
     }
     if (nd->state != N_TRANSIENT) {
+        log_refused(fs, req, ino, nd, "write", off, size, EIO);
         fuse_reply_err(req, EIO); /* aborted */
         return;
     }
     if ((size_t)off != nd->size) {
+        log_refused(fs, req, ino, nd, "write", off, size, EINVAL);
         fuse_reply_err(req, EINVAL); /* append only, in order */
         return;
     }
@@ -379,6 +462,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
     }
     memcpy(nd->data + nd->size, buf, size);
     nd->size += size;
+    nd->writes++;
     fuse_reply_write(req, size);
 }
 
@@ -514,13 +598,16 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 /* The root says which policy the mount runs: user.ternrig.policy, read by
  * `ternrig replay --mount` when it is not told. */
 #define POLICY_XATTR "user.ternrig.policy"
+/* ... and user.ternrig.log where its flush log is (`ternrig watch --mount`) */
+#define LOG_XATTR "user.ternrig.log"
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
                         size_t size)
 {
     struct fs *fs = fuse_req_userdata(req);
-    const char *v = policy_name(fs->policy);
+    bool log = strcmp(name, LOG_XATTR) == 0 && fs->log_path[0];
+    const char *v = log ? fs->log_path : policy_name(fs->policy);
     size_t len = strlen(v);
-    if (ino != 1 || strcmp(name, POLICY_XATTR) != 0)
+    if (ino != 1 || (!log && strcmp(name, POLICY_XATTR) != 0))
         fuse_reply_err(req, ENODATA);
     else if (size == 0)
         fuse_reply_xattr(req, len);
@@ -563,6 +650,8 @@ int ternfs_fs_run(const struct fs_options *o)
             free(fs.nodes);
             return -1;
         }
+        if (!realpath(o->log_path, fs.log_path))
+            fs.log_path[0] = 0;
     }
     char *argv[] = {"ternrig-fs", "-o", "fsname=ternrig,subtype=ternrig",
                     o->debug ? "-d" : NULL, NULL};

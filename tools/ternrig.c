@@ -21,6 +21,10 @@ static const struct command commands[] = {
     {"conform", cmd_conform,
      "the model against the real kernel, flush by flush (ternrig fs)"},
     {"fs", cmd_fs, "mount the embedded TernFS-semantics filesystem (FUSE)"},
+    {"watch", cmd_watch,
+     "run a command on the embedded fs: each file's fate, and why"},
+    {"clients", cmd_clients,
+     "real programs (shells, cp, tar, python...) under each policy: matrix"},
     {"seeds", cmd_seeds, "write the fuzz targets' seed corpora from traces"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

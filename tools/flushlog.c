@@ -1,0 +1,256 @@
+/* flushlog.c - the embedded filesystem's JSONL log as events. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "flushlog.h"
+
+/* ---- a flat JSON object: string, number, true/false/null values ---- */
+
+static const char *skip_ws(const char *s)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    return s;
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* A JSON string at *s (after its opening quote) into out (truncated to
+ * cap-1 bytes).  Returns the position after the closing quote, or NULL. */
+static const char *parse_string(const char *s, char *out, size_t cap)
+{
+    size_t o = 0;
+    while (*s && *s != '"') {
+        char c = *s++;
+        if (c == '\\') {
+            char e = *s++;
+            switch (e) {
+            case 'n': c = '\n'; break;
+            case 't': c = '\t'; break;
+            case 'r': c = '\r'; break;
+            case 'b': c = '\b'; break;
+            case 'f': c = '\f'; break;
+            case '"': case '\\': case '/': c = e; break;
+            case 'u': {
+                int v = 0;
+                for (int k = 0; k < 4; k++) {
+                    int h = hexval(s[k]);
+                    if (h < 0)
+                        return NULL;
+                    v = v * 16 + h;
+                }
+                s += 4;
+                c = v < 0x80 ? (char)v : '?'; /* the fs escapes bytes < 0x20 */
+                break;
+            }
+            default: return NULL;
+            }
+        }
+        if (o + 1 < cap)
+            out[o++] = c;
+    }
+    if (*s != '"')
+        return NULL;
+    if (cap)
+        out[o] = 0;
+    return s + 1;
+}
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src);
+}
+
+static void set_field(struct flog_event *ev, const char *key, const char *str,
+                      double num, int boolean)
+{
+    /* strings */
+    if (!strcmp(key, "op")) {
+        ev->op = !strcmp(str, "create")     ? FLOG_CREATE
+                 : !strcmp(str, "flush")    ? FLOG_FLUSH
+                 : !strcmp(str, "write")    ? FLOG_WRITE
+                 : !strcmp(str, "truncate") ? FLOG_TRUNCATE
+                                            : FLOG_OTHER;
+    } else if (!strcmp(key, "name")) {
+        copy_str(ev->name, sizeof ev->name, str);
+    } else if (!strcmp(key, "comm")) {
+        copy_str(ev->comm, sizeof ev->comm, str);
+    } else if (!strcmp(key, "decision")) {
+        copy_str(ev->decision, sizeof ev->decision, str);
+    } else if (!strcmp(key, "result")) {
+        copy_str(ev->result, sizeof ev->result, str);
+    } else if (!strcmp(key, "state")) {
+        copy_str(ev->state, sizeof ev->state, str);
+    } else if (!strcmp(key, "path")) {
+        copy_str(ev->path, sizeof ev->path, str);
+    } else if (!strcmp(key, "why")) {
+        copy_str(ev->why, sizeof ev->why, str);
+    /* numbers */
+    } else if (!strcmp(key, "t")) {
+        ev->t = num;
+    } else if (!strcmp(key, "ino")) {
+        ev->ino = (unsigned long)num;
+    } else if (!strcmp(key, "parent")) {
+        ev->parent = (unsigned long)num;
+    } else if (!strcmp(key, "tid")) {
+        ev->tid = (int)num;
+    } else if (!strcmp(key, "tgid")) {
+        ev->tgid = (int)num;
+    } else if (!strcmp(key, "creator")) {
+        ev->creator = (int)num;
+    } else if (!strcmp(key, "size")) {
+        ev->size = (long long)num;
+    } else if (!strcmp(key, "writes")) {
+        ev->writes = (long long)num;
+    } else if (!strcmp(key, "off")) {
+        ev->off = (long long)num;
+    } else if (!strcmp(key, "len")) {
+        ev->len = (long long)num;
+    /* booleans */
+    } else if (!strcmp(key, "known")) {
+        ev->known = boolean == 1;
+    } else if (!strcmp(key, "mm_alive")) {
+        ev->mm_alive = boolean == 1;
+    }
+}
+
+int flushlog_parse_line(const char *line, struct flog_event *ev, char *why,
+                        size_t cap)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->op = FLOG_OTHER;
+    ev->size = ev->writes = ev->off = ev->len = -1;
+    ev->known = true;
+    copy_str(ev->comm, sizeof ev->comm, "?");
+    bool has_op = false;
+    const char *s = skip_ws(line);
+    if (*s++ != '{') {
+        snprintf(why, cap, "not a JSON object");
+        return -1;
+    }
+    s = skip_ws(s);
+    if (*s == '}')
+        s++;
+    else
+        for (;;) {
+            char key[32], str[512] = "";
+            double num = 0;
+            int boolean = -1;
+            if (*s != '"' || !(s = parse_string(s + 1, key, sizeof key))) {
+                snprintf(why, cap, "bad key");
+                return -1;
+            }
+            s = skip_ws(s);
+            if (*s++ != ':') {
+                snprintf(why, cap, "no ':' after \"%s\"", key);
+                return -1;
+            }
+            s = skip_ws(s);
+            if (*s == '"') {
+                if (!(s = parse_string(s + 1, str, sizeof str))) {
+                    snprintf(why, cap, "bad string for \"%s\"", key);
+                    return -1;
+                }
+            } else if (!strncmp(s, "true", 4) || !strncmp(s, "null", 4)) {
+                boolean = *s == 't';
+                s += 4;
+            } else if (!strncmp(s, "false", 5)) {
+                boolean = 0;
+                s += 5;
+            } else {
+                char *end;
+                num = strtod(s, &end);
+                if (end == s) {
+                    snprintf(why, cap, "bad value for \"%s\"", key);
+                    return -1;
+                }
+                s = end;
+            }
+            has_op |= !strcmp(key, "op");
+            set_field(ev, key, str, num, boolean);
+            s = skip_ws(s);
+            if (*s == ',') {
+                s = skip_ws(s + 1);
+                continue;
+            }
+            if (*s++ != '}') {
+                snprintf(why, cap, "expected ',' or '}' after \"%s\"", key);
+                return -1;
+            }
+            break;
+        }
+    if (*skip_ws(s)) {
+        snprintf(why, cap, "text after the object");
+        return -1;
+    }
+    if (!has_op) {
+        snprintf(why, cap, "no \"op\"");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- files ---- */
+
+int flushlog_read(const char *path, long offset, struct flog *log,
+                  unsigned *bad, char *why, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(why, cap, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (offset > 0 && fseek(f, offset, SEEK_SET) != 0) {
+        snprintf(why, cap, "%s: seek: %s", path, strerror(errno));
+        fclose(f);
+        return -1;
+    }
+    char *line = NULL;
+    size_t linecap = 0;
+    int rc = 0;
+    while (getline(&line, &linecap, f) > 0) {
+        struct flog_event ev;
+        char err[64];
+        if (flushlog_parse_line(line, &ev, err, sizeof err) < 0) {
+            if (bad)
+                ++*bad;
+            continue;
+        }
+        if (log->n == log->cap) {
+            size_t nc = log->cap ? log->cap * 2 : 64;
+            struct flog_event *ne = realloc(log->ev, nc * sizeof *ne);
+            if (!ne) {
+                snprintf(why, cap, "%s: out of memory", path);
+                rc = -1;
+                break;
+            }
+            log->ev = ne;
+            log->cap = nc;
+        }
+        log->ev[log->n++] = ev;
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+void flushlog_free(struct flog *log)
+{
+    free(log->ev);
+    log->ev = NULL;
+    log->n = log->cap = 0;
+}
+
+long flushlog_end(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
