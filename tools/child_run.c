@@ -46,9 +46,10 @@ void child_run_catch_signals(void)
     set_stop_handlers(on_stop);
 }
 
-void child_run_release_signals(void)
+int child_run_release_signals(int rc)
 {
     set_stop_handlers(SIG_DFL);
+    return stop_signal ? 128 + stop_signal : rc;
 }
 
 int child_run_stop_signal(void)
@@ -182,6 +183,16 @@ int child_run(const struct child_spec *s, struct child_outcome *o, char *why,
     running_pgid = 0;
     o->stopped_by = stop_signal;
     o->seconds = now_s() - t0;
+    return 0;
+}
+
+int parse_time_limit(const char *arg, double *out)
+{
+    char *end;
+    double v = strtod(arg, &end);
+    if (end == arg || *end || !(v > 0) || v > 1e6)
+        return -1;
+    *out = v;
     return 0;
 }
 

@@ -37,6 +37,9 @@ struct child_outcome {
 int child_run(const struct child_spec *s, struct child_outcome *o, char *why,
               size_t cap);
 
+/* "2.5" (seconds, > 0) into *out: 0, or -1 when it is not that. */
+int parse_time_limit(const char *arg, double *out);
+
 /* The command's exit code as a shell gives it: status, or 128 + signal. */
 int child_exit_code(const struct child_outcome *o);
 
@@ -45,7 +48,9 @@ void child_describe_end(const struct child_outcome *o, double timeout_s,
                         char *buf, size_t cap);
 
 void child_run_catch_signals(void);
-void child_run_release_signals(void);
+/* Back to the default handlers.  Returns the command's exit status:
+ * 128 + the signal caught, if any, else `rc`. */
+int child_run_release_signals(int rc);
 /* The SIGINT or SIGTERM caught since child_run_catch_signals(), or 0. */
 int child_run_stop_signal(void);
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "clients.h"
 #include "commands.h"
+#include "grow.h"
 #include "util.h"
 
 static const char clients_help[] =
@@ -120,6 +121,7 @@ static int load_rows(const struct clients_opts *o, struct session *s,
     }
     size_t cap = 0;
     int rc = 0;
+    struct row *r = NULL;
     struct dirent *de;
     while (rc == 0 && (de = readdir(d))) {
         size_t len = strlen(de->d_name);
@@ -130,17 +132,13 @@ static int load_rows(const struct clients_opts *o, struct session *s,
         snprintf(path, sizeof path, "%s/%s", s->dir_abs, de->d_name);
         size_t tlen;
         char *text = read_file(path, 1 << 20, &tlen, err, sizeof err);
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 32;
-            struct row *nr = realloc(*rows, cap * sizeof *nr);
-            if (!nr) {
-                free(text);
-                rc = -1;
-                break;
-            }
-            *rows = nr;
+        if (grow(rows, &cap, *n, sizeof **rows, 32) < 0) {
+            fprintf(stderr, "ternrig clients: out of memory\n");
+            free(text);
+            rc = -1;
+            break;
         }
-        struct row *r = &(*rows)[*n];
+        r = &(*rows)[*n];
         memset(r, 0, sizeof *r);
         if (!text || client_parse(path, text, &r->c, err, sizeof err) < 0) {
             fprintf(stderr, "%s\n", err);
@@ -649,15 +647,11 @@ static int parse_opts(int argc, char **argv, struct clients_opts *o)
         case 'a': all = true; break;
         case 'M': o->markdown = true; break;
         case 'd': o->dir = optarg; break;
-        case 't': {
-            char *end;
-            o->timeout = strtod(optarg, &end);
-            if (end == optarg || *end || !(o->timeout > 0))
+        case 't':
+            if (parse_time_limit(optarg, &o->timeout) < 0)
                 return usage_error("clients", "--timeout: '%s' is not a "
-                                              "positive number of seconds",
-                                   optarg);
+                                   "positive number of seconds", optarg);
             break;
-        }
         case 'v': o->verbose = true; break;
         case 'h': fputs(clients_help, stdout); return 0;
         default: return usage_error("clients", "bad option");
@@ -733,25 +727,17 @@ int cmd_clients(int argc, char **argv)
         rc = differ || broken ? 1 : 0;
     }
 out:
-    child_run_release_signals();
     for (size_t i = 0; i < n; i++)
         client_free(&rows[i].c);
     free(rows);
-    if (child_run_stop_signal())
-        rc = 128 + child_run_stop_signal();
-    return rc;
+    return child_run_release_signals(rc);
 }
 
 #else
 
 int cmd_clients(int argc, char **argv)
 {
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        fputs(clients_help, stdout);
-        return 0;
-    }
-    fprintf(stderr, "ternrig clients: built without libfuse3\n");
-    return 2;
+    return command_unavailable("clients", clients_help, "libfuse3", argc, argv);
 }
 
 #endif

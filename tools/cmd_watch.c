@@ -125,6 +125,20 @@ static void print_events(FILE *out, const struct watch_result *r,
     }
 }
 
+/* An argument as a shell would need it: quoted when it has to be. */
+static void print_word(FILE *out, const char *w)
+{
+    if (*w && strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789_./=:,+-@%") == strlen(w)) {
+        fputs(w, out);
+        return;
+    }
+    fputc('\'', out);
+    for (; *w; w++)
+        fputs(*w == '\'' ? "'\\''" : (char[]){*w, 0}, out);
+    fputc('\'', out);
+}
+
 static void print_text(FILE *out, const struct watch_opts *o,
                        const struct watch_mount *m,
                        const struct watch_result *r, int code)
@@ -132,8 +146,10 @@ static void print_text(FILE *out, const struct watch_opts *o,
     char end[128];
     child_describe_end(&r->run, o->timeout, end, sizeof end);
     fprintf(out, "\nternrig watch:");
-    for (char **a = o->argv; *a; a++)
-        fprintf(out, " %s", *a);
+    for (char **a = o->argv; *a; a++) {
+        fputc(' ', out);
+        print_word(out, *a);
+    }
     fprintf(out, "\n  under %s on %s: %s after %.2f s, %zu file%s created\n",
             policy_name(m->policy), m->dir, end, r->run.seconds,
             r->fates.n, r->fates.n == 1 ? "" : "s");
@@ -275,15 +291,11 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
         case 'm': o->mount = optarg; break;
         case 'j': o->json = true; break;
         case 'o': o->output = optarg; break;
-        case 't': {
-            char *end;
-            o->timeout = strtod(optarg, &end);
-            if (end == optarg || *end || !(o->timeout > 0))
+        case 't':
+            if (parse_time_limit(optarg, &o->timeout) < 0)
                 return usage_error("watch", "--timeout: '%s' is not a "
-                                            "positive number of seconds",
-                                   optarg);
+                                   "positive number of seconds", optarg);
             break;
-        }
         case 'h': fputs(watch_help, stdout); return 0;
         default: return usage_error("watch", "bad option");
         }
@@ -337,24 +349,16 @@ close:
     if (watch_mount_close(&m) < 0 && rc == 0)
         rc = 2;
 out:
-    child_run_release_signals();
     if (out != stdout)
         fclose(out);
-    if (child_run_stop_signal())
-        rc = 128 + child_run_stop_signal();
-    return rc;
+    return child_run_release_signals(rc);
 }
 
 #else
 
 int cmd_watch(int argc, char **argv)
 {
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        fputs(watch_help, stdout);
-        return 0;
-    }
-    fprintf(stderr, "ternrig watch: built without libfuse3\n");
-    return 2;
+    return command_unavailable("watch", watch_help, "libfuse3", argc, argv);
 }
 
 #endif

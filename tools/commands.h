@@ -19,6 +19,11 @@ int cmd_clients(int argc, char **argv);
 #include "core.h"
 void fuzz_target_name(enum policy p, char *buf, size_t cap);
 
+/* A command this build lacks: `--help` prints `help` (exit 0), anything
+ * else says "ternrig CMD: built without WHAT" (exit 2). */
+int command_unavailable(const char *cmd, const char *help, const char *what,
+                        int argc, char **argv);
+
 /* Print "ternrig CMD: message" and a hint to --help; returns 2. */
 int usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fate.h"
+#include "grow.h"
 
 #define NO_EVENT ((size_t)-1)
 
@@ -24,28 +25,16 @@ bool fate_is_loss(const struct fate *f)
 
 static int add_event(struct fate *f, size_t k)
 {
-    if (f->nevents == f->cap) {
-        size_t nc = f->cap ? f->cap * 2 : 8;
-        size_t *ne = realloc(f->events, nc * sizeof *ne);
-        if (!ne)
-            return -1;
-        f->events = ne;
-        f->cap = nc;
-    }
+    if (grow(&f->events, &f->cap, f->nevents, sizeof *f->events, 8) < 0)
+        return -1;
     f->events[f->nevents++] = k;
     return 0;
 }
 
 static struct fate *new_fate(struct fates *out, const struct flog_event *e)
 {
-    if (out->n == out->cap) {
-        size_t nc = out->cap ? out->cap * 2 : 16;
-        struct fate *nf = realloc(out->f, nc * sizeof *nf);
-        if (!nf)
-            return NULL;
-        out->f = nf;
-        out->cap = nc;
-    }
+    if (grow(&out->f, &out->cap, out->n, sizeof *out->f, 16) < 0)
+        return NULL;
     struct fate *f = &out->f[out->n++];
     memset(f, 0, sizeof *f);
     f->ino = e->ino;

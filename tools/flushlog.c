@@ -1,10 +1,12 @@
 /* flushlog.c - the embedded filesystem's JSONL log as events. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "flushlog.h"
+#include "grow.h"
 
 /* ---- a flat JSON object: string, number, true/false/null values ---- */
 
@@ -69,56 +71,54 @@ static void copy_str(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src);
 }
 
+/* Where each known key goes. */
+enum field_kind { F_STR, F_DOUBLE, F_ULONG, F_INT, F_LLONG, F_BOOL };
+struct field {
+    const char *key;
+    enum field_kind kind;
+    size_t off, size;
+};
+#define FIELD(k, kind, member)                                                 \
+    {k, kind, offsetof(struct flog_event, member),                             \
+     sizeof(((struct flog_event *)0)->member)}
+static const struct field fields[] = {
+    FIELD("name", F_STR, name),        FIELD("comm", F_STR, comm),
+    FIELD("decision", F_STR, decision), FIELD("result", F_STR, result),
+    FIELD("state", F_STR, state),      FIELD("path", F_STR, path),
+    FIELD("why", F_STR, why),          FIELD("t", F_DOUBLE, t),
+    FIELD("ino", F_ULONG, ino),        FIELD("parent", F_ULONG, parent),
+    FIELD("tid", F_INT, tid),          FIELD("tgid", F_INT, tgid),
+    FIELD("creator", F_INT, creator),  FIELD("size", F_LLONG, size),
+    FIELD("writes", F_LLONG, writes),  FIELD("off", F_LLONG, off),
+    FIELD("len", F_LLONG, len),        FIELD("known", F_BOOL, known),
+    FIELD("mm_alive", F_BOOL, mm_alive),
+};
+
 static void set_field(struct flog_event *ev, const char *key, const char *str,
                       double num, int boolean)
 {
-    /* strings */
     if (!strcmp(key, "op")) {
         ev->op = !strcmp(str, "create")     ? FLOG_CREATE
                  : !strcmp(str, "flush")    ? FLOG_FLUSH
                  : !strcmp(str, "write")    ? FLOG_WRITE
                  : !strcmp(str, "truncate") ? FLOG_TRUNCATE
                                             : FLOG_OTHER;
-    } else if (!strcmp(key, "name")) {
-        copy_str(ev->name, sizeof ev->name, str);
-    } else if (!strcmp(key, "comm")) {
-        copy_str(ev->comm, sizeof ev->comm, str);
-    } else if (!strcmp(key, "decision")) {
-        copy_str(ev->decision, sizeof ev->decision, str);
-    } else if (!strcmp(key, "result")) {
-        copy_str(ev->result, sizeof ev->result, str);
-    } else if (!strcmp(key, "state")) {
-        copy_str(ev->state, sizeof ev->state, str);
-    } else if (!strcmp(key, "path")) {
-        copy_str(ev->path, sizeof ev->path, str);
-    } else if (!strcmp(key, "why")) {
-        copy_str(ev->why, sizeof ev->why, str);
-    /* numbers */
-    } else if (!strcmp(key, "t")) {
-        ev->t = num;
-    } else if (!strcmp(key, "ino")) {
-        ev->ino = (unsigned long)num;
-    } else if (!strcmp(key, "parent")) {
-        ev->parent = (unsigned long)num;
-    } else if (!strcmp(key, "tid")) {
-        ev->tid = (int)num;
-    } else if (!strcmp(key, "tgid")) {
-        ev->tgid = (int)num;
-    } else if (!strcmp(key, "creator")) {
-        ev->creator = (int)num;
-    } else if (!strcmp(key, "size")) {
-        ev->size = (long long)num;
-    } else if (!strcmp(key, "writes")) {
-        ev->writes = (long long)num;
-    } else if (!strcmp(key, "off")) {
-        ev->off = (long long)num;
-    } else if (!strcmp(key, "len")) {
-        ev->len = (long long)num;
-    /* booleans */
-    } else if (!strcmp(key, "known")) {
-        ev->known = boolean == 1;
-    } else if (!strcmp(key, "mm_alive")) {
-        ev->mm_alive = boolean == 1;
+        return;
+    }
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const struct field *f = &fields[i];
+        if (strcmp(key, f->key))
+            continue;
+        char *p = (char *)ev + f->off;
+        switch (f->kind) {
+        case F_STR: copy_str(p, f->size, str); break;
+        case F_DOUBLE: *(double *)p = num; break;
+        case F_ULONG: *(unsigned long *)p = (unsigned long)num; break;
+        case F_INT: *(int *)p = (int)num; break;
+        case F_LLONG: *(long long *)p = (long long)num; break;
+        case F_BOOL: *(bool *)p = boolean == 1; break;
+        }
+        return;
     }
 }
 
@@ -224,16 +224,10 @@ int flushlog_read(const char *path, long offset, struct flog *log,
                 ++*bad;
             continue;
         }
-        if (log->n == log->cap) {
-            size_t nc = log->cap ? log->cap * 2 : 64;
-            struct flog_event *ne = realloc(log->ev, nc * sizeof *ne);
-            if (!ne) {
-                snprintf(why, cap, "%s: out of memory", path);
-                rc = -1;
-                break;
-            }
-            log->ev = ne;
-            log->cap = nc;
+        if (grow(&log->ev, &log->cap, log->n, sizeof *log->ev, 64) < 0) {
+            snprintf(why, cap, "%s: out of memory", path);
+            rc = -1;
+            break;
         }
         log->ev[log->n++] = ev;
     }

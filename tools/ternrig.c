@@ -56,6 +56,17 @@ int usage_error(const char *cmd, const char *fmt, ...)
     return 2;
 }
 
+int command_unavailable(const char *cmd, const char *help, const char *what,
+                        int argc, char **argv)
+{
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(help, stdout);
+        return 0;
+    }
+    fprintf(stderr, "ternrig %s: built without %s\n", cmd, what);
+    return 2;
+}
+
 static const struct command *find(const char *name)
 {
     for (size_t i = 0; i < NCOMMANDS; i++)

@@ -10,6 +10,7 @@
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
+#include "grow.h"
 #include "watch.h"
 
 /* ---- the mount ---- */
@@ -68,33 +69,38 @@ int watch_mount_open(struct watch_mount *m, enum policy pol, char *why,
     return 0;
 }
 
+/* A ternrig fs root's attribute as a string; false when absent. */
+static bool ternrig_xattr(const char *dir, const char *name, char *buf,
+                          size_t cap)
+{
+    ssize_t n = getxattr(dir, name, buf, cap - 1);
+    buf[n > 0 ? n : 0] = 0;
+    return n > 0;
+}
+
 int watch_mount_use(struct watch_mount *m, const char *dir, char *why,
                     size_t cap)
 {
     memset(m, 0, sizeof *m);
-    char pol[64] = "";
-    ssize_t n = getxattr(dir, "user.ternrig.policy", pol, sizeof pol - 1);
-    if (n <= 0) {
+    char pol[64];
+    if (!ternrig_xattr(dir, "user.ternrig.policy", pol, sizeof pol)) {
         snprintf(why, cap,
                  "%s is not the root of a ternrig fs mount (no "
                  "user.ternrig.policy attribute)",
                  dir);
         return -1;
     }
-    pol[n] = 0;
     if (!policy_from_name(pol, strlen(pol), &m->policy)) {
         snprintf(why, cap, "%s: unknown policy '%s'", dir, pol);
         return -1;
     }
-    n = getxattr(dir, "user.ternrig.log", m->log, sizeof m->log - 1);
-    if (n <= 0) {
+    if (!ternrig_xattr(dir, "user.ternrig.log", m->log, sizeof m->log)) {
         snprintf(why, cap,
                  "%s keeps no flush log: mount it with `ternrig fs --log "
                  "FILE`",
                  dir);
         return -1;
     }
-    m->log[n] = 0;
     if (access(m->log, R_OK) < 0) {
         snprintf(why, cap, "%s: %s", m->log, strerror(errno));
         return -1;
@@ -129,14 +135,8 @@ struct tree {
 static int tree_add(struct tree *t, unsigned long ino, const char *path,
                     bool dir, long long size)
 {
-    if (t->n == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 64;
-        struct entry *ne = realloc(t->e, nc * sizeof *ne);
-        if (!ne)
-            return -1;
-        t->e = ne;
-        t->cap = nc;
-    }
+    if (grow(&t->e, &t->cap, t->n, sizeof *t->e, 64) < 0)
+        return -1;
     struct entry *e = &t->e[t->n++];
     e->ino = ino;
     snprintf(e->path, sizeof e->path, "%s", path);
