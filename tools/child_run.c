@@ -174,6 +174,7 @@ int child_run(const struct child_spec *s, struct child_outcome *o, char *why,
     if (!exited) {
         o->timed_out = !stop_signal;
         kill(-pid, SIGKILL);
+        kill(pid, SIGKILL); /* even if not yet in its own group */
     }
     int st = 0;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
