@@ -33,21 +33,35 @@ struct node {
     struct file_record rec; /* creator: (tgid, start time) */
     int pidfd;              /* the creator process, to tell pid reuse */
     pid_t creator;
+    uint64_t nlookup;       /* the kernel's references (lookup - forget) */
+    fuse_ino_t hnext;       /* next in its name-index chain, 0 = end    */
+    bool indexed;           /* in the name index (every state but gone) */
+    bool free_slot;         /* reclaimed: on the free list, reusable    */
     unsigned long writes;   /* successful write calls, for the log */
 };
 
+/* Nodes live in one array (ino = index + 1; 1 is the root).  A name index
+ * (a chained hash on parent and name) finds children in O(1), and a gone
+ * node's slot is reused once the kernel has forgotten it (nlookup 0), so a
+ * storm of millions of files runs in the memory of the files alive. */
 struct fs {
     enum policy policy;
     FILE *log;
     char log_path[4096]; /* absolute, for the user.ternrig.log xattr */
-    struct node *nodes; /* ino = index + 1; 1 is the root */
+    struct node *nodes;
     size_t n, cap;
+    fuse_ino_t *bucket; /* name index heads, nbuckets a power of two */
+    size_t nbuckets, nindexed;
+    fuse_ino_t free_head; /* reclaimed slots, chained through hnext */
+    size_t nfree;
     unsigned long flushes;
 };
 
 static struct node *node_of(struct fs *fs, fuse_ino_t ino)
 {
-    return ino >= 1 && ino <= fs->n ? &fs->nodes[ino - 1] : NULL;
+    return ino >= 1 && ino <= fs->n && !fs->nodes[ino - 1].free_slot
+               ? &fs->nodes[ino - 1]
+               : NULL;
 }
 
 static bool visible(const struct node *nd)
@@ -55,16 +69,104 @@ static bool visible(const struct node *nd)
     return nd->state == N_DIR || nd->state == N_SEALED;
 }
 
+static size_t name_hash(fuse_ino_t parent, const char *name)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)parent;
+    for (; *name; name++)
+        h = (h ^ (unsigned char)*name) * 1099511628211ULL;
+    return (size_t)(h ^ (h >> 29));
+}
+
+static bool index_grow(struct fs *fs)
+{
+    size_t nb = fs->nbuckets ? fs->nbuckets * 2 : 1024;
+    fuse_ino_t *b = calloc(nb, sizeof *b);
+    if (!b)
+        return false;
+    for (size_t i = 0; i < fs->n; i++) {
+        struct node *nd = &fs->nodes[i];
+        if (!nd->indexed)
+            continue;
+        size_t k = name_hash(nd->parent, nd->name) & (nb - 1);
+        nd->hnext = b[k];
+        b[k] = i + 1;
+    }
+    free(fs->bucket);
+    fs->bucket = b;
+    fs->nbuckets = nb;
+    return true;
+}
+
+static void index_add(struct fs *fs, fuse_ino_t ino)
+{
+    struct node *nd = &fs->nodes[ino - 1];
+    size_t k = name_hash(nd->parent, nd->name) & (fs->nbuckets - 1);
+    nd->hnext = fs->bucket[k];
+    fs->bucket[k] = ino;
+    nd->indexed = true;
+    fs->nindexed++;
+}
+
+static void index_remove(struct fs *fs, fuse_ino_t ino)
+{
+    struct node *nd = &fs->nodes[ino - 1];
+    if (!nd->indexed)
+        return;
+    fuse_ino_t *link = &fs->bucket[name_hash(nd->parent, nd->name) &
+                                   (fs->nbuckets - 1)];
+    while (*link && *link != ino)
+        link = &fs->nodes[*link - 1].hnext;
+    if (*link)
+        *link = nd->hnext;
+    nd->hnext = 0;
+    nd->indexed = false;
+    fs->nindexed--;
+}
+
 /* A child by name, in any state but gone.  An aborted file keeps its name
  * (SPEC §3: creating a name a create made before fails with EEXIST) while
  * staying invisible. */
 static fuse_ino_t child(struct fs *fs, fuse_ino_t parent, const char *name)
 {
-    for (size_t i = 0; i < fs->n; i++)
-        if (fs->nodes[i].parent == parent && fs->nodes[i].state != N_GONE &&
-            strcmp(fs->nodes[i].name, name) == 0)
-            return i + 1;
+    if (!fs->nbuckets)
+        return 0;
+    fuse_ino_t ino = fs->bucket[name_hash(parent, name) & (fs->nbuckets - 1)];
+    for (; ino; ino = fs->nodes[ino - 1].hnext)
+        if (fs->nodes[ino - 1].parent == parent &&
+            strcmp(fs->nodes[ino - 1].name, name) == 0)
+            return ino;
     return 0;
+}
+
+/* Give a slot back once nothing can name it: gone, and forgotten by the
+ * kernel (an open file holds a lookup reference until it is released). */
+static void maybe_reclaim(struct fs *fs, fuse_ino_t ino)
+{
+    struct node *nd = node_of(fs, ino);
+    if (!nd || ino == 1 || nd->state != N_GONE || nd->nlookup)
+        return;
+    free(nd->data);
+    if (nd->pidfd >= 0)
+        close(nd->pidfd);
+    memset(nd, 0, sizeof *nd);
+    nd->state = N_GONE;
+    nd->pidfd = -1;
+    nd->free_slot = true;
+    nd->hnext = fs->free_head;
+    fs->free_head = ino;
+    fs->nfree++;
+}
+
+/* A node leaves the namespace: its name is free again, its data dropped. */
+static void make_gone(struct fs *fs, fuse_ino_t ino)
+{
+    struct node *nd = node_of(fs, ino);
+    index_remove(fs, ino);
+    nd->state = N_GONE;
+    free(nd->data);
+    nd->data = NULL;
+    nd->size = nd->cap = 0;
+    maybe_reclaim(fs, ino);
 }
 
 static fuse_ino_t new_node(struct fs *fs, fuse_ino_t parent, const char *name,
@@ -72,21 +174,31 @@ static fuse_ino_t new_node(struct fs *fs, fuse_ino_t parent, const char *name,
 {
     if (strlen(name) >= sizeof fs->nodes[0].name)
         return 0;
-    if (fs->n == fs->cap) {
-        size_t cap = fs->cap ? fs->cap * 2 : 64;
-        struct node *nn = realloc(fs->nodes, cap * sizeof *nn);
-        if (!nn)
-            return 0;
-        fs->nodes = nn;
-        fs->cap = cap;
+    if (fs->nindexed + 1 > fs->nbuckets && !index_grow(fs))
+        return 0;
+    fuse_ino_t ino = fs->free_head;
+    if (ino) {
+        fs->free_head = fs->nodes[ino - 1].hnext;
+        fs->nfree--;
+    } else {
+        if (fs->n == fs->cap) {
+            size_t cap = fs->cap ? fs->cap * 2 : 64;
+            struct node *nn = realloc(fs->nodes, cap * sizeof *nn);
+            if (!nn)
+                return 0;
+            fs->nodes = nn;
+            fs->cap = cap;
+        }
+        ino = ++fs->n;
     }
-    struct node *nd = &fs->nodes[fs->n++];
+    struct node *nd = &fs->nodes[ino - 1];
     memset(nd, 0, sizeof *nd);
     nd->parent = parent;
     snprintf(nd->name, sizeof nd->name, "%s", name);
     nd->state = st;
     nd->pidfd = -1;
-    return fs->n;
+    index_add(fs, ino);
+    return ino;
 }
 
 static void fill_attr(struct fs *fs, fuse_ino_t ino, struct stat *st)
@@ -116,6 +228,7 @@ static void reply_entry(fuse_req_t req, struct fs *fs, fuse_ino_t ino,
     e.attr_timeout = 0;  /* never cached: visibility is ours to say */
     e.entry_timeout = 0;
     fill_attr(fs, ino, &e.attr);
+    node_of(fs, ino)->nlookup++; /* until the kernel forgets it */
     if (fi)
         fuse_reply_create(req, &e, fi);
     else
@@ -239,8 +352,8 @@ static void log_flush(struct fs *fs, fuse_ino_t ino, const struct node *nd,
             "{\"t\":%lld.%09ld,\"op\":\"flush\",\"ino\":%lu,\"name\":\"%s\","
             "\"policy\":\"%s\",\"tid\":%d,\"tgid\":%d,\"known\":%s,"
             "\"mm_alive\":%s,\"other_mm_alive\":%s,\"creator\":%d,"
-            "\"state\":\"%s\",\"decision\":\"%s\",\"why\":\"%s\","
-            "\"comm\":\"%s\",\"size\":%zu,\"writes\":%lu}\n",
+            "\"state\":\"%s\",\"size\":%zu,\"decision\":\"%s\","
+            "\"why\":\"%s\",\"comm\":\"%s\",\"writes\":%lu}\n",
             (long long)ts.tv_sec, ts.tv_nsec, (unsigned long)ino, name,
             policy_name(fs->policy), (int)pf->tid, (int)pf->tgid,
             pf->known ? "true" : "false", pf->mm_alive ? "true" : "false",
@@ -248,7 +361,7 @@ static void log_flush(struct fs *fs, fuse_ino_t ino, const struct node *nd,
             nd->state == N_SEALED ? "sealed"
             : nd->state == N_ABORTED ? "aborted"
                                      : "transient",
-            decision, why, comm, nd->size, nd->writes);
+            nd->size, decision, why, comm, nd->writes);
     fflush(fs->log);
 }
 
@@ -321,7 +434,8 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
             st.st_ino = 1;
         } else {
             struct node *nd = &fs->nodes[k - 2];
-            if (nd->parent != ino || !visible(nd) || (size_t)(k - 2) == 0)
+            if (nd->parent != ino || !visible(nd) || nd->free_slot ||
+                (size_t)(k - 2) == 0)
                 continue;
             name = nd->name;
             fill_attr(fs, (fuse_ino_t)(k - 1), &st);
@@ -497,8 +611,12 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     }
     if (d == FLUSH_SEAL)
         nd->state = N_SEALED;
-    else if (d == FLUSH_ABORT)
-        nd->state = N_ABORTED;
+    else if (d == FLUSH_ABORT) {
+        nd->state = N_ABORTED; /* keeps its name (EEXIST), not its data */
+        free(nd->data);
+        nd->data = NULL;
+        nd->size = nd->cap = 0;
+    }
     if (nd->state != N_TRANSIENT && nd->pidfd >= 0) {
         close(nd->pidfd); /* decided: only transient files hold one */
         nd->pidfd = -1;
@@ -530,7 +648,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
         fuse_reply_err(req, nd && nd->state == N_DIR ? EISDIR : ENOENT);
         return;
     }
-    nd->state = N_GONE;
+    make_gone(fs, ino);
     fuse_reply_err(req, 0);
 }
 
@@ -551,9 +669,10 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
     /* invisible children (transient, aborted) go with it: TernFS would
      * expire them */
     for (size_t i = 0; i < fs->n; i++)
-        if (fs->nodes[i].parent == ino)
-            fs->nodes[i].state = N_GONE;
-    nd->state = N_GONE;
+        if (fs->nodes[i].parent == ino && !fs->nodes[i].free_slot &&
+            fs->nodes[i].state != N_GONE)
+            make_gone(fs, i + 1);
+    make_gone(fs, ino);
     fuse_reply_err(req, 0);
 }
 
@@ -579,17 +698,46 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
             fuse_reply_err(req, victim->state == N_DIR ? EISDIR : EEXIST);
             return;
         }
-        victim->state = N_GONE;
+        make_gone(fs, old);
     }
+    index_remove(fs, ino);
     nd->parent = newparent;
     snprintf(nd->name, sizeof nd->name, "%s", newname);
+    index_add(fs, ino);
     fuse_reply_err(req, 0);
+}
+
+static void forget_one(struct fs *fs, fuse_ino_t ino, uint64_t nlookup)
+{
+    struct node *nd = node_of(fs, ino);
+    if (!nd)
+        return;
+    nd->nlookup = nlookup < nd->nlookup ? nd->nlookup - nlookup : 0;
+    maybe_reclaim(fs, ino);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+    forget_one(fuse_req_userdata(req), ino, nlookup);
+    fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count,
+                            struct fuse_forget_data *forgets)
+{
+    for (size_t i = 0; i < count; i++)
+        forget_one(fuse_req_userdata(req), forgets[i].ino,
+                   forgets[i].nlookup);
+    fuse_reply_none(req);
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
     (void)ino;
+    struct fs *fs = fuse_req_userdata(req);
     struct statvfs st = {0};
+    st.f_files = fs->n - fs->nfree; /* node slots in use: reclamation shows */
+    st.f_ffree = fs->nfree;
     st.f_bsize = st.f_frsize = 4096;
     st.f_namemax = 255;
     fuse_reply_statfs(req, &st);
@@ -620,6 +768,8 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 static const struct fuse_lowlevel_ops ternfs_ops = {
     .getxattr = op_getxattr,
     .lookup = op_lookup,
+    .forget = op_forget,
+    .forget_multi = op_forget_multi,
     .getattr = op_getattr,
     .setattr = op_setattr,
     .readdir = op_readdir,
@@ -648,6 +798,7 @@ int ternfs_fs_run(const struct fs_options *o)
             fprintf(stderr, "ternrig fs: %s: %s\n", o->log_path,
                     strerror(errno));
             free(fs.nodes);
+            free(fs.bucket);
             return -1;
         }
         if (!realpath(o->log_path, fs.log_path))
@@ -684,6 +835,7 @@ out:
             close(fs.nodes[i].pidfd);
     }
     free(fs.nodes);
+    free(fs.bucket);
     if (fs.log)
         fclose(fs.log);
     return rc;

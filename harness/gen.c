@@ -145,8 +145,23 @@ void gen_name_all(struct program *p)
     p->nfds = MAX_FD_NAMES;
 }
 
+static void generate(struct model *m, struct program *p, uint32_t nsteps,
+                     uint64_t *rng, bool user_only);
+
 void gen_program(struct model *m, struct program *p, uint32_t nsteps,
                  uint64_t *rng)
+{
+    generate(m, p, nsteps, rng, false);
+}
+
+void gen_program_user(struct model *m, struct program *p, uint32_t nsteps,
+                      uint64_t *rng)
+{
+    generate(m, p, nsteps, rng, true);
+}
+
+static void generate(struct model *m, struct program *p, uint32_t nsteps,
+                     uint64_t *rng, bool user_only)
 {
     struct trace_error err;
     program_init(p);
@@ -160,6 +175,10 @@ void gen_program(struct model *m, struct program *p, uint32_t nsteps,
     while (p->nsteps < nsteps && misses < 1000) {
         struct step *s = &p->steps[p->nsteps];
         gen_propose(s, rng, &n);
+        if (user_only && s->op == OP_KTHREAD) {
+            misses++;
+            continue;
+        }
         s->line = p->nsteps + 1;
         p->nsteps++;
         if (model_step(m, p->nsteps - 1, &err) < 0) {

@@ -40,4 +40,9 @@ void gen_name_all(struct program *p);
 void gen_program(struct model *m, struct program *p, uint32_t nsteps,
                  uint64_t *rng);
 
+/* The same with user-space statements only (no kernel threads): what a
+ * real run can perform. */
+void gen_program_user(struct model *m, struct program *p, uint32_t nsteps,
+                      uint64_t *rng);
+
 #endif

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 #include "real_exec.h"
@@ -28,7 +29,9 @@
 static volatile pid_t running_pgid; /* for real_replay_abort */
 
 struct run {
-    const struct program *p;
+    struct program *p;
+    const struct real_hooks *h;
+    uint16_t fd_file[MAX_FD_NAMES]; /* the file an fd name refers to   */
     struct model *m;
     char dir[4096];
     const char *log;
@@ -79,14 +82,37 @@ static struct event *add(struct run *r, const struct event *e)
     return &r->ev[r->nev++];
 }
 
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+/* poll one fd for up to STEP_TIMEOUT_MS, through signals (a stress worker
+ * gets SIGUSR1 and SIGTERM). */
+static int poll_step(int fd)
+{
+    double until = mono_ms() + STEP_TIMEOUT_MS;
+    for (;;) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        int left = (int)(until - mono_ms());
+        int rc = poll(&pf, 1, left > 0 ? left : 0);
+        if (rc >= 0 || errno != EINTR)
+            return rc;
+    }
+}
+
 static int wait_msg(struct run *r, int t, struct real_msg *m)
 {
-    struct pollfd pf = {r->chan[t], POLLIN, 0};
-    int rc = poll(&pf, 1, STEP_TIMEOUT_MS);
+    int rc = poll_step(r->chan[t]);
     if (rc <= 0)
         return fail(r, "task '%s' did not answer in %d s",
                     r->p->task_names[t], STEP_TIMEOUT_MS / 1000);
-    if (recv(r->chan[t], m, sizeof *m, 0) != (ssize_t)sizeof *m)
+    ssize_t n;
+    while ((n = recv(r->chan[t], m, sizeof *m, 0)) < 0 && errno == EINTR)
+        ;
+    if (n != (ssize_t)sizeof *m)
         return fail(r, "task '%s' vanished", r->p->task_names[t]);
     r->pid[t] = m->pid;
     r->tid[t] = m->tid;
@@ -127,8 +153,7 @@ static bool wait_gone(pid_t pid)
     int fd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (fd < 0)
         return errno == ESRCH; /* gone already; else we cannot tell */
-    struct pollfd pf = {fd, POLLIN, 0};
-    bool gone = poll(&pf, 1, STEP_TIMEOUT_MS) == 1;
+    bool gone = poll_step(fd) == 1;
     close(fd);
     return gone;
 }
@@ -438,6 +463,24 @@ static int send_real(struct run *r, int from, int to, int fd)
     return m.result;
 }
 
+/* A trace file's name on disk: the hooks' prefix, then the trace name. */
+static void disk_name(const struct run *r, uint16_t file, char *buf,
+                      size_t cap)
+{
+    snprintf(buf, cap, "%s%s", r->h && r->h->name_prefix ? r->h->name_prefix
+                                                         : "",
+             r->p->file_names[file]);
+}
+
+/* Which file each fd name refers to, for the content pattern. */
+static void track_fd_file(struct run *r, const struct step *s)
+{
+    if (s->op == OP_CREATE)
+        r->fd_file[s->fd] = s->file;
+    else if (s->op == OP_DUP || s->op == OP_DUP2 || s->op == OP_SEND)
+        r->fd_file[s->fd2] = r->fd_file[s->fd];
+}
+
 static int run_step(struct run *r, uint32_t i)
 {
     const struct step *s = &r->p->steps[i];
@@ -478,10 +521,18 @@ static int run_step(struct run *r, uint32_t i)
     switch (s->op) {
     case OP_CREATE:
         m.cmd = RC_CREATE;
-        m.flags = s->flags & STEP_CLOEXEC;
-        snprintf(m.path, sizeof m.path, "%s", r->p->file_names[s->file]);
+        m.flags = s->flags & STEP_CLOEXEC ? REAL_CREATE_CLOEXEC : 0;
+        disk_name(r, s->file, m.path, sizeof m.path);
         break;
-    case OP_WRITE: m.cmd = RC_WRITE; break;
+    case OP_WRITE:
+        m.cmd = RC_WRITE;
+        if (r->h && r->h->uring_writes) {
+            char name[sizeof m.path];
+            disk_name(r, r->fd_file[s->fd], name, sizeof name);
+            m.flags = REAL_IO_URING;
+            m.file_id = stress_file_id(name) ^ r->h->corrupt_id;
+        }
+        break;
     case OP_CLOSE: m.cmd = RC_CLOSE; break;
     case OP_URING_CLOSE: m.cmd = RC_URING_CLOSE; break;
     case OP_CLOSE_RANGE: m.cmd = RC_CLOSE_RANGE; break;
@@ -496,6 +547,17 @@ static int run_step(struct run *r, uint32_t i)
     default:
         return fail(r, "statement '%s' cannot run for real yet",
                     trace_op_name((enum trace_op)s->op));
+    }
+    if (s->op == OP_DUP2 && fd < 0 && fd2 >= 0 && s->fd != s->fd2) {
+        /* SPEC §3: dup2 of a failed fd closes the open D2 first, and D2
+         * becomes failed (Linux's dup2 would leave it open: a failed fd
+         * has no number here, so the close is what we can perform) */
+        m.cmd = RC_CLOSE;
+        m.fd = fd2;
+        if (send_msg(r, t, &m, -1) == RUN_FAILED ||
+            wait_msg(r, t, &m) == RUN_FAILED)
+            return RUN_FAILED;
+        return -EBADF;
     }
     if ((s->op == OP_WRITE || s->op == OP_CLOSE || s->op == OP_DUP ||
          s->op == OP_DUP2 || s->op == OP_URING_CLOSE) && fd < 0) {
@@ -520,6 +582,56 @@ static int run_step(struct run *r, uint32_t i)
     return m.result;
 }
 
+/* ---- a SIGKILL injected in the middle of a statement (stress) ---- */
+
+struct killer {
+    pid_t pid;
+    unsigned delay_us;
+};
+
+static void *killer_main(void *arg)
+{
+    struct killer *k = arg;
+    struct timespec ts = {0, (long)k->delay_us * 1000L};
+    if (k->delay_us)
+        nanosleep(&ts, NULL);
+    kill(k->pid, SIGKILL);
+    return NULL;
+}
+
+static bool killable_during(uint8_t op)
+{
+    switch (op) {
+    case OP_CREATE: case OP_WRITE: case OP_CLOSE: case OP_URING_CLOSE:
+    case OP_CLOSE_RANGE: case OP_DUP: case OP_DUP2: case OP_UNSHARE_FILES:
+    case OP_EXEC: case OP_EXIT: case OP_EXIT_GROUP:
+        return true;
+    default:
+        return false; /* the new task or the receiver would never answer */
+    }
+}
+
+/* The process (named by its trace task) to kill during statement i, or -1:
+ * the `pick`-th live user process, never the actor of an exit. */
+static int kill_target(struct run *r, uint32_t i, uint32_t pick)
+{
+    const struct step *s = &r->p->steps[i];
+    if (!killable_during(s->op))
+        return -1;
+    uint16_t actor = model_task(r->m, s->task).proc;
+    uint16_t live[MAX_TASK_NAMES];
+    unsigned n = 0;
+    for (uint16_t t = 0; t < r->p->ntasks; t++) {
+        struct task_view v = model_task(r->m, t);
+        if (v.state != TASK_ALIVE || v.kthread || model_proc_name(r->m, v.proc) != t)
+            continue;
+        if (v.proc == actor && (s->op == OP_EXIT || s->op == OP_EXIT_GROUP))
+            continue;
+        live[n++] = t;
+    }
+    return n ? live[pick % n] : -1;
+}
+
 void real_replay_abort(void)
 {
     pid_t g = running_pgid;
@@ -529,6 +641,13 @@ void real_replay_abort(void)
 
 int real_replay(struct judge *j, const struct program *p, enum policy pol,
                 const char *mount, const char *log, struct real_outcome *out)
+{
+    return real_run(j, (struct program *)p, pol, mount, log, NULL, out);
+}
+
+int real_run(struct judge *j, struct program *p, enum policy pol,
+             const char *mount, const char *log, const struct real_hooks *h,
+             struct real_outcome *out)
 {
     memset(out, 0, sizeof *out);
     for (uint32_t i = 0; i < p->nsteps; i++) {
@@ -548,21 +667,27 @@ int real_replay(struct judge *j, const struct program *p, enum policy pol,
     static struct run r;
     memset(&r, 0, sizeof r);
     r.p = p;
+    r.h = h;
     r.m = j->model;
-    r.log = log;
+    r.log = h && h->no_judge ? NULL : log;
     r.why = out->reason;
     r.out = out;
+    bool judging = !h || !h->no_judge;
     for (int t = 0; t < MAX_TASK_NAMES; t++)
         r.chan[t] = -1;
-    snprintf(r.dir, sizeof r.dir, "%s/ternrig-replay-XXXXXX", mount);
-    if (!mkdtemp(r.dir)) {
-        snprintf(out->reason, sizeof out->reason, "%s: %s", mount,
-                 strerror(errno));
-        return -1;
+    if (h && h->dir) {
+        snprintf(r.dir, sizeof r.dir, "%s", h->dir);
+    } else {
+        snprintf(r.dir, sizeof r.dir, "%s/ternrig-replay-XXXXXX", mount);
+        if (!mkdtemp(r.dir)) {
+            snprintf(out->reason, sizeof out->reason, "%s: %s", mount,
+                     strerror(errno));
+            return -1;
+        }
     }
-    if (log) {
+    if (r.log) {
         struct stat st;
-        r.log_off = stat(log, &st) == 0 ? st.st_size : 0;
+        r.log_off = stat(r.log, &st) == 0 ? st.st_size : 0;
     }
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     model_reset(r.m, p, pol);
@@ -570,7 +695,36 @@ int real_replay(struct judge *j, const struct program *p, enum policy pol,
     struct trace_error err;
     for (uint32_t i = 0; i < p->nsteps && rc == 0; i++) {
         uint32_t before = model_history(r.m)->len;
+        /* a stress worker may SIGKILL a process in the middle of it */
+        unsigned delay = 0;
+        uint32_t pick = 0;
+        int victim = h && h->before && h->before(h->ctx, i, &delay, &pick) &&
+                             i + 1 < MAX_STEPS
+                         ? kill_target(&r, i, pick)
+                         : -1;
+        pthread_t killer_th;
+        struct killer k = {0, delay};
+        uint16_t victim_proc = 0;
+        if (victim >= 0) {
+            victim_proc = model_task(r.m, (uint16_t)victim).proc;
+            k.pid = r.pid[victim];
+            if (pthread_create(&killer_th, NULL, killer_main, &k) != 0)
+                victim = -1;
+        }
         int res = run_step(&r, i);
+        bool interrupted = false;
+        if (victim >= 0) {
+            pthread_join(killer_th, NULL);
+            if (!wait_gone(k.pid)) {
+                fail(&r, "the killed process %d did not exit", (int)k.pid);
+                rc = -1;
+                break;
+            }
+            interrupted = res == RUN_FAILED &&
+                          model_task(r.m, p->steps[i].task).proc == victim_proc;
+            if (interrupted)
+                res = RESULT_UNKNOWN;
+        }
         if (res == RUN_FAILED) {
             rc = -1;
             break;
@@ -581,6 +735,7 @@ int real_replay(struct judge *j, const struct program *p, enum policy pol,
             rc = -1;
             break;
         }
+        track_fd_file(&r, &p->steps[i]);
         /* the real fd number must be the model's: otherwise later steps
          * would act on the wrong files */
         const struct step *st = &p->steps[i];
@@ -592,8 +747,9 @@ int real_replay(struct judge *j, const struct program *p, enum policy pol,
                                                       : st->fd2);
         else if (st->op == OP_SEND)
             want = model_fd_number(r.m, st->task2, st->fd2);
-        if ((st->op == OP_CREATE || st->op == OP_DUP || st->op == OP_DUP2 ||
-             st->op == OP_SEND) &&
+        if (!interrupted &&
+            (st->op == OP_CREATE || st->op == OP_DUP ||
+             (st->op == OP_DUP2 && st->fd != st->fd2) || st->op == OP_SEND) &&
             (res >= 0 ? res : -1) != want) {
             fail(&r, "line %u: the real fd is %d, the model's %d: model and "
                      "kernel disagree",
@@ -601,14 +757,35 @@ int real_replay(struct judge *j, const struct program *p, enum policy pol,
             rc = -1;
             break;
         }
+        if (st->op == OP_EXEC && !interrupted && res < 0) {
+            fail(&r, "line %u: exec failed for real (%s); in the model it "
+                     "succeeds",
+                 st->line, strerror(-res));
+            rc = -1;
+            break;
+        }
         for (uint16_t t = 0; t < p->ntasks; t++) /* dead: no late reply */
             if (r.pending[t] && model_task(r.m, t).state != TASK_ALIVE)
                 r.pending[t] = 0;
-        const struct step *s = &p->steps[i];
-        read_log(&r);
-        take_model_events(&r, before, res,
-                          s->op == OP_CREATE || s->op == OP_WRITE);
-        observe(&r, i);
+        if (h && h->after && !interrupted)
+            h->after(h->ctx, i, res, r.pid[p->steps[i].task]);
+        if (victim >= 0) { /* the run ends: statement i, the kill, the end */
+            struct step *ks = &p->steps[i + 1];
+            memset(ks, 0, sizeof *ks);
+            ks->op = OP_KILL;
+            ks->task = (uint16_t)victim;
+            ks->line = p->steps[i].line + 1;
+            p->nsteps = i + 2;
+            if (h->killed)
+                h->killed(h->ctx, i, victim, interrupted);
+        }
+        if (judging) {
+            const struct step *s = &p->steps[i];
+            read_log(&r);
+            take_model_events(&r, before, res,
+                              s->op == OP_CREATE || s->op == OP_WRITE);
+            observe(&r, i);
+        }
         out->steps++;
     }
     /* the end of the trace: SIGKILL every live process, creation order */
@@ -626,9 +803,11 @@ int real_replay(struct judge *j, const struct program *p, enum policy pol,
                     rc = -1;
                 }
             }
-        read_log(&r);
-        take_model_events(&r, before, 0, false);
-        observe(&r, p->nsteps);
+        if (judging) {
+            read_log(&r);
+            take_model_events(&r, before, 0, false);
+            observe(&r, p->nsteps);
+        }
     }
     if (r.pgid > 0) {
         kill(-r.pgid, SIGKILL);
@@ -641,6 +820,10 @@ int real_replay(struct judge *j, const struct program *p, enum policy pol,
     for (int t = 0; t < MAX_TASK_NAMES; t++)
         if (r.chan[t] >= 0)
             close(r.chan[t]);
+    if (!judging) { /* the caller keeps the directory and judges */
+        free(r.ev);
+        return rc;
+    }
     /* leave nothing behind that we can remove */
     DIR *d = opendir(r.dir);
     struct dirent *de;
@@ -657,9 +840,9 @@ int real_replay(struct judge *j, const struct program *p, enum policy pol,
         free(r.ev);
         return -1;
     }
-    struct history h = {r.ev, r.nev, r.cap};
+    struct history hist = {r.ev, r.nev, r.cap};
     uint32_t bad;
-    if (oracle_judge(j->oracle, &h, p->nfiles, &out->verdict, &bad) < 0) {
+    if (oracle_judge(j->oracle, &hist, p->nfiles, &out->verdict, &bad) < 0) {
         snprintf(out->reason, sizeof out->reason,
                  "history event %u out of range", bad);
         free(r.ev);

@@ -36,6 +36,55 @@ struct real_outcome {
 int real_replay(struct judge *j, const struct program *p, enum policy pol,
                 const char *mount, const char *log, struct real_outcome *out);
 
+/* What a stress worker adds to a real run (real_run with hooks):
+ * where it runs, how files are named on disk, the ledger callbacks and
+ * SIGKILLs injected in the middle of a statement. */
+struct real_hooks {
+    void *ctx;
+    const char *dir;         /* run here (it exists and is kept), not in a
+                                fresh temporary subdirectory            */
+    const char *name_prefix; /* on-disk file name: prefix + trace name */
+    bool no_judge;           /* no observing, no history, no oracle    */
+    uint32_t corrupt_id;     /* tests only: XORed into the pattern's id */
+    bool uring_writes;       /* writes through io_uring, batched, with
+                                the content pattern of stress_pattern().
+                                (Creates stay open(2): IORING_OP_OPENAT
+                                gave fd numbers the model did not.)     */
+    /* Before statement i.  Return true to SIGKILL a live process
+     * `*kill_delay_us` after the statement starts: the `*pick`-th one
+     * (modulo their number) among those the statement allows. */
+    bool (*before)(void *ctx, uint32_t i, unsigned *kill_delay_us,
+                   uint32_t *pick);
+    /* Statement i returned `result` (acting process `pid`). */
+    void (*after)(void *ctx, uint32_t i, int32_t result, int32_t pid);
+    /* The injected kill of `task` happened during statement i; if
+     * `interrupted`, the acting task died with it (outcome unknown).  The
+     * run then ends: statement i, `kill task`, and the end of the trace. */
+    void (*killed)(void *ctx, uint32_t i, int task, bool interrupted);
+};
+
+/* real_replay with hooks; `p` must have room for one more statement (the
+ * injected kill is appended to it).  `h` NULL is real_replay. */
+int real_run(struct judge *j, struct program *p, enum policy pol,
+             const char *mount, const char *log, const struct real_hooks *h,
+             struct real_outcome *out);
+
+/* The byte a stress write puts at offset `off` of the file with id `id`
+ * (see stress_file_id), so that readers can verify what they see. */
+static inline unsigned char stress_pattern(uint32_t id, uint64_t off)
+{
+    return (unsigned char)(id * 167u + (uint32_t)off * 13u +
+                           (uint32_t)(off >> 9));
+}
+/* A file's id from its on-disk name (FNV-1a). */
+static inline uint32_t stress_file_id(const char *name)
+{
+    uint32_t h = 2166136261u;
+    for (; *name; name++)
+        h = (h ^ (unsigned char)*name) * 16777619u;
+    return h;
+}
+
 /* SIGKILL every task of the run in progress, if any.  Async-signal-safe:
  * for a SIGINT/SIGTERM handler. */
 void real_replay_abort(void);

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "real_exec.h"
 #include "real_task.h"
 
 static int reply(int chan, struct real_msg *m, long rc)
@@ -103,9 +104,14 @@ struct vfork_start {
     int chan, task;
 };
 
+/* A vfork child shares its parent's memory, thread-locals included: it
+ * must not touch the parent's ring (it writes with write(2) instead). */
+static pid_t vfork_child_tid;
+
 static int vfork_child(void *arg)
 {
     struct vfork_start *vs = arg;
+    vfork_child_tid = gettid();
     for (int fd = REAL_CHANNEL_BASE; fd < REAL_CHANNEL_END; fd++)
         if (fd != vs->chan)
             close(fd); /* the fd table is a copy: only our channel stays */
@@ -141,6 +147,113 @@ static long uring_close(int fd)
     }
     return 0;
 }
+
+/* Stress writes: the content pattern in chunks, linked and submitted in
+ * one batch on this thread's own ring.  A ring is per thread and made
+ * lazily; a forked child drops the one it inherited.  Its fd is moved
+ * above the trace's fds (and the channels) so fd numbers stay the model's. */
+#define RING_FD_BASE (REAL_CHANNEL_END + 8)
+#define URING_CHUNK 16384
+#define URING_BATCH 16
+static __thread struct io_uring task_ring;
+static __thread pid_t task_ring_tid;
+
+static void ring_drop(void)
+{
+    if (task_ring_tid == gettid())
+        io_uring_queue_exit(&task_ring);
+    task_ring_tid = 0;
+}
+
+static int ring_for_thread(void)
+{
+    pid_t me = gettid();
+    if (task_ring_tid == me)
+        return 0;
+    if (me == vfork_child_tid)
+        return -ENOTSUP;
+    if (task_ring_tid) /* inherited through fork: not ours to use */
+        io_uring_queue_exit(&task_ring);
+    task_ring_tid = 0;
+    int rc = io_uring_queue_init(URING_BATCH * 2, &task_ring, 0);
+    if (rc < 0)
+        return rc;
+    int high = fcntl(task_ring.ring_fd, F_DUPFD_CLOEXEC, RING_FD_BASE);
+    if (high < 0) {
+        rc = -errno;
+        io_uring_queue_exit(&task_ring);
+        return rc;
+    }
+    close(task_ring.ring_fd);
+    task_ring.ring_fd = task_ring.enter_ring_fd = high;
+    task_ring_tid = me;
+    return 0;
+}
+
+/* The pattern with write(2), where no ring may be used. */
+static long plain_write_pattern(int fd, uint32_t n, uint32_t id, off_t pos)
+{
+    unsigned char buf[4096];
+    long done = 0;
+    while (done < (long)n) {
+        size_t k = n - (size_t)done < sizeof buf ? n - (size_t)done : sizeof buf;
+        for (size_t b = 0; b < k; b++)
+            buf[b] = stress_pattern(id, (uint64_t)pos + (uint64_t)done + b);
+        ssize_t w = write(fd, buf, k);
+        if (w <= 0)
+            return done > 0 ? done : (w == 0 ? (errno = EIO, -1) : -1);
+        done += w;
+    }
+    return done;
+}
+
+static long uring_write_pattern(int fd, uint32_t n, uint32_t id)
+{
+    static __thread unsigned char buf[URING_BATCH][URING_CHUNK];
+    off_t pos = lseek(fd, 0, SEEK_CUR);
+    int rc = ring_for_thread();
+    if (rc == -ENOTSUP && pos >= 0)
+        return plain_write_pattern(fd, n, id, pos);
+    if (rc < 0 || pos < 0) {
+        errno = rc < 0 ? -rc : errno;
+        return -1;
+    }
+    long done = 0;
+    while (done < (long)n) {
+        unsigned k = 0;
+        for (; k < URING_BATCH && done + (long)k * URING_CHUNK < (long)n; k++) {
+            uint64_t off = (uint64_t)pos + (uint64_t)done + (uint64_t)k * URING_CHUNK;
+            uint32_t len = n - (uint32_t)(done + (long)k * URING_CHUNK);
+            if (len > URING_CHUNK)
+                len = URING_CHUNK;
+            for (uint32_t b = 0; b < len; b++)
+                buf[k][b] = stress_pattern(id, off + b);
+            struct io_uring_sqe *sqe = io_uring_get_sqe(&task_ring);
+            io_uring_prep_write(sqe, fd, buf[k], len, (uint64_t)-1);
+            sqe->flags |= IOSQE_IO_LINK; /* in order, at the file position */
+        }
+        rc = io_uring_submit_and_wait(&task_ring, k);
+        long got = 0;
+        int err = 0;
+        for (unsigned c = 0; c < k && rc >= 0; c++) {
+            struct io_uring_cqe *cqe;
+            if ((rc = io_uring_wait_cqe(&task_ring, &cqe)) < 0)
+                break;
+            if (cqe->res < 0 && !err)
+                err = cqe->res == -ECANCELED ? 0 : cqe->res;
+            else if (cqe->res > 0)
+                got += cqe->res;
+            io_uring_cqe_seen(&task_ring, cqe);
+        }
+        if (rc < 0 || err || got == 0) {
+            errno = rc < 0 ? -rc : err ? -err : EIO;
+            return done + got > 0 ? done + got : -1;
+        }
+        done += got;
+    }
+    return done;
+}
+
 #endif
 
 static void *thread_main(void *arg)
@@ -171,22 +284,41 @@ static void write_pattern(int fd, uint32_t n, struct real_msg *m, int chan)
     reply(chan, m, done);
 }
 
+/* This executable, resolved while the process is whole: /proc/self/exe
+ * fails (ENOENT) in a thread whose group leader has exited, and a trace
+ * may exec from just such a thread. */
+static char self_exe[4096];
+
+static void resolve_self_exe(void)
+{
+    if (self_exe[0])
+        return;
+    ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+    self_exe[n > 0 ? n : 0] = 0;
+}
+
 void real_task_loop(int chan, int self)
 {
+    resolve_self_exe();
     struct real_msg m = {0};
     m.cmd = RC_READY;
     reply(chan, &m, 0);
     int passed;
     while (receive(chan, &m, &passed) == 0) {
         switch (m.cmd) {
-        case RC_CREATE:
-            reply(chan, &m,
-                  open(m.path,
-                       O_CREAT | O_EXCL | O_WRONLY |
-                           (m.flags ? O_CLOEXEC : 0),
-                       0644));
+        case RC_CREATE: {
+            int fl = O_CREAT | O_EXCL | O_WRONLY |
+                     (m.flags & REAL_CREATE_CLOEXEC ? O_CLOEXEC : 0);
+            reply(chan, &m, open(m.path, fl, 0644));
             break;
+        }
         case RC_WRITE:
+#ifdef TERNRIG_HAVE_URING
+            if (m.flags & REAL_IO_URING) {
+                reply(chan, &m, uring_write_pattern(m.fd, m.n, m.file_id));
+                break;
+            }
+#endif
             write_pattern(m.fd, m.n, &m, chan);
             break;
         case RC_CLOSE:
@@ -203,6 +335,9 @@ void real_task_loop(int chan, int self)
             reply(chan, &m, dup2(m.fd, m.fd2));
             break;
         case RC_UNSHARE:
+#ifdef TERNRIG_HAVE_URING
+            ring_drop(); /* its io-wq workers keep the old fd table */
+#endif
             reply(chan, &m, unshare(CLONE_FILES));
             break;
         case RC_FORK: {
@@ -248,7 +383,8 @@ void real_task_loop(int chan, int self)
             snprintf(ts, sizeof ts, "%d", self);
             int fl = fcntl(chan, F_GETFD);
             fcntl(chan, F_SETFD, fl & ~FD_CLOEXEC); /* the channel survives */
-            execl("/proc/self/exe", "ternrig", "__task", cs, ts, (char *)NULL);
+            execl(self_exe[0] ? self_exe : "/proc/self/exe", "ternrig",
+                  "__task", cs, ts, (char *)NULL);
             fcntl(chan, F_SETFD, fl);
             reply(chan, &m, -1);
             break;

@@ -36,12 +36,17 @@ enum real_cmd {
     RC_URING_CLOSE, /* IORING_OP_CLOSE(fd) through liburing                */
 };
 
+#define REAL_CREATE_CLOEXEC 1u /* CREATE: O_CLOEXEC                      */
+#define REAL_IO_URING 2u       /* WRITE: batched io_uring writes of the
+                                  content pattern                        */
+
 struct real_msg {
     int32_t cmd;     /* enum real_cmd */
     int32_t task2;   /* FORK/THREAD: the new task's index                 */
     int32_t fd, fd2;
     uint32_t n;      /* WRITE: bytes                                        */
-    uint32_t flags;  /* CREATE: cloexec                                     */
+    uint32_t flags;  /* REAL_CREATE_CLOEXEC, REAL_IO_URING                  */
+    uint32_t file_id;/* WRITE with REAL_IO_URING: stress_file_id            */
     int32_t result;  /* reply: syscall result, or -errno                    */
     int32_t pid, tid;/* reply / READY: who the task is                      */
     char path[256];  /* CREATE                                              */

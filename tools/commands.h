@@ -13,6 +13,7 @@ int cmd_fs(int argc, char **argv);
 int cmd_conform(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_clients(int argc, char **argv);
+int cmd_stress(int argc, char **argv);
 
 /* The fuzz target of a policy: fuzz_kmod_2024. */
 #include <stddef.h>

@@ -1,0 +1,391 @@
+/* scenario.c - rebuild and judge one stress scenario (see scenario.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "gen.h"
+#include "scenario.h"
+
+/* Several independent scenarios in one program: each generated with its
+ * own names (indices offset past the previous ones), their statements
+ * interleaved at random, each keeping its order.  Statements of different
+ * scenarios never share a name, so every interleaving is as valid as its
+ * parts; the model checks it anyway (and the first part alone is used if
+ * the names do not fit). */
+void scenario_program(struct model *m, struct program *p, uint64_t seed,
+                      uint32_t nsteps, unsigned interleave)
+{
+    uint64_t rng = seed ? seed : 1;
+    if (interleave < 2) {
+        gen_program_user(m, p, nsteps, &rng);
+        return;
+    }
+    if (interleave > 4)
+        interleave = 4;
+    static struct program part[4], merged;
+    uint16_t toff = 0, foff = 0, doff = 0;
+    uint32_t total = 0;
+    unsigned k = 0;
+    for (; k < interleave; k++) {
+        gen_program_user(m, &part[k], nsteps / interleave, &rng);
+        struct program *q = &part[k];
+        uint16_t nt = 0, nf = 0, nd = 0;
+        for (uint32_t i = 0; i < q->nsteps; i++) {
+            const struct step *s = &q->steps[i];
+            nt = (uint16_t)(s->task + 1 > nt ? s->task + 1 : nt);
+            nt = (uint16_t)(s->task2 + 1 > nt ? s->task2 + 1 : nt);
+            nf = (uint16_t)(s->file + 1 > nf ? s->file + 1 : nf);
+            nd = (uint16_t)(s->fd + 1 > nd ? s->fd + 1 : nd);
+            nd = (uint16_t)(s->fd2 + 1 > nd ? s->fd2 + 1 : nd);
+        }
+        if (toff + nt > MAX_TASK_NAMES || foff + nf > MAX_FILE_NAMES ||
+            doff + nd > MAX_FD_NAMES)
+            break;
+        for (uint32_t i = 0; i < q->nsteps; i++) {
+            struct step *s = &q->steps[i];
+            s->task = (uint16_t)(s->task + toff);
+            s->task2 = (uint16_t)(s->task2 + toff);
+            s->file = (uint16_t)(s->file + foff);
+            s->fd = (uint16_t)(s->fd + doff);
+            s->fd2 = (uint16_t)(s->fd2 + doff);
+        }
+        toff = (uint16_t)(toff + nt);
+        foff = (uint16_t)(foff + nf);
+        doff = (uint16_t)(doff + nd);
+        total += q->nsteps;
+    }
+    program_init(&merged);
+    gen_name_all(&merged);
+    uint32_t next[4] = {0};
+    for (uint32_t i = 0; i < total && i < MAX_STEPS; i++) {
+        uint32_t left = 0;
+        for (unsigned x = 0; x < k; x++)
+            left += part[x].nsteps - next[x];
+        uint32_t r = (uint32_t)(gen_next(&rng) % left);
+        unsigned x = 0;
+        while (r >= part[x].nsteps - next[x]) {
+            r -= part[x].nsteps - next[x];
+            x++;
+        }
+        merged.steps[i] = part[x].steps[next[x]++];
+        merged.steps[i].line = i + 1;
+        merged.nsteps = i + 1;
+    }
+    merged.ntasks = toff ? toff : 1;
+    merged.nfiles = foff ? foff : 1;
+    merged.nfds = doff ? doff : 1;
+    struct trace_error err;
+    if (k >= 1 && model_check(m, &merged, &err) == 0) {
+        *p = merged;
+        return;
+    }
+    rng = seed ? seed : 1; /* cannot happen by construction: fall back */
+    gen_program_user(m, p, nsteps, &rng);
+}
+
+/* Where each history event came from, for the evidence. */
+struct origin {
+    uint8_t src;      /* 0 model, 1 flush log, 2 observer */
+    uint32_t stmt;
+    uint64_t t0, t1;
+};
+
+struct builder {
+    struct event *ev;
+    struct origin *org;
+    uint32_t n, cap;
+};
+
+static void put(struct builder *b, const struct event *e, uint8_t src,
+                uint32_t stmt, uint64_t t0, uint64_t t1)
+{
+    if (b->n == b->cap)
+        return; /* MAX_EVENTS: a scenario never gets near it */
+    b->ev[b->n] = *e;
+    b->org[b->n] = (struct origin){src, stmt, t0, t1};
+    b->n++;
+}
+
+static double rel(uint64_t t, uint64_t origin)
+{
+    return t >= origin ? (double)(t - origin) / 1e9 : 0.0;
+}
+
+/* The statements of the program as it ran, and when each started: the
+ * kill runs in the window of the statement it interrupted. */
+static bool shape(struct program *p, const struct scenario *sc,
+                  uint64_t *start, char *why, size_t cap)
+{
+    uint32_t n = 0;
+    if (sc->killed) {
+        n = sc->kill_step + 1;
+    } else if (sc->ended && sc->end_result == 0) {
+        n = p->nsteps < sc->nsteps ? p->nsteps : sc->nsteps;
+    } else if (sc->cut) {
+        for (uint32_t i = 0; i < sc->nsteps; i++)
+            if (sc->step[i].intent_t)
+                n = i + 1;
+    } else {
+        snprintf(why, cap, "the run failed (%d)", (int)sc->end_result);
+        return false;
+    }
+    if (n > p->nsteps) {
+        snprintf(why, cap, "the ledger shows more statements than generated");
+        return false;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        bool last = i + 1 == n;
+        if (!sc->step[i].intent_t ||
+            (!sc->step[i].result_t && !(last && (sc->interrupted || sc->cut)))) {
+            snprintf(why, cap, "statement %u: ledger records missing", i);
+            return false;
+        }
+        start[i] = sc->step[i].intent_t;
+    }
+    p->nsteps = n;
+    if (sc->killed) {
+        struct step *k = &p->steps[n];
+        memset(k, 0, sizeof *k);
+        k->op = OP_KILL;
+        k->task = sc->kill_task;
+        k->line = p->steps[n - 1].line + 1;
+        start[n] = start[n - 1];
+        p->nsteps = n + 1;
+    }
+    return true;
+}
+
+/* The result a statement's events get: the real one, or unknown. */
+static void patch_result(struct event *e, const struct scenario *sc,
+                         uint32_t stmt, bool unknown)
+{
+    if (e->type != EV_CREATE && e->type != EV_WRITE && e->type != EV_CLOSE &&
+        e->type != EV_OP)
+        return;
+    if (unknown) {
+        e->result = RESULT_UNKNOWN;
+        return;
+    }
+    if (stmt >= sc->nsteps || e->type == EV_CLOSE)
+        return;
+    int32_t r = sc->step[stmt].result;
+    if (e->type == EV_WRITE && r >= 0) {
+        if ((uint64_t)r < e->bytes)
+            e->bytes = (uint64_t)r; /* a short write */
+        e->result = 0;
+    } else if (e->type == EV_CREATE || e->type == EV_WRITE) {
+        e->result = r < 0 ? r : 0;
+    }
+}
+
+static void evidence(struct scen_finding *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+#include <stdarg.h>
+static void evidence(struct scen_finding *f, const char *fmt, ...)
+{
+    if (f->nevidence >= 4)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->evidence[f->nevidence++], sizeof f->evidence[0], fmt, ap);
+    va_end(ap);
+}
+
+void scenario_judge(struct judge *j, struct program *p, enum policy pol,
+                    const struct scenario *sc, bool have_log,
+                    uint64_t t_origin, struct scen_verdict *out)
+{
+    memset(out, 0, sizeof *out);
+    static uint64_t start[MAX_STEPS + 1];
+    if (!shape(p, sc, start, out->why, sizeof out->why))
+        return;
+    uint32_t n = p->nsteps;
+    bool unknown_last = sc->interrupted || (sc->cut && !sc->step[sc->killed ? sc->kill_step : n - 1].result_t);
+    uint32_t unknown_stmt = sc->killed ? sc->kill_step : n - 1;
+
+    /* the model, statement by statement: where each one's events begin */
+    static uint32_t begin[MAX_STEPS + 2];
+    struct trace_error err;
+    model_reset(j->model, p, pol);
+    for (uint32_t i = 0; i < n; i++) {
+        begin[i] = model_history(j->model)->len;
+        if (model_step(j->model, i, &err) < 0) {
+            snprintf(out->why, sizeof out->why,
+                     "statement %u does not run on the model: %.100s", i,
+                     err.msg);
+            return;
+        }
+    }
+    begin[n] = model_history(j->model)->len;
+    model_finish(j->model);
+    const struct history *mh = model_history(j->model);
+    begin[n + 1] = mh->len;
+
+    static struct event ev[MAX_EVENTS];
+    static struct origin org[MAX_EVENTS];
+    struct builder b = {ev, org, 0, MAX_EVENTS};
+    static bool used_dec[4096];
+    uint32_t ndec = sc->ndec < 4096 ? sc->ndec : 4096;
+    memset(used_dec, 0, ndec);
+    static bool used_obs[4096];
+    uint32_t nobs = sc->nobs < 4096 ? sc->nobs : 4096;
+    memset(used_obs, 0, nobs);
+
+    /* windows of statements that started at the same time (a kill and the
+     * statement it interrupted) */
+    for (uint32_t i = 0; i < n;) {
+        uint32_t k = i + 1;
+        while (k < n && start[k] == start[i])
+            k++;
+        uint64_t lo = start[i], hi = k < n ? start[k] : UINT64_MAX;
+        uint32_t ev_end = k < n ? begin[k] : begin[n + 1];
+        for (uint32_t x = begin[i]; x < ev_end; x++) {
+            struct event e = mh->ev[x];
+            uint32_t stmt = e.step < n ? e.step : n - 1;
+            if (e.type == EV_SEAL || e.type == EV_ABORT)
+                continue; /* the model's decisions: the real ones count */
+            if (e.type == EV_FLUSH) {
+                put(&b, &e, 0, stmt, 0, 0);
+                if (!have_log || e.decision == 0xff)
+                    continue;
+                /* the filesystem's next decision on this file here */
+                for (uint32_t d = 0; d < ndec; d++) {
+                    const struct scen_dec *sd = &sc->dec[d];
+                    if (used_dec[d] || sd->file != e.file || sd->t < lo ||
+                        sd->t >= hi)
+                        continue;
+                    used_dec[d] = true;
+                    if (sd->type == EV_SEAL || sd->type == EV_ABORT) {
+                        struct event de = {0};
+                        de.type = sd->type;
+                        de.file = sd->file;
+                        de.proc = de.task = EV_NONE;
+                        de.fd = -1;
+                        de.step = e.step;
+                        de.bytes = sd->size;
+                        put(&b, &de, 1, stmt, sd->t, sd->t);
+                    }
+                    break;
+                }
+                continue;
+            }
+            patch_result(&e, sc, e.step, unknown_last && e.step == unknown_stmt &&
+                                             x < begin[n]);
+            put(&b, &e, 0, stmt, 0, 0);
+        }
+        /* decisions in this window no modelled flush explains: still the
+         * filesystem's, recorded where they happened */
+        for (uint32_t d = 0; have_log && d < ndec; d++) {
+            const struct scen_dec *sd = &sc->dec[d];
+            if (used_dec[d] || sd->t < lo || sd->t >= hi ||
+                (sd->type != EV_SEAL && sd->type != EV_ABORT))
+                continue;
+            used_dec[d] = true;
+            struct event de = {0};
+            de.type = sd->type;
+            de.file = sd->file;
+            de.proc = de.task = EV_NONE;
+            de.fd = -1;
+            de.step = k - 1;
+            de.bytes = sd->size;
+            put(&b, &de, 1, k - 1, sd->t, sd->t);
+        }
+        /* what was seen before the next statement started */
+        for (uint32_t o = 0; o < nobs; o++) {
+            const struct scen_obs *so = &sc->obs[o];
+            if (used_obs[o] || so->t1 >= hi || so->file >= p->nfiles)
+                continue;
+            used_obs[o] = true;
+            struct event oe = {0};
+            oe.type = EV_OBSERVE;
+            oe.file = so->file;
+            oe.proc = oe.task = EV_NONE;
+            oe.fd = -1;
+            oe.step = k - 1;
+            oe.bytes = so->size;
+            put(&b, &oe, 2, k - 1, so->t0, so->t1);
+        }
+        i = k;
+    }
+
+    struct history h = {b.ev, b.n, b.cap};
+    struct verdict v;
+    uint32_t bad;
+    if (oracle_judge(j->oracle, &h, p->nfiles, &v, &bad) < 0) {
+        snprintf(out->why, sizeof out->why, "history event %u malformed", bad);
+        return;
+    }
+    out->judged = true;
+    for (uint32_t f = 0; f < v.nfiles; f++) {
+        if (!v.files[f].created)
+            continue;
+        if (v.files[f].state == OUTCOME_SEALED)
+            out->sealed++;
+        else if (v.files[f].state == OUTCOME_ABORTED)
+            out->aborted++;
+    }
+    if (unknown_last)
+        out->uncertain++;
+    for (uint32_t x = 0; x < v.nfindings; x++) {
+        const struct finding *fd = &v.findings[x];
+        if (finding_is_hazard((enum finding_kind)fd->kind))
+            continue;
+        out->nviolations++;
+        if (out->nfound >= sizeof out->f / sizeof out->f[0])
+            continue;
+        struct scen_finding *sf = &out->f[out->nfound++];
+        memset(sf, 0, sizeof *sf);
+        sf->kind = fd->kind;
+        sf->file = fd->file;
+        finding_explain(fd, p->file_names[fd->file], sf->explain,
+                        sizeof sf->explain);
+        const struct origin *o = &b.org[fd->index];
+        const struct event *e = &b.ev[fd->index];
+        char line[160];
+        trace_print_step(p, &p->steps[o->stmt < n ? o->stmt : n - 1], line,
+                         sizeof line);
+        uint64_t last_done = sc->step[n - 1 < sc->nsteps ? n - 1 : 0].result_t;
+        if (o->src == 1 && last_done && o->t0 > last_done && !sc->killed &&
+            o->stmt + 1 >= n)
+            evidence(sf, "flush log: %s %s at +%.6f s, after the last "
+                         "statement, as the end of the scenario SIGKILLed "
+                         "its processes",
+                     e->type == EV_SEAL ? "sealed" : "aborted",
+                     p->file_names[e->file], rel(o->t0, t_origin));
+        else if (o->src == 1)
+            evidence(sf, "flush log: %s %s at +%.6f s, in the window of "
+                         "statement %u (`%s`, started +%.6f s)",
+                     e->type == EV_SEAL ? "sealed" : "aborted",
+                     p->file_names[e->file], rel(o->t0, t_origin), o->stmt + 1,
+                     line, rel(start[o->stmt], t_origin));
+        else if (o->src == 2)
+            evidence(sf, "observer: %s visible with %llu bytes, looked "
+                         "+%.6f..+%.6f s, before statement %u started",
+                     p->file_names[e->file], (unsigned long long)e->bytes,
+                     rel(o->t0, t_origin), rel(o->t1, t_origin),
+                     o->stmt + 2);
+        else
+            evidence(sf, "statement %u `%s` at +%.6f s", o->stmt + 1, line,
+                     rel(start[o->stmt], t_origin));
+        /* the creator's first conscious close, if any, and when */
+        for (uint32_t x2 = 0; x2 < b.n; x2++)
+            if (b.ev[x2].type == EV_CLOSE && b.ev[x2].file == fd->file &&
+                b.org[x2].src == 0 && close_cause_is_explicit(
+                                          (enum close_cause)b.ev[x2].cause)) {
+                trace_print_step(p, &p->steps[b.org[x2].stmt], line,
+                                 sizeof line);
+                evidence(sf, "first explicit close of %s: statement %u `%s`, "
+                             "started +%.6f s",
+                         p->file_names[fd->file], b.org[x2].stmt + 1, line,
+                         rel(start[b.org[x2].stmt], t_origin));
+                break;
+            }
+        if (sc->killed)
+            evidence(sf, "SIGKILL of %s's process injected during statement "
+                         "%u%s",
+                     p->task_names[sc->kill_task], sc->kill_step + 1,
+                     sc->interrupted ? " (which it interrupted)" : "");
+        if (sc->cut)
+            evidence(sf, "its worker was SIGKILLed at +%.6f s",
+                     rel(sc->cut_t, t_origin));
+    }
+}

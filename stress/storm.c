@@ -1,0 +1,1239 @@
+/* storm.c - the stress supervisor, its workers and its observer (see
+ * stress.h). */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "gen.h"
+#include "ledger.h"
+#include "real_exec.h"
+#include "real_mount.h"
+#include "scenario.h"
+#include "stress.h"
+
+#define MAX_WORKERS 64
+#define SCEN_PER_DIR 256      /* a worker's directory is renewed after it */
+#define JUDGE_GRACE_NS 150000000ULL /* records of a scenario still coming */
+#define STOP_GRACE_S 3.0
+#define MAX_ORPHANS 65536   /* flush-log lines ahead of the ledger */
+
+/* Counters every process of the storm adds to (shared, atomic). */
+struct shared {
+    uint64_t scenarios, steps, forks, execs, kills, failed_runs;
+    volatile int stop;
+};
+
+struct worker_ctx {
+    const struct stress_options *o;
+    struct ledger *ledger; /* NULL: no records (overhead benchmark) */
+    struct shared *sh;
+    unsigned index;
+    const char *storm_dir;
+    char dir[4096];
+    char prefix[32];
+    uint32_t scen;
+    struct program *p;
+    uint64_t rng;
+    bool foreign;           /* not the embedded fs: observe after steps */
+    bool killed_this_run;   /* a kill was injected into the current run */
+};
+
+static volatile sig_atomic_t worker_stop, worker_kill_pending;
+static volatile sig_atomic_t supervisor_stop;
+
+void stress_request_stop(void)
+{
+    supervisor_stop = 1;
+}
+
+static void on_worker_term(int sig)
+{
+    (void)sig;
+    worker_stop = 1;
+}
+
+static void on_worker_usr1(int sig)
+{
+    (void)sig;
+    worker_kill_pending = 1;
+}
+
+static double now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void record(struct worker_ctx *w, uint16_t kind, uint32_t step,
+                   int32_t result, int32_t pid, uint64_t a, uint64_t b)
+{
+    if (!w->ledger)
+        return;
+    struct ledger_rec r = {0};
+    r.kind = kind;
+    r.scen = w->scen;
+    r.step = (uint16_t)step;
+    r.result = result;
+    r.pid = pid;
+    r.a = a;
+    r.b = b;
+    r.worker = w->index;
+    ledger_append(w->ledger, &r);
+}
+
+/* ------------------------------------------------------------ worker */
+
+static void observe_files(struct worker_ctx *w)
+{
+    for (uint16_t f = 0; f < w->p->nfiles; f++) {
+        char path[4200];
+        struct stat st;
+        uint64_t t0 = ledger_now_ns();
+        snprintf(path, sizeof path, "%s/%s%s", w->dir, w->prefix,
+                 w->p->file_names[f]);
+        if (stat(path, &st) == 0)
+            record(w, LR_OBSERVE, f, 1, 0, (uint64_t)st.st_size, t0);
+    }
+}
+
+static bool hook_before(void *ctx, uint32_t i, unsigned *delay, uint32_t *pick)
+{
+    struct worker_ctx *w = ctx;
+    record(w, LR_INTENT, i, 0, 0, w->p->steps[i].op, 0);
+    if (!worker_kill_pending)
+        return false;
+    uint64_t r = gen_next(&w->rng);
+    *delay = (unsigned)(r % 300); /* µs into the statement */
+    *pick = (uint32_t)(r >> 32);
+    return true;
+}
+
+static void hook_after(void *ctx, uint32_t i, int32_t result, int32_t pid)
+{
+    struct worker_ctx *w = ctx;
+    uint8_t op = w->p->steps[i].op;
+    record(w, LR_RESULT, i, result, pid, op, 0);
+    __atomic_fetch_add(&w->sh->steps, 1, __ATOMIC_RELAXED);
+    if (op == OP_FORK || op == OP_VFORK)
+        __atomic_fetch_add(&w->sh->forks, 1, __ATOMIC_RELAXED);
+    else if (op == OP_EXEC && result >= 0)
+        __atomic_fetch_add(&w->sh->execs, 1, __ATOMIC_RELAXED);
+    if (w->foreign && w->ledger)
+        observe_files(w);
+}
+
+static void hook_killed(void *ctx, uint32_t i, int task, bool interrupted)
+{
+    struct worker_ctx *w = ctx;
+    worker_kill_pending = 0;
+    w->killed_this_run = true;
+    record(w, LR_KILL, i, 0, 0, (uint64_t)task, interrupted);
+    __atomic_fetch_add(&w->sh->kills, 1, __ATOMIC_RELAXED);
+}
+
+static void new_worker_dir(struct worker_ctx *w, unsigned gen)
+{
+    if (w->dir[0])
+        rmdir(w->dir); /* files were unlinked; invisible ones go with it */
+    snprintf(w->dir, sizeof w->dir, "%s/w%u-%u", w->storm_dir, w->index, gen);
+    mkdir(w->dir, 0755);
+}
+
+/* A run the executor could not finish (the kernel did what the model did
+ * not: a finding about the model or SPEC §2, not about the filesystem) is
+ * kept as a trace too, a few per worker. */
+static void save_failed_run(struct worker_ctx *w, const struct program *p,
+                            const char *reason)
+{
+    static unsigned saved;
+    if (!w->o->out_dir || saved >= 4 || w->killed_this_run)
+        return;
+    saved++;
+    char path[600];
+    snprintf(path, sizeof path, "%.300s/failed-runs", w->o->out_dir);
+    mkdir(w->o->out_dir, 0755);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%.300s/failed-runs/%08x.trace",
+             w->o->out_dir, w->scen);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    static char text[1 << 20];
+    trace_print(p, text, sizeof text);
+    fprintf(f, "# ternrig stress: the real run of this scenario failed:\n"
+               "# %s\n%s",
+            reason, text);
+    fclose(f);
+}
+
+static int worker_main(struct worker_ctx *w)
+{
+    struct judge j;
+    if (judge_init(&j) < 0)
+        return 1;
+    static struct program p;
+    w->p = &p;
+    w->rng = w->o->seed * 0x9E3779B97F4A7C15ULL + w->index + 1;
+    struct real_hooks h = {0};
+    h.ctx = w;
+    h.no_judge = true;
+    h.uring_writes = true;
+    h.before = hook_before;
+    h.after = hook_after;
+    h.killed = hook_killed;
+    h.name_prefix = w->prefix;
+    /* the content control of tests/stress.sh: write the wrong pattern */
+    h.corrupt_id = getenv("TERNRIG_STRESS_CORRUPT_CONTENT") ? 1u : 0u;
+    /* a restarted worker continues its numbering where the ledger left
+     * it: the supervisor passes the next number in scen */
+    uint32_t n = w->scen & 0xfffff;
+    for (; !worker_stop; n++) {
+        if (n % SCEN_PER_DIR == 0 || !w->dir[0])
+            new_worker_dir(w, n / SCEN_PER_DIR);
+        w->scen = (w->index << 20) | (n & 0xfffff);
+        snprintf(w->prefix, sizeof w->prefix, "s%08x-", w->scen);
+        uint64_t seed = gen_next(&w->rng) | 1;
+        scenario_program(j.model, &p, seed, w->o->steps, w->o->interleave);
+        record(w, LR_BEGIN, 0, (int32_t)w->o->interleave, getpid(), seed,
+               w->o->steps);
+        h.dir = w->dir;
+        w->killed_this_run = false;
+        struct real_outcome out;
+        int rc = real_run(&j, &p, w->o->policy, w->dir, NULL, &h, &out);
+        record(w, LR_END, 0, rc < 0 ? -1 : 0, 0, 0, 0);
+        __atomic_fetch_add(&w->sh->scenarios, 1, __ATOMIC_RELAXED);
+        if (rc < 0) {
+            __atomic_fetch_add(&w->sh->failed_runs, 1, __ATOMIC_RELAXED);
+            save_failed_run(w, &p, out.reason);
+        }
+        for (uint16_t f = 0; f < p.nfiles; f++) {
+            char path[4200];
+            snprintf(path, sizeof path, "%s/%s%s", w->dir, w->prefix,
+                     p.file_names[f]);
+            unlink(path);
+        }
+    }
+    judge_destroy(&j);
+    return 0;
+}
+
+/* ---------------------------------------------------------- observer */
+
+struct seen {
+    uint32_t scen;
+    uint16_t file;
+    uint64_t size_plus1;
+};
+
+static bool content_is_pattern(const char *path, const char *name,
+                               uint64_t size)
+{
+    static unsigned char buf[1 << 16];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return true; /* gone meanwhile: nothing to say */
+    uint32_t id = stress_file_id(name);
+    uint64_t off = 0;
+    bool ok = true;
+    while (ok && off < size) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        for (ssize_t k = 0; k < n; k++)
+            if (buf[k] != stress_pattern(id, off + (uint64_t)k)) {
+                ok = false;
+                break;
+            }
+        off += (uint64_t)n;
+    }
+    close(fd);
+    return ok;
+}
+
+static int observer_main(struct ledger *l, const char *storm_dir,
+                         struct shared *sh)
+{
+    static struct seen seen[8192];
+    while (!sh->stop) {
+        DIR *top = opendir(storm_dir);
+        struct dirent *de;
+        while (top && (de = readdir(top))) {
+            if (de->d_name[0] != 'w')
+                continue;
+            char dpath[4200];
+            snprintf(dpath, sizeof dpath, "%s/%s", storm_dir, de->d_name);
+            uint64_t t0 = ledger_now_ns();
+            DIR *d = opendir(dpath);
+            struct dirent *fe;
+            while (d && (fe = readdir(d))) {
+                unsigned scen, file;
+                if (sscanf(fe->d_name, "s%8x-f%u", &scen, &file) != 2)
+                    continue;
+                char fpath[4500];
+                struct stat st;
+                snprintf(fpath, sizeof fpath, "%s/%s", dpath, fe->d_name);
+                if (stat(fpath, &st) != 0)
+                    continue;
+                struct seen *s = &seen[(scen * 64u + file) % 8192];
+                if (s->scen == scen && s->file == file &&
+                    s->size_plus1 == (uint64_t)st.st_size + 1)
+                    continue;
+                bool ok = content_is_pattern(fpath, fe->d_name,
+                                             (uint64_t)st.st_size);
+                s->scen = scen;
+                s->file = (uint16_t)file;
+                s->size_plus1 = (uint64_t)st.st_size + 1;
+                struct ledger_rec r = {0};
+                r.kind = LR_OBSERVE;
+                r.scen = scen;
+                r.step = (uint16_t)file;
+                r.result = ok;
+                r.a = (uint64_t)st.st_size;
+                r.b = t0;
+                ledger_append(l, &r);
+            }
+            if (d)
+                closedir(d);
+        }
+        if (top)
+            closedir(top);
+        struct timespec ts = {0, 1000000}; /* 1 ms between sweeps */
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+/* -------------------------------------------------------- supervisor */
+
+struct sup {
+    const struct stress_options *o;
+    struct stress_result *r;
+    struct ledger *ledger;
+    struct shared *sh;
+    pid_t worker_pid[MAX_WORKERS];
+    uint32_t worker_next[MAX_WORKERS]; /* next scenario number */
+    uint64_t worker_cut_t[MAX_WORKERS];
+    pid_t observer;
+    pid_t load_pid;
+    char state_dir[256];
+    char storm_dir[4096];
+    char log[300];
+    FILE *logf;
+    long log_off;
+    struct real_mount rm;
+    bool mounted;
+    struct scenario **pend;
+    uint32_t npend, cap_pend;
+    uint64_t after_seq;
+    uint64_t t_origin;
+    double t0;
+    struct judge j;
+    struct program *prog;
+    unsigned repro_count[FIND_KIND_COUNT];
+    struct {
+        uint32_t scen;
+        struct scen_dec d;
+    } orphan[MAX_ORPHANS];
+    uint32_t norphans;
+    char why[200];
+};
+
+static struct scenario *find_scen(struct sup *s, uint32_t id)
+{
+    for (uint32_t i = s->npend; i-- > 0;)
+        if (s->pend[i]->id == id)
+            return s->pend[i];
+    return NULL;
+}
+
+static void scen_free(struct scenario *sc)
+{
+    free(sc->step);
+    free(sc->obs);
+    free(sc->dec);
+    free(sc);
+}
+
+static struct scenario *scen_new(struct sup *s, const struct ledger_rec *r)
+{
+    if (s->npend == s->cap_pend) {
+        uint32_t cap = s->cap_pend ? s->cap_pend * 2 : 64;
+        struct scenario **np = realloc(s->pend, cap * sizeof *np);
+        if (!np)
+            return NULL;
+        s->pend = np;
+        s->cap_pend = cap;
+    }
+    struct scenario *sc = calloc(1, sizeof *sc);
+    uint32_t n = r->b < MAX_STEPS ? (uint32_t)r->b : MAX_STEPS - 1;
+    if (sc)
+        sc->step = calloc(n + 1, sizeof *sc->step);
+    if (!sc || !sc->step) {
+        free(sc);
+        return NULL;
+    }
+    sc->id = r->scen;
+    sc->worker = r->worker;
+    sc->seed = r->a;
+    sc->nsteps = n;
+    sc->interleave = (unsigned)r->result;
+    sc->begin_t = r->t_ns;
+    s->pend[s->npend++] = sc;
+    return sc;
+}
+
+static void add_dec(struct scenario *sc, const struct scen_dec *d);
+
+/* Decisions the log showed before their scenario's first record, and
+ * those too old to ever find one (dropped). */
+static void adopt_orphans(struct sup *s, struct scenario *sc)
+{
+    uint32_t keep = 0;
+    uint64_t too_old = ledger_now_ns() - 60000000000ULL;
+    for (uint32_t i = 0; i < s->norphans; i++) {
+        if (sc && s->orphan[i].scen == sc->id)
+            add_dec(sc, &s->orphan[i].d);
+        else if (s->orphan[i].d.t > too_old)
+            s->orphan[keep++] = s->orphan[i];
+    }
+    s->norphans = keep;
+}
+
+static void add_obs(struct scenario *sc, const struct scen_obs *o)
+{
+    if (sc->nobs == sc->cap_obs) {
+        uint32_t cap = sc->cap_obs ? sc->cap_obs * 2 : 16;
+        struct scen_obs *n = realloc(sc->obs, cap * sizeof *n);
+        if (!n)
+            return;
+        sc->obs = n;
+        sc->cap_obs = cap;
+    }
+    sc->obs[sc->nobs++] = *o;
+}
+
+static void add_dec(struct scenario *sc, const struct scen_dec *d)
+{
+    if (sc->ndec == sc->cap_dec) {
+        uint32_t cap = sc->cap_dec ? sc->cap_dec * 2 : 16;
+        struct scen_dec *n = realloc(sc->dec, cap * sizeof *n);
+        if (!n)
+            return;
+        sc->dec = n;
+        sc->cap_dec = cap;
+    }
+    sc->dec[sc->ndec++] = *d;
+}
+
+static void take_record(struct sup *s, const struct ledger_rec *r)
+{
+    s->r->c.ledger_records++;
+    if (r->kind == LR_BEGIN) {
+        struct scenario *sc = scen_new(s, r);
+        if (sc && s->norphans)
+            adopt_orphans(s, sc);
+        return;
+    }
+    struct scenario *sc = find_scen(s, r->scen);
+    if (!sc)
+        return;
+    switch (r->kind) {
+    case LR_INTENT:
+        if (r->step < sc->nsteps)
+            sc->step[r->step].intent_t = r->t_ns;
+        break;
+    case LR_RESULT:
+        if (r->step < sc->nsteps) {
+            sc->step[r->step].result_t = r->t_ns;
+            sc->step[r->step].result = r->result;
+        }
+        break;
+    case LR_KILL:
+        sc->killed = true;
+        sc->kill_step = r->step;
+        sc->kill_task = (uint16_t)r->a;
+        sc->interrupted = r->b != 0;
+        break;
+    case LR_END:
+        sc->ended = true;
+        sc->end_result = r->result;
+        sc->end_t = r->t_ns;
+        break;
+    case LR_OBSERVE: {
+        struct scen_obs o = {r->step, r->result != 0, r->a, r->b, r->t_ns};
+        add_obs(sc, &o);
+        s->r->c.observations++;
+        if (!o.content_ok && s->r->c.content_bad++ < 4 && s->o->progress)
+            fprintf(s->o->progress, "\nternrig stress: f%u of scenario %08x "
+                                    "(%llu bytes) does not hold the bytes "
+                                    "written\n",
+                    (unsigned)o.file, sc->id, (unsigned long long)o.size);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* The flush log of the embedded fs: decisions on the storm's files. */
+static void tail_log(struct sup *s)
+{
+    if (!s->log[0])
+        return;
+    /* opened once and kept: the log is read even if someone removes its
+     * name meanwhile */
+    if (!s->logf && !(s->logf = fopen(s->log, "r")))
+        return;
+    FILE *f = s->logf;
+    clearerr(f);
+    fseek(f, s->log_off, SEEK_SET);
+    char line[4096];
+    while (fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
+        if (len && line[len - 1] != '\n') { /* being written: next time */
+            break;
+        }
+        s->log_off += (long)len;
+        const char *nm = strstr(line, "\"name\":\"");
+        const char *dec = strstr(line, "\"decision\":\"");
+        const char *t = strstr(line, "\"t\":");
+        unsigned scen, file;
+        long long sec;
+        long nsec;
+        if (!nm || !dec || !t || sscanf(nm + 8, "s%8x-f%u", &scen, &file) != 2 ||
+            sscanf(t + 4, "%lld.%ld", &sec, &nsec) != 2)
+            continue;
+        struct scenario *sc = find_scen(s, scen);
+        dec += 12;
+        struct scen_dec d = {0};
+        d.file = (uint16_t)file;
+        d.type = !strncmp(dec, "seal", 4)    ? EV_SEAL
+                 : !strncmp(dec, "abort", 5) ? EV_ABORT
+                                             : EV_FLUSH;
+        d.mm_alive = strstr(line, "\"mm_alive\":true") != NULL;
+        const char *tg = strstr(line, "\"tgid\":");
+        d.tgid = tg ? atoi(tg + 7) : 0;
+        d.t = (uint64_t)sec * 1000000000ULL + (uint64_t)nsec;
+        const char *sz = strstr(line, "\"size\":");
+        d.size = sz ? strtoull(sz + 7, NULL, 10) : 0;
+        if (sc) {
+            add_dec(sc, &d);
+        } else if (s->norphans < MAX_ORPHANS) {
+            /* the log can be ahead of the ledger (a record being written
+             * holds the reader back): kept until its scenario begins */
+            s->orphan[s->norphans].scen = scen;
+            s->orphan[s->norphans++].d = d;
+        }
+    }
+}
+
+static void write_reproducer(struct sup *s, const struct scenario *sc,
+                             const struct scen_finding *f,
+                             struct stress_finding *sf)
+{
+    const char *kind = finding_kind_name((enum finding_kind)f->kind);
+    unsigned k = ++s->repro_count[f->kind];
+    if (!s->o->out_dir || k > 8) /* eight of a kind are plenty */
+        return;
+    char dir[400];
+    snprintf(dir, sizeof dir, "%.380s/reproducers", s->o->out_dir);
+    mkdir(s->o->out_dir, 0755);
+    mkdir(dir, 0755);
+    snprintf(sf->reproducer, sizeof sf->reproducer, "%s/%s-%u.trace", dir,
+             kind, k);
+    FILE *out = fopen(sf->reproducer, "w");
+    if (!out) {
+        sf->reproducer[0] = 0;
+        return;
+    }
+    fprintf(out, "# ternrig stress reproducer: %s of %s under policy %s\n",
+            kind, sf->file, policy_name(s->o->policy));
+    fprintf(out, "# scenario %08x (worker %u, generator seed %llu), on %s\n",
+            sc->id, sc->worker, (unsigned long long)sc->seed, s->r->mount);
+    fprintf(out, "# %s\n", f->explain);
+    for (unsigned e = 0; e < f->nevidence; e++)
+        fprintf(out, "# evidence: %s\n", f->evidence[e]);
+    fprintf(out, "# replay: ternrig replay -v --policy %s THIS.trace   "
+                 "(model)\n#         ternrig replay --real --policy %s "
+                 "THIS.trace   (embedded fs) or --mount DIR\n",
+            policy_name(s->o->policy), policy_name(s->o->policy));
+    static char text[1 << 20];
+    trace_print(s->prog, text, sizeof text);
+    fputs(text, out);
+    fclose(out);
+}
+
+static void judge_scen(struct sup *s, struct scenario *sc)
+{
+    struct scen_verdict v;
+    scenario_program(s->j.model, s->prog, sc->seed, sc->nsteps,
+                     sc->interleave);
+    scenario_judge(&s->j, s->prog, s->o->policy, sc, s->r->embedded,
+                   s->t_origin, &v);
+    if (!v.judged) {
+        s->r->c.unjudged++;
+        return;
+    }
+    s->r->c.sealed += v.sealed;
+    s->r->c.aborted += v.aborted;
+    s->r->c.uncertain += v.uncertain;
+    s->r->c.violations += v.nviolations;
+    if (v.nfound && getenv("TERNRIG_STRESS_DEBUG")) {
+        fprintf(stderr, "scenario %08x: killed %d (step %u task %u int %d) "
+                        "cut %d ended %d\n",
+                sc->id, sc->killed, sc->kill_step, sc->kill_task,
+                sc->interrupted, sc->cut, sc->ended);
+        for (uint32_t i = 0; i < sc->nsteps; i++)
+            fprintf(stderr, "  step %u: +%.6f .. +%.6f -> %d\n", i + 1,
+                    (double)(sc->step[i].intent_t - s->t_origin) / 1e9,
+                    (double)(sc->step[i].result_t - s->t_origin) / 1e9,
+                    sc->step[i].result);
+        for (uint32_t i = 0; i < sc->ndec; i++)
+            fprintf(stderr, "  dec f%u %d at +%.6f size %llu tgid %d\n",
+                    sc->dec[i].file, sc->dec[i].type,
+                    (double)(sc->dec[i].t - s->t_origin) / 1e9,
+                    (unsigned long long)sc->dec[i].size, sc->dec[i].tgid);
+    }
+    double t = now_mono() - s->t0;
+    for (unsigned i = 0; i < v.nfound; i++) {
+        const struct scen_finding *f = &v.f[i];
+        s->r->by_kind[f->kind]++;
+        if (s->r->first[f->kind] < 0)
+            s->r->first[f->kind] = t;
+        if (s->r->nfindings >= STRESS_MAX_FINDINGS ||
+            s->repro_count[f->kind] >= 8)
+            continue;
+        struct stress_finding *sf = &s->r->findings[s->r->nfindings++];
+        memset(sf, 0, sizeof *sf);
+        sf->kind = f->kind;
+        sf->t = t;
+        sf->scen = sc->id;
+        snprintf(sf->file, sizeof sf->file, "%s", s->prog->file_names[f->file]);
+        snprintf(sf->explain, sizeof sf->explain, "%s", f->explain);
+        for (unsigned e = 0; e < f->nevidence; e++)
+            snprintf(sf->evidence[e], sizeof sf->evidence[e], "%s",
+                     f->evidence[e]);
+        sf->nevidence = f->nevidence;
+        write_reproducer(s, sc, f, sf);
+    }
+}
+
+/* Judge what is complete: ended (and its records in), or cut by its
+ * worker's death.  `all`: everything left (the end of the storm). */
+static void judge_ready(struct sup *s, bool all)
+{
+    uint64_t now = ledger_now_ns();
+    uint32_t keep = 0;
+    for (uint32_t i = 0; i < s->npend; i++) {
+        struct scenario *sc = s->pend[i];
+        uint64_t cut = sc->worker < MAX_WORKERS ? s->worker_cut_t[sc->worker]
+                                                : 0;
+        if (!sc->ended && cut && cut > sc->begin_t) {
+            sc->cut = true;
+            sc->cut_t = cut;
+        }
+        uint64_t done_t = sc->ended ? sc->end_t : sc->cut ? sc->cut_t : 0;
+        if (all || (done_t && now > done_t + JUDGE_GRACE_NS)) {
+            if (sc->ended || sc->cut)
+                judge_scen(s, sc);
+            else
+                s->r->c.unjudged++; /* stopped mid-scenario at the end */
+            scen_free(sc);
+        } else {
+            s->pend[keep++] = sc;
+        }
+    }
+    s->npend = keep;
+}
+
+static void drain(struct sup *s, bool final)
+{
+    static struct ledger_rec buf[4096];
+    if (!s->ledger)
+        return;
+    for (;;) {
+        size_t n = ledger_read(s->ledger, &s->after_seq, buf, 4096,
+                               &s->r->c.ledger_lost, &s->r->c.ledger_torn,
+                               final);
+        for (size_t i = 0; i < n; i++)
+            take_record(s, &buf[i]);
+        if (n < 4096)
+            break;
+    }
+    tail_log(s);
+}
+
+static pid_t start_child(struct sup *s, int (*fn)(struct sup *, unsigned),
+                         unsigned arg)
+{
+    pid_t me = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != me)
+            _exit(1);
+        signal(SIGINT, SIG_IGN); /* the supervisor decides */
+        signal(SIGTERM, SIG_DFL);
+        _exit(fn(s, arg));
+    }
+    return pid;
+}
+
+static int run_worker(struct sup *s, unsigned index)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_worker_term;
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_worker_usr1;
+    sigaction(SIGUSR1, &sa, NULL);
+    struct worker_ctx w = {0};
+    w.o = s->o;
+    w.ledger = s->o->no_ledger_observer ? NULL : s->ledger;
+    w.sh = s->sh;
+    w.index = index;
+    w.storm_dir = s->storm_dir;
+    w.scen = s->worker_next[index];
+    w.foreign = !s->r->embedded;
+    return worker_main(&w);
+}
+
+static int run_observer(struct sup *s, unsigned unused)
+{
+    (void)unused;
+    return observer_main(s->ledger, s->storm_dir, s->sh);
+}
+
+static void start_worker(struct sup *s, unsigned i)
+{
+    s->worker_pid[i] = start_child(s, run_worker, i);
+    if (s->ledger) {
+        struct ledger_rec r = {0};
+        r.kind = LR_WORKER_START;
+        r.worker = i;
+        r.pid = s->worker_pid[i];
+        ledger_append(s->ledger, &r);
+    }
+}
+
+/* The next scenario number of worker i: past everything it began. */
+static void note_worker_progress(struct sup *s)
+{
+    for (uint32_t k = 0; k < s->npend; k++) {
+        struct scenario *sc = s->pend[k];
+        if (sc->worker < MAX_WORKERS &&
+            (sc->id & 0xfffff) + 1 > s->worker_next[sc->worker])
+            s->worker_next[sc->worker] = (sc->id & 0xfffff) + 1;
+    }
+}
+
+static void kill_worker(struct sup *s, unsigned i)
+{
+    pid_t pid = s->worker_pid[i];
+    if (pid <= 0)
+        return;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    s->worker_cut_t[i] = ledger_now_ns();
+    if (s->ledger) {
+        struct ledger_rec r = {0};
+        r.kind = LR_WORKER_KILL;
+        r.worker = i;
+        r.pid = pid;
+        ledger_append(s->ledger, &r);
+    }
+    s->r->c.worker_kills++;
+    drain(s, false);
+    note_worker_progress(s);
+    s->worker_pid[i] = 0;
+}
+
+/* ----------------------------------------------------------- load */
+
+static void start_load(struct sup *s)
+{
+    const struct stress_options *o = s->o;
+    if (!o->load)
+        return;
+    char spec[256];
+    snprintf(spec, sizeof spec, "%s", o->load);
+    char *argv[64];
+    int argc = 0;
+    static char args[64][300];
+    argv[argc++] = "stress-ng";
+    for (char *tok = strtok(spec, ","); tok && argc < 56; tok = strtok(NULL, ",")) {
+        char *colon = strchr(tok, ':');
+        snprintf(args[argc], sizeof args[0], "--%.*s",
+                 colon ? (int)(colon - tok) : (int)strlen(tok), tok);
+        argv[argc] = args[argc];
+        argc++;
+        snprintf(args[argc], sizeof args[0], "%s", colon ? colon + 1 : "1");
+        argv[argc] = args[argc];
+        argc++;
+    }
+    /* its filesystem stressors work inside the storm's directory */
+    static char tp[4200], tmo[32];
+    snprintf(tp, sizeof tp, "%s/load", s->storm_dir);
+    mkdir(tp, 0755);
+    snprintf(tmo, sizeof tmo, "%ds", (int)o->duration_s + 5);
+    argv[argc++] = "--temp-path";
+    argv[argc++] = tp;
+    argv[argc++] = "--timeout";
+    argv[argc++] = tmo;
+    argv[argc++] = "--quiet";
+    argv[argc] = NULL;
+    pid_t me = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != me)
+            _exit(1);
+        setpgid(0, 0);
+        int devnull = open("/dev/null", O_RDWR);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        execvp("stress-ng", argv);
+        _exit(127);
+    }
+    s->load_pid = pid;
+    setpgid(pid, pid);
+    snprintf(s->r->load_note, sizeof s->r->load_note, "stress-ng");
+    for (int i = 1; i < argc; i++) {
+        size_t l = strlen(s->r->load_note);
+        snprintf(s->r->load_note + l, sizeof s->r->load_note - l, " %s",
+                 argv[i]);
+    }
+}
+
+static void stop_load(struct sup *s)
+{
+    if (s->load_pid <= 0)
+        return;
+    int st;
+    if (waitpid(s->load_pid, &st, WNOHANG) == s->load_pid) {
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+            snprintf(s->r->load_note, sizeof s->r->load_note,
+                     "stress-ng not found: apt-get install stress-ng");
+        else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            size_t l = strlen(s->r->load_note);
+            snprintf(s->r->load_note + l, sizeof s->r->load_note - l,
+                     " (stopped early: status %d)", st);
+        }
+        s->load_pid = 0;
+        return;
+    }
+    kill(-s->load_pid, SIGKILL);
+    waitpid(s->load_pid, NULL, 0);
+    s->load_pid = 0;
+}
+
+/* ------------------------------------------------ cleanup, leftovers */
+
+static void remove_tree(const char *dir, int depth)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char p[4500];
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode) && depth < 4)
+            remove_tree(p, depth + 1);
+        else
+            unlink(p);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
+static void write_state(const char *dir, const char *name, const char *val)
+{
+    char p[400];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    if (f) {
+        fprintf(f, "%s\n", val);
+        fclose(f);
+    }
+}
+
+static bool read_state(const char *dir, const char *name, char *val,
+                       size_t cap)
+{
+    char p[400];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return false;
+    bool ok = fgets(val, (int)cap, f) != NULL;
+    fclose(f);
+    val[strcspn(val, "\n")] = 0;
+    return ok && val[0];
+}
+
+static bool owner_alive(pid_t pid)
+{
+    char p[64], comm[64] = "";
+    snprintf(p, sizeof p, "/proc/%d/comm", (int)pid);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return false;
+    bool ok = fgets(comm, sizeof comm, f) != NULL;
+    fclose(f);
+    return ok && !strncmp(comm, "ternrig", 7);
+}
+
+void stress_clean_leftovers(FILE *log)
+{
+    DIR *d = opendir("/tmp");
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (strncmp(de->d_name, "ternrig-stress-", 15) != 0)
+            continue;
+        char dir[300], val[4200];
+        snprintf(dir, sizeof dir, "/tmp/%s", de->d_name);
+        if (!read_state(dir, "owner", val, sizeof val) ||
+            owner_alive((pid_t)atoi(val)))
+            continue; /* not a storm's, or one still running */
+        if (read_state(dir, "mount", val, sizeof val)) {
+            struct statfs sf;
+            if (statfs(val, &sf) == 0 && sf.f_type == 0x65735546)
+                umount2(val, MNT_DETACH);
+            rmdir(val);
+            char lg[4300];
+            snprintf(lg, sizeof lg, "%s.log", val);
+            unlink(lg);
+        } else if (read_state(dir, "storm", val, sizeof val)) {
+            remove_tree(val, 0); /* ours, inside a mount we were given */
+        }
+        remove_tree(dir, 0);
+        if (log)
+            fprintf(log, "ternrig stress: cleaned up after a storm that was "
+                         "killed: %s\n", dir);
+    }
+    if (d)
+        closedir(d);
+}
+
+/* SIGKILL our children other than the filesystem (orphaned scenario tasks
+ * are ours: we are their subreaper); returns how many there were. */
+static unsigned kill_children(pid_t spare)
+{
+    unsigned n = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        int pid = atoi(de->d_name);
+        char path[64], buf[512];
+        if (pid <= 0 || pid == spare)
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/stat", pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t len = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (len <= 0)
+            continue;
+        buf[len] = 0;
+        const char *rp = strrchr(buf, ')');
+        int ppid = 0;
+        if (rp && sscanf(rp + 2, "%*c %d", &ppid) == 1 &&
+            ppid == (int)getpid()) {
+            kill(pid, SIGKILL);
+            n++;
+        }
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* Every process of ours gone: workers, observer, load, and the scenario
+ * tasks they left.  Ten seconds at most. */
+static void reap_everything(struct sup *s)
+{
+    for (unsigned i = 0; i < s->o->workers; i++)
+        if (s->worker_pid[i] > 0)
+            kill(s->worker_pid[i], SIGKILL);
+    if (s->observer > 0)
+        kill(s->observer, SIGKILL);
+    stop_load(s);
+    for (double t0 = now_mono(); now_mono() - t0 < 10;) {
+        pid_t p;
+        while ((p = waitpid(-1, NULL, WNOHANG)) > 0)
+            if (p == s->rm.pid)
+                s->rm.pid = 0; /* the fs died on its own */
+        if (kill_children(s->rm.pid) == 0)
+            break;
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void cleanup(struct sup *s)
+{
+    reap_everything(s);
+    if (s->storm_dir[0] && !s->mounted)
+        remove_tree(s->storm_dir, 0);
+    if (s->logf)
+        fclose(s->logf);
+    s->logf = NULL;
+    if (s->mounted)
+        real_mount_stop(&s->rm);
+    if (s->ledger)
+        ledger_close(s->ledger);
+    if (s->state_dir[0])
+        remove_tree(s->state_dir, 0);
+    for (uint32_t i = 0; i < s->npend; i++)
+        scen_free(s->pend[i]);
+    free(s->pend);
+    s->npend = 0;
+    if (s->sh)
+        munmap(s->sh, sizeof *s->sh);
+    judge_destroy(&s->j);
+    free(s->prog);
+}
+
+/* ---------------------------------------------------------- progress */
+
+static void snapshot(struct sup *s, struct stress_counts *c)
+{
+    *c = s->r->c;
+    c->scenarios = __atomic_load_n(&s->sh->scenarios, __ATOMIC_RELAXED);
+    c->steps = __atomic_load_n(&s->sh->steps, __ATOMIC_RELAXED);
+    c->forks = __atomic_load_n(&s->sh->forks, __ATOMIC_RELAXED);
+    c->execs = __atomic_load_n(&s->sh->execs, __ATOMIC_RELAXED);
+    c->kills = __atomic_load_n(&s->sh->kills, __ATOMIC_RELAXED) +
+               s->r->c.worker_kills;
+    c->failed_runs = __atomic_load_n(&s->sh->failed_runs, __ATOMIC_RELAXED);
+}
+
+static void progress(struct sup *s, double t, bool final)
+{
+    const struct stress_options *o = s->o;
+    if (!o->progress)
+        return;
+    struct stress_counts c;
+    snapshot(s, &c);
+    double rt = t > 0 ? t : 1;
+    fprintf(o->progress,
+            "%s[%5.0fs/%.0fs] %7.1f scen/s %7.1f forks/s %6.1f execs/s  "
+            "kills %llu  sealed %llu aborted %llu uncertain %llu  "
+            "violations %llu%s",
+            o->progress_tty ? "\r" : "", t, o->duration_s,
+            (double)c.scenarios / rt, (double)c.forks / rt,
+            (double)c.execs / rt, (unsigned long long)c.kills,
+            (unsigned long long)c.sealed, (unsigned long long)c.aborted,
+            (unsigned long long)c.uncertain,
+            (unsigned long long)c.violations,
+            o->progress_tty && !final ? "  " : "\n");
+    fflush(o->progress);
+}
+
+/* --------------------------------------------------------------- run */
+
+static int setup(struct sup *s, char *why, size_t cap)
+{
+    const struct stress_options *o = s->o;
+    snprintf(s->state_dir, sizeof s->state_dir, "/tmp/ternrig-stress-XXXXXX");
+    if (!mkdtemp(s->state_dir)) {
+        snprintf(why, cap, "mkdtemp in /tmp: %s", strerror(errno));
+        s->state_dir[0] = 0;
+        return -1;
+    }
+    char pid[32];
+    snprintf(pid, sizeof pid, "%d", (int)getpid());
+    write_state(s->state_dir, "owner", pid);
+    const char *base = o->mount;
+    if (!base) {
+        write_state(s->state_dir, "mount", "(starting)");
+        if (real_mount_start(&s->rm, NULL, o->policy, why, cap) < 0)
+            return -1;
+        s->mounted = true;
+        write_state(s->state_dir, "mount", s->rm.dir);
+        snprintf(s->log, sizeof s->log, "%s", s->rm.log);
+        s->logf = fopen(s->log, "r");
+        base = s->rm.dir;
+        s->r->embedded = true;
+        snprintf(s->r->mount, sizeof s->r->mount, "embedded (%s)", base);
+    } else {
+        struct stat st;
+        if (stat(base, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            snprintf(why, cap, "--mount %s: %s", base,
+                     errno ? strerror(errno) : "not a directory");
+            return -1;
+        }
+        snprintf(s->r->mount, sizeof s->r->mount, "%s", base);
+    }
+    snprintf(s->storm_dir, sizeof s->storm_dir, "%s/ternrig-stress-XXXXXX",
+             base);
+    if (!mkdtemp(s->storm_dir)) {
+        snprintf(why, cap, "cannot make a directory in %s: %s", base,
+                 strerror(errno));
+        s->storm_dir[0] = 0;
+        return -1;
+    }
+    if (!s->mounted)
+        write_state(s->state_dir, "storm", s->storm_dir);
+    char lp[300];
+    snprintf(lp, sizeof lp, "%s/ledger", s->state_dir);
+    s->ledger = ledger_create(lp, 1u << 20, why, cap);
+    if (!s->ledger)
+        return -1;
+    s->sh = mmap(NULL, sizeof *s->sh, PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (s->sh == MAP_FAILED) {
+        s->sh = NULL;
+        snprintf(why, cap, "mmap: %s", strerror(errno));
+        return -1;
+    }
+    memset(s->sh, 0, sizeof *s->sh);
+    if (judge_init(&s->j) < 0 || !(s->prog = malloc(sizeof *s->prog))) {
+        snprintf(why, cap, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static double exp_interval(uint64_t *rng, double rate)
+{
+    double u = ((double)(gen_next(rng) >> 11) + 1.0) / 9007199254740993.0;
+    return -log(u) / rate;
+}
+
+int stress_run(const struct stress_options *o, struct stress_result *r,
+               char *why, size_t cap)
+{
+    static struct sup s;
+    memset(&s, 0, sizeof s);
+    memset(r, 0, sizeof *r);
+    for (int k = 0; k < FIND_KIND_COUNT; k++)
+        r->first[k] = -1;
+    s.o = o;
+    s.r = r;
+    if (o->workers == 0 || o->workers > MAX_WORKERS) {
+        snprintf(why, cap, "--workers must be 1..%d", MAX_WORKERS);
+        return -1;
+    }
+    supervisor_stop = 0;
+    stress_clean_leftovers(stderr); /* even when quiet: it removed things */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    if (setup(&s, why, cap) < 0) {
+        cleanup(&s);
+        return -1;
+    }
+    s.t0 = now_mono();
+    s.t_origin = ledger_now_ns();
+    start_load(&s);
+    if (!o->no_ledger_observer)
+        s.observer = start_child(&s, run_observer, 0);
+    for (unsigned i = 0; i < o->workers; i++)
+        start_worker(&s, i);
+    uint64_t rng = o->seed * 0xD1B54A32D192ED03ULL + 7;
+    double next_kill = o->kill_rate > 0 ? exp_interval(&rng, o->kill_rate)
+                                        : 1e300;
+    double next_sample = 1.0, next_line = o->progress_tty ? 1.0 : 10.0;
+    double t = 0;
+    while (!supervisor_stop && (t = now_mono() - s.t0) < o->duration_s) {
+        struct timespec ts = {0, 20000000}; /* 20 ms */
+        nanosleep(&ts, NULL);
+        t = now_mono() - s.t0;
+        /* a worker that died on its own is restarted too */
+        int st;
+        pid_t dead;
+        while ((dead = waitpid(-1, &st, WNOHANG)) > 0)
+            for (unsigned i = 0; i < o->workers; i++)
+                if (s.worker_pid[i] == dead) {
+                    s.worker_cut_t[i] = ledger_now_ns();
+                    s.worker_pid[i] = 0;
+                    drain(&s, false);
+                    note_worker_progress(&s);
+                    start_worker(&s, i);
+                }
+        while (t >= next_kill) {
+            unsigned w = (unsigned)(gen_next(&rng) % o->workers);
+            if (gen_next(&rng) % 4 == 0) { /* the whole worker */
+                kill_worker(&s, w);
+                start_worker(&s, w);
+            } else if (s.worker_pid[w] > 0) { /* a process of its scenario */
+                kill(s.worker_pid[w], SIGUSR1);
+            }
+            next_kill += exp_interval(&rng, o->kill_rate);
+        }
+        drain(&s, false);
+        if (!o->no_ledger_observer)
+            judge_ready(&s, false);
+        if (t >= next_sample && r->nsamples < STRESS_MAX_SAMPLES) {
+            r->samples[r->nsamples].t = t;
+            snapshot(&s, &r->samples[r->nsamples].c);
+            r->nsamples++;
+            next_sample += 1.0;
+        }
+        if (t >= next_line) {
+            progress(&s, t, false);
+            next_line += o->progress_tty ? 0.5 : 10.0;
+        }
+    }
+    /* stop: workers finish their scenario, then whatever is left dies */
+    for (unsigned i = 0; i < o->workers; i++)
+        if (s.worker_pid[i] > 0)
+            kill(s.worker_pid[i], SIGTERM);
+    double stop_t = now_mono();
+    unsigned left = o->workers;
+    while (left && now_mono() - stop_t < STOP_GRACE_S) {
+        int st;
+        pid_t dead = waitpid(-1, &st, WNOHANG);
+        if (dead > 0) {
+            for (unsigned i = 0; i < o->workers; i++)
+                if (s.worker_pid[i] == dead) {
+                    s.worker_pid[i] = 0;
+                    left--;
+                }
+            continue;
+        }
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    for (unsigned i = 0; i < o->workers; i++)
+        if (s.worker_pid[i] > 0) {
+            kill(s.worker_pid[i], SIGKILL);
+            waitpid(s.worker_pid[i], NULL, 0);
+            s.worker_cut_t[i] = ledger_now_ns();
+            s.worker_pid[i] = 0;
+        }
+    s.sh->stop = 1;
+    if (s.observer > 0) {
+        waitpid(s.observer, NULL, 0);
+        s.observer = 0;
+    }
+    drain(&s, true);
+    if (!o->no_ledger_observer)
+        judge_ready(&s, true);
+    r->elapsed_s = now_mono() - s.t0;
+    snapshot(&s, &r->c);
+    if (r->nsamples < STRESS_MAX_SAMPLES) {
+        r->samples[r->nsamples].t = r->elapsed_s;
+        r->samples[r->nsamples++].c = r->c;
+    }
+    progress(&s, r->elapsed_s, true);
+    stop_load(&s);
+    cleanup(&s);
+    return 0;
+}

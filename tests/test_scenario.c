@@ -1,0 +1,172 @@
+/* test_scenario.c - judging a stress scenario from its records: the
+ * filesystem's decisions and the observer's looks placed by time, never
+ * reporting what the timing does not prove, unknown outcomes allowed. */
+#include <string.h>
+#include "check.h"
+#include "scenario.h"
+
+static struct judge J;
+static struct program P;
+
+/* spawn a / a create f / a write f 10 / a close f, the statements started
+ * at 1000, 2000, 3000, 4000 ns and each took 500 ns. */
+static const char *const TEXT =
+    "spawn a\na create f\na write f 10\na close f\n";
+
+static struct scen_step steps[4];
+static struct scen_dec decs[4];
+static struct scen_obs obs[4];
+
+static struct scenario base(void)
+{
+    struct scenario sc;
+    memset(&sc, 0, sizeof sc);
+    for (int i = 0; i < 4; i++) {
+        steps[i].intent_t = 1000u * (unsigned)(i + 1);
+        steps[i].result_t = steps[i].intent_t + 500;
+    }
+    steps[0].result = 0;
+    steps[1].result = 3;
+    steps[2].result = 10;
+    steps[3].result = 0;
+    sc.step = steps;
+    sc.nsteps = 4;
+    sc.ended = true;
+    sc.dec = decs;
+    sc.obs = obs;
+    return sc;
+}
+
+static void judge(struct scenario *sc, bool have_log, struct scen_verdict *v)
+{
+    struct trace_error err;
+    REQUIRE(trace_parse(TEXT, strlen(TEXT), &P, &err) == 0);
+    scenario_judge(&J, &P, POLICY_REFERENCE, sc, have_log, 0, v);
+    REQUIRE(v->judged);
+}
+
+static bool found(const struct scen_verdict *v, enum finding_kind k)
+{
+    for (unsigned i = 0; i < v->nfound; i++)
+        if (v->f[i].kind == k)
+            return true;
+    return false;
+}
+
+
+TEST(seal_at_the_creators_close_is_clean)
+{
+    struct scenario sc = base();
+    decs[0] = (struct scen_dec){0, EV_SEAL, true, 1, 4100, 10};
+    sc.ndec = 1;
+    struct scen_verdict v;
+    judge(&sc, true, &v);
+    CHECK_EQ_INT(v.nviolations, 0);
+    CHECK_EQ_INT(v.sealed, 1);
+}
+
+TEST(seal_during_the_write_is_early)
+{
+    struct scenario sc = base();
+    decs[0] = (struct scen_dec){0, EV_SEAL, true, 1, 3100, 0};
+    sc.ndec = 1;
+    struct scen_verdict v;
+    judge(&sc, true, &v);
+    CHECK(found(&v, FIND_EARLY_SEAL));
+}
+
+TEST(seal_with_fewer_bytes_than_written_is_a_lost_file)
+{
+    struct scenario sc = base();
+    decs[0] = (struct scen_dec){0, EV_SEAL, true, 1, 4100, 4};
+    sc.ndec = 1;
+    struct scen_verdict v;
+    judge(&sc, true, &v);
+    CHECK(found(&v, FIND_LOST_FILE));
+}
+
+TEST(a_look_that_ended_before_the_close_started_proves_early_seal)
+{
+    struct scenario sc = base();
+    obs[0] = (struct scen_obs){0, true, 10, 3600, 3700};
+    sc.nobs = 1;
+    struct scen_verdict v;
+    judge(&sc, false, &v);
+    CHECK(found(&v, FIND_EARLY_SEAL));
+}
+
+TEST(a_look_overlapping_the_close_proves_nothing)
+{
+    struct scenario sc = base();
+    obs[0] = (struct scen_obs){0, true, 10, 3900, 4100};
+    sc.nobs = 1;
+    struct scen_verdict v;
+    judge(&sc, false, &v);
+    CHECK_EQ_INT(v.nviolations, 0);
+}
+
+TEST(no_look_after_the_close_on_a_foreign_mount_is_a_lost_file)
+{
+    struct scenario sc = base();
+    struct scen_verdict v;
+    judge(&sc, false, &v);
+    CHECK(found(&v, FIND_LOST_FILE));
+}
+
+TEST(an_interrupted_close_allows_either_outcome)
+{
+    /* the worker killed the creator during its close: the close may or
+     * may not have happened, so neither an abort nor a seal is wrong */
+    struct scenario sc = base();
+    sc.ended = false;
+    sc.killed = true;
+    sc.interrupted = true;
+    sc.kill_step = 3;
+    sc.kill_task = 0;
+    steps[3].result_t = 0;
+    decs[0] = (struct scen_dec){0, EV_ABORT, false, 1, 4200, 10};
+    sc.ndec = 1;
+    struct scen_verdict v;
+    judge(&sc, true, &v);
+    CHECK_EQ_INT(v.nviolations, 0);
+    CHECK_EQ_INT(v.uncertain, 1);
+    CHECK_EQ_INT(P.nsteps, 5); /* the kill was appended */
+    CHECK_EQ_INT(P.steps[4].op, OP_KILL);
+    decs[0].type = EV_SEAL;
+    judge(&sc, true, &v);
+    CHECK_EQ_INT(v.nviolations, 0);
+}
+
+TEST(a_kill_before_the_close_then_a_seal_is_visible_after_abort)
+{
+    struct scenario sc = base();
+    sc.ended = false;
+    sc.killed = true;
+    sc.interrupted = false;
+    sc.kill_step = 2; /* during the write, which completed */
+    decs[0] = (struct scen_dec){0, EV_SEAL, false, 1, 3400, 10};
+    sc.ndec = 1;
+    struct scen_verdict v;
+    judge(&sc, true, &v);
+    CHECK(found(&v, FIND_VISIBLE_AFTER_ABORT) || found(&v, FIND_EARLY_SEAL));
+}
+
+TEST(missing_records_are_not_judged)
+{
+    struct scenario sc = base();
+    steps[1].result_t = 0; /* a result lost in the middle */
+    struct trace_error err;
+    REQUIRE(trace_parse(TEXT, strlen(TEXT), &P, &err) == 0);
+    struct scen_verdict v;
+    scenario_judge(&J, &P, POLICY_REFERENCE, &sc, true, 0, &v);
+    CHECK(!v.judged);
+}
+
+int main(void)
+{
+    if (judge_init(&J) < 0)
+        return 1;
+    int rc = run_tests();
+    judge_destroy(&J);
+    return rc;
+}
