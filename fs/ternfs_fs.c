@@ -38,6 +38,7 @@ struct node {
     bool indexed;           /* in the name index (every state but gone) */
     bool free_slot;         /* reclaimed: on the free list, reusable    */
     unsigned long writes;   /* successful write calls, for the log */
+    size_t written;         /* their bytes, kept when an abort drops them */
 };
 
 /* Nodes live in one array (ino = index + 1; 1 is the root).  A name index
@@ -353,7 +354,8 @@ static void log_flush(struct fs *fs, fuse_ino_t ino, const struct node *nd,
             "\"policy\":\"%s\",\"tid\":%d,\"tgid\":%d,\"known\":%s,"
             "\"mm_alive\":%s,\"other_mm_alive\":%s,\"creator\":%d,"
             "\"state\":\"%s\",\"size\":%zu,\"decision\":\"%s\","
-            "\"why\":\"%s\",\"comm\":\"%s\",\"writes\":%lu}\n",
+            "\"why\":\"%s\",\"comm\":\"%s\",\"writes\":%lu,"
+            "\"written\":%zu}\n",
             (long long)ts.tv_sec, ts.tv_nsec, (unsigned long)ino, name,
             policy_name(fs->policy), (int)pf->tid, (int)pf->tgid,
             pf->known ? "true" : "false", pf->mm_alive ? "true" : "false",
@@ -361,7 +363,7 @@ static void log_flush(struct fs *fs, fuse_ino_t ino, const struct node *nd,
             nd->state == N_SEALED ? "sealed"
             : nd->state == N_ABORTED ? "aborted"
                                      : "transient",
-            nd->size, decision, why, comm, nd->writes);
+            nd->size, decision, why, comm, nd->writes, nd->written);
     fflush(fs->log);
 }
 
@@ -577,6 +579,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
     memcpy(nd->data + nd->size, buf, size);
     nd->size += size;
     nd->writes++;
+    nd->written += size;
     fuse_reply_write(req, size);
 }
 

@@ -213,6 +213,17 @@ TEST(creator_exits_without_close)
     CHECK_EQ_STR(expl, "aborted: never visible: its creator (noclose) exited "
                        "without closing it, and the flush at its exit (mm "
                        "gone) aborts; 22 bytes lost");
+    /* the filesystem drops an aborted file's data: size 0, "written" 22 */
+    const char *dropped[] = {
+        CREATE(7, 300, "noclose"),
+        "{\"op\":\"flush\",\"ino\":7,\"tid\":300,\"tgid\":300,\"mm_alive\":"
+        "false,\"decision\":\"abort\",\"comm\":\"noclose\",\"size\":0,"
+        "\"writes\":1,\"written\":22}",
+        NULL};
+    f = one(dropped, expl, sizeof expl);
+    REQUIRE(f);
+    CHECK_EQ_INT(f->verdict, FATE_ABORTED);
+    CHECK(strstr(expl, "aborts; 22 bytes lost"));
     /* fuse-naive: the same flush seals */
     const char *naive[] = {CREATE(7, 300, "noclose"),
                            FLUSH(7, 300, 300, "noclose", false, "seal", 22, 1),

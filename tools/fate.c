@@ -45,7 +45,7 @@ static struct fate *new_fate(struct fates *out, const struct flog_event *e)
     snprintf(f->creator_comm, sizeof f->creator_comm, "%s", e->comm);
     f->t_create = e->t;
     f->decider = NO_EVENT;
-    f->size = f->writes = f->first_bad_off = -1;
+    f->size = f->writes = f->written = f->first_bad_off = -1;
     return f;
 }
 
@@ -62,6 +62,8 @@ static void count_event(struct fate *f, const struct flog_event *e, size_t k)
 {
     if (e->writes > f->writes)
         f->writes = e->writes;
+    if (e->written > f->written)
+        f->written = e->written;
     switch (e->op) {
     case FLOG_FLUSH:
         f->flushes++;
@@ -237,6 +239,15 @@ static void put_refusals(struct text *t, const struct fate *f)
             f->truncates_refused, plural(f->truncates_refused));
 }
 
+/* "; 22 bytes lost": what was written (a log without "written": the
+ * size the file had). */
+static void put_lost(struct text *t, const struct fate *f, long long size)
+{
+    long long n = f->written >= 0 ? f->written : size;
+    if (n > 0)
+        put(t, "; %lld byte%s lost", n, plural(n));
+}
+
 static void put_ignored(struct text *t, const struct fate *f)
 {
     if (!f->ignored)
@@ -296,8 +307,7 @@ void fate_explain(const struct fate *f, const struct flog *log,
                 f->creator_comm);
         else
             put(&t, "never visible: aborted by a flush from %s", who);
-        if (d->size > 0)
-            put(&t, "; %lld byte%s lost", d->size, plural(d->size));
+        put_lost(&t, f, d->size);
         put_refusals(&t, f);
         break;
     case FATE_LOST:
@@ -316,8 +326,7 @@ void fate_explain(const struct fate *f, const struct flog *log,
                 f->flushes == 1 ? "" : "es", f->flushes == 1 ? "was" : "were",
                 who);
         }
-        if (f->size > 0)
-            put(&t, "; %lld byte%s lost", f->size, plural(f->size));
+        put_lost(&t, f, f->size);
         put_refusals(&t, f);
         break;
     case FATE_CREATE_FAILED:

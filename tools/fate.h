@@ -35,6 +35,8 @@ struct fate {
     enum fate_verdict verdict;
     long long size;            /* bytes when decided (-1: unknown)          */
     long long writes;          /* successful write calls (-1: unknown)      */
+    long long written;         /* their bytes (-1: unknown); an aborted
+                                  file's size is 0, this is what it lost   */
     unsigned flushes, ignored, ignored_from_others;
     unsigned refused_sealed;   /* writes refused: the file was sealed      */
     unsigned refused_append;   /* writes refused: not at the end (EINVAL)  */

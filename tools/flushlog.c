@@ -89,7 +89,8 @@ static const struct field fields[] = {
     FIELD("ino", F_ULONG, ino),        FIELD("parent", F_ULONG, parent),
     FIELD("tid", F_INT, tid),          FIELD("tgid", F_INT, tgid),
     FIELD("creator", F_INT, creator),  FIELD("size", F_LLONG, size),
-    FIELD("writes", F_LLONG, writes),  FIELD("off", F_LLONG, off),
+    FIELD("writes", F_LLONG, writes),  FIELD("written", F_LLONG, written),
+    FIELD("off", F_LLONG, off),
     FIELD("len", F_LLONG, len),        FIELD("known", F_BOOL, known),
     FIELD("mm_alive", F_BOOL, mm_alive),
 };
@@ -127,7 +128,7 @@ int flushlog_parse_line(const char *line, struct flog_event *ev, char *why,
 {
     memset(ev, 0, sizeof *ev);
     ev->op = FLOG_OTHER;
-    ev->size = ev->writes = ev->off = ev->len = -1;
+    ev->size = ev->writes = ev->written = ev->off = ev->len = -1;
     ev->known = true;
     copy_str(ev->comm, sizeof ev->comm, "?");
     bool has_op = false;

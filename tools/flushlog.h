@@ -36,6 +36,7 @@ struct flog_event {
                                  source knows it (close, exit...): ""     */
     char why[128];            /* flush: why the context is unknown         */
     long long size, writes;   /* bytes and write calls so far (-1: absent) */
+    long long written;        /* bytes ever written, kept after an abort   */
     long long off, len;       /* refused write: where and how much         */
 };
 
