@@ -92,7 +92,7 @@ cc -o "$tmp/noclose" "$SRC/corpus/clients/exit_without_close.c" ||
     { echo "FAIL: cannot compile exit_without_close.c"; exit 1; }
 expect exit_without_close_reference 3 \
     'aborted: never visible: its creator (noclose) exited without closing it' \
-    'flush     by its creator (noclose[' ': abort (22 bytes)' \
+    'flush     by its creator (noclose[' ': abort (22 bytes dropped)' \
     -- "$T" watch --policy reference -- "$tmp/noclose"
 expect exit_without_close_fuse_naive 0 \
     "sealed with 22 bytes (1 write) by the flush at its creator's exit" \

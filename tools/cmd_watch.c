@@ -65,7 +65,7 @@ static void print_when(FILE *out, const struct watch_result *r, double t)
 static void print_events(FILE *out, const struct watch_result *r,
                          const struct fate *f)
 {
-    long long writes = 0, size = 0;
+    long long writes = 0, bytes = 0;
     for (size_t k = 0; k < f->nevents; k++) {
         const struct flog_event *e = &r->log.ev[f->events[k]];
         char who[256];
@@ -79,20 +79,25 @@ static void print_events(FILE *out, const struct watch_result *r,
                 fprintf(out, ": refused, %s", e->result);
             fputc('\n', out);
             break;
-        case FLOG_FLUSH:
-            if (e->writes > writes || e->size > size)
+        case FLOG_FLUSH: {
+            /* bytes written so far ("written"; older logs: the size) */
+            long long w = e->written >= 0 ? e->written : e->size;
+            if (e->writes > writes || w > bytes)
                 fprintf(out, "  %10s  %lld write%s, %lld bytes\n", "",
                         e->writes - writes, e->writes - writes == 1 ? "" : "s",
-                        e->size - size);
+                        w - bytes);
             if (e->writes >= 0)
                 writes = e->writes;
-            if (e->size >= 0)
-                size = e->size;
+            if (w >= 0)
+                bytes = w;
             fate_describe_flusher(f, e, true, who, sizeof who);
             print_when(out, r, e->t);
-            fprintf(out, "flush     by %s%s: %s (%lld bytes)\n", who,
-                    e->mm_alive ? ", mm alive" : "", e->decision, e->size);
+            fprintf(out, "flush     by %s%s: %s (%lld bytes%s)\n", who,
+                    e->mm_alive ? ", mm alive" : "", e->decision,
+                    !strcmp(e->decision, "abort") ? w : e->size,
+                    !strcmp(e->decision, "abort") && w > 0 ? " dropped" : "");
             break;
+        }
         case FLOG_WRITE:
         case FLOG_TRUNCATE: {
             /* consecutive refusals of the same kind by the same thread */
