@@ -12,12 +12,11 @@
 # A column the filesystem cannot run must say why.  A wrong prediction and
 # a wrong expected content must be caught.  README.md's matrix must be the
 # one the command generates.  SIGINT leaves nothing behind.
-# Needs root and /dev/fuse: skipped (exit 77) otherwise.
+# The usage checks run anywhere; the rest needs root and /dev/fuse and is
+# skipped (exit 77, with the reason) without them.
 set -u
 T=$1
 SRC=$2
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root to mount FUSE"; exit 77; }
-[ -w /dev/fuse ] || { echo "SKIP: needs /dev/fuse"; exit 77; }
 CLIENTS=$SRC/corpus/clients
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -38,13 +37,16 @@ expect_rc() { # NAME WANT_RC PATTERN -- CMD...
 expect_rc help 0 'usage: ternrig clients' -- "$T" clients --help
 expect_rc bad_policy 2 "unknown policy 'kmod3'" -- "$T" clients --policy kmod3
 expect_rc both_policy_flags 2 'exclude' -- "$T" clients --policy kmod --all-policies
-expect_rc unknown_client 2 'no client frob in' -- "$T" clients --dir "$CLIENTS" frob
+expect_rc unknown_client 2 'no client frob in' -- "$T" clients --dir "$CLIENTS" cp-file frob
 mkdir "$tmp/none"
 expect_rc empty_dir 2 'no NAME.sh clients in' -- "$T" clients --dir "$tmp/none"
 mkdir "$tmp/malformed"
 printf '#!/bin/sh\n# what: x\n# expect out "x"\n# predict maybe\n' >"$tmp/malformed/m.sh"
 expect_rc malformed 2 "m.sh:4: predict: not exact/empty/truncated/lost/error: 'maybe'" -- \
     "$T" clients --dir "$tmp/malformed"
+skip() { [ "$fails" -eq 0 ] || exit 1; echo "SKIP: $1 (usage checks passed)"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "needs root to mount FUSE"
+[ -w /dev/fuse ] || skip "needs /dev/fuse"
 
 # The whole matrix, as README.md shows it: every cell that ran is SPEC.md's
 # prediction, and README.md holds this very table.

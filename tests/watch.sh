@@ -11,13 +11,11 @@
 #    dying creator), sealed whole under fuse-naive.
 # Plus exit codes, --json, --mount, the time limit, leftover processes, and
 # SIGINT: no mount, process or temporary directory may be left behind.
-# Needs root and /dev/fuse: skipped (exit 77) otherwise.
+# The usage checks run anywhere; the rest needs root and /dev/fuse and is
+# skipped (exit 77, with the reason) without them.
 set -u
 T=$1
 SRC=$2
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root to mount FUSE"; exit 77; }
-[ -w /dev/fuse ] || { echo "SKIP: needs /dev/fuse"; exit 77; }
-command -v python3 >/dev/null || { echo "SKIP: needs python3"; exit 77; }
 tmp=$(mktemp -d)
 own_mount=""
 cleanup() {
@@ -61,6 +59,12 @@ expect no_command 2 'give the command to run' -- "$T" watch
 expect bad_timeout 2 "--timeout: 'x' is not" -- "$T" watch --timeout x -- true
 expect bad_policy 2 "unknown policy 'kmod3'" -- "$T" watch --policy kmod3 true
 expect not_a_mount 2 'is not the root of a ternrig fs mount' -- "$T" watch --mount "$tmp" -- true
+expect bad_output 2 'watch: /nonexistent/r.json: No such file' -- "$T" watch -o /nonexistent/r.json -- true
+skip() { [ "$fails" -eq 0 ] || exit 1; echo "SKIP: $1 (usage checks passed)"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "needs root to mount FUSE"
+[ -w /dev/fuse ] || skip "needs /dev/fuse"
+command -v python3 >/dev/null || skip "needs python3"
+command -v cc >/dev/null || skip "needs cc"
 
 for pol in reference fuse-naive; do
     expect "bash_redirect_$pol" 3 \

@@ -683,6 +683,8 @@ int cmd_clients(int argc, char **argv)
     struct row *rows;
     size_t n;
     if (load_rows(&o, &s, &rows, &n) < 0) {
+        for (size_t i = 0; i < n; i++)
+            client_free(&rows[i].c);
         free(rows);
         return 2;
     }
