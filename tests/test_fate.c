@@ -305,6 +305,30 @@ TEST(two_files_in_create_order)
     fates_free(&fs);
 }
 
+TEST(reused_inode_numbers)
+{
+    /* the fs reuses a forgotten file's number: events go to the newest */
+    const char *lines[] = {CREATE(2, 100, "a"),
+                           FLUSH(2, 100, 100, "a", true, "seal", 1, 1),
+                           CREATE(2, 101, "b"),
+                           FLUSH(2, 101, 101, "b", false, "abort", 0, 1),
+                           CREATE(40000000, 102, "c"),
+                           FLUSH(40000000, 102, 102, "c", true, "seal", 3, 1),
+                           NULL};
+    load(lines);
+    fates_free(&fs);
+    REQUIRE(fates_build(&lg, &fs) == 0);
+    REQUIRE(fs.n == 3);
+    CHECK_EQ_INT(fs.f[0].verdict, FATE_SEALED);
+    CHECK_EQ_INT(fs.f[0].nevents, 2);
+    CHECK_EQ_STR(fs.f[1].creator_comm, "b");
+    CHECK_EQ_INT(fs.f[1].verdict, FATE_ABORTED);
+    CHECK_EQ_INT(fs.f[1].nevents, 2);
+    CHECK_EQ_INT(fs.f[2].verdict, FATE_SEALED); /* a number past the map */
+    CHECK_EQ_INT(fs.f[2].size, 3);
+    fates_free(&fs);
+}
+
 /* ---- client scripts and cells ---- */
 
 TEST(client_header)

@@ -49,10 +49,37 @@ static struct fate *new_fate(struct fates *out, const struct flog_event *e)
     return f;
 }
 
-/* The live fate of inode `ino` (refused creates have ino 0, never live). */
-static struct fate *fate_of(struct fates *out, unsigned long ino)
+/* Which fate an inode number is now (the filesystem reuses the numbers of
+ * files it has forgotten): live[ino] = fate index + 1, 0 for none. */
+struct live_map {
+    size_t *at;
+    size_t cap;
+};
+#define LIVE_MAP_MAX (1u << 24) /* larger numbers: a linear search */
+
+static int live_set(struct live_map *m, unsigned long ino, size_t fate)
 {
-    for (size_t i = out->n; ino && i-- > 0;)
+    if (ino >= LIVE_MAP_MAX)
+        return 0;
+    while (ino >= m->cap) {
+        size_t old = m->cap;
+        if (grow(&m->at, &m->cap, m->cap, sizeof *m->at, 256) < 0)
+            return -1;
+        memset(m->at + old, 0, (m->cap - old) * sizeof *m->at);
+    }
+    m->at[ino] = fate + 1;
+    return 0;
+}
+
+/* The live fate of inode `ino` (refused creates have ino 0, never live). */
+static struct fate *fate_of(struct fates *out, const struct live_map *m,
+                            unsigned long ino)
+{
+    if (!ino)
+        return NULL;
+    if (ino < LIVE_MAP_MAX)
+        return ino < m->cap && m->at[ino] ? &out->f[m->at[ino] - 1] : NULL;
+    for (size_t i = out->n; i-- > 0;)
         if (out->f[i].ino == ino)
             return &out->f[i];
     return NULL;
@@ -123,6 +150,7 @@ static void decide(struct fate *f, const struct flog *log)
 int fates_build(const struct flog *log, struct fates *out)
 {
     memset(out, 0, sizeof *out);
+    struct live_map live = {0};
     for (size_t k = 0; k < log->n; k++) {
         const struct flog_event *e = &log->ev[k];
         struct fate *f;
@@ -133,7 +161,9 @@ int fates_build(const struct flog *log, struct fates *out)
                 goto oom;
             if (!ok)
                 f->ino = 0;
-        } else if (!(f = fate_of(out, e->ino))) {
+            else if (live_set(&live, f->ino, out->n - 1) < 0)
+                goto oom;
+        } else if (!(f = fate_of(out, &live, e->ino))) {
             continue; /* created before this excerpt of the log */
         }
         if (add_event(f, k) < 0)
@@ -143,8 +173,10 @@ int fates_build(const struct flog *log, struct fates *out)
     }
     for (size_t i = 0; i < out->n; i++)
         decide(&out->f[i], log);
+    free(live.at);
     return 0;
 oom:
+    free(live.at);
     fates_free(out);
     return -1;
 }

@@ -173,12 +173,19 @@ static int walk(const char *root, const char *rel, struct tree *t, int depth)
     return rc;
 }
 
+static int cmp_ino(const void *a, const void *b)
+{
+    unsigned long x = ((const struct entry *)a)->ino,
+                  y = ((const struct entry *)b)->ino;
+    return x < y ? -1 : x > y;
+}
+
+/* The entry of inode `ino` (the tree sorted by inode). */
 static const struct entry *by_ino(const struct tree *t, unsigned long ino)
 {
-    for (size_t i = 0; i < t->n; i++)
-        if (t->e[i].ino == ino)
-            return &t->e[i];
-    return NULL;
+    struct entry key;
+    key.ino = ino;
+    return t->n ? bsearch(&key, t->e, t->n, sizeof *t->e, cmp_ino) : NULL;
 }
 
 static void place(const struct fate *f, const struct tree *t,
@@ -232,6 +239,8 @@ int watch_command(const struct watch_mount *m, const char *dir,
         free(t.e);
         return -1;
     }
+    if (t.n > 1)
+        qsort(t.e, t.n, sizeof *t.e, cmp_ino);
     r->files = calloc(r->fates.n ? r->fates.n : 1, sizeof *r->files);
     if (!r->files) {
         free(t.e);
