@@ -265,7 +265,12 @@ static void read_log(struct run *r)
         return;
     fseek(f, r->log_off, SEEK_SET);
     char line[2048];
+    long at = r->log_off;
     while (fgets(line, sizeof line, f) && r->ndec < 256) {
+        size_t len = strlen(line);
+        if (!len || line[len - 1] != '\n')
+            break; /* being written: read it whole next time */
+        at += (long)len;
         const char *dec = strstr(line, "\"decision\":\"");
         const char *nm = strstr(line, "\"name\":\"");
         if (!dec || !nm)
@@ -289,7 +294,7 @@ static void read_log(struct run *r)
             }
         }
     }
-    r->log_off = ftell(f);
+    r->log_off = at;
     fclose(f);
 }
 
@@ -711,6 +716,11 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
             if (pthread_create(&killer_th, NULL, killer_main, &k) != 0)
                 victim = -1;
         }
+        int closes_fd = p->steps[i].op == OP_CLOSE ||
+                                p->steps[i].op == OP_URING_CLOSE
+                            ? model_fd_number(r.m, p->steps[i].task,
+                                              p->steps[i].fd)
+                            : -1;
         int res = run_step(&r, i);
         bool interrupted = false;
         if (victim >= 0) {
@@ -754,6 +764,16 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
             fail(&r, "line %u: the real fd is %d, the model's %d: model and "
                      "kernel disagree",
                  st->line, res, want);
+            rc = -1;
+            break;
+        }
+        if (closes_fd >= 0 && !interrupted && res < 0) {
+            /* e.g. IORING_OP_CLOSE after unshare(CLONE_FILES): io-wq
+             * workers keep the fd table they started with */
+            fail(&r, "line %u: the real %s of fd %d failed (%s); in the "
+                     "model it closes: model and kernel disagree",
+                 st->line, trace_op_name((enum trace_op)st->op), closes_fd,
+                 strerror(-res));
             rc = -1;
             break;
         }

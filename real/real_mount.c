@@ -54,9 +54,9 @@ int real_mount_start(struct real_mount *rm, const char *exe, enum policy pol,
             break;
         }
     }
-    snprintf(why, cap, "ternrig fs did not mount %s (needs root and "
-                       "/dev/fuse)",
-             rm->dir);
+    snprintf(why, cap, "ternrig fs --policy %s did not mount %s (needs root "
+                       "and /dev/fuse; see its message above)",
+             policy_name(pol), rm->dir);
     real_mount_stop(rm);
     return -1;
 }

@@ -5,26 +5,7 @@
 set -u
 T=$1
 CORPUS=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { printf 'ok   %s\n' "$1"; }
-bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
-
-# expect_rc NAME WANT_RC GREP_PATTERN -- CMD...: exit status and output
-expect_rc() {
-    local name=$1 want=$2 pat=$3
-    shift 4
-    "$@" >"$tmp/out" 2>&1
-    local rc=$?
-    if [ "$rc" -ne "$want" ]; then
-        bad "$name: exit $rc, want $want"; sed 's/^/    /' "$tmp/out" | head -20
-    elif [ -n "$pat" ] && ! grep -qE -- "$pat" "$tmp/out"; then
-        bad "$name: output lacks /$pat/"; sed 's/^/    /' "$tmp/out" | head -20
-    else
-        ok "$name"
-    fi
-}
+source "$(dirname "$0")/checks.sh"
 
 expect_rc help 0 'replay' -- "$T" help
 expect_rc help_cmd 0 'all-policies' -- "$T" help replay

@@ -18,21 +18,9 @@ set -u
 T=$1
 SRC=$2
 CLIENTS=$SRC/corpus/clients
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { printf 'ok   %s\n' "$1"; }
-bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); sed 's/^/    /' "$tmp/out" | head -40; }
-
-expect_rc() { # NAME WANT_RC PATTERN -- CMD...
-    local name=$1 want=$2 pat=$3
-    shift 4
-    "$@" >"$tmp/out" 2>&1
-    local rc=$?
-    if [ "$rc" -ne "$want" ]; then bad "$name: exit $rc, want $want"
-    elif [ -n "$pat" ] && ! grep -qF -- "$pat" "$tmp/out"; then bad "$name: output lacks '$pat'"
-    else ok "$name"; fi
-}
+source "$(dirname "$0")/checks.sh"
+# a failure, with the output that shows it
+fail() { bad "$1"; sed 's/^/    /' "$tmp/out" | head -40; }
 
 expect_rc help 0 'usage: ternrig clients' -- "$T" clients --help
 expect_rc bad_policy 2 "unknown policy 'kmod3'" -- "$T" clients --policy kmod3
@@ -53,7 +41,7 @@ skip() { [ "$fails" -eq 0 ] || exit 1; echo "SKIP: $1 (usage checks passed)"; ex
 "$T" clients --all-policies --markdown --dir "$CLIENTS" >"$tmp/md" 2>"$tmp/out"
 rc=$?
 cat "$tmp/md" >>"$tmp/out"
-if [ "$rc" -ne 0 ]; then bad "matrix: exit $rc (cells differ from SPEC.md's prediction)"; else ok matrix; fi
+if [ "$rc" -ne 0 ]; then fail "matrix: exit $rc (cells differ from SPEC.md's prediction)"; else ok matrix; fi
 
 # cell ROW POLICY: the word a matrix cell starts with (exact, empty, n/a...)
 cell() {
@@ -65,7 +53,7 @@ cell() {
 want_cell() {
     local got
     got=$(cell "$1" "$2")
-    if [ "$got" = "$3" ]; then ok "cell $1 $2 = $3"; else cp "$tmp/md" "$tmp/out"; bad "cell $1 $2: '$got', want '$3'"; fi
+    if [ "$got" = "$3" ]; then ok "cell $1 $2 = $3"; else cp "$tmp/md" "$tmp/out"; fail "cell $1 $2: '$got', want '$3'"; fi
 }
 for pol in reference fuse-naive; do
     want_cell bash-builtin-echo-redirect "$pol" empty
@@ -79,9 +67,9 @@ want_cell c-exit-without-close fuse-naive exact
 # Each policy either ran (a column of cells) or says why not.
 for pol in reference kmod kmod-2024 fuse-naive fuse-closetracker; do
     col=$(cell bash-builtin-echo-redirect "$pol")
-    if [ -z "$col" ]; then cp "$tmp/md" "$tmp/out"; bad "$pol: no column"
+    if [ -z "$col" ]; then cp "$tmp/md" "$tmp/out"; fail "$pol: no column"
     elif [ "$col" = n/a ] && ! grep -q "^n/a under \`$pol\`: ternrig fs does not run it: ." "$tmp/md"; then
-        cp "$tmp/md" "$tmp/out"; bad "$pol: n/a without a reason"
+        cp "$tmp/md" "$tmp/out"; fail "$pol: n/a without a reason"
     else ok "column $pol: $col"; fi
 done
 
@@ -89,7 +77,7 @@ awk '/^<!-- clients-matrix:end -->$/ { on = 0 } on { print } /^<!-- clients-matr
     "$SRC/README.md" >"$tmp/readme-md"
 if [ ! -s "$tmp/readme-md" ]; then bad "README.md has no clients-matrix section"
 elif ! diff -u "$tmp/readme-md" "$tmp/md" >"$tmp/out"; then
-    bad "README.md's matrix is stale: run ci/update-readme-matrix.sh"
+    fail "README.md's matrix is stale: run ci/update-readme-matrix.sh"
 else ok readme_matrix; fi
 
 # A wrong prediction is caught, and so is a wrong expected content.
@@ -100,7 +88,7 @@ grep -q '^# predict exact$' "$tmp/wrong/bash-echo.sh" && grep -q '^# expect out 
     { echo "FAIL: could not make the wrong clients"; exit 1; }
 expect_rc wrong_prediction 1 'under reference SPEC.md predicts exact' -- \
     "$T" clients --policy reference --dir "$tmp/wrong" bash-echo
-expect_rc wrong_content 1 'in a plain directory it leaves out with other bytes (13, expected 6)' -- \
+expect_rc wrong_content 1 'in a plain directory it leaves out with other bytes \(13, expected 6\)' -- \
     "$T" clients --policy reference --dir "$tmp/wrong" py
 
 # SIGINT in the middle: the program dies, the mount and the scratch go.
@@ -116,16 +104,15 @@ mkfifo "$tmp/fifo"
 cpid=$!
 # read through a read-write fd with a time limit: never wait forever
 exec 3<>"$tmp/fifo"
-read -r -t 20 mdir data spid <&3 || { kill -KILL "$cpid"; bad "sigint: the program never ran"; }
+read -r -t 20 mdir data spid <&3 || { kill -KILL "$cpid"; fail "sigint: the program never ran"; }
 kill -INT "$cpid"
 wait "$cpid"
 rc=$?
 scratch=$(dirname "$(dirname "$data")")
-if [ "$rc" -ne 130 ]; then bad "sigint: exit $rc, want 130"
-elif grep -q " $(dirname "$mdir") " /proc/mounts || [ -e "$(dirname "$mdir")" ]; then bad "sigint: the mount is left"
-elif [ -e "$scratch" ]; then bad "sigint: $scratch is left"
-elif kill -0 "$spid" 2>/dev/null; then bad "sigint: the program still runs"
+if [ "$rc" -ne 130 ]; then fail "sigint: exit $rc, want 130"
+elif grep -q " $(dirname "$mdir") " /proc/mounts || [ -e "$(dirname "$mdir")" ]; then fail "sigint: the mount is left"
+elif [ -e "$scratch" ]; then fail "sigint: $scratch is left"
+elif kill -0 "$spid" 2>/dev/null; then fail "sigint: the program still runs"
 else ok sigint; fi
 
-[ "$fails" -eq 0 ] || { echo "$fails clients check(s) failed"; exit 1; }
-echo "all clients checks passed"
+checks_done clients

@@ -18,6 +18,20 @@ grep -q 'fuse-naive  *early-seal' "$tmp/a.log" || bad "summary table lacks fuse-
 "$T" replay --policy fuse-naive --quiet "$tmp/a/findings" >/dev/null || bad "reproducers do not replay"
 grep -q '^expect\[fuse-naive\] violation early-seal' "$tmp"/a/findings/fuse-naive-early-seal-1.trace ||
     bad "reproducer lacks its expect line"
+python3 - "$tmp/a" <<'EOF' || bad "fuzz.json: execs/s and coverage over time, findings"
+import json, os, sys
+d = json.load(open(sys.argv[1] + "/fuzz.json"))
+assert d["tool"] == "ternrig fuzz" and d["engine"] == "libfuzzer" and d["exit"] == 0, d
+s = d["series"]
+assert len(s) == 1 and s[0]["policy"] == "fuse-naive", s
+t = [x[0] for x in s[0]["samples"]]
+assert len(t) >= 3 and t == sorted(t), t
+assert s[0]["samples"][-1][1] > 0 and s[0]["samples"][-1][3] > 0, s[0]["samples"][-1]
+assert d["totals"]["execs"] == s[0]["samples"][-1][1]
+f = d["findings"]
+assert f and all(os.path.isfile(os.path.join(sys.argv[1], x["reproducer"])) for x in f), f
+assert any(x["kind"] == "early-seal" for x in f)
+EOF
 
 # Ctrl-C: SIGINT to ternrig during the run
 "$T" fuzz --policy kmod --time 60s --jobs 2 --fuzz-dir "$D" --out "$tmp/b" >"$tmp/b.log" 2>&1 &

@@ -16,29 +16,28 @@
 set -u
 T=$1
 SRC=$2
-tmp=$(mktemp -d)
+source "$(dirname "$0")/checks.sh"
 own_mount=""
 cleanup() {
     [ -n "$own_mount" ] && { fusermount3 -u "$own_mount" 2>/dev/null || umount -l "$own_mount" 2>/dev/null; }
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-fails=0
-ok() { printf 'ok   %s\n' "$1"; }
-bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); sed 's/^/    /' "$tmp/out" | head -30; }
+# a failure, with the output that shows it
+fail() { bad "$1"; sed 's/^/    /' "$tmp/out" | head -30; }
 
 # The mount a report names ("under P on DIR:") must be gone, and its dir.
 check_gone() {
     local name=$1 dir
     dir=$(sed -n 's/^  under [a-z-]* on \([^:]*\):.*/\1/p' "$tmp/out" | head -1)
     [ -n "$dir" ] || dir=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mount"])' "$tmp/out" 2>/dev/null)
-    if [ -z "$dir" ]; then bad "$name: no mount named in the report"; return; fi
-    if grep -q " $dir " /proc/mounts; then bad "$name: $dir is still mounted"; fi
-    if [ -e "$dir" ] || [ -e "$dir.log" ]; then bad "$name: $dir or its log is left"; fi
+    if [ -z "$dir" ]; then fail "$name: no mount named in the report"; return; fi
+    if grep -q " $dir " /proc/mounts; then fail "$name: $dir is still mounted"; fi
+    if [ -e "$dir" ] || [ -e "$dir.log" ]; then fail "$name: $dir or its log is left"; fi
 }
 
-# expect NAME WANT_RC PATTERN... -- CMD...: exit status, every pattern in
-# the output, and the mount gone
+# expect NAME WANT_RC TEXT... -- CMD...: exit status, and every TEXT (fixed
+# strings, unlike expect_rc's one pattern) in the output
 expect() {
     local name=$1 want=$2
     shift 2
@@ -47,9 +46,9 @@ expect() {
     shift
     "$@" >"$tmp/out" 2>&1
     local rc=$? p
-    if [ "$rc" -ne "$want" ]; then bad "$name: exit $rc, want $want"; return; fi
+    if [ "$rc" -ne "$want" ]; then fail "$name: exit $rc, want $want"; return; fi
     for p in "${pats[@]}"; do
-        if ! grep -qF -- "$p" "$tmp/out"; then bad "$name: output lacks '$p'"; return; fi
+        if ! grep -qF -- "$p" "$tmp/out"; then fail "$name: output lacks '$p'"; return; fi
     done
     ok "$name"
 }
@@ -119,12 +118,12 @@ assert [e["op"] for e in f["events"]] == ["create", "flush", "write_refused"], f
 assert f["events"][1]["decision"] == "seal" and f["events"][1]["mm_alive"], f
 assert f["events"][2]["result"] == "EPERM", f
 EOF
-then ok json_fields; else bad json_fields; fi
+then ok json_fields; else fail json_fields; fi
 
 # leftovers of the command's process group are killed, and reaped
 expect leftovers 0 'killed 1 leftover process of its group' -- \
     "$T" watch -- sh -c "sleep 30 & echo \$! > $tmp/bg"
-if kill -0 "$(cat "$tmp/bg")" 2>/dev/null; then bad "leftover sleep still runs"; else ok leftover_gone; fi
+if kill -0 "$(cat "$tmp/bg")" 2>/dev/null; then fail "leftover sleep still runs"; else ok leftover_gone; fi
 
 # --mount: a ternrig fs mount with a log; its policy comes from the mount
 mkdir "$tmp/mnt"
@@ -144,14 +143,15 @@ fusermount3 -u "$tmp/mnt2" && own_mount=""
 mkfifo "$tmp/fifo"
 "$T" watch -- sh -c "echo \"\$PWD \$\$\" > $tmp/fifo; exec sleep 30" >"$tmp/out" 2>&1 &
 wpid=$!
-read -r mdir cpid <"$tmp/fifo"
+# read through a read-write fd with a time limit: never wait forever
+exec 3<>"$tmp/fifo"
+read -r -t 20 mdir cpid <&3 || { kill -KILL "$wpid"; fail "sigint: the command never ran"; }
 kill -INT "$wpid"
 wait "$wpid"
 rc=$?
-if [ "$rc" -ne 130 ]; then bad "sigint: exit $rc, want 130"
-elif grep -q " $mdir " /proc/mounts || [ -e "$mdir" ]; then bad "sigint: $mdir left"
-elif kill -0 "$cpid" 2>/dev/null; then bad "sigint: the command still runs"
+if [ "$rc" -ne 130 ]; then fail "sigint: exit $rc, want 130"
+elif grep -q " $mdir " /proc/mounts || [ -e "$mdir" ]; then fail "sigint: $mdir left"
+elif kill -0 "$cpid" 2>/dev/null; then fail "sigint: the command still runs"
 else ok sigint; fi
 
-[ "$fails" -eq 0 ] || { echo "$fails watch check(s) failed"; exit 1; }
-echo "all watch checks passed"
+checks_done watch

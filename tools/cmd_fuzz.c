@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "commands.h"
 #include "findings.h"
+#include "fuzz_record.h"
 
 /* Paths are built in PATH_MAX buffers from an --out and a fuzz directory
  * whose lengths are checked up front (at most 1024), so gcc's worst-case
@@ -38,7 +39,8 @@ static const char fuzz_help[] =
     "statements while the same (policy, kind) still fires, named canonically,\n"
     "deduplicated by shape and written as OUT/findings/POLICY-KIND-N.trace,\n"
     "which `ternrig replay` reproduces.  Ctrl-C stops the engines and still\n"
-    "writes the findings.\n"
+    "writes the findings.  OUT/fuzz.json records every job's execs/s and\n"
+    "coverage over time and the findings, for `ternrig report`.\n"
     "\n"
     "  -p, --policy P    one policy (default: all five)\n"
     "  -a, --all         every policy\n"
@@ -66,7 +68,7 @@ struct job {
     FILE *logf;
     char line[512];
     size_t linelen;
-    unsigned long execs_per_s, cov;
+    unsigned long execs, execs_per_s, cov;
     bool done;
 };
 
@@ -98,8 +100,8 @@ static bool is_exec(const char *path)
     return access(path, X_OK) == 0;
 }
 
-/* Find the directory holding the engine's fuzz binaries. */
-static bool find_fuzz_dir(const char *engine, const char *given, char *out,
+/* Find the directory holding the engine's fuzz binaries (commands.h). */
+bool fuzz_find_dir(const char *engine, const char *given, char *out,
                           size_t cap)
 {
     char probe[PATH_MAX];
@@ -240,9 +242,15 @@ static pid_t start_job(struct run *r, struct job *j, long seconds, int idx)
     return pid;
 }
 
-/* libFuzzer status line: "#123 NEW cov: 402 ft: ... exec/s: 21805 ..." */
+/* libFuzzer status line: "#123 NEW cov: 402 ft: ... exec/s: 21805 ...",
+ * and its final "stat::number_of_executed_units: N". */
 static void parse_line(struct job *j, const char *l)
 {
+    static const char units[] = "stat::number_of_executed_units:";
+    if (l[0] == '#' && l[1] >= '0' && l[1] <= '9')
+        j->execs = strtoul(l + 1, NULL, 10);
+    else if (!strncmp(l, units, sizeof units - 1))
+        j->execs = strtoul(l + sizeof units - 1, NULL, 10);
     const char *c = strstr(l, "cov: ");
     const char *e = strstr(l, "exec/s: ");
     if (c)
@@ -295,6 +303,7 @@ static void read_afl_stats(struct job *j)
     fclose(f);
     /* afl-fuzz rewrites the file now and then: the average is steadier
      * than its execs_per_sec snapshot */
+    j->execs = done;
     if (run_time)
         j->execs_per_s = done / run_time;
 }
@@ -355,6 +364,24 @@ static void progress(const struct run *r, struct job *jobs, int njobs,
     if (!tty)
         printf("\n");
     fflush(stdout);
+}
+
+/* One sample per job (for fuzz.json); `force` at the end of a round. */
+static void record_samples(struct job *jobs, int njobs,
+                           struct fuzz_series *series, time_t start,
+                           bool force)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    double t = difftime(now.tv_sec, start) + now.tv_nsec / 1e9;
+    for (int i = 0; i < njobs; i++) {
+        if (!force && jobs[i].done)
+            continue;
+        if (jobs[i].stats[0])
+            read_afl_stats(&jobs[i]);
+        fuzz_series_add(&series[i], t, jobs[i].execs, jobs[i].execs_per_s,
+                        jobs[i].cov, force);
+    }
 }
 
 static void stop_all(struct job *jobs, int njobs, int sig)
@@ -456,7 +483,7 @@ int cmd_fuzz(int argc, char **argv)
     if (strlen(r.out) > 1024 || (given_dir && strlen(given_dir) > 1024))
         return usage_error("fuzz", "path too long (at most 1024 bytes)");
     char fuzz_dir[PATH_MAX];
-    if (!find_fuzz_dir(r.engine, given_dir, fuzz_dir, sizeof fuzz_dir)) {
+    if (!fuzz_find_dir(r.engine, given_dir, fuzz_dir, sizeof fuzz_dir)) {
         fprintf(stderr,
                 "ternrig fuzz: no %s fuzz targets found%s%s.\n"
                 "Build them first:  cmake --preset %s && cmake --build "
@@ -505,8 +532,13 @@ int cmd_fuzz(int argc, char **argv)
     bool tty = isatty(STDOUT_FILENO);
     time_t start = time(NULL);
     struct job *jobs = calloc((size_t)per_round, sizeof *jobs);
-    if (!jobs)
+    unsigned nseries = (unsigned)(rounds * per_round);
+    struct fuzz_series *series = calloc(nseries, sizeof *series);
+    if (!jobs || !series) {
+        free(jobs);
+        free(series);
         return 2;
+    }
     int next_policy = 0;
     for (int round = 0; round < rounds && !interrupted; round++) {
         int nj = 0;
@@ -518,10 +550,13 @@ int cmd_fuzz(int argc, char **argv)
             j->out_fd = -1;
             j->policy = list[next_policy++ % npol];
             fuzz_target_name(j->policy, j->target, sizeof j->target);
+            fuzz_series_init(&series[round * per_round + k], j->policy,
+                             j->target, round * per_round + k);
             if (start_job(&r, j, round_seconds, round * per_round + k) < 0) {
                 stop_all(jobs, nj, SIGKILL);
                 reap(jobs, nj);
                 free(jobs);
+                free(series);
                 return 2;
             }
             nj++;
@@ -552,10 +587,13 @@ int cmd_fuzz(int argc, char **argv)
                 last = time(NULL);
                 if (tty || (last - start) % 10 == 0)
                     progress(&r, jobs, nj, start, tty);
+                record_samples(jobs, nj, &series[round * per_round], start,
+                               false);
             }
         }
         while (reap(jobs, nj) > 0)
             usleep(10000);
+        record_samples(jobs, nj, &series[round * per_round], start, true);
     }
     free(jobs);
     if (tty)
@@ -579,6 +617,18 @@ int cmd_fuzz(int argc, char **argv)
     bool reference_bug = false;
     for (unsigned i = 0; i < fs.nshapes; i++)
         reference_bug |= fs.shapes[i].policy == POLICY_REFERENCE;
+    snprintf(path, sizeof path, "%s/fuzz.json", r.out);
+    FILE *jf = fopen(path, "w");
+    struct fuzz_run_info info = {r.engine, r.bytes, r.seconds, njobs, start,
+                                 r.out};
+    if (jf) {
+        fuzz_record_write(jf, &info, series, nseries, &fs,
+                          reference_bug ? 1 : 0);
+        fclose(jf);
+    } else {
+        fprintf(stderr, "ternrig fuzz: %s: %s\n", path, strerror(errno));
+    }
+    free(series);
     if (fs.nshapes)
         printf("\nReplay one: ternrig replay --policy POLICY -v %s/"
                "POLICY-KIND-1.trace\n",

@@ -13,12 +13,20 @@ int cmd_fs(int argc, char **argv);
 int cmd_conform(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_clients(int argc, char **argv);
+int cmd_corpus(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_stress(int argc, char **argv);
 
 /* The fuzz target of a policy: fuzz_kmod_2024. */
 #include <stddef.h>
 #include "core.h"
 void fuzz_target_name(enum policy p, char *buf, size_t cap);
+/* The directory holding an engine's (libfuzzer, afl) fuzz targets: `given`,
+ * else $TERNRIG_FUZZ_DIR, else the build next to this ternrig.  False when
+ * none holds them. */
+#include <stdbool.h>
+bool fuzz_find_dir(const char *engine, const char *given, char *out,
+                   size_t cap);
 
 /* A command this build lacks: `--help` prints `help` (exit 0), anything
  * else says "ternrig CMD: built without WHAT" (exit 2). */

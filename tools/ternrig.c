@@ -28,6 +28,10 @@ static const struct command commands[] = {
     {"seeds", cmd_seeds, "write the fuzz targets' seed corpora from traces"},
     {"stress", cmd_stress,
      "fork/exec/kill storms on a mount, judged by the oracle"},
+    {"corpus", cmd_corpus,
+     "add findings to the corpus, check it, minimize the fuzz corpora"},
+    {"report", cmd_report,
+     "merge a nightly run's results into nightly.json, report.html, summary"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# report.sh TERNRIG CORPUS FIXTURES - `ternrig report` end to end on a
+# nightly output directory made of fixtures: a fuzz.json as `ternrig fuzz`
+# writes it (with its reproducers), and two `ternrig stress` reports (the
+# embedded fs under reference with a finding the corpus lacks, a kmod
+# mount with one it has).  Checks the exit status (1 iff a finding under
+# the policy under test is new), nightly.json, the HTML (valid,
+# self-contained, tables agreeing with nightly.json), junit.xml,
+# summary.md, the trend from --history, and bad input.
+set -u
+T=$1
+CORPUS=$2
+FIX=$3
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$(dirname "$0")/checks.sh"
+
+night() { # night DIR STARTED: a nightly output directory from the fixtures
+    cp -r "$FIX" "$1"
+    mkdir -p "$1/logs"
+    echo "build log" >"$1/logs/build.log"
+    printf '{"started":"%s","budget_s":1800,"engine":"libfuzzer"}\n' "$2" >"$1/meta.json"
+    printf '%s\n' \
+        '{"name":"build","status":"pass","seconds":40.2,"log":"logs/build.log"}' \
+        '{"name":"tests","status":"pass","seconds":61.0}' \
+        '{"name":"stress (mount)","status":"skip","seconds":0,"note":"TERNRIG_MOUNT not set"}' \
+        >"$1/steps.jsonl"
+}
+
+# --- night 1: a new reference finding -----------------------------------
+night "$tmp/n1" 2024-05-01T02:00:00Z
+"$T" report --policy reference --corpus "$CORPUS" "$tmp/n1" >"$tmp/n1.log" 2>&1
+rc=$?
+[ $rc -eq 1 ] && ok "new reference finding: exit 1" || { bad "night 1 exit $rc, want 1"; cat "$tmp/n1.log"; }
+for f in nightly.json report.html summary.md junit.xml; do
+    [ -s "$tmp/n1/$f" ] || bad "no $f"
+done
+python3 "$HERE/check_report.py" "$tmp/n1/report.html" --min-svg 4 && ok "html valid and self-contained" ||
+    bad "report.html"
+# the checker itself catches what it is for
+checker_catches() { # NAME SED-EXPRESSION
+    sed "$2" "$tmp/n1/report.html" >"$tmp/n1/broken.html"
+    if python3 "$HERE/check_report.py" "$tmp/n1/broken.html" --min-svg 4 >/dev/null; then
+        bad "checker misses: $1"
+    else
+        ok "checker catches: $1"
+    fi
+}
+checker_catches "an unclosed element" '0,/<\/table>/s///'
+checker_catches "a script" 's|<body>|<body><script>x()</script>|'
+checker_catches "a remote image" 's|<h1>|<h1><img src="https://example.org/x.png">|'
+checker_catches "a CSS url()" 's|body{|body{background:url(x.png);|'
+checker_catches "an absolute link" 's|href="fuzz/|href="http://example.org/|'
+checker_catches "a link to a missing file" 's|href="fuzz/findings/|href="fuzz/gone/|'
+checker_catches "a chart without lines" 's|<polyline|<polygon|g'
+python3 - "$tmp/n1" <<'EOF' && ok "nightly.json, html tables, junit, summary agree" || bad "report contents"
+import json, sys, re, html, xml.etree.ElementTree as ET
+d = sys.argv[1]
+n = json.load(open(d + "/nightly.json"))
+assert n["tool"] == "ternrig nightly" and n["policy"] == "reference", n.keys()
+assert n["started"] == "2024-05-01T02:00:00Z"
+assert n["exit"] == 1 and n["new_under_policy"] == 1, (n["exit"], n["new_under_policy"])
+fz = json.load(open(d + "/fuzz/fuzz.json"))
+F = n["findings"]
+assert len(F) == len(fz["findings"]) + 2, len(F)
+by = {f["reproducer"]: f for f in F}
+emb = by["stress/embedded/reproducers/early-seal-1.trace"]
+assert emb["status"] == "new" and emb["policy"] == "reference" and emb["source"] == "stress", emb
+assert emb["add"].endswith("--policy reference --kind early-seal " + d + "/stress/embedded/reproducers/early-seal-1.trace"), emb["add"]
+mnt = by["stress/mount/reproducers/early-seal-1.trace"]
+assert mnt["status"] == "known" and mnt["known_as"].endswith("nonleader-exec-slot-reuse-fork.trace"), mnt
+k1 = by["fuzz/findings/kmod-early-seal-1.trace"]
+assert k1["status"] == "known", k1
+assert [s["name"] for s in n["steps"]] == ["build", "tests", "stress (mount)"]
+assert len(n["fuzz"]) == 1 and len(n["stress"]) == 2
+assert n["fuzz"][0]["dir"] == "fuzz" and n["stress"][0]["label"] == "embedded"
+
+# the per-policy table: each cell is the number of distinct shapes
+page = open(d + "/report.html").read()
+table = page[page.index('id="findings"'):page.index('id="new"')]
+policies = ["reference", "kmod", "kmod-2024", "fuse-naive", "fuse-closetracker"]
+for row in re.findall(r"<tr><td>([a-z-]+)</td>(.*?)</tr>", table):
+    kind, cells = row
+    got = [int(c) for c in re.findall(r'<td class="n (?:hit|zero)">(\d+)', cells)]
+    want = [len({f["shape"] for f in F if f["policy"] == p and f["kind"] == kind}) for p in policies]
+    assert got == want, (kind, got, want)
+assert "kmod / early-seal" in page and "0.9" in page  # stress first detection
+new_links = re.findall(r'<a href="([^"]+)" class="new"', table)
+assert sorted(new_links) == sorted(f["reproducer"] for f in F if f["status"] != "known"), new_links
+
+j = ET.parse(d + "/junit.xml").getroot()[0]
+assert j.get("failures") == "1" and j.get("skipped") == "1", j.attrib
+fails = [c for c in j if c.find("failure") is not None]
+assert len(fails) == 1 and "early-seal" in fails[0].get("name"), [c.attrib for c in fails]
+
+s = open(d + "/summary.md").read()
+assert "**NEW FINDING**" in s and "corpus add --policy reference --kind early-seal" in s
+EOF
+
+# --- night 2, with history: nothing new under reference -------------------
+mkdir "$tmp/hist"
+cp "$tmp/n1/nightly.json" "$tmp/hist/2024-05-01.json"
+night "$tmp/n2" 2024-05-02T02:00:00Z
+rm -r "$tmp/n2/stress/embedded"
+"$T" report --policy reference --corpus "$CORPUS" --history "$tmp/hist" "$tmp/n2" >"$tmp/n2.log" 2>&1
+rc=$?
+[ $rc -eq 0 ] && ok "nothing new under reference: exit 0" || { bad "night 2 exit $rc, want 0"; cat "$tmp/n2.log"; }
+python3 "$HERE/check_report.py" "$tmp/n2/report.html" --min-svg 5 >/dev/null && ok "html with trend chart valid" ||
+    bad "night 2 report.html"
+python3 - "$tmp/n2" <<'EOF' && ok "trend against the previous night" || bad "trend"
+import sys, re
+page = open(sys.argv[1] + "/report.html").read()
+trend = page[page.index('id="trend"'):]
+rows = re.findall(r"<tr><td>(2024-[^<]*)</td>", trend)
+assert rows == ["2024-05-01T02:00:00Z", "2024-05-02T02:00:00Z (tonight)"], rows
+assert "reference 1&#8594;0 (fewer)" in trend, trend[:400]
+assert 'class="banner clean"' in page
+EOF
+# the same night under kmod: the fuzz findings under kmod are new
+"$T" report --policy kmod --corpus "$CORPUS" "$tmp/n2" >/dev/null 2>&1
+[ $? -eq 1 ] && ok "new kmod findings under --policy kmod: exit 1" || bad "--policy kmod exit"
+# once added to the corpus, a finding is known: exit 0
+cp -r "$CORPUS" "$tmp/corpus"
+"$T" corpus add --dir "$tmp/corpus" --json "$tmp/n2/fuzz/findings"/kmod-* >"$tmp/add.log" 2>&1
+"$T" report --policy kmod --corpus "$tmp/corpus" "$tmp/n2" >/dev/null 2>&1
+[ $? -eq 0 ] && ok "after corpus add, kmod findings are known: exit 0" || { bad "known after add"; cat "$tmp/add.log"; }
+
+# --- bad input ------------------------------------------------------------
+night "$tmp/n3" 2024-05-03T02:00:00Z
+echo '{"tool":"ternrig stress", "totals": {' >"$tmp/n3/stress/mount/stress.json"
+echo 'spawn a' >"$tmp/n3/stress/embedded/reproducers/early-seal-1.trace"
+echo 'a frob f' >>"$tmp/n3/stress/embedded/reproducers/early-seal-1.trace"
+"$T" report --corpus "$CORPUS" "$tmp/n3" >"$tmp/n3.log" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q 'stress/mount/stress.json:2:1: unexpected end of input' "$tmp/n3.log" &&
+    ok "broken stress JSON: exit 2 with file:line:col" || { bad "broken JSON exit $rc"; cat "$tmp/n3.log"; }
+python3 - "$tmp/n3" <<'EOF' && ok "broken pieces shown in the report" || bad "broken pieces"
+import json, sys
+n = json.load(open(sys.argv[1] + "/nightly.json"))
+err = [s for s in n["steps"] if s["status"] == "error"]
+assert len(err) == 1 and "stress/mount/stress.json" in err[0]["name"], err
+u = [f for f in n["findings"] if f["status"] == "unreadable"]
+assert len(u) == 1 and "early-seal-1.trace:2: unknown statement" in u[0]["error"], u
+EOF
+# hostile JSON: deep nesting, random bytes, a truncated escape: an error
+# with a position, never a crash (the _asan flavour checks memory too)
+mkdir -p "$tmp/n4/stress/x"
+head -c 100000 /dev/zero | tr '\0' '[' >"$tmp/n4/stress/x/deep.json"
+head -c 4096 /dev/urandom >"$tmp/n4/stress/x/noise.json"
+printf '{"tool":"ternrig stress","a":"\\u12' >"$tmp/n4/stress/x/escape.json"
+printf '{"tool":"ternrig stress","findings":[{"kind":"early-seal","reproducer":"../../../etc/passwd"}],"timeline":[{"t":"x"}],"totals":7}\n' \
+    >"$tmp/n4/stress/x/odd.json"
+"$T" report --corpus "$CORPUS" "$tmp/n4" >"$tmp/n4.log" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q 'deep.json:1:66: nested deeper than 64' "$tmp/n4.log" &&
+    grep -q 'escape.json:1:.*\\u escape' "$tmp/n4.log" && grep -q 'noise.json:' "$tmp/n4.log" &&
+    python3 "$HERE/check_report.py" "$tmp/n4/report.html" --min-svg 0 >/dev/null &&
+    ok "hostile JSON: exit 2 with positions, the page still valid" || { bad "hostile JSON exit $rc"; cat "$tmp/n4.log"; }
+echo '{"name":"build","status":"error","seconds":1,"note":"cmake failed"}' >"$tmp/n2/steps.jsonl"
+"$T" report --corpus "$CORPUS" "$tmp/n2" >/dev/null 2>&1
+[ $? -eq 2 ] && ok "a step in error: exit 2" || bad "error step exit"
+"$T" report --corpus "$CORPUS" "$tmp/nonexistent" >"$tmp/x.log" 2>&1
+[ $? -eq 2 ] && grep -q 'not a directory' "$tmp/x.log" && ok "missing dir: exit 2" || bad "missing dir"
+"$T" report --policy kmod3 "$tmp/n2" >/dev/null 2>&1
+[ $? -eq 2 ] && ok "bad policy: exit 2" || bad "bad policy"
+"$T" report --help | grep -q 'usage: ternrig report' && ok help || bad help
+
+checks_done "report"

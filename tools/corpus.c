@@ -1,0 +1,200 @@
+/* corpus.c - shapes of the corpus on disk, and findings in corpus form. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "corpus.h"
+#include "load.h"
+#include "shape.h"
+#include "util.h"
+
+#define SHAPE_TEXT_CAP (1u << 20)
+
+int corpus_index_add(struct corpus_index *ix, const char *shape,
+                     const char *path, int policy, int kind)
+{
+    if (ix->n == ix->cap) {
+        size_t cap = ix->cap ? ix->cap * 2 : 64;
+        struct corpus_entry *ne = realloc(ix->e, cap * sizeof *ne);
+        if (!ne)
+            return -1;
+        ix->e = ne;
+        ix->cap = cap;
+    }
+    struct corpus_entry *e = &ix->e[ix->n];
+    e->hash = shape_hash(shape);
+    e->shape = strdup(shape);
+    e->path = strdup(path);
+    e->policy = policy;
+    e->kind = kind;
+    if (!e->shape || !e->path) {
+        free(e->shape);
+        free(e->path);
+        return -1;
+    }
+    ix->n++;
+    return 0;
+}
+
+const struct corpus_entry *corpus_index_find(const struct corpus_index *ix,
+                                             const char *shape, int policy,
+                                             int kind)
+{
+    uint64_t h = shape_hash(shape);
+    for (size_t i = 0; i < ix->n; i++) {
+        const struct corpus_entry *e = &ix->e[i];
+        if (e->policy >= 0 && (e->policy != policy || e->kind != kind))
+            continue;
+        if (e->hash == h && strcmp(e->shape, shape) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+size_t corpus_index_traces(const struct corpus_index *ix)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ix->n; i++)
+        n += ix->e[i].policy < 0;
+    return n;
+}
+
+/* The minimized shapes of the trace in `p`, one per (policy, violation
+ * kind) it shows. */
+static int index_minimized(struct corpus_index *ix, struct judge *j,
+                           const struct program *p, struct program *work,
+                           struct program *scratch, char *text,
+                           const char *path)
+{
+    for (int pol = 0; pol < POLICY_COUNT; pol++) {
+        bool kinds[FIND_KIND_COUNT] = {false};
+        struct judgement out;
+        if (judge_run(j, p, (enum policy)pol, &out) < 0)
+            return 0;
+        for (uint32_t i = 0; i < out.verdict.nfindings; i++)
+            kinds[out.verdict.findings[i].kind] = true;
+        for (int k = 0; k < FIND_KIND_COUNT; k++) {
+            if (!kinds[k] || finding_is_hazard((enum finding_kind)k))
+                continue;
+            memcpy(work, p,
+                   offsetof(struct program, steps) +
+                       p->nsteps * sizeof p->steps[0]);
+            finding_normalize(j, work, scratch, (enum policy)pol,
+                              (enum finding_kind)k, true);
+            program_shape(work, scratch, text, SHAPE_TEXT_CAP);
+            if (!corpus_index_find(ix, text, pol, k) &&
+                corpus_index_add(ix, text, path, pol, k) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+void corpus_index_free(struct corpus_index *ix)
+{
+    for (size_t i = 0; i < ix->n; i++) {
+        free(ix->e[i].shape);
+        free(ix->e[i].path);
+    }
+    free(ix->e);
+    memset(ix, 0, sizeof *ix);
+}
+
+int corpus_index_load(struct corpus_index *ix, const char *dir, struct judge *j,
+                      char *err, size_t errcap)
+{
+    struct path_list l = {0};
+    char why[512];
+    if (collect_traces(dir, &l, why, sizeof why) < 0) {
+        path_list_free(&l); /* missing or empty: nothing known yet */
+        return 0;
+    }
+    struct program *p = malloc(sizeof *p), *scratch = malloc(sizeof *p);
+    struct program *work = malloc(sizeof *p);
+    char *text = malloc(SHAPE_TEXT_CAP);
+    int rc = p && scratch && work && text ? 0 : -1;
+    if (rc < 0)
+        snprintf(err, errcap, "out of memory");
+    for (size_t i = 0; i < l.n && rc == 0; i++) {
+        if (load_program(l.paths[i], p, j->model, err, errcap) < 0) {
+            rc = -1;
+            break;
+        }
+        program_shape(p, scratch, text, SHAPE_TEXT_CAP);
+        if (corpus_index_add(ix, text, l.paths[i], -1, -1) < 0 ||
+            index_minimized(ix, j, p, work, scratch, text, l.paths[i]) < 0) {
+            snprintf(err, errcap, "out of memory");
+            rc = -1;
+        }
+    }
+    free(work);
+    free(p);
+    free(scratch);
+    free(text);
+    path_list_free(&l);
+    return rc;
+}
+
+bool finding_identify(struct judge *j, const struct program *p,
+                      enum policy *policy, enum finding_kind *kind)
+{
+    for (uint32_t i = 0; i < p->nsteps; i++) {
+        const struct step *s = &p->steps[i];
+        if (s->op == OP_EXPECT && s->xkind == EXPECT_FINDING && s->policies &&
+            !(s->policies & (s->policies - 1)) &&
+            !finding_is_hazard((enum finding_kind)s->xfind)) {
+            *policy = (enum policy)__builtin_ctz(s->policies);
+            *kind = (enum finding_kind)s->xfind;
+            return true;
+        }
+    }
+    for (int pol = 0; pol < POLICY_COUNT; pol++) {
+        struct judgement out;
+        if (judge_run(j, p, (enum policy)pol, &out) < 0)
+            return false;
+        for (uint32_t i = 0; i < out.verdict.nfindings; i++) {
+            enum finding_kind k =
+                (enum finding_kind)out.verdict.findings[i].kind;
+            if (!finding_is_hazard(k)) {
+                *policy = (enum policy)pol;
+                *kind = k;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+void corpus_file_name(enum policy policy, enum finding_kind kind, uint64_t hash,
+                      char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s-%s-%012llx.trace", policy_name(policy),
+             finding_kind_name(kind),
+             (unsigned long long)(hash & 0xffffffffffffull));
+}
+
+int finding_load(struct judge *j, const char *path, struct program *p,
+                 struct program *scratch, bool keep, enum policy *policy,
+                 enum finding_kind *kind, char **shape, char *err,
+                 size_t errcap)
+{
+    *shape = NULL;
+    if (load_program(path, p, j->model, err, errcap) < 0)
+        return -1;
+    struct trace_error te;
+    if (model_check(j->model, p, &te) < 0) {
+        snprintf(err, errcap, "%s:%u: %s", path, te.line, te.msg);
+        return -1;
+    }
+    if (*kind == FIND_KIND_COUNT)
+        finding_identify(j, p, policy, kind);
+    finding_normalize(j, p, scratch, *policy, *kind, !keep);
+    char *text = malloc(SHAPE_TEXT_CAP);
+    if (!text) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    program_shape(p, scratch, text, SHAPE_TEXT_CAP);
+    *shape = text;
+    return 0;
+}

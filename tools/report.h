@@ -1,0 +1,41 @@
+/* report.h - a nightly run as a page, a summary and JUnit XML.
+ *
+ * Owns: rendering the merged nightly record (nightly.json, built by
+ * `ternrig report`, see cmd_report.c for its fields) and the previous
+ * nights' records into
+ *   - report.html: one self-contained page (inline CSS and SVG, no script,
+ *     no network): the steps, the per-policy table of what each policy gets
+ *     wrong (kind x distinct shapes, with links to the reproducers), time
+ *     to first detection per (policy, kind), stress throughput and fuzzing
+ *     execs/s and coverage over time as line charts, and the trend against
+ *     previous nights;
+ *   - summary.md: the same facts in Markdown, without charts;
+ *   - junit.xml: one test case per step and per finding under the policy
+ *     under test (a new shape fails).
+ * Pure: it reads the trees and writes to the FILE it is given.
+ */
+#ifndef TERNRIG_REPORT_H
+#define TERNRIG_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include "json.h"
+
+/* `history`: previous nights' records, oldest first. */
+void report_html(FILE *f, const struct json *night,
+                 const struct json *const *history, size_t nhistory);
+void report_markdown(FILE *f, const struct json *night,
+                     const struct json *const *history, size_t nhistory);
+void report_junit(FILE *f, const struct json *night);
+
+/* One line chart as inline SVG (exposed for tests and reuse). */
+struct chart_series {
+    const char *name;
+    const double *x, *y;
+    size_t n;
+};
+void svg_line_chart(FILE *f, const char *title, const char *xlabel,
+                    const char *ylabel, const struct chart_series *s,
+                    size_t nseries);
+
+#endif
