@@ -329,6 +329,38 @@ TEST(reused_inode_numbers)
     fates_free(&fs);
 }
 
+TEST(bpf_context_log_lines)
+{
+    /* the BPF context source logs creates with a numeric result and no
+     * comm; the same create may also come with ours */
+    const char *lines[] = {
+        "{\"t\":1,\"op\":\"create\",\"ino\":2,\"name\":\"a0\",\"ctx\":\"bpf\","
+        "\"tid\":9,\"tgid\":9,\"known\":true,\"task\":\"0xffff8881\","
+        "\"result\":0,\"why\":\"\"}",
+        "{\"t\":1,\"op\":\"create\",\"ino\":2,\"parent\":1,\"name\":\"a0\","
+        "\"tid\":9,\"tgid\":9,\"comm\":\"bash\",\"result\":\"ok\"}",
+        "{\"t\":2,\"op\":\"flush\",\"ino\":2,\"name\":\"a0\",\"tid\":9,"
+        "\"tgid\":9,\"mm_alive\":false,\"exiting\":true,\"group_exit\":true,"
+        "\"decision\":\"abort\",\"size\":0}",
+        "{\"t\":3,\"op\":\"create\",\"ino\":0,\"name\":\"k\",\"tid\":7,"
+        "\"tgid\":7,\"result\":-5}",
+        NULL};
+    load(lines);
+    fates_free(&fs);
+    REQUIRE(fates_build(&lg, &fs) == 0);
+    REQUIRE(fs.n == 2);
+    CHECK_EQ_INT(fs.f[0].verdict, FATE_ABORTED);
+    CHECK_EQ_STR(fs.f[0].creator_comm, "bash");
+    CHECK_EQ_INT(fs.f[0].nevents, 2);
+    char who[200];
+    fate_describe_flusher(&fs.f[0], &lg.ev[2], false, who, sizeof who);
+    CHECK_EQ_STR(who, "its creator (bash), exiting (mm gone), in its "
+                      "process's exit");
+    CHECK_EQ_INT(fs.f[1].verdict, FATE_CREATE_FAILED);
+    CHECK_EQ_STR(lg.ev[3].result, "EIO");
+    fates_free(&fs);
+}
+
 /* ---- client scripts and cells ---- */
 
 TEST(client_header)

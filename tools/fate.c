@@ -154,6 +154,16 @@ int fates_build(const struct flog *log, struct fates *out)
     for (size_t k = 0; k < log->n; k++) {
         const struct flog_event *e = &log->ev[k];
         struct fate *f;
+        if (e->op == FLOG_CREATE && (f = fate_of(out, &live, e->ino)) &&
+            f->nevents == 1 && !strcmp(f->name, e->name)) {
+            /* the same create logged twice (two context sources) */
+            if (!strcmp(f->creator_comm, "?"))
+                snprintf(f->creator_comm, sizeof f->creator_comm, "%s",
+                         e->comm);
+            if (!f->parent)
+                f->parent = e->parent;
+            continue;
+        }
         if (e->op == FLOG_CREATE) {
             bool ok = !strcmp(e->result, "ok");
             /* a granted create of an inode number is a new file */
@@ -234,12 +244,16 @@ void fate_describe_flusher(const struct fate *f, const struct flog_event *ev,
                                                  : "its creator")
                           : "another process");
     put(&t, " (");
-    put_task(&t, ev->comm, ev->tgid, with_pids);
+    /* a log line without comm: the creator's, from its create */
+    put_task(&t, strcmp(ev->comm, "?") || !creator ? ev->comm : f->creator_comm,
+             ev->tgid, with_pids);
     if (with_pids && ev->tid != ev->tgid)
         put(&t, " thread %d", ev->tid);
     put(&t, ")");
     if (!ev->mm_alive)
         put(&t, ", exiting (mm gone)");
+    if (ev->group_exit)
+        put(&t, ", in its process's exit");
     if (ev->path[0])
         put(&t, ", by %s", ev->path);
 }

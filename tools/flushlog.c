@@ -1,4 +1,5 @@
 /* flushlog.c - the embedded filesystem's JSONL log as events. */
+#define _GNU_SOURCE /* strerrorname_np */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -92,11 +93,23 @@ static const struct field fields[] = {
     FIELD("writes", F_LLONG, writes),  FIELD("written", F_LLONG, written),
     FIELD("off", F_LLONG, off),
     FIELD("len", F_LLONG, len),        FIELD("known", F_BOOL, known),
-    FIELD("mm_alive", F_BOOL, mm_alive),
+    FIELD("mm_alive", F_BOOL, mm_alive), FIELD("group_exit", F_BOOL, group_exit),
 };
 
-static void set_field(struct flog_event *ev, const char *key, const char *str,
-                      double num, int boolean)
+/* A number where a string is expected: "result" as 0 or -errno (the BPF
+ * context source's logs) becomes "ok" or the errno's name. */
+static void number_as_string(const char *key, double num, char *p, size_t cap)
+{
+    int v = (int)num;
+    const char *name = v ? strerrorname_np(v < 0 ? -v : v) : NULL;
+    if (!strcmp(key, "result") && (v == 0 || name))
+        copy_str(p, cap, v == 0 ? "ok" : name);
+    else
+        snprintf(p, cap, "%g", num);
+}
+
+static void set_field(struct flog_event *ev, const char *key, bool is_str,
+                      const char *str, double num, int boolean)
 {
     if (!strcmp(key, "op")) {
         ev->op = !strcmp(str, "create")     ? FLOG_CREATE
@@ -112,7 +125,12 @@ static void set_field(struct flog_event *ev, const char *key, const char *str,
             continue;
         char *p = (char *)ev + f->off;
         switch (f->kind) {
-        case F_STR: copy_str(p, f->size, str); break;
+        case F_STR:
+            if (is_str || boolean >= 0)
+                copy_str(p, f->size, str);
+            else
+                number_as_string(key, num, p, f->size);
+            break;
         case F_DOUBLE: *(double *)p = num; break;
         case F_ULONG: *(unsigned long *)p = (unsigned long)num; break;
         case F_INT: *(int *)p = (int)num; break;
@@ -145,6 +163,7 @@ int flushlog_parse_line(const char *line, struct flog_event *ev, char *why,
             char key[32], str[512] = "";
             double num = 0;
             int boolean = -1;
+            bool is_str = false;
             if (*s != '"' || !(s = parse_string(s + 1, key, sizeof key))) {
                 snprintf(why, cap, "bad key");
                 return -1;
@@ -156,6 +175,7 @@ int flushlog_parse_line(const char *line, struct flog_event *ev, char *why,
             }
             s = skip_ws(s);
             if (*s == '"') {
+                is_str = true;
                 if (!(s = parse_string(s + 1, str, sizeof str))) {
                     snprintf(why, cap, "bad string for \"%s\"", key);
                     return -1;
@@ -176,7 +196,7 @@ int flushlog_parse_line(const char *line, struct flog_event *ev, char *why,
                 s = end;
             }
             has_op |= !strcmp(key, "op");
-            set_field(ev, key, str, num, boolean);
+            set_field(ev, key, is_str, str, num, boolean);
             s = skip_ws(s);
             if (*s == ',') {
                 s = skip_ws(s + 1);

@@ -29,6 +29,8 @@ struct flog_event {
     char comm[64];            /* the task's command name, "?" if unknown   */
     int tid, tgid, creator;   /* creator: the file's creator tgid (flush)  */
     bool known, mm_alive;     /* flush: /proc answered; flusher's mm       */
+    bool group_exit;          /* the whole process is exiting (when the
+                                 context source knows it: BPF)             */
     char decision[16];        /* flush: seal, abort, ignore, fail          */
     char result[24];          /* create/write/truncate: "ok" or EPERM...   */
     char state[16];           /* the file's state after the event          */
