@@ -487,12 +487,15 @@ static void print_text(const struct clients_opts *o, const struct session *s,
     for (size_t i = 0; i < n; i++)
         if ((int)strlen(rows[i].c.name) > w)
             w = (int)strlen(rows[i].c.name);
+    int last = 0; /* the last column: not padded */
+    for (int p = 0; p < POLICY_COUNT; p++)
+        if (o->policies & (1u << p))
+            last = p;
     printf("What real programs leave on the embedded filesystem, under each "
            "policy\n\n%-*s", w, "client");
     for (int p = 0; p < POLICY_COUNT; p++)
         if (o->policies & (1u << p))
-            printf("  %-*s", p == POLICY_FUSE_CLOSETRACKER ? 17 : 10,
-                   policy_name((enum policy)p));
+            printf("  %-*s", p == last ? 0 : 10, policy_name((enum policy)p));
     printf("\n");
     for (size_t i = 0; i < n; i++) {
         printf("%-*s", w, rows[i].c.name);
@@ -506,7 +509,7 @@ static void print_text(const struct clients_opts *o, const struct session *s,
                      : c->ran                 ? cell_name(c->cell)
                                               : "n/a",
                      c->mismatch ? "*" : "");
-            printf("  %-*s", p == POLICY_FUSE_CLOSETRACKER ? 17 : 10, cell);
+            printf("  %-*s", p == last ? 0 : 10, cell);
         }
         printf("\n");
     }
