@@ -15,6 +15,8 @@
 #define FUSE_USE_VERSION 35
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <fuse_lowlevel.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,8 @@ struct node {
     uint64_t nlookup;       /* the kernel's references (lookup - forget) */
     fuse_ino_t hnext;       /* next in its name-index chain, 0 = end    */
     bool indexed;           /* in the name index (every state but gone) */
+    unsigned long writes;   /* successful write calls, for the log */
+    size_t written;         /* their bytes, kept when an abort drops them */
 };
 
 /* Nodes live in one array (ino = index + 1; 1 is the root).  A name index
@@ -51,6 +55,7 @@ struct fs {
     struct bpf_context *bpf; /* NULL: /proc contexts */
     uint64_t unique;         /* header of the request being handled */
     FILE *log;
+    char log_path[4096]; /* absolute, for the user.ternrig.log xattr */
     struct node *nodes;
     size_t n, cap;
     fuse_ino_t *bucket; /* name index heads, nbuckets a power of two */
@@ -313,6 +318,22 @@ static void json_name(const char *in, char *out, size_t cap)
     out[o] = 0;
 }
 
+/* The task's command name, JSON-escaped, for the log ("?" when gone).
+ * /proc/<tid>/comm, like status, never waits on an exec in progress. */
+static void comm_of(pid_t tid, char *out, size_t cap)
+{
+    char path[64], raw[64] = "?";
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)tid);
+    int fd = tid > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd >= 0) {
+        ssize_t n = read(fd, raw, sizeof raw - 1);
+        close(fd);
+        raw[n > 0 ? n : 0] = 0;
+        raw[strcspn(raw, "\n")] = 0;
+    }
+    json_name(raw, out, cap);
+}
+
 /* The start of a log line: time, op, file, and the requester's context,
  * raw (every pointer the kernel showed, with BPF). */
 static void log_requester(struct fs *fs, const char *op, fuse_ino_t ino,
@@ -347,13 +368,18 @@ static void log_requester(struct fs *fs, const char *op, fuse_ino_t ino,
     }
 }
 
-static void log_create(struct fs *fs, fuse_ino_t ino, const char *name,
-                       const struct requester *who, int err, const char *why)
+static void log_create(struct fs *fs, fuse_ino_t ino, fuse_ino_t parent,
+                       const char *name, const struct requester *who, int err,
+                       const char *why)
 {
     if (!fs->log)
         return;
+    char comm[6 * 64];
+    comm_of(who->pf.tid, comm, sizeof comm);
     log_requester(fs, "create", ino, name, who);
-    fprintf(fs->log, ",\"result\":%d,\"why\":\"%s\"}\n", -err, why);
+    fprintf(fs->log, ",\"parent\":%lu,\"comm\":\"%s\",\"result\":%d,"
+                     "\"why\":\"%s\"}\n",
+            (unsigned long)parent, comm, -err, why);
     fflush(fs->log);
 }
 
@@ -364,6 +390,38 @@ struct flush_facts {
     uint64_t owner_mm_now;
 };
 
+static double log_time(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A write or truncate the file refused: op "write" or "truncate". */
+static void log_refused(struct fs *fs, fuse_req_t req, fuse_ino_t ino,
+                        const struct node *nd, const char *op, off_t off,
+                        size_t len, int err)
+{
+    if (!fs->log)
+        return;
+    struct proc_facts pf;
+    proc_facts_of(fuse_req_ctx(req)->pid, &pf);
+    char name[6 * 256 + 8], comm[6 * 64];
+    json_name(nd->name, name, sizeof name);
+    comm_of(pf.tid, comm, sizeof comm);
+    fprintf(fs->log,
+            "{\"t\":%.9f,\"op\":\"%s\",\"ino\":%lu,\"name\":\"%s\","
+            "\"tid\":%d,\"tgid\":%d,\"comm\":\"%s\",\"off\":%lld,"
+            "\"len\":%zu,\"size\":%zu,\"state\":\"%s\",\"result\":\"%s\"}\n",
+            log_time(), op, (unsigned long)ino, name, (int)pf.tid,
+            (int)pf.tgid, comm, (long long)off, len, nd->size,
+            nd->state == N_SEALED    ? "sealed"
+            : nd->state == N_ABORTED ? "aborted"
+                                     : "transient",
+            strerrorname_np(err));
+    fflush(fs->log);
+}
+
 static void log_flush(struct fs *fs, fuse_ino_t ino, const struct node *nd,
                       const struct requester *who,
                       const struct flush_facts *ff, const char *decision,
@@ -371,6 +429,8 @@ static void log_flush(struct fs *fs, fuse_ino_t ino, const struct node *nd,
 {
     if (!fs->log)
         return;
+    char comm[6 * 64];
+    comm_of(who->pf.tid, comm, sizeof comm);
     log_requester(fs, "flush", ino, nd->name, who);
     if (who->bpf)
         fprintf(fs->log,
@@ -382,12 +442,13 @@ static void log_flush(struct fs *fs, fuse_ino_t ino, const struct node *nd,
                 (unsigned long long)ff->owner_mm_now);
     fprintf(fs->log,
             ",\"creator\":%d,\"state\":\"%s\",\"size\":%zu,"
-            "\"decision\":\"%s\",\"why\":\"%s\"}\n",
+            "\"decision\":\"%s\",\"why\":\"%s\",\"comm\":\"%s\","
+            "\"writes\":%lu,\"written\":%zu}\n",
             (int)nd->creator,
             nd->state == N_SEALED ? "sealed"
             : nd->state == N_ABORTED ? "aborted"
                                      : "transient",
-            nd->size, decision, why);
+            nd->size, decision, why, comm, nd->writes, nd->written);
     fflush(fs->log);
 }
 
@@ -429,6 +490,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
     }
     if ((to_set & FUSE_SET_ATTR_SIZE) &&
         (nd->state != N_TRANSIENT || (size_t)attr->st_size != nd->size)) {
+        if (nd->state != N_DIR)
+            log_refused(fs, req, ino, nd, "truncate", attr->st_size, 0, EPERM);
         fuse_reply_err(req, EPERM); /* immutable; transient: append only */
         return;
     }
@@ -502,7 +565,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
         return;
     }
     if (!who.known) {
-        log_create(fs, 0, name, &who, EIO, who.why);
+        log_create(fs, 0, parent, name, &who, EIO, who.why);
         fuse_reply_err(req, EIO); /* no creator identity: refuse */
         return;
     }
@@ -512,7 +575,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
     struct file_record rec;
     int err = classify_create(fs->policy, &c, &rec);
     if (err) {
-        log_create(fs, 0, name, &who, err, "refused by the policy");
+        log_create(fs, 0, parent, name, &who, err, "refused by the policy");
         fuse_reply_err(req, err);
         return;
     }
@@ -533,7 +596,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
     if (kmod && who.bpf && rec.owner_mm &&
         (nd->mm_pin = pin_mm(who.pf.tid)) < 0)
         why = "cannot mmgrab the creator's mm (/proc/<tid>/mem)";
-    log_create(fs, ino, name, &who, 0, why);
+    log_create(fs, ino, parent, name, &who, 0, why);
     fi->fh = 1; /* the writer's open file */
     fi->direct_io = 1;
     reply_entry(req, fs, ino, fi);
@@ -579,14 +642,18 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
     struct fs *fs = fuse_req_userdata(req);
     struct node *nd = node_of(fs, ino);
     if (!nd || fi->fh != 1 || nd->state == N_SEALED) {
+        if (nd)
+            log_refused(fs, req, ino, nd, "write", off, size, EPERM);
         fuse_reply_err(req, EPERM);
         return;
     }
     if (nd->state != N_TRANSIENT) {
+        log_refused(fs, req, ino, nd, "write", off, size, EIO);
         fuse_reply_err(req, EIO); /* aborted */
         return;
     }
     if ((size_t)off != nd->size) {
+        log_refused(fs, req, ino, nd, "write", off, size, EINVAL);
         fuse_reply_err(req, EINVAL); /* append only, in order */
         return;
     }
@@ -604,6 +671,8 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
     }
     memcpy(nd->data + nd->size, buf, size);
     nd->size += size;
+    nd->writes++;
+    nd->written += size;
     fuse_reply_write(req, size);
 }
 
@@ -821,13 +890,16 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 /* The root says which policy the mount runs: user.ternrig.policy, read by
  * `ternrig replay --mount` when it is not told. */
 #define POLICY_XATTR "user.ternrig.policy"
+/* ... and user.ternrig.log where its flush log is (`ternrig watch --mount`) */
+#define LOG_XATTR "user.ternrig.log"
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
                         size_t size)
 {
     struct fs *fs = fuse_req_userdata(req);
-    const char *v = policy_name(fs->policy);
+    bool log = strcmp(name, LOG_XATTR) == 0 && fs->log_path[0];
+    const char *v = log ? fs->log_path : policy_name(fs->policy);
     size_t len = strlen(v);
-    if (ino != 1 || strcmp(name, POLICY_XATTR) != 0)
+    if (ino != 1 || (!log && strcmp(name, POLICY_XATTR) != 0))
         fuse_reply_err(req, ENODATA);
     else if (size == 0)
         fuse_reply_xattr(req, len);
@@ -936,6 +1008,8 @@ int ternfs_fs_run(const struct fs_options *o)
             free(fs.bucket);
             return -1;
         }
+        if (!realpath(o->log_path, fs.log_path))
+            fs.log_path[0] = 0;
     }
     char *argv[] = {"ternrig-fs", "-o", "fsname=ternrig,subtype=ternrig",
                     o->debug ? "-d" : NULL, NULL};

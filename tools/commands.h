@@ -11,6 +11,8 @@ int cmd_seeds(int argc, char **argv);
 int cmd_fuzz(int argc, char **argv);
 int cmd_fs(int argc, char **argv);
 int cmd_conform(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_clients(int argc, char **argv);
 int cmd_corpus(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_stress(int argc, char **argv);
@@ -25,6 +27,11 @@ void fuzz_target_name(enum policy p, char *buf, size_t cap);
 #include <stdbool.h>
 bool fuzz_find_dir(const char *engine, const char *given, char *out,
                    size_t cap);
+
+/* A command this build lacks: `--help` prints `help` (exit 0), anything
+ * else says "ternrig CMD: built without WHAT" (exit 2). */
+int command_unavailable(const char *cmd, const char *help, const char *what,
+                        int argc, char **argv);
 
 /* Print "ternrig CMD: message" and a hint to --help; returns 2. */
 int usage_error(const char *cmd, const char *fmt, ...)

@@ -21,6 +21,10 @@ static const struct command commands[] = {
     {"conform", cmd_conform,
      "the model against the real kernel, flush by flush (ternrig fs)"},
     {"fs", cmd_fs, "mount the embedded TernFS-semantics filesystem (FUSE)"},
+    {"watch", cmd_watch,
+     "run a command on the embedded fs: each file's fate, and why"},
+    {"clients", cmd_clients,
+     "real programs (shells, cp, tar, python...) under each policy: matrix"},
     {"seeds", cmd_seeds, "write the fuzz targets' seed corpora from traces"},
     {"stress", cmd_stress,
      "fork/exec/kill storms on a mount, judged by the oracle"},
@@ -55,6 +59,17 @@ int usage_error(const char *cmd, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, "\nTry 'ternrig %s --help'.\n", cmd);
+    return 2;
+}
+
+int command_unavailable(const char *cmd, const char *help, const char *what,
+                        int argc, char **argv)
+{
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(help, stdout);
+        return 0;
+    }
+    fprintf(stderr, "ternrig %s: built without %s\n", cmd, what);
     return 2;
 }
 

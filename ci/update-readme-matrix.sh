@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# ci/update-readme-matrix.sh [TERNRIG] - regenerate the real-program
+# compatibility matrix in README.md (between the clients-matrix markers)
+# from `ternrig clients --all-policies --markdown`.  Run it after changing
+# corpus/clients/ or the filesystem, or when a policy starts running (the
+# clients test fails while the README is stale).  Needs root and /dev/fuse.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+T=${1:-build/ternrig}
+out=$(mktemp)
+trap 'rm -f "$out" "$out.readme"' EXIT
+rc=0
+"$T" clients --all-policies --markdown >"$out" || rc=$?
+if [ "$rc" -ge 2 ]; then
+    echo "update-readme-matrix: ternrig clients failed (exit $rc)" >&2
+    exit "$rc"
+fi
+[ "$rc" -eq 0 ] || echo "update-readme-matrix: some cells differ from SPEC.md's predictions (marked in the table)" >&2
+grep -q '^<!-- clients-matrix:begin -->$' README.md && grep -q '^<!-- clients-matrix:end -->$' README.md || {
+    echo "update-readme-matrix: README.md lacks the clients-matrix markers" >&2
+    exit 2
+}
+awk -v gen="$out" '
+    /^<!-- clients-matrix:begin -->$/ { print; while ((getline l < gen) > 0) print l; skip = 1; next }
+    /^<!-- clients-matrix:end -->$/ { skip = 0 }
+    !skip { print }
+' README.md >"$out.readme"
+cp "$out.readme" README.md
+echo "README.md: matrix regenerated ($(grep -c '^| `' "$out") programs)"

@@ -1,0 +1,9 @@
+#!/bin/sh
+# what: bash runs the external `/bin/echo hello > out`
+# expect out "hello\n"
+#
+# The forked child opens out, dup2s it onto fd 1 and closes the original:
+# the creator's conscious close seals 0 bytes under every policy, before
+# the child execs /bin/echo, whose write then fails.
+# predict empty
+exec bash -c '/bin/echo hello > out; true'

@@ -1,0 +1,8 @@
+/* hello.c - what cc-o-program.sh compiles. */
+#include <stdio.h>
+
+int main(void)
+{
+    puts("hello");
+    return 0;
+}
