@@ -318,7 +318,7 @@ static int observer_main(struct ledger *l, const char *storm_dir,
         }
         if (top)
             closedir(top);
-        struct timespec ts = {0, 1000000}; /* 1 ms between sweeps */
+        struct timespec ts = {0, 20000000}; /* 20 ms between sweeps */
         nanosleep(&ts, NULL);
     }
     return 0;
