@@ -43,6 +43,7 @@ struct node {
     uint64_t nlookup;       /* the kernel's references (lookup - forget) */
     fuse_ino_t hnext;       /* next in its name-index chain, 0 = end    */
     bool indexed;           /* in the name index (every state but gone) */
+    bool is_dir;            /* made as a directory (it stays one, gone)  */
     unsigned long writes;   /* successful write calls, for the log */
     size_t written;         /* their bytes, kept when an abort drops them */
 };
@@ -142,19 +143,25 @@ static fuse_ino_t child(struct fs *fs, fuse_ino_t parent, const char *name)
     return 0;
 }
 
-/* A node leaves the namespace: its name is free again, its data dropped. */
+static void drop_data(struct node *nd)
+{
+    free(nd->data);
+    nd->data = NULL;
+    nd->size = nd->cap = 0;
+}
+
+/* A node leaves the namespace: its name is free again.  Its data stays as
+ * long as the kernel knows it (a reader may have it open, as POSIX lets an
+ * unlinked file be read) and is dropped at the FORGET that ends that.
+ * (Dropping it at once made readers see zeros: the kernel fills a short
+ * read up to the size it knows.)  Inode numbers are not reused. */
 static void make_gone(struct fs *fs, fuse_ino_t ino)
 {
     struct node *nd = node_of(fs, ino);
     index_remove(fs, ino);
     nd->state = N_GONE;
-    free(nd->data);
-    nd->data = NULL;
-    nd->size = nd->cap = 0;
-    /* Its slot, and so its inode number, is never given out again: with
-     * numbers reused after the kernel's FORGET, the stress observer read
-     * zeros from sealed files (not understood yet; see the stress issue).
-     * A gone node costs its struct, its data is freed. */
+    if (!nd->nlookup)
+        drop_data(nd);
 }
 
 static fuse_ino_t new_node(struct fs *fs, fuse_ino_t parent, const char *name,
@@ -178,6 +185,7 @@ static fuse_ino_t new_node(struct fs *fs, fuse_ino_t parent, const char *name,
     nd->parent = parent;
     snprintf(nd->name, sizeof nd->name, "%s", name);
     nd->state = st;
+    nd->is_dir = st == N_DIR;
     nd->pidfd = -1;
     nd->mm_pin = -1;
     index_add(fs, ino);
@@ -191,9 +199,12 @@ static void fill_attr(struct fs *fs, fuse_ino_t ino, struct stat *st)
     st->st_ino = ino;
     st->st_uid = getuid();
     st->st_gid = getgid();
-    if (nd->state == N_DIR) {
+    if (nd->is_dir) {
         st->st_mode = S_IFDIR | 0755;
-        st->st_nlink = 2;
+        st->st_nlink = nd->state == N_GONE ? 0 : 2;
+    } else if (nd->state == N_GONE) { /* unlinked, still open somewhere */
+        st->st_mode = S_IFREG | 0444;
+        st->st_size = (off_t)nd->size;
     } else {
         /* sealed files are read-only; a transient one is its writer's */
         st->st_mode = S_IFREG | (nd->state == N_SEALED ? 0444 : 0644);
@@ -471,11 +482,11 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
     struct fs *fs = fuse_req_userdata(req);
     struct stat st;
     struct node *nd = node_of(fs, ino);
-    if (!nd || nd->state == N_GONE) {
+    if (!nd || (nd->state == N_GONE && !nd->nlookup)) {
         fuse_reply_err(req, ENOENT);
         return;
     }
-    fill_attr(fs, ino, &st);
+    fill_attr(fs, ino, &st); /* gone but known: an open, unlinked file */
     fuse_reply_attr(req, &st, 0);
 }
 
@@ -859,6 +870,8 @@ static void forget_one(struct fs *fs, fuse_ino_t ino, uint64_t nlookup)
     if (!nd)
         return;
     nd->nlookup = nlookup < nd->nlookup ? nd->nlookup - nlookup : 0;
+    if (!nd->nlookup && nd->state == N_GONE)
+        drop_data(nd); /* nobody can read it any more */
 }
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)

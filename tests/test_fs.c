@@ -91,6 +91,24 @@ TEST(sealed_file_is_immutable_but_renamable)
     CHECK(!visible("b2"));
 }
 
+/* Found by the storm's content check: an unlinked file stays readable
+ * through an fd opened before (POSIX), here with its bytes, not zeros. */
+TEST(an_unlinked_sealed_file_stays_readable_while_open)
+{
+    int fd = create("ul");
+    REQUIRE(fd >= 0);
+    CHECK(write(fd, "abcdef", 6) == 6);
+    close(fd);
+    int r = open(path("ul"), O_RDONLY);
+    REQUIRE(r >= 0);
+    CHECK(unlink(path("ul")) == 0);
+    char buf[16] = {0};
+    CHECK_EQ_INT(read(r, buf, sizeof buf), 6);
+    CHECK(memcmp(buf, "abcdef", 6) == 0);
+    close(r);
+    CHECK(!visible("ul"));
+}
+
 TEST(writes_append_in_order_only_through_the_creator)
 {
     int fd = create("c");

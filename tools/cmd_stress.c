@@ -501,10 +501,9 @@ int cmd_stress(int argc, char **argv)
         fprintf(stderr, "ternrig stress: %s\n", why);
         return 2;
     }
-    /* Files seen with bytes nobody wrote are reported and kept as traces
-     * (DIR/content) but do not fail the run yet: a rare case on the
-     * embedded fs whose cause (kernel, io_uring or fs) is still open. */
-    int exit_code = result.c.violations ? 1 : 0;
+    /* a file that does not hold what was written fails the run too, even
+     * though the oracle has no kind for it (traces in OUT/content) */
+    int exit_code = result.c.violations || result.c.content_bad ? 1 : 0;
     summary(stdout, &o, &result, raw_fork, raw_exec);
     if (report && write_json(report, &o, &result, raw_fork, raw_exec,
                              exit_code) < 0)
