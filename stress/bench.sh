@@ -56,6 +56,8 @@ printf '%-44s %12s\n' "scenarios per s, ledger + observer" "$s1"
 printf '%-44s %12s\n' "scenarios per s, neither" "$s0"
 printf '%-44s %12s\n' "ledger + observer overhead" \
     "$(python3 -c "print(str(round(100*(1-$s1/$s0),1))+'%')")"
+printf '%-44s %12s\n' "failed runs, with / without (both ~0)" \
+    "$(field "$work/with.json" totals.failed_runs) / $(field "$work/without.json" totals.failed_runs)"
 printf '%-44s %12s\n' "violations, reference (must be 0)" "$(field "$work/with.json" totals.violations)"
 printf '%-44s %12s\n' "first early-seal, fuse-naive (s)" "$(field "$work/naive.json" first_detection.early-seal)"
 printf '%-44s %12s\n' "first visible-after-abort, fuse-naive (s)" "$(field "$work/naive.json" first_detection.visible-after-abort)"

@@ -33,6 +33,7 @@
 /* Counters every process of the storm adds to (shared, atomic). */
 struct shared {
     uint64_t scenarios, steps, forks, execs, kills, failed_runs;
+    uint32_t next_scen[MAX_WORKERS]; /* each worker's next scenario number */
     volatile int stop;
 };
 
@@ -205,6 +206,7 @@ static int worker_main(struct worker_ctx *w)
         if (n % SCEN_PER_DIR == 0 || !w->dir[0])
             new_worker_dir(w, n / SCEN_PER_DIR);
         w->scen = (w->index << 20) | (n & 0xfffff);
+        __atomic_store_n(&w->sh->next_scen[w->index], n + 1, __ATOMIC_RELEASE);
         snprintf(w->prefix, sizeof w->prefix, "s%08x-", w->scen);
         uint64_t seed = gen_next(&w->rng) | 1;
         scenario_program(j.model, &p, seed, w->o->steps, w->o->interleave);
@@ -332,7 +334,6 @@ struct sup {
     struct ledger *ledger;
     struct shared *sh;
     pid_t worker_pid[MAX_WORKERS];
-    uint32_t worker_next[MAX_WORKERS]; /* next scenario number */
     uint64_t worker_cut_t[MAX_WORKERS];
     pid_t observer;
     pid_t load_pid;
@@ -744,7 +745,9 @@ static int run_worker(struct sup *s, unsigned index)
     w.sh = s->sh;
     w.index = index;
     w.storm_dir = s->storm_dir;
-    w.scen = s->worker_next[index];
+    /* a restarted worker goes on numbering where its predecessor got:
+     * its files (left by the kill) keep their names */
+    w.scen = __atomic_load_n(&s->sh->next_scen[index], __ATOMIC_ACQUIRE);
     w.foreign = !s->r->embedded;
     return worker_main(&w);
 }
@@ -767,17 +770,6 @@ static void start_worker(struct sup *s, unsigned i)
     }
 }
 
-/* The next scenario number of worker i: past everything it began. */
-static void note_worker_progress(struct sup *s)
-{
-    for (uint32_t k = 0; k < s->npend; k++) {
-        struct scenario *sc = s->pend[k];
-        if (sc->worker < MAX_WORKERS &&
-            (sc->id & 0xfffff) + 1 > s->worker_next[sc->worker])
-            s->worker_next[sc->worker] = (sc->id & 0xfffff) + 1;
-    }
-}
-
 static void kill_worker(struct sup *s, unsigned i)
 {
     pid_t pid = s->worker_pid[i];
@@ -795,7 +787,6 @@ static void kill_worker(struct sup *s, unsigned i)
     }
     s->r->c.worker_kills++;
     drain(s, false);
-    note_worker_progress(s);
     s->worker_pid[i] = 0;
 }
 
@@ -1202,7 +1193,6 @@ int stress_run(const struct stress_options *o, struct stress_result *r,
                     s.worker_cut_t[i] = ledger_now_ns();
                     s.worker_pid[i] = 0;
                     drain(&s, false);
-                    note_worker_progress(&s);
                     start_worker(&s, i);
                 }
         while (t >= next_kill) {
