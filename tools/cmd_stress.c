@@ -38,7 +38,7 @@ static const char stress_help[] =
     "  -d, --duration T    how long: 90, 90s, 10m, 1h (default 60s)\n"
     "  -w, --workers N     worker processes (default: 4 per core, max 64;\n"
     "                      workers mostly wait on the fs, so more than one\n"
-    "                      per core pays: 8 run 15%% faster than 4 on 2 cores)\n"
+    "                      per core pays: 8 run 15% faster than 4 on 2 cores)\n"
     "  -s, --seed S        generator seed (default: from the clock; printed)\n"
     "  -k, --kill-rate R   SIGKILLs per second, all workers together: a\n"
     "                      quarter kill a whole worker (its scenario is cut\n"
