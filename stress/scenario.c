@@ -105,6 +105,22 @@ static void put(struct builder *b, const struct event *e, uint8_t src,
     b->n++;
 }
 
+/* An event the real system produced (a decision, a look), not the model:
+ * no task, no process, no fd. */
+static void put_real(struct builder *b, uint8_t type, uint16_t file,
+                     uint64_t bytes, uint32_t stmt, uint8_t src, uint64_t t0,
+                     uint64_t t1)
+{
+    struct event e = {0};
+    e.type = type;
+    e.file = file;
+    e.proc = e.task = EV_NONE;
+    e.fd = -1;
+    e.step = stmt;
+    e.bytes = bytes;
+    put(b, &e, src, stmt, t0, t1);
+}
+
 static double rel(uint64_t t, uint64_t origin)
 {
     return t >= origin ? (double)(t - origin) / 1e9 : 0.0;
@@ -254,16 +270,9 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
                         sd->t >= hi)
                         continue;
                     used_dec[d] = true;
-                    if (sd->type == EV_SEAL || sd->type == EV_ABORT) {
-                        struct event de = {0};
-                        de.type = sd->type;
-                        de.file = sd->file;
-                        de.proc = de.task = EV_NONE;
-                        de.fd = -1;
-                        de.step = e.step;
-                        de.bytes = sd->size;
-                        put(&b, &de, 1, stmt, sd->t, sd->t);
-                    }
+                    if (sd->type == EV_SEAL || sd->type == EV_ABORT)
+                        put_real(&b, sd->type, sd->file, sd->size, stmt, 1,
+                                 sd->t, sd->t);
                     break;
                 }
                 continue;
@@ -280,14 +289,7 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
                 (sd->type != EV_SEAL && sd->type != EV_ABORT))
                 continue;
             used_dec[d] = true;
-            struct event de = {0};
-            de.type = sd->type;
-            de.file = sd->file;
-            de.proc = de.task = EV_NONE;
-            de.fd = -1;
-            de.step = k - 1;
-            de.bytes = sd->size;
-            put(&b, &de, 1, k - 1, sd->t, sd->t);
+            put_real(&b, sd->type, sd->file, sd->size, k - 1, 1, sd->t, sd->t);
         }
         /* what was seen before the next statement started */
         for (uint32_t o = 0; o < nobs; o++) {
@@ -295,14 +297,8 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
             if (used_obs[o] || so->t1 >= hi || so->file >= p->nfiles)
                 continue;
             used_obs[o] = true;
-            struct event oe = {0};
-            oe.type = EV_OBSERVE;
-            oe.file = so->file;
-            oe.proc = oe.task = EV_NONE;
-            oe.fd = -1;
-            oe.step = k - 1;
-            oe.bytes = so->size;
-            put(&b, &oe, 2, k - 1, so->t0, so->t1);
+            put_real(&b, EV_OBSERVE, so->file, so->size, k - 1, 2, so->t0,
+                     so->t1);
         }
         i = k;
     }

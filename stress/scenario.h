@@ -55,9 +55,9 @@ struct scenario {
     bool cut;                 /* its worker was SIGKILLed mid-scenario */
     uint64_t cut_t;
     struct scen_obs *obs;
-    uint32_t nobs, cap_obs;
+    size_t nobs, cap_obs;
     struct scen_dec *dec;
-    uint32_t ndec, cap_dec;
+    size_t ndec, cap_dec;
 };
 
 /* One violation of a scenario, with its evidence in words. */

@@ -18,11 +18,15 @@
 #include <time.h>
 #include <unistd.h>
 #include "gen.h"
+#include "grow.h"
 #include "ledger.h"
 #include "real_exec.h"
 #include "real_mount.h"
 #include "scenario.h"
 #include "stress.h"
+#include "leftovers.h"
+#include "util.h"
+#include "observer.h"
 
 #define MAX_WORKERS 64
 #define SCEN_PER_DIR 256      /* a worker's directory is renewed after it */
@@ -233,99 +237,6 @@ static int worker_main(struct worker_ctx *w)
     return 0;
 }
 
-/* ---------------------------------------------------------- observer */
-
-struct seen {
-    uint32_t scen;
-    uint16_t file;
-    uint64_t size_plus1;
-};
-
-/* Whether the file holds the pattern; *bad is the first wrong offset. */
-static bool content_is_pattern(const char *path, const char *name,
-                               uint64_t size, uint64_t *bad, uint32_t *got)
-{
-    static unsigned char buf[1 << 16];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return true; /* gone meanwhile: nothing to say */
-    uint32_t id = stress_file_id(name);
-    uint64_t off = 0;
-    bool ok = true;
-    while (ok && off < size) {
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n <= 0)
-            break;
-        for (ssize_t k = 0; k < n; k++)
-            if (buf[k] != stress_pattern(id, off + (uint64_t)k)) {
-                ok = false;
-                *bad = off + (uint64_t)k;
-                *got = buf[k] | (uint32_t)stress_pattern(id, *bad) << 8;
-                break;
-            }
-        off += (uint64_t)n;
-    }
-    close(fd);
-    return ok;
-}
-
-static int observer_main(struct ledger *l, const char *storm_dir,
-                         struct shared *sh)
-{
-    static struct seen seen[8192];
-    while (!sh->stop) {
-        DIR *top = opendir(storm_dir);
-        struct dirent *de;
-        while (top && (de = readdir(top))) {
-            if (de->d_name[0] != 'w')
-                continue;
-            char dpath[4200];
-            snprintf(dpath, sizeof dpath, "%s/%s", storm_dir, de->d_name);
-            uint64_t t0 = ledger_now_ns();
-            DIR *d = opendir(dpath);
-            struct dirent *fe;
-            while (d && (fe = readdir(d))) {
-                unsigned scen, file;
-                if (sscanf(fe->d_name, "s%8x-f%u", &scen, &file) != 2)
-                    continue;
-                char fpath[4500];
-                struct stat st;
-                snprintf(fpath, sizeof fpath, "%s/%s", dpath, fe->d_name);
-                if (stat(fpath, &st) != 0)
-                    continue;
-                struct seen *s = &seen[(scen * 64u + file) % 8192];
-                if (s->scen == scen && s->file == file &&
-                    s->size_plus1 == (uint64_t)st.st_size + 1)
-                    continue;
-                uint64_t bad = 0;
-                uint32_t got = 0;
-                bool ok = content_is_pattern(fpath, fe->d_name,
-                                             (uint64_t)st.st_size, &bad, &got);
-                s->scen = scen;
-                s->file = (uint16_t)file;
-                s->size_plus1 = (uint64_t)st.st_size + 1;
-                struct ledger_rec r = {0};
-                r.kind = LR_OBSERVE;
-                r.scen = scen;
-                r.step = (uint16_t)file;
-                r.result = ok;
-                r.pid = (int32_t)bad;
-                r.worker = got; /* the byte seen, and the one written << 8 */
-                r.a = (uint64_t)st.st_size;
-                r.b = t0;
-                ledger_append(l, &r);
-            }
-            if (d)
-                closedir(d);
-        }
-        if (top)
-            closedir(top);
-        struct timespec ts = {0, 20000000}; /* 20 ms between sweeps */
-        nanosleep(&ts, NULL);
-    }
-    return 0;
-}
-
 /* -------------------------------------------------------- supervisor */
 
 struct sup {
@@ -345,7 +256,7 @@ struct sup {
     struct real_mount rm;
     bool mounted;
     struct scenario **pend;
-    uint32_t npend, cap_pend;
+    size_t npend, cap_pend;
     uint64_t after_seq;
     uint64_t t_origin;
     double t0;
@@ -378,14 +289,8 @@ static void scen_free(struct scenario *sc)
 
 static struct scenario *scen_new(struct sup *s, const struct ledger_rec *r)
 {
-    if (s->npend == s->cap_pend) {
-        uint32_t cap = s->cap_pend ? s->cap_pend * 2 : 64;
-        struct scenario **np = realloc(s->pend, cap * sizeof *np);
-        if (!np)
-            return NULL;
-        s->pend = np;
-        s->cap_pend = cap;
-    }
+    if (grow(&s->pend, &s->cap_pend, s->npend, sizeof *s->pend, 64) < 0)
+        return NULL;
     struct scenario *sc = calloc(1, sizeof *sc);
     uint32_t n = r->b < MAX_STEPS ? (uint32_t)r->b : MAX_STEPS - 1;
     if (sc)
@@ -423,28 +328,14 @@ static void adopt_orphans(struct sup *s, struct scenario *sc)
 
 static void add_obs(struct scenario *sc, const struct scen_obs *o)
 {
-    if (sc->nobs == sc->cap_obs) {
-        uint32_t cap = sc->cap_obs ? sc->cap_obs * 2 : 16;
-        struct scen_obs *n = realloc(sc->obs, cap * sizeof *n);
-        if (!n)
-            return;
-        sc->obs = n;
-        sc->cap_obs = cap;
-    }
-    sc->obs[sc->nobs++] = *o;
+    if (grow(&sc->obs, &sc->cap_obs, sc->nobs, sizeof *sc->obs, 16) == 0)
+        sc->obs[sc->nobs++] = *o;
 }
 
 static void add_dec(struct scenario *sc, const struct scen_dec *d)
 {
-    if (sc->ndec == sc->cap_dec) {
-        uint32_t cap = sc->cap_dec ? sc->cap_dec * 2 : 16;
-        struct scen_dec *n = realloc(sc->dec, cap * sizeof *n);
-        if (!n)
-            return;
-        sc->dec = n;
-        sc->cap_dec = cap;
-    }
-    sc->dec[sc->ndec++] = *d;
+    if (grow(&sc->dec, &sc->cap_dec, sc->ndec, sizeof *sc->dec, 16) == 0)
+        sc->dec[sc->ndec++] = *d;
 }
 
 /* A file seen with bytes it was never written: its scenario as a trace,
@@ -755,7 +646,7 @@ static int run_worker(struct sup *s, unsigned index)
 static int run_observer(struct sup *s, unsigned unused)
 {
     (void)unused;
-    return observer_main(s->ledger, s->storm_dir, s->sh);
+    return observer_main(s->ledger, s->storm_dir, &s->sh->stop);
 }
 
 static void start_worker(struct sup *s, unsigned i)
@@ -869,131 +760,6 @@ static void stop_load(struct sup *s)
     s->load_pid = 0;
 }
 
-/* ------------------------------------------------ cleanup, leftovers */
-
-static void remove_tree(const char *dir, int depth)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        char p[4500];
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        struct stat st;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode) && depth < 4)
-            remove_tree(p, depth + 1);
-        else
-            unlink(p);
-    }
-    if (d)
-        closedir(d);
-    rmdir(dir);
-}
-
-static void write_state(const char *dir, const char *name, const char *val)
-{
-    char p[400];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    if (f) {
-        fprintf(f, "%s\n", val);
-        fclose(f);
-    }
-}
-
-static bool read_state(const char *dir, const char *name, char *val,
-                       size_t cap)
-{
-    char p[400];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "r");
-    if (!f)
-        return false;
-    bool ok = fgets(val, (int)cap, f) != NULL;
-    fclose(f);
-    val[strcspn(val, "\n")] = 0;
-    return ok && val[0];
-}
-
-static bool owner_alive(pid_t pid)
-{
-    char p[64], comm[64] = "";
-    snprintf(p, sizeof p, "/proc/%d/comm", (int)pid);
-    FILE *f = fopen(p, "r");
-    if (!f)
-        return false;
-    bool ok = fgets(comm, sizeof comm, f) != NULL;
-    fclose(f);
-    return ok && !strncmp(comm, "ternrig", 7);
-}
-
-void stress_clean_leftovers(FILE *log)
-{
-    DIR *d = opendir("/tmp");
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        if (strncmp(de->d_name, "ternrig-stress-", 15) != 0)
-            continue;
-        char dir[300], val[4200];
-        snprintf(dir, sizeof dir, "/tmp/%s", de->d_name);
-        if (!read_state(dir, "owner", val, sizeof val) ||
-            owner_alive((pid_t)atoi(val)))
-            continue; /* not a storm's, or one still running */
-        if (read_state(dir, "mount", val, sizeof val)) {
-            struct statfs sf;
-            if (statfs(val, &sf) == 0 && sf.f_type == 0x65735546)
-                umount2(val, MNT_DETACH);
-            rmdir(val);
-            char lg[4300];
-            snprintf(lg, sizeof lg, "%s.log", val);
-            unlink(lg);
-        } else if (read_state(dir, "storm", val, sizeof val)) {
-            remove_tree(val, 0); /* ours, inside a mount we were given */
-        }
-        remove_tree(dir, 0);
-        if (log)
-            fprintf(log, "ternrig stress: cleaned up after a storm that was "
-                         "killed: %s\n", dir);
-    }
-    if (d)
-        closedir(d);
-}
-
-/* SIGKILL our children other than the filesystem (orphaned scenario tasks
- * are ours: we are their subreaper); returns how many there were. */
-static unsigned kill_children(pid_t spare)
-{
-    unsigned n = 0;
-    DIR *d = opendir("/proc");
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        int pid = atoi(de->d_name);
-        char path[64], buf[512];
-        if (pid <= 0 || pid == spare)
-            continue;
-        snprintf(path, sizeof path, "/proc/%d/stat", pid);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        ssize_t len = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (len <= 0)
-            continue;
-        buf[len] = 0;
-        const char *rp = strrchr(buf, ')');
-        int ppid = 0;
-        if (rp && sscanf(rp + 2, "%*c %d", &ppid) == 1 &&
-            ppid == (int)getpid()) {
-            kill(pid, SIGKILL);
-            n++;
-        }
-    }
-    if (d)
-        closedir(d);
-    return n;
-}
-
 /* Every process of ours gone: workers, observer, load, and the scenario
  * tasks they left.  Ten seconds at most. */
 static void reap_everything(struct sup *s)
@@ -1020,7 +786,7 @@ static void cleanup(struct sup *s)
 {
     reap_everything(s);
     if (s->storm_dir[0] && !s->mounted)
-        remove_tree(s->storm_dir, 0);
+        remove_tree(s->storm_dir);
     if (s->logf)
         fclose(s->logf);
     s->logf = NULL;
@@ -1029,7 +795,7 @@ static void cleanup(struct sup *s)
     if (s->ledger)
         ledger_close(s->ledger);
     if (s->state_dir[0])
-        remove_tree(s->state_dir, 0);
+        remove_tree(s->state_dir);
     for (uint32_t i = 0; i < s->npend; i++)
         scen_free(s->pend[i]);
     free(s->pend);

@@ -573,18 +573,6 @@ static bool is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int remove_tree(const char *path)
-{
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        execlp("rm", "rm", "-rf", "--", path, (char *)NULL);
-        _exit(127);
-    }
-    return child_status(pid) == 0 ? 0 : -1;
-}
-
 /* libFuzzer -merge=1 of `inputs` into the empty directory `into`. */
 static int merge(const char *bin, const char *into, char **inputs, int n,
                  const char *log, const char *collect)

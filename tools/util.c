@@ -1,10 +1,13 @@
 /* util.c - file reading, directory walking, JSON strings. */
+#define _XOPEN_SOURCE 700 /* nftw */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <ftw.h>
+#include <unistd.h>
 #include "util.h"
 
 char *read_file(const char *path, size_t limit, size_t *len, char *errbuf,
@@ -177,4 +180,24 @@ void json_string(FILE *f, const char *s)
             fputc(c, f);
     }
     fputc('"', f);
+}
+
+/* ---- removing a tree (no symlink is followed) ---- */
+
+static int remove_one(const char *path, const struct stat *st, int flag,
+                      struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (flag == FTW_DP)
+        rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+int remove_tree(const char *path)
+{
+    nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    return access(path, F_OK) == 0 ? -1 : 0;
 }

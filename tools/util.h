@@ -27,4 +27,8 @@ int make_dirs(const char *dir);
 /* Write a JSON string literal. */
 void json_string(FILE *f, const char *s);
 
+/* Remove `path` and everything under it, never following a symlink.
+ * Returns 0 when it is gone. */
+int remove_tree(const char *path);
+
 #endif

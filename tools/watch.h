@@ -76,6 +76,5 @@ void watch_result_free(struct watch_result *r);
 bool watch_lost_something(const struct watch_result *r);
 
 /* rm -r: 0, or -1 (best effort: removes what it can). */
-int remove_tree(const char *path);
 
 #endif
