@@ -44,6 +44,9 @@ struct node {
     fuse_ino_t hnext;       /* next in its name-index chain, 0 = end    */
     bool indexed;           /* in the name index (every state but gone) */
     bool is_dir;            /* made as a directory (it stays one, gone)  */
+    /* a directory's children (every state but gone), in inode order, so
+     * that readdir and rmdir touch only them */
+    fuse_ino_t first_child, last_child, next_sib, prev_sib;
     unsigned long writes;   /* successful write calls, for the log */
     size_t written;         /* their bytes, kept when an abort drops them */
 };
@@ -102,9 +105,50 @@ static bool index_grow(struct fs *fs)
     return true;
 }
 
+/* Link `ino` among its parent's children, keeping inode order (new nodes
+ * go last; a renamed one finds its place from the end). */
+static void children_link(struct fs *fs, fuse_ino_t ino)
+{
+    struct node *nd = &fs->nodes[ino - 1];
+    if (nd->parent == ino)
+        return; /* the root */
+    struct node *dir = &fs->nodes[nd->parent - 1];
+    fuse_ino_t after = dir->last_child;
+    while (after && after > ino)
+        after = fs->nodes[after - 1].prev_sib;
+    nd->prev_sib = after;
+    nd->next_sib = after ? fs->nodes[after - 1].next_sib : dir->first_child;
+    if (after)
+        fs->nodes[after - 1].next_sib = ino;
+    else
+        dir->first_child = ino;
+    if (nd->next_sib)
+        fs->nodes[nd->next_sib - 1].prev_sib = ino;
+    else
+        dir->last_child = ino;
+}
+
+static void children_unlink(struct fs *fs, fuse_ino_t ino)
+{
+    struct node *nd = &fs->nodes[ino - 1];
+    if (nd->parent == ino)
+        return;
+    struct node *dir = &fs->nodes[nd->parent - 1];
+    if (nd->prev_sib)
+        fs->nodes[nd->prev_sib - 1].next_sib = nd->next_sib;
+    else
+        dir->first_child = nd->next_sib;
+    if (nd->next_sib)
+        fs->nodes[nd->next_sib - 1].prev_sib = nd->prev_sib;
+    else
+        dir->last_child = nd->prev_sib;
+    nd->prev_sib = nd->next_sib = 0;
+}
+
 static void index_add(struct fs *fs, fuse_ino_t ino)
 {
     struct node *nd = &fs->nodes[ino - 1];
+    children_link(fs, ino);
     size_t k = name_hash(nd->parent, nd->name) & (fs->nbuckets - 1);
     nd->hnext = fs->bucket[k];
     fs->bucket[k] = ino;
@@ -124,6 +168,7 @@ static void index_remove(struct fs *fs, fuse_ino_t ino)
     if (*link)
         *link = nd->hnext;
     nd->hnext = 0;
+    children_unlink(fs, ino);
     nd->indexed = false;
     fs->nindexed--;
 }
@@ -520,30 +565,34 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         return;
     }
     size_t used = 0;
-    /* offsets: 1 ".", 2 "..", then node index + 3 */
-    for (off_t k = off; (size_t)k < fs->n + 2; k++) {
+    struct node *dir = node_of(fs, ino);
+    /* offsets: 1 after ".", 2 after "..", then a child's inode + 2: the
+     * children are kept in inode order, so a listing resumes right after
+     * the last child returned, whatever came or went meanwhile */
+    for (off_t k = off; k < 2; k++) {
         struct stat st = {0};
-        const char *name;
-        if (k == 0) {
-            name = ".";
-            st.st_ino = ino;
-        } else if (k == 1) {
-            name = "..";
-            st.st_ino = 1;
-        } else {
-            struct node *nd = &fs->nodes[k - 2];
-            if (nd->parent != ino || !visible(nd) || (size_t)(k - 2) == 0)
-                continue;
-            name = nd->name;
-            fill_attr(fs, (fuse_ino_t)(k - 1), &st);
-        }
-        st.st_mode = st.st_mode ? st.st_mode : S_IFDIR;
-        size_t need = fuse_add_direntry(req, buf + used, size - used, name,
-                                        &st, k + 1);
+        st.st_ino = k == 0 ? ino : 1;
+        st.st_mode = S_IFDIR;
+        size_t need = fuse_add_direntry(req, buf + used, size - used,
+                                        k == 0 ? "." : "..", &st, k + 1);
+        if (need > size - used)
+            goto full;
+        used += need;
+    }
+    for (fuse_ino_t c = dir ? dir->first_child : 0; c;
+         c = fs->nodes[c - 1].next_sib) {
+        struct node *nd = &fs->nodes[c - 1];
+        if ((off_t)c + 2 <= off || !visible(nd))
+            continue;
+        struct stat st;
+        fill_attr(fs, c, &st);
+        size_t need = fuse_add_direntry(req, buf + used, size - used,
+                                        nd->name, &st, (off_t)c + 2);
         if (need > size - used)
             break;
         used += need;
     }
+full:
     fuse_reply_buf(req, buf, used);
     free(buf);
 }
@@ -819,16 +868,15 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
         fuse_reply_err(req, nd ? ENOTDIR : ENOENT);
         return;
     }
-    for (size_t i = 0; i < fs->n; i++)
-        if (fs->nodes[i].parent == ino && visible(&fs->nodes[i])) {
+    for (fuse_ino_t c = nd->first_child; c; c = fs->nodes[c - 1].next_sib)
+        if (visible(&fs->nodes[c - 1])) {
             fuse_reply_err(req, ENOTEMPTY);
             return;
         }
     /* invisible children (transient, aborted) go with it: TernFS would
      * expire them */
-    for (size_t i = 0; i < fs->n; i++)
-        if (fs->nodes[i].parent == ino && fs->nodes[i].state != N_GONE)
-            make_gone(fs, i + 1);
+    while (nd->first_child)
+        make_gone(fs, nd->first_child);
     make_gone(fs, ino);
     fuse_reply_err(req, 0);
 }
