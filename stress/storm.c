@@ -607,8 +607,9 @@ static void drain(struct sup *s, bool final)
     tail_log(s);
 }
 
-static pid_t start_child(struct sup *s, int (*fn)(struct sup *, unsigned),
-                         unsigned arg)
+/* fork a child that dies with us (PR_SET_PDEATHSIG, checked against a
+ * parent that died before the prctl). */
+static pid_t fork_tied(void)
 {
     pid_t me = getpid();
     pid_t pid = fork();
@@ -616,6 +617,15 @@ static pid_t start_child(struct sup *s, int (*fn)(struct sup *, unsigned),
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != me)
             _exit(1);
+    }
+    return pid;
+}
+
+static pid_t start_child(struct sup *s, int (*fn)(struct sup *, unsigned),
+                         unsigned arg)
+{
+    pid_t pid = fork_tied();
+    if (pid == 0) {
         signal(SIGINT, SIG_IGN); /* the supervisor decides */
         signal(SIGTERM, SIG_DFL);
         _exit(fn(s, arg));
@@ -715,12 +725,8 @@ static void start_load(struct sup *s)
     argv[argc++] = tmo;
     argv[argc++] = "--quiet";
     argv[argc] = NULL;
-    pid_t me = getpid();
-    pid_t pid = fork();
+    pid_t pid = fork_tied();
     if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != me)
-            _exit(1);
         setpgid(0, 0);
         int devnull = open("/dev/null", O_RDWR);
         dup2(devnull, 1);
