@@ -8,6 +8,7 @@
 #ifndef TERNRIG_EVENT_H
 #define TERNRIG_EVENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "core.h"
@@ -32,6 +33,7 @@ enum event_type {
     EV_OBSERVE, /* an observer saw file visible with `bytes` (real mounts)         */
     EV_EXIT,    /* task exited (its mm is gone)                                    */
     EV_DEATH,   /* process died: from here on it cannot consciously close          */
+    EV_UNSEEN,  /* an observer looked and file was not visible (real mounts)       */
     EV_TYPE_COUNT
 };
 
@@ -95,12 +97,37 @@ const char *finding_kind_name(enum finding_kind k);
 /* Returns FIND_KIND_COUNT when the name is unknown. */
 enum finding_kind finding_kind_from_name(const char *name, size_t len);
 
-/* A history is an array of events; the producer owns the storage. */
+/* A history is an array of events; the producer owns the storage.
+ *
+ * `looks_only`: the producer saw no decisions (a mount without a flush
+ * log), only looks (EV_OBSERVE, EV_UNSEEN).  A file's state is then what
+ * the looks prove and nothing more: not seen visible is not "transient".
+ * An EV_UNSEEN must be placed after a statement only if the look started
+ * after that statement ended (sealing is final, so "not visible then"
+ * proves "not sealed at the end of every earlier statement"); an
+ * EV_OBSERVE only after every statement that started before the look
+ * ended. */
 struct history {
     struct event *ev;
     uint32_t len;
     uint32_t cap;
+    bool looks_only;
 };
+
+/* An event the real system produced, not a model: a decision (EV_SEAL,
+ * EV_ABORT) or a look (EV_OBSERVE, EV_UNSEEN).  No task, process or fd. */
+static inline struct event event_real(uint8_t type, uint16_t file,
+                                      uint32_t step, uint64_t bytes)
+{
+    struct event e = {0};
+    e.type = type;
+    e.file = file;
+    e.proc = e.task = EV_NONE;
+    e.fd = -1;
+    e.step = step;
+    e.bytes = bytes;
+    return e;
+}
 
 const char *event_type_name(enum event_type t);
 const char *close_cause_name(enum close_cause c);

@@ -21,11 +21,21 @@ static bool has_finding(const struct verdict *v, enum finding_kind k,
     return false;
 }
 
+bool expect_judgeable(const struct step *s, const struct verdict *v)
+{
+    if (s->op != OP_EXPECT || s->file >= v->nfiles)
+        return true;
+    return !((s->xkind == EXPECT_ABORTED || s->xkind == EXPECT_TRANSIENT) &&
+             v->files[s->file].unseen);
+}
+
 static void describe_state(const struct verdict *v, uint16_t file, char *buf,
                            size_t cap)
 {
     const struct file_outcome *o = &v->files[file];
-    if (o->state == OUTCOME_SEALED)
+    if (o->unseen)
+        snprintf(buf, cap, "not visible (transient or aborted)");
+    else if (o->state == OUTCOME_SEALED)
         snprintf(buf, cap, "sealed %llu", (unsigned long long)o->bytes);
     else
         snprintf(buf, cap, "%s", outcome_name((enum outcome)o->state));
@@ -75,13 +85,17 @@ static bool holds(const struct program *p, const struct step *s,
 
 uint32_t expect_check(const struct program *p, enum policy policy,
                       const struct verdict *v, struct expect_failure *out,
-                      uint32_t cap, uint32_t *applicable)
+                      uint32_t cap, uint32_t *applicable, uint32_t *unjudged)
 {
-    uint32_t nfail = 0, napp = 0;
+    uint32_t nfail = 0, napp = 0, nun = 0;
     for (uint32_t i = 0; i < p->nsteps; i++) {
         const struct step *s = &p->steps[i];
         if (!expect_applies(s, policy))
             continue;
+        if (!expect_judgeable(s, v)) {
+            nun++;
+            continue;
+        }
         napp++;
         char got[120];
         if (holds(p, s, v, got, sizeof got))
@@ -93,5 +107,7 @@ uint32_t expect_check(const struct program *p, enum policy policy,
         nfail++;
     }
     *applicable = napp;
+    if (unjudged)
+        *unjudged = nun;
     return nfail;
 }

@@ -18,10 +18,17 @@ struct expect_failure {
  * to reference, expect[P,...] to the policies it lists. */
 bool expect_applies(const struct step *s, enum policy policy);
 
-/* Check every applicable expect.  Fills up to `cap` failures, returns how
- * many failed; `*applicable` is how many applied. */
+/* False when the verdict cannot decide expect statement `s`: judged from
+ * looks alone, a file never seen visible is transient or aborted, so
+ * `expect F transient` and `expect F aborted` are open (every other
+ * expectation is decided by what the looks prove). */
+bool expect_judgeable(const struct step *s, const struct verdict *v);
+
+/* Check every applicable expect that the verdict can judge.  Fills up to
+ * `cap` failures, returns how many failed; `*applicable` is how many were
+ * judged, `*unjudged` (may be NULL) how many applied but could not be. */
 uint32_t expect_check(const struct program *p, enum policy policy,
                       const struct verdict *v, struct expect_failure *out,
-                      uint32_t cap, uint32_t *applicable);
+                      uint32_t cap, uint32_t *applicable, uint32_t *unjudged);
 
 #endif

@@ -37,6 +37,6 @@ int judge_run(struct judge *j, const struct program *p, enum policy policy,
     oracle_judge(j->oracle, model_history(j->model), p->nfiles, &out->verdict,
                  &bad);
     out->failed = expect_check(p, policy, &out->verdict, out->failures,
-                               JUDGE_MAX_REPORTED_FAILURES, &out->applicable);
+                               JUDGE_MAX_REPORTED_FAILURES, &out->applicable, NULL);
     return 0;
 }

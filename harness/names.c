@@ -30,7 +30,7 @@ const char *event_type_name(enum event_type t)
 {
     static const char *const n[EV_TYPE_COUNT] = {
         "op", "create", "write", "close", "flush",
-        "seal", "abort", "observe", "exit", "death",
+        "seal", "abort", "observe", "exit", "death", "unseen",
     };
     return (unsigned)t < EV_TYPE_COUNT ? n[t] : "?";
 }

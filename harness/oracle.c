@@ -11,6 +11,7 @@ struct ofile {
     bool reported[FIND_KIND_COUNT];
     bool pending;      /* a conscious close waits for its result */
     uint32_t pending_index;
+    uint64_t pend_lo, pend_hi; /* lo, hi at that close */
     uint16_t creator;
     uint64_t lo, hi;   /* bytes successfully written: sure, possible */
     uint64_t sealed_bytes;
@@ -25,6 +26,7 @@ struct oracle {
     struct finding findings[MAX_FINDINGS];
     uint32_t nfindings;
     bool truncated;
+    bool looks_only;   /* the history being judged: see event.h */
 };
 
 struct oracle *oracle_new(uint32_t max_files, uint32_t max_procs)
@@ -78,7 +80,7 @@ static struct finding *report(struct oracle *o, enum finding_kind k,
  * creator wrote?  Checked at the next event of the file that is not the
  * close's own outcome (flush, seal, abort, observation), or at the end, so
  * that events of other files may come in between (real ledgers). */
-static void check_pending(struct oracle *o, uint16_t fi)
+static void check_pending(struct oracle *o, uint16_t fi, uint32_t at)
 {
     struct ofile *f = &o->file[fi];
     if (!f->pending)
@@ -86,15 +88,17 @@ static void check_pending(struct oracle *o, uint16_t fi)
     f->pending = false;
     if (f->uncertain)
         return;
-    bool ok = f->state == OUTCOME_SEALED && f->sealed_bytes >= f->lo &&
-              f->sealed_bytes <= f->hi;
+    bool ok = f->state == OUTCOME_SEALED && f->sealed_bytes >= f->pend_lo &&
+              f->sealed_bytes <= f->pend_hi;
     if (ok)
         return;
     struct finding *r = report(o, FIND_LOST_FILE, fi, f->pending_index);
     if (r) {
         r->state = f->state;
-        r->expected = f->lo;
+        r->unseen = o->looks_only && f->state != OUTCOME_SEALED;
+        r->expected = f->pend_lo;
         r->got = f->sealed_bytes;
+        r->cause = at; /* what settled it: the next event, or a look */
     }
 }
 
@@ -182,8 +186,15 @@ static void on_close(struct oracle *o, const struct event *e, uint32_t i)
     f->closed = true;
     if (e->result == RESULT_UNKNOWN || e->result < 0)
         return;
+    if (f->pending && o->looks_only)
+        return; /* still waiting for a look after the first one */
     f->pending = true;
     f->pending_index = i;
+    f->pend_lo = f->lo;
+    f->pend_hi = f->hi;
+    if (o->looks_only && f->state == OUTCOME_SEALED)
+        check_pending(o, e->file, f->seal_index); /* a look proved the seal,
+                                                  which is final */
 }
 
 static void on_death(struct oracle *o, const struct event *e, uint32_t i,
@@ -213,6 +224,7 @@ int oracle_judge(struct oracle *o, const struct history *h, uint32_t nfiles,
     memset(o->dead, 0, o->max_procs);
     o->nfindings = 0;
     o->truncated = false;
+    o->looks_only = h->looks_only;
     for (uint32_t i = 0; i < h->len; i++) {
         const struct event *e = &h->ev[i];
         bool has_file = e->file != EV_NONE;
@@ -220,7 +232,7 @@ int oracle_judge(struct oracle *o, const struct history *h, uint32_t nfiles,
          * create, a close, a death) need the process. */
         bool needs_file = e->type == EV_CREATE || e->type == EV_CLOSE ||
                           e->type == EV_SEAL || e->type == EV_ABORT ||
-                          e->type == EV_OBSERVE;
+                          e->type == EV_OBSERVE || e->type == EV_UNSEEN;
         bool needs_proc = e->type == EV_CREATE || e->type == EV_CLOSE ||
                           e->type == EV_DEATH;
         if ((has_file && e->file >= nfiles) || (needs_file && !has_file) ||
@@ -229,10 +241,15 @@ int oracle_judge(struct oracle *o, const struct history *h, uint32_t nfiles,
             *bad_index = i;
             return -1;
         }
-        if (has_file && o->file[e->file].pending && e->type != EV_FLUSH &&
-            e->type != EV_SEAL && e->type != EV_ABORT &&
-            e->type != EV_OBSERVE)
-            check_pending(o, e->file);
+        /* With decisions, a close's outcome is settled by the next event
+         * of the file that is not that outcome.  With looks only, by the
+         * first look after the close, and by nothing else: until a look,
+         * the state after the close is unknown, not transient. */
+        if (has_file && o->file[e->file].pending && !o->looks_only &&
+            e->type != EV_FLUSH && e->type != EV_SEAL &&
+            e->type != EV_ABORT && e->type != EV_OBSERVE &&
+            e->type != EV_UNSEEN)
+            check_pending(o, e->file, i);
         switch (e->type) {
         case EV_CREATE:
             on_create(o, e, i);
@@ -245,8 +262,18 @@ int oracle_judge(struct oracle *o, const struct history *h, uint32_t nfiles,
             on_close(o, e, i);
             break;
         case EV_SEAL:
+            became_visible(o, e->file, e->bytes, i);
+            break;
         case EV_OBSERVE:
             became_visible(o, e->file, e->bytes, i);
+            if (o->looks_only)
+                check_pending(o, e->file, i);
+            break;
+        case EV_UNSEEN:
+            /* not visible at a time after every earlier statement ended:
+             * not sealed at any of them (a seal is final) */
+            if (o->looks_only && o->file[e->file].state != OUTCOME_SEALED)
+                check_pending(o, e->file, i);
             break;
         case EV_ABORT:
             if (o->file[e->file].state == OUTCOME_TRANSIENT)
@@ -259,14 +286,16 @@ int oracle_judge(struct oracle *o, const struct history *h, uint32_t nfiles,
             break;
         }
     }
-    for (uint32_t fi = 0; fi < nfiles; fi++)
-        check_pending(o, (uint16_t)fi);
+    for (uint32_t fi = 0; fi < nfiles && !o->looks_only; fi++)
+        check_pending(o, (uint16_t)fi, o->file[fi].pending_index);
     for (uint32_t fi = 0; fi < nfiles; fi++) {
         const struct ofile *f = &o->file[fi];
         o->outcome[fi] = (struct file_outcome){
             f->created ? f->state : OUTCOME_TRANSIENT, f->created,
-            f->state == OUTCOME_SEALED ? f->sealed_bytes : 0};
+            f->state == OUTCOME_SEALED ? f->sealed_bytes : 0,
+            o->looks_only && f->state != OUTCOME_SEALED};
     }
+    out->looks_only = o->looks_only;
     out->findings = o->findings;
     out->nfindings = o->nfindings;
     out->truncated = o->truncated;
@@ -309,6 +338,13 @@ size_t finding_explain(const struct finding *f, const char *file, char *buf,
                          "right after its creator's close, %s is sealed "
                          "with %llu bytes, not the %llu written",
                          file, got, exp);
+        else if (f->unseen)
+            n = snprintf(buf, cap,
+                         "right after its creator's close, %s is not "
+                         "visible (transient or aborted) instead of sealed "
+                         "with the %llu bytes written: a look after the "
+                         "close did not find it",
+                         file, exp);
         else
             n = snprintf(buf, cap,
                          "right after its creator's close, %s is %s instead "

@@ -7,9 +7,13 @@
  * only what holds under every possibility (it never cries wolf).
  *
  * Producers: a conscious close's result is judged at the next event of the
- * same file that is not its flush, seal, abort or an observation (or at the
- * end), so a real ledger should record what it saw of the file (EV_OBSERVE)
+ * same file that is not its flush, seal, abort or a look (or at the end),
+ * so a real ledger should record what it saw of the file (EV_OBSERVE)
  * before the file's next operation; events of other files may interleave.
+ * A history of looks alone (history.looks_only: no flush log) is judged
+ * only on what its looks prove: lost-file needs a look after the close
+ * (EV_UNSEEN: not visible; EV_OBSERVE: visible with other bytes), and a
+ * close with no look after it proves nothing.
  */
 #ifndef TERNRIG_ORACLE_H
 #define TERNRIG_ORACLE_H
@@ -28,6 +32,8 @@ struct finding {
     int32_t err;       /* create-failed, kernel-create-refused: errno     */
     uint8_t state;     /* lost-file: file state found (enum outcome)      */
     bool by_write;     /* mutated-after-seal: a write succeeded           */
+    bool unseen;       /* lost-file, looks only: a look after the close
+                          did not find the file (transient or aborted)   */
     uint64_t expected; /* lost-file: bytes written before the close       */
     uint64_t got;      /* bytes seen (sealed size)                        */
 };
@@ -38,6 +44,8 @@ struct file_outcome {
     uint8_t state;    /* enum outcome                                     */
     bool created;     /* a create of it succeeded (or may have)           */
     uint64_t bytes;   /* sealed size                                      */
+    bool unseen;      /* looks only (no decisions): never seen visible, so
+                         transient or aborted, the looks cannot tell     */
 };
 
 struct verdict {
@@ -46,6 +54,7 @@ struct verdict {
     bool truncated;   /* more than MAX_FINDINGS findings                  */
     const struct file_outcome *files; /* indexed by file                   */
     uint32_t nfiles;
+    bool looks_only;  /* judged from looks alone (history.looks_only)      */
 };
 
 struct oracle;

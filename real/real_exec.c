@@ -47,6 +47,7 @@ struct run {
     struct event *ev;           /* the real history */
     uint32_t nev, cap;
     uint64_t seen[MAX_FILE_NAMES];   /* visible size + 1, 0 = not seen */
+    bool closed[MAX_FILE_NAMES];     /* an fd of it closed in this step  */
     struct dec {
         uint16_t file;
         uint8_t type;
@@ -364,7 +365,19 @@ static void reuse_miss(struct run *r, uint32_t step, const struct event *model,
 static void real_decision(struct run *r, const struct event *model,
                           uint32_t step)
 {
-    for (unsigned k = 0; k < r->ndec; k++) {
+    /* the decision on this file by the process that flushed, if the log
+     * has one; else the next on this file (then they differ) */
+    pid_t flusher = model ? r->pid[model_proc_name(r->m, model->proc)] : 0;
+    unsigned first = r->ndec;
+    for (unsigned k = 0; k < r->ndec && flusher; k++)
+        if (!r->dec[k].used && r->dec[k].file == model->file &&
+            r->dec[k].tgid == flusher) {
+            first = k;
+            break;
+        }
+    if (first == r->ndec)
+        first = 0;
+    for (unsigned k = first; k < r->ndec; k++) {
         if (r->dec[k].used || (model && r->dec[k].file != model->file))
             continue;
         r->dec[k].used = true;
@@ -405,12 +418,7 @@ static void real_decision(struct run *r, const struct event *model,
         }
         if (r->dec[k].type == EV_FLUSH)
             return; /* ignored: nothing to record */
-        struct event e = {0};
-        e.type = r->dec[k].type;
-        e.file = r->dec[k].file;
-        e.proc = EV_NONE;
-        e.task = EV_NONE;
-        e.step = step;
+        struct event e = event_real(r->dec[k].type, r->dec[k].file, step, 0);
         if (e.type == EV_SEAL) { /* immutable now: its size is final */
             char p[4352];
             struct stat st;
@@ -428,26 +436,30 @@ static void real_decision(struct run *r, const struct event *model,
                flush_decision_name((enum flush_decision)model->decision));
 }
 
-/* What the directory shows of every file of the trace. */
+/* What the directory shows of every file of the trace: a look after the
+ * statement ended.  A file one of whose fds the statement closed and that
+ * is not visible is recorded too (EV_UNSEEN): without a flush log, that is
+ * what proves a lost file. */
 static void observe(struct run *r, uint32_t step)
 {
     for (uint16_t fi = 0; fi < r->p->nfiles; fi++) {
         char p[4352];
         struct stat st;
+        bool closed = r->closed[fi];
+        r->closed[fi] = false;
         snprintf(p, sizeof p, "%s/%s", r->dir, r->p->file_names[fi]);
-        if (stat(p, &st) != 0)
+        if (stat(p, &st) != 0) {
+            if (closed && !r->seen[fi]) {
+                struct event e = event_real(EV_UNSEEN, fi, step, 0);
+                add(r, &e);
+            }
             continue;
+        }
         uint64_t size = (uint64_t)st.st_size;
         if (r->seen[fi] == size + 1)
             continue;
         r->seen[fi] = size + 1;
-        struct event e = {0};
-        e.type = EV_OBSERVE;
-        e.file = fi;
-        e.proc = EV_NONE;
-        e.task = EV_NONE;
-        e.step = step;
-        e.bytes = size;
+        struct event e = event_real(EV_OBSERVE, fi, step, size);
         add(r, &e);
     }
 }
@@ -455,12 +467,12 @@ static void observe(struct run *r, uint32_t step)
 /* Copy the model's events of the step that the real run also has (the
  * statements, closes, deaths), with the real results; the model's own
  * flush decisions are left out: the real ones come from the mount. */
-static void take_model_events(struct run *r, uint32_t from, int32_t result,
-                              bool result_known)
+static void take_model_events(struct run *r, uint32_t from, uint32_t to,
+                              int32_t result, bool result_known)
 {
     const struct history *h = model_history(r->m);
     uint32_t step = 0;
-    for (uint32_t i = from; i < h->len; i++) {
+    for (uint32_t i = from; i < to && i < h->len; i++) {
         struct event e = h->ev[i];
         step = e.step;
         if (e.type == EV_FLUSH) { /* the model's flush: the real decision */
@@ -471,6 +483,8 @@ static void take_model_events(struct run *r, uint32_t from, int32_t result,
             continue;
         if (result_known && (e.type == EV_CREATE || e.type == EV_WRITE))
             e.result = result < 0 ? result : 0;
+        if (e.type == EV_CLOSE && e.file < MAX_FILE_NAMES)
+            r->closed[e.file] = true;
         add(r, &e);
     }
     for (unsigned k = 0; k < r->ndec; k++) /* flushes the model did not */
@@ -698,6 +712,12 @@ static int kill_target(struct run *r, uint32_t i, uint32_t pick)
     return n ? live[pick % n] : -1;
 }
 
+static bool step_has_task2(uint8_t op)
+{
+    return op == OP_FORK || op == OP_VFORK || op == OP_THREAD ||
+           op == OP_SEND;
+}
+
 void real_replay_abort(void)
 {
     pid_t g = running_pgid;
@@ -852,7 +872,10 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
                 r.freed = true;
         }
         if (h && h->after && !interrupted)
-            h->after(h->ctx, i, res, r.pid[p->steps[i].task]);
+            h->after(h->ctx, i, res, r.pid[p->steps[i].task],
+                     step_has_task2(p->steps[i].op)
+                         ? r.pid[p->steps[i].task2]
+                         : 0);
         if (victim >= 0) { /* the run ends: statement i, the kill, the end */
             struct step *ks = &p->steps[i + 1];
             memset(ks, 0, sizeof *ks);
@@ -866,7 +889,7 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
         if (judging) {
             const struct step *s = &p->steps[i];
             read_log(&r);
-            take_model_events(&r, before, res,
+            take_model_events(&r, before, model_history(r.m)->len, res,
                               s->op == OP_CREATE || s->op == OP_WRITE);
             observe(&r, i);
         }
@@ -877,19 +900,33 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
     if (rc == 0) {
         model_finish(r.m);
         const struct history *h = model_history(r.m);
-        for (uint32_t i = before; i < h->len; i++)
-            if (h->ev[i].type == EV_DEATH) {
-                pid_t pid = r.pid[model_proc_name(r.m, h->ev[i].proc)];
-                kill(pid, SIGKILL);
-                if (!wait_gone(pid) && rc == 0) {
-                    fail(&r, "process %d did not exit in %d s at the end",
-                         (int)pid, STEP_TIMEOUT_MS / 1000);
-                    rc = -1;
-                }
+        /* one process at a time, each followed by a look: without a flush
+         * log, only a look between two deaths can show what the first
+         * one's teardown did */
+        uint32_t from = before;
+        for (uint32_t i = before; i < h->len; i++) {
+            if (h->ev[i].type != EV_DEATH)
+                continue;
+            uint32_t to = i + 1;
+            while (to < h->len && h->ev[to].type != EV_DEATH)
+                to++;
+            pid_t pid = r.pid[model_proc_name(r.m, h->ev[i].proc)];
+            kill(pid, SIGKILL);
+            if (!wait_gone(pid) && rc == 0) {
+                fail(&r, "process %d did not exit in %d s at the end",
+                     (int)pid, STEP_TIMEOUT_MS / 1000);
+                rc = -1;
             }
+            if (judging) {
+                read_log(&r);
+                take_model_events(&r, from, to, 0, false);
+                observe(&r, p->nsteps);
+            }
+            from = to;
+        }
         if (judging) {
             read_log(&r);
-            take_model_events(&r, before, 0, false);
+            take_model_events(&r, from, h->len, 0, false);
             observe(&r, p->nsteps);
         }
     }
@@ -924,7 +961,8 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
         free(r.ev);
         return -1;
     }
-    struct history hist = {r.ev, r.nev, r.cap};
+    /* without a flush log, the looks are all there is */
+    struct history hist = {r.ev, r.nev, r.cap, !r.log};
     uint32_t bad;
     if (oracle_judge(j->oracle, &hist, p->nfiles, &out->verdict, &bad) < 0) {
         snprintf(out->reason, sizeof out->reason,
@@ -933,7 +971,8 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
         return -1;
     }
     out->failed = expect_check(p, pol, &out->verdict, out->failures,
-                               JUDGE_MAX_REPORTED_FAILURES, &out->applicable);
+                               JUDGE_MAX_REPORTED_FAILURES, &out->applicable,
+                               &out->unjudged);
     free(r.ev);
     return 0;
 }

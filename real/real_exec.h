@@ -22,6 +22,9 @@ struct real_outcome {
     char reason[160];         /* skipped or failed: why                    */
     struct verdict verdict;   /* valid until the next run                  */
     uint32_t applicable, failed;
+    /* without a flush log: expectations the looks cannot decide (a file
+     * never seen visible is transient or aborted; see expect_judgeable) */
+    uint32_t unjudged;
     struct expect_failure failures[JUDGE_MAX_REPORTED_FAILURES];
     unsigned steps;           /* statements run for real                   */
     /* conformance: where the kernel's flushes (from ternrig fs's log)
@@ -74,8 +77,10 @@ struct real_hooks {
      * (modulo their number) among those the statement allows. */
     bool (*before)(void *ctx, uint32_t i, unsigned *kill_delay_us,
                    uint32_t *pick);
-    /* Statement i returned `result` (acting process `pid`). */
-    void (*after)(void *ctx, uint32_t i, int32_t result, int32_t pid);
+    /* Statement i returned `result` (acting process `pid`; `pid2`: the
+     * process of the statement's second task, e.g. fork's child, or 0). */
+    void (*after)(void *ctx, uint32_t i, int32_t result, int32_t pid,
+                  int32_t pid2);
     /* The injected kill of `task` happened during statement i; if
      * `interrupted`, the acting task died with it (outcome unknown).  The
      * run then ends: statement i, `kill task`, and the end of the trace. */

@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 #include "real_mount.h"
@@ -96,4 +97,19 @@ int real_mount_stop(struct real_mount *rm)
     rmdir(rm->dir);
     unlink(rm->log);
     return rc;
+}
+
+bool real_mount_log(const char *dir, char *log, size_t cap)
+{
+    ssize_t n = cap ? getxattr(dir, "user.ternrig.log", log, cap - 1) : -1;
+    if (cap)
+        log[n > 0 ? n : 0] = 0;
+    return n > 0;
+}
+
+bool real_mount_policy(const char *dir, enum policy *pol)
+{
+    char v[64];
+    ssize_t n = getxattr(dir, "user.ternrig.policy", v, sizeof v - 1);
+    return n > 0 && policy_from_name(v, (size_t)n, pol);
 }

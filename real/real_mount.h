@@ -3,6 +3,7 @@
 #ifndef TERNRIG_REAL_MOUNT_H
 #define TERNRIG_REAL_MOUNT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include "core.h"
@@ -25,6 +26,13 @@ int real_mount_start_ctx(struct real_mount *rm, const char *exe,
 /* SIGTERM, wait (5 s, then SIGKILL and a lazy unmount), remove the temp
  * dir and log.  Returns 0 when it unmounted cleanly. */
 int real_mount_stop(struct real_mount *rm);
+
+/* The flush log and policy a `ternrig fs` mount rooted at `dir` reports
+ * (its user.ternrig.log and user.ternrig.policy attributes).  Each returns
+ * false, with the buffer empty, when the mount does not say (not ternrig
+ * fs, or mounted without --log). */
+bool real_mount_log(const char *dir, char *log, size_t cap);
+bool real_mount_policy(const char *dir, enum policy *pol);
 
 /* (Defined with the run, in real_exec.c.)  Until real_stop_on_signals_off(): on SIGINT or SIGTERM, kill the real run
  * in progress, stop `rm` (unless NULL: a mount not ours) and exit with

@@ -20,7 +20,9 @@ enum ledger_kind {
     LR_BEGIN = 1,  /* a scenario starts: a = generator seed, b = steps,
                       result = programs interleaved in it              */
     LR_INTENT,     /* step `step` of `scen` is about to run              */
-    LR_RESULT,     /* it returned `result` (pid: the acting process)     */
+    LR_RESULT,     /* it returned `result` (pid: the acting process;
+                      b: the process of its second task, e.g. fork's
+                      child, or 0)                                       */
     LR_KILL,       /* the worker SIGKILLs task `a` (trace index) of scen
                       during step `step`, whose outcome is then unknown
                       if b = 1 (the acting task died with it)            */
@@ -31,6 +33,9 @@ enum ledger_kind {
                       the written pattern, 0 = it is not              */
     LR_WORKER_KILL,/* the supervisor SIGKILLs worker `pid`              */
     LR_WORKER_START,/* worker `a` started as `pid`                       */
+    LR_UNSEEN,     /* file `step` of scen looked for and not visible:
+                      b = start of the look (ns); a worker's look after
+                      a statement that closed fds, on a foreign mount    */
 };
 
 struct ledger_rec {

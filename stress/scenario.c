@@ -84,7 +84,8 @@ void scenario_program(struct model *m, struct program *p, uint64_t seed,
 
 /* Where each history event came from, for the evidence. */
 struct origin {
-    uint8_t src;      /* 0 model, 1 flush log, 2 observer */
+    uint8_t src;      /* 0 model, 1 flush log, 2 look: visible, 3 look:
+                         not visible */
     uint32_t stmt;
     uint64_t t0, t1;
 };
@@ -111,13 +112,7 @@ static void put_real(struct builder *b, uint8_t type, uint16_t file,
                      uint64_t bytes, uint32_t stmt, uint8_t src, uint64_t t0,
                      uint64_t t1)
 {
-    struct event e = {0};
-    e.type = type;
-    e.file = file;
-    e.proc = e.task = EV_NONE;
-    e.fd = -1;
-    e.step = stmt;
-    e.bytes = bytes;
+    struct event e = event_real(type, file, stmt, bytes);
     put(b, &e, src, stmt, t0, t1);
 }
 
@@ -198,12 +193,52 @@ static void evidence(struct scen_finding *f, const char *fmt, ...)
 #include <stdarg.h>
 static void evidence(struct scen_finding *f, const char *fmt, ...)
 {
-    if (f->nevidence >= 4)
+    if (f->nevidence >= sizeof f->evidence / sizeof f->evidence[0])
         return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(f->evidence[f->nevidence++], sizeof f->evidence[0], fmt, ap);
     va_end(ap);
+}
+
+/* One evidence line for history event `x`: where it came from and when. */
+static void describe(struct scen_finding *sf, const struct program *p,
+                     const struct scenario *sc, const struct builder *b,
+                     uint32_t x, const uint64_t *start, uint32_t n,
+                     uint64_t t_origin)
+{
+    const struct origin *o = &b->org[x];
+    const struct event *e = &b->ev[x];
+    char line[160];
+    trace_print_step(p, &p->steps[o->stmt < n ? o->stmt : n - 1], line,
+                     sizeof line);
+    uint64_t last_done = sc->step[n - 1 < sc->nsteps ? n - 1 : 0].result_t;
+    if (o->src == 1 && last_done && o->t0 > last_done && !sc->killed &&
+        o->stmt + 1 >= n)
+        evidence(sf, "flush log: %s %s at +%.6f s, after the last "
+                     "statement, as the end of the scenario SIGKILLed "
+                     "its processes",
+                 e->type == EV_SEAL ? "sealed" : "aborted",
+                 p->file_names[e->file], rel(o->t0, t_origin));
+    else if (o->src == 1)
+        evidence(sf, "flush log: %s %s at +%.6f s, in the window of "
+                     "statement %u (`%s`, started +%.6f s)",
+                 e->type == EV_SEAL ? "sealed" : "aborted",
+                 p->file_names[e->file], rel(o->t0, t_origin), o->stmt + 1,
+                 line, rel(start[o->stmt], t_origin));
+    else if (o->src == 2)
+        evidence(sf, "look: %s visible with %llu bytes, looked "
+                     "+%.6f..+%.6f s, before statement %u started",
+                 p->file_names[e->file], (unsigned long long)e->bytes,
+                 rel(o->t0, t_origin), rel(o->t1, t_origin), o->stmt + 2);
+    else if (o->src == 3)
+        evidence(sf, "look: %s not visible, looked +%.6f..+%.6f s, after "
+                     "statement %u `%s` ended",
+                 p->file_names[e->file], rel(o->t0, t_origin),
+                 rel(o->t1, t_origin), o->stmt + 1, line);
+    else
+        evidence(sf, "statement %u `%s` at +%.6f s", o->stmt + 1, line,
+                 rel(start[o->stmt], t_origin));
 }
 
 void scenario_judge(struct judge *j, struct program *p, enum policy pol,
@@ -246,6 +281,41 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
     uint32_t nobs = sc->nobs < 4096 ? sc->nobs : 4096;
     memset(used_obs, 0, nobs);
 
+    /* who is who: the process of each task name, as the ledger says */
+    static int32_t pid_of[MAX_TASK_NAMES];
+    memset(pid_of, 0, sizeof pid_of);
+    uint32_t real_n = sc->killed ? n - 1 : n; /* statements that ran */
+    for (uint32_t x = 0; x < real_n && x < sc->nsteps; x++) {
+        const struct step *s = &p->steps[x];
+        if (!sc->step[x].result_t)
+            continue;
+        if (s->task < MAX_TASK_NAMES && sc->step[x].pid > 0)
+            pid_of[s->task] = sc->step[x].pid;
+        if (s->task2 < MAX_TASK_NAMES && sc->step[x].pid2 > 0)
+            pid_of[s->task2] = sc->step[x].pid2;
+    }
+
+    /* where a look that found a file not visible goes: after the last
+     * statement such that it and every earlier one ended before the look
+     * started (a seal is final: "not visible then" proves "not sealed at
+     * the end of each of them"); a look with no such statement proves
+     * nothing and is left out */
+    static uint32_t unseen_after[4096];
+    for (uint32_t o = 0; o < nobs; o++) {
+        const struct scen_obs *so = &sc->obs[o];
+        unseen_after[o] = UINT32_MAX;
+        if (so->visible)
+            continue;
+        for (uint32_t x = 0; x < n; x++) {
+            /* the injected kill ended when its statement's result came */
+            uint32_t y = sc->killed && x == n - 1 ? sc->kill_step : x;
+            if (y >= sc->nsteps || !sc->step[y].result_t ||
+                sc->step[y].result_t >= so->t0)
+                break;
+            unseen_after[o] = x;
+        }
+    }
+
     /* windows of statements that started at the same time (a kill and the
      * statement it interrupted) */
     for (uint32_t i = 0; i < n;) {
@@ -263,11 +333,17 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
                 put(&b, &e, 0, stmt, 0, 0);
                 if (!have_log || e.decision == 0xff)
                     continue;
-                /* the filesystem's next decision on this file here */
+                /* the filesystem's decision on this file here, by the
+                 * process that flushed (several may flush one file in one
+                 * window: a kill landing during another process's close) */
+                uint16_t name = model_proc_name(j->model, e.proc);
+                int32_t want = name < MAX_TASK_NAMES ? pid_of[name] : 0;
+                if (!want && e.task < MAX_TASK_NAMES)
+                    want = pid_of[e.task];
                 for (uint32_t d = 0; d < ndec; d++) {
                     const struct scen_dec *sd = &sc->dec[d];
                     if (used_dec[d] || sd->file != e.file || sd->t < lo ||
-                        sd->t >= hi)
+                        sd->t >= hi || (want && sd->tgid != want))
                         continue;
                     used_dec[d] = true;
                     if (sd->type == EV_SEAL || sd->type == EV_ABORT)
@@ -294,16 +370,27 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
         /* what was seen before the next statement started */
         for (uint32_t o = 0; o < nobs; o++) {
             const struct scen_obs *so = &sc->obs[o];
-            if (used_obs[o] || so->t1 >= hi || so->file >= p->nfiles)
+            if (used_obs[o] || !so->visible || so->t1 >= hi ||
+                so->file >= p->nfiles)
                 continue;
             used_obs[o] = true;
             put_real(&b, EV_OBSERVE, so->file, so->size, k - 1, 2, so->t0,
                      so->t1);
         }
+        /* what was not seen after this window's statements ended */
+        for (uint32_t o = 0; o < nobs; o++) {
+            const struct scen_obs *so = &sc->obs[o];
+            if (used_obs[o] || so->visible || so->file >= p->nfiles ||
+                unseen_after[o] == UINT32_MAX || unseen_after[o] < i ||
+                unseen_after[o] >= k)
+                continue;
+            used_obs[o] = true;
+            put_real(&b, EV_UNSEEN, so->file, 0, k - 1, 3, so->t0, so->t1);
+        }
         i = k;
     }
 
-    struct history h = {b.ev, b.n, b.cap};
+    struct history h = {b.ev, b.n, b.cap, !have_log};
     struct verdict v;
     uint32_t bad;
     if (oracle_judge(j->oracle, &h, p->nfiles, &v, &bad) < 0) {
@@ -334,36 +421,13 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
         sf->file = fd->file;
         finding_explain(fd, p->file_names[fd->file], sf->explain,
                         sizeof sf->explain);
-        const struct origin *o = &b.org[fd->index];
-        const struct event *e = &b.ev[fd->index];
         char line[160];
-        trace_print_step(p, &p->steps[o->stmt < n ? o->stmt : n - 1], line,
-                         sizeof line);
-        uint64_t last_done = sc->step[n - 1 < sc->nsteps ? n - 1 : 0].result_t;
-        if (o->src == 1 && last_done && o->t0 > last_done && !sc->killed &&
-            o->stmt + 1 >= n)
-            evidence(sf, "flush log: %s %s at +%.6f s, after the last "
-                         "statement, as the end of the scenario SIGKILLed "
-                         "its processes",
-                     e->type == EV_SEAL ? "sealed" : "aborted",
-                     p->file_names[e->file], rel(o->t0, t_origin));
-        else if (o->src == 1)
-            evidence(sf, "flush log: %s %s at +%.6f s, in the window of "
-                         "statement %u (`%s`, started +%.6f s)",
-                     e->type == EV_SEAL ? "sealed" : "aborted",
-                     p->file_names[e->file], rel(o->t0, t_origin), o->stmt + 1,
-                     line, rel(start[o->stmt], t_origin));
-        else if (o->src == 2)
-            evidence(sf, "observer: %s visible with %llu bytes, looked "
-                         "+%.6f..+%.6f s, before statement %u started",
-                     p->file_names[e->file], (unsigned long long)e->bytes,
-                     rel(o->t0, t_origin), rel(o->t1, t_origin),
-                     o->stmt + 2);
-        else
-            evidence(sf, "statement %u `%s` at +%.6f s", o->stmt + 1, line,
-                     rel(start[o->stmt], t_origin));
+        describe(sf, p, sc, &b, fd->index, start, n, t_origin);
+        if (fd->cause != fd->index &&
+            fd->cause < b.n)
+            describe(sf, p, sc, &b, fd->cause, start, n, t_origin);
         /* the creator's first conscious close, if any, and when */
-        for (uint32_t x2 = 0; x2 < b.n; x2++)
+        for (uint32_t x2 = 0; fd->kind != FIND_LOST_FILE && x2 < b.n; x2++)
             if (b.ev[x2].type == EV_CLOSE && b.ev[x2].file == fd->file &&
                 b.org[x2].src == 0 && close_cause_is_explicit(
                                           (enum close_cause)b.ev[x2].cause)) {

@@ -22,12 +22,17 @@
 struct scen_step {
     uint64_t intent_t, result_t; /* ns, CLOCK_REALTIME; 0 = none */
     int32_t result;
+    int32_t pid, pid2;  /* the acting task's process; its second task's
+                           (fork's child...), or 0: who flushes what */
 };
 
+/* A look at one file from t0 to t1: visible with `size` bytes, or not
+ * visible at all (a worker's look after a statement that closed fds). */
 struct scen_obs {
     uint16_t file;
     bool content_ok;
     uint64_t size, t0, t1;
+    bool visible;
 };
 
 struct scen_dec {
@@ -65,7 +70,7 @@ struct scen_finding {
     uint8_t kind;
     uint16_t file;
     char explain[256];
-    char evidence[4][200];
+    char evidence[5][200];
     unsigned nevidence;
 };
 

@@ -102,7 +102,10 @@ static void record(struct worker_ctx *w, uint16_t kind, uint32_t step,
 
 /* ------------------------------------------------------------ worker */
 
-static void observe_files(struct worker_ctx *w)
+/* A look at every file of the scenario after a statement ended.  After a
+ * statement that may close fds, a file not visible is recorded too: on a
+ * mount without a flush log, that look is the only proof of a lost file. */
+static void observe_files(struct worker_ctx *w, bool closed_fds)
 {
     for (uint16_t f = 0; f < w->p->nfiles; f++) {
         char path[4200];
@@ -112,7 +115,15 @@ static void observe_files(struct worker_ctx *w)
                  w->p->file_names[f]);
         if (stat(path, &st) == 0)
             record(w, LR_OBSERVE, f, 1, 0, (uint64_t)st.st_size, t0);
+        else if (closed_fds && errno == ENOENT)
+            record(w, LR_UNSEEN, f, 0, 0, 0, t0);
     }
+}
+
+static bool may_close_fds(uint8_t op)
+{
+    return op == OP_CLOSE || op == OP_URING_CLOSE || op == OP_CLOSE_RANGE ||
+           op == OP_DUP2 || op == OP_EXEC;
 }
 
 static bool hook_before(void *ctx, uint32_t i, unsigned *delay, uint32_t *pick)
@@ -127,18 +138,19 @@ static bool hook_before(void *ctx, uint32_t i, unsigned *delay, uint32_t *pick)
     return true;
 }
 
-static void hook_after(void *ctx, uint32_t i, int32_t result, int32_t pid)
+static void hook_after(void *ctx, uint32_t i, int32_t result, int32_t pid,
+                       int32_t pid2)
 {
     struct worker_ctx *w = ctx;
     uint8_t op = w->p->steps[i].op;
-    record(w, LR_RESULT, i, result, pid, op, 0);
+    record(w, LR_RESULT, i, result, pid, op, (uint64_t)(uint32_t)pid2);
     __atomic_fetch_add(&w->sh->steps, 1, __ATOMIC_RELAXED);
     if (op == OP_FORK || op == OP_VFORK)
         __atomic_fetch_add(&w->sh->forks, 1, __ATOMIC_RELAXED);
     else if (op == OP_EXEC && result >= 0)
         __atomic_fetch_add(&w->sh->execs, 1, __ATOMIC_RELAXED);
     if (w->foreign && w->ledger)
-        observe_files(w);
+        observe_files(w, may_close_fds(op));
 }
 
 static void hook_killed(void *ctx, uint32_t i, int task, bool interrupted)
@@ -393,6 +405,8 @@ static void take_record(struct sup *s, const struct ledger_rec *r)
         if (r->step < sc->nsteps) {
             sc->step[r->step].result_t = r->t_ns;
             sc->step[r->step].result = r->result;
+            sc->step[r->step].pid = r->pid;
+            sc->step[r->step].pid2 = (int32_t)r->b;
         }
         break;
     case LR_KILL:
@@ -406,8 +420,14 @@ static void take_record(struct sup *s, const struct ledger_rec *r)
         sc->end_result = r->result;
         sc->end_t = r->t_ns;
         break;
+    case LR_UNSEEN: {
+        struct scen_obs o = {r->step, true, 0, r->b, r->t_ns, false};
+        add_obs(sc, &o);
+        break;
+    }
     case LR_OBSERVE: {
-        struct scen_obs o = {r->step, r->result != 0, r->a, r->b, r->t_ns};
+        struct scen_obs o = {r->step, r->result != 0, r->a, r->b, r->t_ns,
+                             true};
         add_obs(sc, &o);
         s->r->c.observations++;
         if (!o.content_ok && s->r->c.content_bad++ < 4)
@@ -419,7 +439,8 @@ static void take_record(struct sup *s, const struct ledger_rec *r)
     }
 }
 
-/* The flush log of the embedded fs: decisions on the storm's files. */
+/* The flush log of ternrig fs (ours, or the one --mount reports):
+ * decisions on the storm's files. */
 static void tail_log(struct sup *s)
 {
     if (!s->log[0])
@@ -504,6 +525,10 @@ static void write_reproducer(struct sup *s, const struct scenario *sc,
     static char text[1 << 20];
     trace_print(s->prog, text, sizeof text);
     fputs(text, out);
+    /* what the mount showed, as an expectation the model must meet too:
+     * `ternrig replay` fails on it where the model and the mount differ */
+    fprintf(out, "expect[%s] violation %s %s\n", policy_name(s->o->policy),
+            kind, sf->file);
     fclose(out);
 }
 
@@ -512,7 +537,7 @@ static void judge_scen(struct sup *s, struct scenario *sc)
     struct scen_verdict v;
     scenario_program(s->j.model, s->prog, sc->seed, sc->nsteps,
                      sc->interleave);
-    scenario_judge(&s->j, s->prog, s->o->policy, sc, s->r->embedded,
+    scenario_judge(&s->j, s->prog, s->o->policy, sc, s->r->have_log,
                    s->t_origin, &v);
     if (!v.judged) {
         s->r->c.unjudged++;
@@ -881,8 +906,21 @@ static int setup(struct sup *s, char *why, size_t cap)
                      errno ? strerror(errno) : "not a directory");
             return -1;
         }
-        snprintf(s->r->mount, sizeof s->r->mount, "%s", base);
+        if (!o->no_log &&
+            real_mount_log(base, s->log, sizeof s->log)) {
+            /* ternrig fs with --log: its decisions, from now on */
+            s->logf = fopen(s->log, "r");
+            if (!s->logf) {
+                snprintf(why, cap, "--mount %s: its flush log %s: %s", base,
+                         s->log, strerror(errno));
+                return -1;
+            }
+            fseek(s->logf, 0, SEEK_END);
+            s->log_off = ftell(s->logf);
+        }
+        snprintf(s->r->mount, sizeof s->r->mount, "%.240s", base);
     }
+    s->r->have_log = s->log[0] != 0;
     snprintf(s->storm_dir, sizeof s->storm_dir, "%s/ternrig-stress-XXXXXX",
              base);
     if (!mkdtemp(s->storm_dir)) {

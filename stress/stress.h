@@ -29,6 +29,8 @@ struct stress_options {
     unsigned interleave;   /* independent programs merged per scenario   */
     const char *load;      /* stress-ng spec ("cpu:2,vm:1"), or NULL     */
     const char *out_dir;   /* reproducers go here (created)              */
+    bool no_log;           /* --mount: judge from looks alone even if the
+                              mount reports a flush log (user.ternrig.log) */
     bool no_ledger_observer; /* for the overhead benchmark: no records,
                                 no observer, nothing judged             */
     bool progress_tty;     /* a live line (else one line every 10 s)     */
@@ -57,7 +59,7 @@ struct stress_finding {
     char file[24];         /* the trace's name (f3)                    */
     char reproducer[512];  /* path of the .trace written               */
     char explain[256];
-    char evidence[4][200];
+    char evidence[5][200];
     unsigned nevidence;
 };
 
@@ -66,6 +68,7 @@ struct stress_result {
     double elapsed_s;
     char mount[300];       /* where it ran ("embedded" shows as such)   */
     bool embedded;
+    bool have_log;         /* decisions from a flush log (else looks only) */
     struct stress_sample samples[STRESS_MAX_SAMPLES];
     unsigned nsamples;
     struct stress_finding findings[STRESS_MAX_FINDINGS];

@@ -9,7 +9,7 @@
 #define B 1 /* another process */
 
 static struct event evs[64];
-static struct history hist = {evs, 0, 64};
+static struct history hist = {evs, 0, 64, false};
 
 static struct event *add(enum event_type t, uint16_t proc, uint16_t file)
 {
@@ -78,6 +78,100 @@ static const struct finding *first(enum finding_kind k)
         if (v.findings[i].kind == k)
             return &v.findings[i];
     return NULL;
+}
+
+static void look(uint64_t visible_bytes, bool visible)
+{
+    if (visible)
+        add(EV_OBSERVE, EV_NONE, F)->bytes = visible_bytes;
+    else
+        add(EV_UNSEEN, EV_NONE, F);
+}
+
+/* A history of looks alone (a mount without a flush log): what a look
+ * after the close proves, and nothing more. */
+static void looks_only_close(void)
+{
+    hist.len = 0;
+    hist.looks_only = true;
+    create(A, 0);
+    write_(A, 10, 0);
+    close_(A, CLOSE_SYSCALL, 0);
+}
+
+TEST(looks_only_no_look_after_the_close_proves_nothing)
+{
+    looks_only_close();
+    close_(B, CLOSE_TEARDOWN, 0); /* other events of the file follow */
+    death(A);
+    judge();
+    hist.looks_only = false;
+    CHECK_EQ_INT(v.nfindings, 0);
+    CHECK(v.looks_only);
+    CHECK(v.files[F].unseen); /* transient or aborted: not told apart */
+}
+
+TEST(looks_only_not_visible_after_the_close_is_a_lost_file)
+{
+    looks_only_close();
+    close_(B, CLOSE_TEARDOWN, 0);
+    look(0, false);
+    judge();
+    hist.looks_only = false;
+    CHECK_EQ_INT(count(FIND_LOST_FILE), 1);
+    const struct finding *f = first(FIND_LOST_FILE);
+    REQUIRE(f);
+    CHECK(f->unseen);
+    CHECK_EQ_INT(f->index, 2);  /* at the close */
+    CHECK_EQ_INT(f->cause, 4);  /* proved by the look */
+}
+
+TEST(looks_only_visible_after_the_close_is_clean_and_sealed)
+{
+    looks_only_close();
+    write_(B, 3, -ERR_EPERM); /* a later write, refused: still pending */
+    look(10, true);
+    judge();
+    hist.looks_only = false;
+    CHECK_EQ_INT(v.nfindings, 0);
+    CHECK_EQ_INT(v.files[F].state, OUTCOME_SEALED);
+    CHECK(!v.files[F].unseen);
+}
+
+TEST(looks_only_visible_with_other_bytes_after_the_close_is_a_lost_file)
+{
+    looks_only_close();
+    look(4, true);
+    judge();
+    hist.looks_only = false;
+    CHECK_EQ_INT(count(FIND_LOST_FILE), 1);
+}
+
+TEST(looks_only_a_seal_seen_before_the_close_settles_it_at_once)
+{
+    hist.len = 0;
+    hist.looks_only = true;
+    create(A, 0);
+    write_(A, 10, 0);
+    look(10, true); /* early: seen before the close */
+    close_(A, CLOSE_SYSCALL, 0);
+    judge();
+    hist.looks_only = false;
+    CHECK_EQ_INT(count(FIND_EARLY_SEAL), 1);
+    CHECK_EQ_INT(count(FIND_LOST_FILE), 0);
+}
+
+TEST(with_decisions_a_look_that_finds_nothing_changes_nothing)
+{
+    hist.len = 0;
+    create(A, 0);
+    write_(A, 10, 0);
+    close_(A, CLOSE_SYSCALL, 0);
+    seal(10);
+    look(0, false);
+    judge();
+    CHECK_EQ_INT(v.nfindings, 0);
+    CHECK(!v.files[F].unseen);
 }
 
 TEST(clean_history_seals_with_bytes_written)

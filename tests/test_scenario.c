@@ -88,7 +88,7 @@ TEST(seal_with_fewer_bytes_than_written_is_a_lost_file)
 TEST(a_look_that_ended_before_the_close_started_proves_early_seal)
 {
     struct scenario sc = base();
-    obs[0] = (struct scen_obs){0, true, 10, 3600, 3700};
+    obs[0] = (struct scen_obs){0, true, 10, 3600, 3700, true};
     sc.nobs = 1;
     struct scen_verdict v;
     judge(&sc, false, &v);
@@ -98,18 +98,114 @@ TEST(a_look_that_ended_before_the_close_started_proves_early_seal)
 TEST(a_look_overlapping_the_close_proves_nothing)
 {
     struct scenario sc = base();
-    obs[0] = (struct scen_obs){0, true, 10, 3900, 4100};
+    obs[0] = (struct scen_obs){0, true, 10, 3900, 4100, true};
     sc.nobs = 1;
     struct scen_verdict v;
     judge(&sc, false, &v);
     CHECK_EQ_INT(v.nviolations, 0);
 }
 
-TEST(no_look_after_the_close_on_a_foreign_mount_is_a_lost_file)
+/* Without a flush log (a foreign mount) the looks are all there is: a
+ * close with no look after it proves nothing, never "transient". */
+TEST(no_look_after_the_close_on_a_foreign_mount_proves_nothing)
 {
     struct scenario sc = base();
     struct scen_verdict v;
     judge(&sc, false, &v);
+    CHECK_EQ_INT(v.nviolations, 0);
+}
+
+TEST(a_look_after_the_close_that_finds_nothing_is_a_lost_file)
+{
+    struct scenario sc = base();
+    obs[0] = (struct scen_obs){0, true, 0, 4600, 4700, false};
+    sc.nobs = 1;
+    struct scen_verdict v;
+    judge(&sc, false, &v);
+    CHECK(found(&v, FIND_LOST_FILE));
+    CHECK_EQ_INT(v.nviolations, 1);
+    /* the evidence says which look proved it */
+    bool cited = false;
+    for (unsigned e = 0; e < v.f[0].nevidence; e++)
+        cited |= strstr(v.f[0].evidence[e], "look: f not visible") != NULL;
+    CHECK(cited);
+    CHECK(strstr(v.f[0].explain, "not visible") != NULL);
+}
+
+TEST(a_look_that_started_before_the_close_ended_proves_no_lost_file)
+{
+    struct scenario sc = base();
+    obs[0] = (struct scen_obs){0, true, 0, 4400, 4700, false};
+    sc.nobs = 1;
+    struct scen_verdict v;
+    judge(&sc, false, &v);
+    CHECK_EQ_INT(v.nviolations, 0);
+}
+
+TEST(a_look_after_the_close_that_sees_the_bytes_is_clean)
+{
+    struct scenario sc = base();
+    obs[0] = (struct scen_obs){0, true, 10, 4600, 4700, true};
+    sc.nobs = 1;
+    struct scen_verdict v;
+    judge(&sc, false, &v);
+    CHECK_EQ_INT(v.nviolations, 0);
+    CHECK_EQ_INT(v.sealed, 1);
+    obs[0].size = 4; /* visible with fewer bytes than written */
+    judge(&sc, false, &v);
+    CHECK(found(&v, FIND_LOST_FILE));
+}
+
+TEST(a_scenario_cut_during_the_close_leaves_it_unknown_on_a_foreign_mount)
+{
+    struct scenario sc = base();
+    sc.ended = false;
+    sc.cut = true;
+    steps[3].result_t = 0; /* the close never returned */
+    obs[0] = (struct scen_obs){0, true, 0, 4600, 4700, false};
+    sc.nobs = 1;
+    struct scen_verdict v;
+    judge(&sc, false, &v);
+    CHECK_EQ_INT(v.nviolations, 0);
+    CHECK_EQ_INT(v.uncertain, 1);
+}
+
+/* A kill of the creator's forked child lands during the creator's close:
+ * both processes flush f in one window and the log has the child's
+ * "ignore" first.  The creator's seal is its own flush's decision. */
+TEST(decisions_are_matched_to_flushes_by_the_process_that_flushed)
+{
+    static const char *const FORKED =
+        "spawn a\na create f\na fork b\na close f\n";
+    struct scenario sc = base();
+    steps[0].pid = 100;
+    steps[1].pid = 100;
+    steps[2].pid = 100;
+    steps[2].pid2 = 200;
+    steps[2].result = 200;
+    steps[3].pid = 100;
+    sc.ended = false;
+    sc.killed = true;
+    sc.interrupted = false;
+    sc.kill_step = 3;
+    sc.kill_task = 1;
+    decs[0] = (struct scen_dec){0, EV_FLUSH, false, 200, 4100, 0};
+    decs[1] = (struct scen_dec){0, EV_SEAL, true, 100, 4200, 0};
+    sc.ndec = 2;
+    struct trace_error err;
+    REQUIRE(trace_parse(FORKED, strlen(FORKED), &P, &err) == 0);
+    struct scen_verdict v;
+    scenario_judge(&J, &P, POLICY_REFERENCE, &sc, true, 0, &v);
+    REQUIRE(v.judged);
+    CHECK_EQ_INT(v.nviolations, 0);
+    CHECK_EQ_INT(v.sealed, 1);
+    /* the same records with the decisions' processes swapped are a lost
+     * file: the creator's own flush was ignored */
+    decs[0].tgid = 100;
+    decs[1].tgid = 200;
+    REQUIRE(trace_parse(FORKED, strlen(FORKED), &P, &err) == 0);
+    scenario_judge(&J, &P, POLICY_REFERENCE, &sc, true, 0, &v);
+    REQUIRE(v.judged);
     CHECK(found(&v, FIND_LOST_FILE));
 }
 

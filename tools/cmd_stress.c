@@ -19,7 +19,7 @@ static const char stress_help[] =
     "                      [--workers N] [--seed S] [--kill-rate R]\n"
     "                      [--steps N] [--load SPEC] [--out DIR]\n"
     "                      [--report FILE.json] [--junit FILE.xml]\n"
-    "                      [--calibrate] [--no-ledger]\n"
+    "                      [--calibrate] [--no-ledger] [--no-log]\n"
     "\n"
     "A storm of real processes creating, writing (io_uring, batched, a\n"
     "verifiable content pattern), forking, vforking, spawning threads,\n"
@@ -34,6 +34,8 @@ static const char stress_help[] =
     "                      mount, or tmpfs as a negative control); default:\n"
     "                      mount the embedded filesystem in a temp dir\n"
     "  -p, --policy P      the embedded fs's policy, or the one DIR runs\n"
+    "                      (default: what a ternrig fs mount reports, else\n"
+    "                      reference)\n"
     "                      (reference; fuse-naive needs no BPF)\n"
     "  -d, --duration T    how long: 90, 90s, 10m, 1h (default 60s)\n"
     "  -w, --workers N     worker processes (default: 4 per core, max 64;\n"
@@ -58,6 +60,9 @@ static const char stress_help[] =
     "      --calibrate     first measure this machine's raw fork+exit+wait\n"
     "                      and fork+exec rates (1 s each), and report the\n"
     "                      storm's rates as a ratio of them\n"
+    "      --no-log        with --mount: judge from looks alone even when\n"
+    "                      DIR is a ternrig fs mount that reports its flush\n"
+    "                      log (user.ternrig.log), as on any foreign mount\n"
     "      --no-ledger     no ledger, no observer, nothing judged: the\n"
     "                      baseline of the ledger overhead benchmark\n"
     "  -q, --quiet         no progress\n"
@@ -70,6 +75,7 @@ static const char stress_help[] =
     "storm that was itself killed.\n";
 
 #ifdef TERNRIG_HAVE_REAL
+#include "real_mount.h"
 #include "stress.h"
 
 static bool parse_duration(const char *s, double *out)
@@ -163,6 +169,7 @@ static int write_json(const char *path, const struct stress_options *o,
     json_string(f, policy_name(o->policy));
     fprintf(f, ",\"mount\":");
     json_string(f, r->embedded ? "embedded" : r->mount);
+    fprintf(f, ",\"flush_log\":%s", r->have_log ? "true" : "false");
     fprintf(f, ",\"seed\":%llu,\"duration_s\":%.3f,\"elapsed_s\":%.3f,"
                "\"workers\":%u,\"kill_rate\":%.3f,\"steps_per_scenario\":%u,"
                "\"interleave\":%u,\"ledger\":%s,",
@@ -300,6 +307,10 @@ static void summary(FILE *out, const struct stress_options *o,
                  "%.1f s\n",
             policy_name(o->policy), r->mount, o->workers,
             (unsigned long long)o->seed, r->elapsed_s);
+    fprintf(out, "judged from: %s\n",
+            r->have_log ? "the filesystem's flush log, and looks"
+                        : "looks alone (no flush log): a file's state is "
+                          "what a look after a statement proved");
     if (r->load_note[0])
         fprintf(out, "load: %s\n", r->load_note);
     fprintf(out, "  %-22s %12s %12s\n", "", "total", "per second");
@@ -383,6 +394,7 @@ int cmd_stress(int argc, char **argv)
         {"junit", required_argument, 0, 'j'},
         {"calibrate", no_argument, 0, 'C'},
         {"no-ledger", no_argument, 0, 'N'},
+        {"no-log", no_argument, 0, 'L'},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
@@ -399,7 +411,7 @@ int cmd_stress(int argc, char **argv)
     o.out_dir = "ternrig-stress-out";
     o.progress = stderr;
     const char *report = NULL, *junit = NULL;
-    bool calibrate = false;
+    bool calibrate = false, chose_policy = false;
     int c;
     char *end;
     optind = 1;
@@ -410,6 +422,7 @@ int cmd_stress(int argc, char **argv)
         case 'p':
             if (!policy_from_name(optarg, strlen(optarg), &o.policy))
                 return usage_error("stress", "unknown policy '%s'", optarg);
+            chose_policy = true;
             break;
         case 'd':
             if (!parse_duration(optarg, &o.duration_s))
@@ -448,6 +461,7 @@ int cmd_stress(int argc, char **argv)
         case 'j': junit = optarg; break;
         case 'C': calibrate = true; break;
         case 'N': o.no_ledger_observer = true; break;
+        case 'L': o.no_log = true; break;
         case 'q': o.progress = NULL; break;
         case 'h': fputs(stress_help, stdout); return 0;
         default: return usage_error("stress", "bad option");
@@ -455,6 +469,11 @@ int cmd_stress(int argc, char **argv)
     }
     if (optind < argc)
         return usage_error("stress", "unexpected argument '%s'", argv[optind]);
+    if (o.no_log && !o.mount)
+        return usage_error("stress", "--no-log goes with --mount (the "
+                                     "embedded filesystem's log is ours)");
+    if (o.mount && !chose_policy)
+        real_mount_policy(o.mount, &o.policy); /* what ternrig fs runs */
     if (!o.mount) {
         if (geteuid() != 0 || access("/dev/fuse", W_OK) != 0) {
             fprintf(stderr,

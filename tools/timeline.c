@@ -93,6 +93,9 @@ static void print_event(FILE *out, const struct program *p,
         fprintf(out, "  %s seen with %llu bytes", fname(p, e->file),
                 (unsigned long long)e->bytes);
         break;
+    case EV_UNSEEN:
+        fprintf(out, "  %s not visible to a look", fname(p, e->file));
+        break;
     case EV_EXIT:
         fprintf(out, "  %s exits (mm NULL)", t);
         if (e->step < p->nsteps && p->steps[e->step].op == OP_EXEC &&
