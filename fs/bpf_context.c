@@ -1,6 +1,7 @@
 /* bpf_context.c - load bpf/flushctx.bpf.c and read its records. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "bpf_context.h"
+#include "flush_context.h"
 
 /* ---------------------------------------------------------------- pure */
 
@@ -216,11 +218,6 @@ int bpf_context_watch(struct bpf_context *bc, const char *mountpoint,
     return 0;
 }
 
-uint32_t bpf_context_watched(const struct bpf_context *bc)
-{
-    return bc->dev;
-}
-
 bool bpf_context_take(struct bpf_context *bc, uint64_t unique,
                       struct flushctx_rec *out)
 {
@@ -290,12 +287,6 @@ int bpf_context_watch(struct bpf_context *bc, const char *mountpoint,
     return -1;
 }
 
-uint32_t bpf_context_watched(const struct bpf_context *bc)
-{
-    (void)bc;
-    return 0;
-}
-
 bool bpf_context_take(struct bpf_context *bc, uint64_t unique,
                       struct flushctx_rec *out)
 {
@@ -333,3 +324,199 @@ uint64_t bpf_context_lost(const struct bpf_context *bc)
 }
 
 #endif
+
+/* -------------------------------------------- the BPF context source */
+
+static void bpf_requester(struct context_source *src, uint64_t unique,
+                          pid_t pid, struct requester *who)
+{
+    (void)pid; /* the record is matched by unique, exact (see the header) */
+    memset(who, 0, sizeof *who);
+    if (!bpf_context_take(src->state, unique, &who->rec)) {
+        snprintf(who->why, sizeof who->why, "no BPF record of request %llu",
+                 (unsigned long long)unique);
+        return;
+    }
+    const struct flushctx_rec *k = &who->rec;
+    who->known = true;
+    who->tid = (pid_t)k->tid;
+    who->tgid = (pid_t)k->tgid;
+    who->mm_alive = k->mm != 0;
+    who->kthread = (k->flags & FLUSHCTX_KTHREAD) != 0;
+    /* signal->live counts the threads not yet in do_exit, which all still
+     * have their mm (exit_mm comes later); in a group exit every thread is
+     * dying whatever the count says. */
+    who->other_mm_alive = !(k->flags & FLUSHCTX_GROUP_EXIT) &&
+                          k->live > (k->mm ? 1 : 0);
+}
+
+static void bpf_forget(struct context_source *src, uint64_t unique)
+{
+    struct flushctx_rec rec;
+    bpf_context_take(src->state, unique, &rec);
+}
+
+/* The core's view of the requesting task: the kernel's own. */
+static void bpf_create_ctx(struct context_source *src,
+                           const struct requester *who, struct task_ctx *c)
+{
+    (void)src;
+    *c = (struct task_ctx){0};
+    c->proc.tgid = who->rec.tgid;
+    c->proc.start_time = who->rec.start_ns; /* exec keeps it (de_thread) */
+    c->task = who->rec.task;
+    c->leader = who->rec.leader;
+    c->mm = who->rec.mm;
+    c->leader_mm = who->rec.leader_mm;
+    c->other_thread_has_mm = who->other_mm_alive;
+    c->kthread = who->kthread;
+}
+
+/* The TernFS kmod mmgrab()s the mm it records at create, so that pointer
+ * is never reused while the file lives (SPEC §2).  An open /proc/<tid>/mem
+ * does the same (proc_mem_open() mmgrabs the task's mm until the file is
+ * closed): without it the kernel would hand the freed mm_struct to the
+ * next new process and kmod-2024's owner->mm test would see it again.
+ * Safe in the CREATE handler: the creator is in open(), not in execve. */
+static int pin_mm(pid_t tid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/mem", (int)tid);
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+static const char *bpf_created(struct context_source *src, enum policy policy,
+                               uint64_t ino, struct file_ctx *file,
+                               const struct requester *who)
+{
+    const char *why = "";
+    if (bpf_context_track(src->state, ino, file->rec.owner) < 0)
+        why = "BPF files map full: no close count, no owner->mm";
+    bool kmod = policy == POLICY_KMOD || policy == POLICY_KMOD_2024;
+    if (kmod && file->rec.owner_mm && (file->mm_pin = pin_mm(who->tid)) < 0)
+        why = "cannot mmgrab the creator's mm (/proc/<tid>/mem)";
+    return why;
+}
+
+/* A flush on the kernel's facts: the flusher's pointers, the close(2)
+ * count (fuse-closetracker) and owner->mm read at send time through the
+ * file's owner pointer (kmod-2024). */
+static enum facts bpf_flush_facts(struct context_source *src,
+                                  enum policy policy, uint64_t ino,
+                                  struct file_ctx *file,
+                                  const struct requester *who,
+                                  struct task_ctx *c, struct flush_inputs *in,
+                                  struct flog_event *seen, const char **why)
+{
+    bpf_create_ctx(src, who, c);
+    *in = (struct flush_inputs){0};
+    seen->closes = bpf_context_closes(src->state, ino);
+    if (who->rec.flags & FLUSHCTX_OWNER_READ &&
+        who->rec.owner == file->rec.owner) {
+        seen->owner_mm_now_read = true;
+        seen->owner_mm_now = in->owner_mm_now = who->rec.owner_mm_now;
+    }
+    if (policy == POLICY_FUSE_CLOSETRACKER) {
+        if (seen->closes < 0) {
+            *why = "no close count: the inode is not tracked";
+            return FACTS_MISSING;
+        }
+        file->rec.close_count = (uint32_t)seen->closes;
+    }
+    if (policy == POLICY_KMOD_2024 && !seen->owner_mm_now_read &&
+        c->leader == file->rec.owner) {
+        *why = "owner->mm was not read at send time";
+        return FACTS_MISSING;
+    }
+    return FACTS_KNOWN;
+}
+
+static void bpf_decided(struct context_source *src, uint64_t ino,
+                        struct file_ctx *file)
+{
+    (void)file;
+    bpf_context_untrack(src->state, ino);
+}
+
+static void bpf_released(struct context_source *src, uint64_t unique,
+                         uint64_t ino, bool writer, struct file_ctx *file)
+{
+    bpf_forget(src, unique); /* RELEASE is recorded too: drop it */
+    if (!writer)
+        return;
+    bpf_context_untrack(src->state, ino); /* no flush of it follows */
+    if (file->mm_pin >= 0) { /* the kmod's mmdrop */
+        close(file->mm_pin);
+        file->mm_pin = -1;
+    }
+}
+
+/* Raw: every pointer the kernel showed. */
+static void bpf_describe(const struct requester *who,
+                         const struct file_ctx *file, struct flog_event *ev)
+{
+    snprintf(ev->ctx, sizeof ev->ctx, "bpf");
+    ev->tid = who->tid;
+    ev->tgid = who->tgid;
+    ev->known = who->known;
+    ev->mm_alive = who->mm_alive;
+    ev->other_mm_alive = who->other_mm_alive;
+    if (who->known) {
+        const struct flushctx_rec *k = &who->rec;
+        ev->kernel_view = true;
+        ev->unique = k->unique;
+        ev->task = k->task;
+        ev->leader = k->leader;
+        ev->mm = k->mm;
+        ev->leader_mm = k->leader_mm;
+        ev->start_ns = k->start_ns;
+        ev->live = (int)k->live;
+        ev->exiting = (k->flags & FLUSHCTX_EXITING) != 0;
+        ev->group_exit = (k->flags & FLUSHCTX_GROUP_EXIT) != 0;
+    }
+    if (file) {
+        ev->owner_known = true;
+        ev->owner = file->rec.owner;
+        ev->owner_mm = file->rec.owner_mm;
+    }
+}
+
+static int bpf_watch(struct context_source *src, const char *mountpoint,
+                     char *why, size_t cap)
+{
+    return bpf_context_watch(src->state, mountpoint, why, cap);
+}
+
+static uint64_t bpf_lost(const struct context_source *src)
+{
+    return bpf_context_lost(src->state);
+}
+
+static void bpf_close(struct context_source *src)
+{
+    bpf_context_close(src->state);
+    free(src);
+}
+
+struct context_source *bpf_context_source(struct bpf_context *bc)
+{
+    struct context_source *src = calloc(1, sizeof *src);
+    if (!src)
+        return NULL;
+    *src = (struct context_source){
+        .name = "bpf",
+        .state = bc,
+        .requester = bpf_requester,
+        .forget = bpf_forget,
+        .create_ctx = bpf_create_ctx,
+        .created = bpf_created,
+        .flush_facts = bpf_flush_facts,
+        .decided = bpf_decided,
+        .released = bpf_released,
+        .describe = bpf_describe,
+        .watch = bpf_watch,
+        .lost = bpf_lost,
+        .close = bpf_close,
+    };
+    return src;
+}

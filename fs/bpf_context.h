@@ -14,6 +14,9 @@
  *
  * When ternrig is built without libbpf/bpftool/clang, bpf_context_open()
  * fails and says so: callers fall back to /proc (proc_context.h).
+ *
+ * bpf_context_source() (flush_context.h) is this source behind the
+ * filesystem's one context interface.
  */
 #ifndef TERNRIG_BPF_CONTEXT_H
 #define TERNRIG_BPF_CONTEXT_H
@@ -44,8 +47,6 @@ void bpf_context_close(struct bpf_context *bc);
  * `why`. */
 int bpf_context_watch(struct bpf_context *bc, const char *mountpoint,
                       char *why, size_t cap);
-/* The kernel dev_t being watched (0: none). */
-uint32_t bpf_context_watched(const struct bpf_context *bc);
 
 /* Take (read and delete) the record of request `unique`.  Returns false
  * when there is none (the request came before the watch began, or the

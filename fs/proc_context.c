@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "flush_context.h"
 #include "proc_context.h"
 
 /* Read /proc/<tid>/status: Tgid and whether VmSize: is there. */
@@ -169,4 +170,167 @@ bool pidfd_alive(int pidfd)
         return false;
     struct pollfd p = {pidfd, POLLIN, 0};
     return poll(&p, 1, 0) == 0; /* readable once the process has exited */
+}
+
+/* ------------------------------------------- the /proc context source */
+
+/* The core's view of a task, from /proc. */
+static struct task_ctx proc_task_ctx(const struct requester *who,
+                                     uint64_t start)
+{
+    struct task_ctx c = {0};
+    c.proc.tgid = (uint64_t)who->tgid;
+    c.proc.start_time = start;
+    c.task = (uint64_t)who->tid;
+    c.leader = (uint64_t)who->tgid; /* /proc shows no task_struct pointers */
+    c.mm = who->mm_alive ? 1 : 0;
+    c.leader_mm = c.mm;
+    c.other_thread_has_mm = who->other_mm_alive;
+    c.kthread = who->kthread;
+    return c;
+}
+
+static void proc_requester(struct context_source *src, uint64_t unique,
+                           pid_t pid, struct requester *who)
+{
+    (void)src;
+    (void)unique;
+    struct proc_facts pf;
+    proc_facts_of(pid, &pf);
+    memset(who, 0, sizeof *who);
+    who->known = pf.known;
+    who->tid = pf.tid;
+    who->tgid = pf.tgid;
+    who->mm_alive = pf.mm_alive;
+    who->other_mm_alive = pf.other_mm_alive;
+    who->kthread = pf.kthread;
+    snprintf(who->why, sizeof who->why, "%s", pf.why);
+}
+
+static void proc_forget(struct context_source *src, uint64_t unique)
+{
+    (void)src;
+    (void)unique; /* nothing recorded */
+}
+
+static void proc_create_ctx(struct context_source *src,
+                            const struct requester *who, struct task_ctx *c)
+{
+    (void)src;
+    *c = proc_task_ctx(who, proc_start_time(who->tgid, 200));
+}
+
+static const char *proc_created(struct context_source *src,
+                                enum policy policy, uint64_t ino,
+                                struct file_ctx *file,
+                                const struct requester *who)
+{
+    (void)src;
+    (void)policy;
+    (void)ino;
+    file->pidfd = pidfd_of(who->tgid);
+    return "";
+}
+
+static enum facts proc_flush_facts(struct context_source *src,
+                                   enum policy policy, uint64_t ino,
+                                   struct file_ctx *file,
+                                   const struct requester *who,
+                                   struct task_ctx *c, struct flush_inputs *in,
+                                   struct flog_event *seen, const char **why)
+{
+    (void)src;
+    (void)policy;
+    (void)ino;
+    (void)seen;
+    (void)why;
+    *c = proc_task_ctx(who, file->rec.creator.start_time);
+    /* Same tgid and the creator has not exited: the same process (a
+     * pidfd instead of re-reading /proc/<pid>/stat, see above); without a
+     * pidfd (pidfd_open failed at create), the tgid alone. */
+    if ((pid_t)c->proc.tgid != file->creator ||
+        (file->pidfd >= 0 && !pidfd_alive(file->pidfd)))
+        c->proc.start_time = ~file->rec.creator.start_time;
+    *in = (struct flush_inputs){0};
+    return FACTS_KNOWN;
+}
+
+static void proc_decided(struct context_source *src, uint64_t ino,
+                         struct file_ctx *file)
+{
+    (void)src;
+    (void)ino;
+    if (file->pidfd >= 0) { /* only transient files hold one */
+        close(file->pidfd);
+        file->pidfd = -1;
+    }
+}
+
+static void proc_released(struct context_source *src, uint64_t unique,
+                          uint64_t ino, bool writer, struct file_ctx *file)
+{
+    (void)src;
+    (void)unique;
+    (void)ino;
+    /* the writer's open file is gone: no flush of it can follow */
+    if (writer && file->pidfd >= 0) {
+        close(file->pidfd);
+        file->pidfd = -1;
+        file->creator = 0; /* and nobody can seal it any more */
+    }
+}
+
+static void proc_describe(const struct requester *who,
+                          const struct file_ctx *file, struct flog_event *ev)
+{
+    (void)file;
+    snprintf(ev->ctx, sizeof ev->ctx, "proc");
+    ev->tid = who->tid;
+    ev->tgid = who->tgid;
+    ev->known = who->known;
+    ev->mm_alive = who->mm_alive;
+    ev->other_mm_alive = who->other_mm_alive;
+}
+
+static int proc_watch(struct context_source *src, const char *mountpoint,
+                      char *why, size_t cap)
+{
+    (void)src;
+    (void)mountpoint;
+    (void)why;
+    (void)cap;
+    return 0;
+}
+
+static uint64_t proc_lost(const struct context_source *src)
+{
+    (void)src;
+    return 0;
+}
+
+static void proc_close(struct context_source *src)
+{
+    free(src);
+}
+
+struct context_source *proc_context_source(void)
+{
+    struct context_source *src = calloc(1, sizeof *src);
+    if (!src)
+        return NULL;
+    *src = (struct context_source){
+        .name = "proc",
+        .requester = proc_requester,
+        .forget = proc_forget,
+        .create_ctx = proc_create_ctx,
+        .created = proc_created,
+        .flush_facts = proc_flush_facts,
+        .decided = proc_decided,
+        .released = proc_released,
+        .describe = proc_describe,
+        .watch = proc_watch,
+        .lost = proc_lost,
+        .close = proc_close,
+    };
+    return src;
 }

@@ -8,6 +8,9 @@
  * read at create only, and at flush the creator is recognized by its tgid
  * plus a pidfd taken at create (a pidfd turns readable once the process
  * has exited, so a reused pid never matches).
+ *
+ * proc_context_source() (flush_context.h) is this source behind the
+ * filesystem's one context interface.
  */
 #ifndef TERNRIG_PROC_CONTEXT_H
 #define TERNRIG_PROC_CONTEXT_H

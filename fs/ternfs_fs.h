@@ -1,32 +1,21 @@
 /* ternfs_fs.h - the embedded reference filesystem: TernFS semantics in
  * memory on libfuse3's low-level API.
  *
- * Owns: the namespace (directories, transient/sealed/aborted files), the
- * FUSE handlers, and the flush log.  Every create and flush is decided by
- * the core (core.h) over the requesting task's context, as the kernel saw
- * it when it sent the request (BPF, bpf_context.h) or as far as /proc can
- * tell (proc_context.h).
+ * Owns: mounting, serving and unmounting, and the FUSE handlers
+ * (ternfs_fs.c): each short, replying exactly once.  The parts they call:
+ * the node store (nodes.h), the context sources and the flush decision
+ * (flush_context.h: every create and flush is decided by the core, core.h,
+ * over the requesting task's context, from BPF, bpf_context.h, or /proc,
+ * proc_context.h), and the flush log (fs_log.h, format in flushlog.h).
+ * Prints nothing: errors are returned, notices go to a callback.
  */
 #ifndef TERNRIG_TERNFS_FS_H
 #define TERNRIG_TERNFS_FS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "core.h"
-
-/* Where the flusher's context comes from. */
-enum fs_context_source {
-    FS_CONTEXT_AUTO, /* BPF when it loads, else /proc (with a notice)     */
-    FS_CONTEXT_BPF,  /* BPF or nothing                                    */
-    FS_CONTEXT_PROC, /* /proc: no task_struct/mm pointers, no close counts */
-};
-
-/* kmod, kmod-2024 and fuse-closetracker decide on facts only BPF gives:
- * task_struct and mm pointers, close(2) counts. */
-static inline bool policy_needs_bpf(enum policy p)
-{
-    return p == POLICY_KMOD || p == POLICY_KMOD_2024 ||
-           p == POLICY_FUSE_CLOSETRACKER;
-}
+#include "flush_context.h" /* enum fs_context_source, policy_needs_bpf */
 
 struct fs_options {
     const char *mountpoint;
@@ -35,10 +24,12 @@ struct fs_options {
     const char *log_path; /* JSONL flush log, or NULL */
     bool daemon;          /* detach after mounting */
     bool debug;           /* libfuse debug output */
+    fs_notice_fn *notice; /* what the user should know (may be NULL) */
+    void *notice_arg;
 };
 
 /* Mount, serve until unmounted or SIGINT/SIGTERM/SIGHUP, unmount.  Returns
- * 0, or -1 after printing why (on stderr). */
-int ternfs_fs_run(const struct fs_options *o);
+ * 0, or -1 with `why`. */
+int ternfs_fs_run(const struct fs_options *o, char *why, size_t cap);
 
 #endif

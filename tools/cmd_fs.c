@@ -66,6 +66,13 @@ static int probe_bpf(void)
     return 0;
 }
 
+/* What the filesystem says the user should know. */
+static void print_notice(void *arg, const char *msg)
+{
+    (void)arg;
+    fprintf(stderr, "ternrig fs: %s\n", msg);
+}
+
 int cmd_fs(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -79,7 +86,7 @@ int cmd_fs(int argc, char **argv)
         {0, 0, 0, 0},
     };
     struct fs_options o = {NULL, POLICY_REFERENCE, FS_CONTEXT_AUTO, NULL,
-                           false, false};
+                           false, false, print_notice, NULL};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:c:l:Ddh", longopts, NULL)) != -1) {
@@ -121,7 +128,12 @@ int cmd_fs(int argc, char **argv)
         fprintf(stderr, "ternrig fs: %s is not a directory\n", o.mountpoint);
         return 2;
     }
-    return ternfs_fs_run(&o) == 0 ? 0 : 2;
+    char why[512];
+    if (ternfs_fs_run(&o, why, sizeof why) == 0)
+        return 0;
+    if (why[0])
+        fprintf(stderr, "ternrig fs: %s\n", why);
+    return 2;
 }
 
 #else

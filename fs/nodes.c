@@ -1,0 +1,222 @@
+/* nodes.c - the node store: an array, a name index, children lists. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "nodes.h"
+
+struct node *node_of(struct nodes *ns, node_ino ino)
+{
+    return ino >= 1 && ino <= ns->n ? &ns->v[ino - 1] : NULL;
+}
+
+bool node_visible(const struct node *nd)
+{
+    return nd->state == N_DIR || nd->state == N_SEALED;
+}
+
+const char *node_state_name(enum node_state st)
+{
+    return st == N_SEALED ? "sealed" : st == N_ABORTED ? "aborted"
+                                                       : "transient";
+}
+
+static size_t name_hash(node_ino parent, const char *name)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)parent;
+    for (; *name; name++)
+        h = (h ^ (unsigned char)*name) * 1099511628211ULL;
+    return (size_t)(h ^ (h >> 29));
+}
+
+static bool index_grow(struct nodes *ns)
+{
+    size_t nb = ns->nbuckets ? ns->nbuckets * 2 : 1024;
+    node_ino *b = calloc(nb, sizeof *b);
+    if (!b)
+        return false;
+    for (size_t i = 0; i < ns->n; i++) {
+        struct node *nd = &ns->v[i];
+        if (!nd->indexed)
+            continue;
+        size_t k = name_hash(nd->parent, nd->name) & (nb - 1);
+        nd->hnext = b[k];
+        b[k] = i + 1;
+    }
+    free(ns->bucket);
+    ns->bucket = b;
+    ns->nbuckets = nb;
+    return true;
+}
+
+/* Link `ino` among its parent's children, keeping inode order (new nodes
+ * go last; a renamed one finds its place from the end). */
+static void children_link(struct nodes *ns, node_ino ino)
+{
+    struct node *nd = &ns->v[ino - 1];
+    if (nd->parent == ino)
+        return; /* the root */
+    struct node *dir = &ns->v[nd->parent - 1];
+    node_ino after = dir->last_child;
+    while (after && after > ino)
+        after = ns->v[after - 1].prev_sib;
+    nd->prev_sib = after;
+    nd->next_sib = after ? ns->v[after - 1].next_sib : dir->first_child;
+    if (after)
+        ns->v[after - 1].next_sib = ino;
+    else
+        dir->first_child = ino;
+    if (nd->next_sib)
+        ns->v[nd->next_sib - 1].prev_sib = ino;
+    else
+        dir->last_child = ino;
+}
+
+static void children_unlink(struct nodes *ns, node_ino ino)
+{
+    struct node *nd = &ns->v[ino - 1];
+    if (nd->parent == ino)
+        return;
+    struct node *dir = &ns->v[nd->parent - 1];
+    if (nd->prev_sib)
+        ns->v[nd->prev_sib - 1].next_sib = nd->next_sib;
+    else
+        dir->first_child = nd->next_sib;
+    if (nd->next_sib)
+        ns->v[nd->next_sib - 1].prev_sib = nd->prev_sib;
+    else
+        dir->last_child = nd->prev_sib;
+    nd->prev_sib = nd->next_sib = 0;
+}
+
+static void index_add(struct nodes *ns, node_ino ino)
+{
+    struct node *nd = &ns->v[ino - 1];
+    children_link(ns, ino);
+    size_t k = name_hash(nd->parent, nd->name) & (ns->nbuckets - 1);
+    nd->hnext = ns->bucket[k];
+    ns->bucket[k] = ino;
+    nd->indexed = true;
+    ns->nindexed++;
+}
+
+static void index_remove(struct nodes *ns, node_ino ino)
+{
+    struct node *nd = &ns->v[ino - 1];
+    if (!nd->indexed)
+        return;
+    node_ino *link = &ns->bucket[name_hash(nd->parent, nd->name) &
+                                 (ns->nbuckets - 1)];
+    while (*link && *link != ino)
+        link = &ns->v[*link - 1].hnext;
+    if (*link)
+        *link = nd->hnext;
+    nd->hnext = 0;
+    children_unlink(ns, ino);
+    nd->indexed = false;
+    ns->nindexed--;
+}
+
+node_ino node_child(struct nodes *ns, node_ino parent, const char *name)
+{
+    if (!ns->nbuckets)
+        return 0;
+    node_ino ino = ns->bucket[name_hash(parent, name) & (ns->nbuckets - 1)];
+    for (; ino; ino = ns->v[ino - 1].hnext)
+        if (ns->v[ino - 1].parent == parent &&
+            strcmp(ns->v[ino - 1].name, name) == 0)
+            return ino;
+    return 0;
+}
+
+void node_drop_data(struct node *nd)
+{
+    free(nd->data);
+    nd->data = NULL;
+    nd->size = nd->cap = 0;
+}
+
+/* (Dropping the data at once made readers see zeros: the kernel fills a
+ * short read up to the size it knows.) */
+void node_make_gone(struct nodes *ns, node_ino ino)
+{
+    struct node *nd = node_of(ns, ino);
+    index_remove(ns, ino);
+    nd->state = N_GONE;
+    if (!nd->nlookup)
+        node_drop_data(nd);
+}
+
+void node_forget(struct nodes *ns, node_ino ino, uint64_t nlookup)
+{
+    struct node *nd = node_of(ns, ino);
+    if (!nd)
+        return;
+    nd->nlookup = nlookup < nd->nlookup ? nd->nlookup - nlookup : 0;
+    if (!nd->nlookup && nd->state == N_GONE)
+        node_drop_data(nd); /* nobody can read it any more */
+}
+
+node_ino node_new(struct nodes *ns, node_ino parent, const char *name,
+                  enum node_state st)
+{
+    if (strlen(name) >= sizeof ns->v[0].name)
+        return 0;
+    if (ns->nindexed + 1 > ns->nbuckets && !index_grow(ns))
+        return 0;
+    if (ns->n == ns->cap) {
+        size_t cap = ns->cap ? ns->cap * 2 : 64;
+        struct node *nn = realloc(ns->v, cap * sizeof *nn);
+        if (!nn)
+            return 0;
+        ns->v = nn;
+        ns->cap = cap;
+    }
+    node_ino ino = ++ns->n;
+    struct node *nd = &ns->v[ino - 1];
+    memset(nd, 0, sizeof *nd);
+    nd->parent = parent;
+    snprintf(nd->name, sizeof nd->name, "%s", name);
+    nd->state = st;
+    nd->is_dir = st == N_DIR;
+    file_ctx_init(&nd->file);
+    index_add(ns, ino);
+    return ino;
+}
+
+void node_rename(struct nodes *ns, node_ino ino, node_ino newparent,
+                 const char *newname)
+{
+    struct node *nd = node_of(ns, ino);
+    index_remove(ns, ino);
+    nd->parent = newparent;
+    snprintf(nd->name, sizeof nd->name, "%s", newname);
+    index_add(ns, ino);
+}
+
+int node_append(struct node *nd, const char *buf, size_t size)
+{
+    if (nd->size + size > nd->cap) {
+        size_t cap = nd->cap ? nd->cap : 4096;
+        while (cap < nd->size + size)
+            cap *= 2;
+        char *d = realloc(nd->data, cap);
+        if (!d)
+            return -1;
+        nd->data = d;
+        nd->cap = cap;
+    }
+    memcpy(nd->data + nd->size, buf, size);
+    nd->size += size;
+    nd->writes++;
+    nd->written += size;
+    return 0;
+}
+
+void nodes_free(struct nodes *ns)
+{
+    for (size_t i = 0; i < ns->n; i++)
+        free(ns->v[i].data);
+    free(ns->v);
+    free(ns->bucket);
+    memset(ns, 0, sizeof *ns);
+}
