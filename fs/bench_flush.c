@@ -7,7 +7,12 @@
  * usage: bench_fs_flush TERNRIG [N] [proc|bpf]  (root and /dev/fuse needed;
  * without a context, both, BPF only when it loads) */
 #define _GNU_SOURCE
-#include "fs_fixture.h"
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "bench_support.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -19,10 +24,14 @@ static int cmp_double(const void *a, const void *b)
 static double bench(const char *ternrig, const char *context, int n)
 {
     struct real_mount m;
-    if (fs_mount_ctx(&m, ternrig, "reference", context) < 0)
+    char why[256];
+    if (bench_fs_mount(&m, ternrig, "reference", context, why,
+                       sizeof why) < 0) {
+        fprintf(stderr, "%s\n", why);
         return -1;
+    }
     double *lat = calloc((size_t)n, sizeof *lat);
-    double t0 = now_s();
+    double t0 = bench_now_s();
     int done = 0;
     for (int i = 0; lat && i < n; i++) {
         char p[512];
@@ -32,11 +41,11 @@ static double bench(const char *ternrig, const char *context, int n)
             perror(p);
             break;
         }
-        double a = now_s();
+        double a = bench_now_s();
         close(fd);
-        lat[done++] = now_s() - a;
+        lat[done++] = bench_now_s() - a;
     }
-    double total = now_s() - t0;
+    double total = bench_now_s() - t0;
     real_mount_stop(&m);
     if (done == 0) {
         free(lat);
@@ -55,7 +64,7 @@ static double bench(const char *ternrig, const char *context, int n)
 
 int main(int argc, char **argv)
 {
-    const char *why = fs_requirements();
+    const char *why = bench_fs_requirements();
     if (why) {
         printf("SKIP: %s\n", why);
         return 77;

@@ -15,11 +15,19 @@
  * lists are per CPU), and both.  Prints the reuse rate of each.
  * usage: bench_task_reuse TERNRIG [N]  (root, /dev/fuse and BPF needed) */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
-#include "fs_fixture.h"
+#include <sys/wait.h>
+#include <unistd.h>
+#include "bench_support.h"
+#include "flushlog.h"
 
 enum scenario { S_THREAD, S_PROCESS, S_EXEC, S_COUNT };
 static const char *const scenario_names[S_COUNT] = {
@@ -167,29 +175,29 @@ static void run_exec(const char *dir, int i)
  * create (0: not logged). */
 static void read_tasks(const char *log, uint64_t *ta, uint64_t *tb, int n)
 {
-    FILE *f = fopen(log, "r");
-    char *line = NULL;
-    size_t cap = 0;
-    while (f && getline(&line, &cap, f) > 0) {
-        const char *nm = strstr(line, "\"name\":\"");
-        const char *t = strstr(line, "\"task\":\"");
-        if (!strstr(line, "\"op\":\"create\"") || !nm || !t)
-            continue;
-        char which = nm[8];
-        int i = atoi(nm + 9);
-        if ((which == 'a' || which == 'b') && i >= 0 && i < n)
-            (which == 'a' ? ta : tb)[i] = strtoull(t + 8, NULL, 16);
+    struct flog lg = {0};
+    char why[256];
+    if (flushlog_read(log, 0, &lg, NULL, why, sizeof why) < 0) {
+        fprintf(stderr, "%s\n", why);
+        return;
     }
-    free(line);
-    if (f)
-        fclose(f);
+    for (size_t k = 0; k < lg.n; k++) {
+        const struct flog_event *e = &lg.ev[k];
+        if (e->op != FLOG_CREATE || !e->kernel_view)
+            continue;
+        char which = e->name[0];
+        int i = atoi(e->name + 1);
+        if ((which == 'a' || which == 'b') && i >= 0 && i < n)
+            (which == 'a' ? ta : tb)[i] = e->task;
+    }
+    flushlog_free(&lg);
 }
 
 int main(int argc, char **argv)
 {
     if (argc == 5 && !strcmp(argv[1], "__after_exec"))
         return after_exec(argv);
-    const char *why = fs_requirements();
+    const char *why = bench_fs_requirements();
     if (why) {
         printf("SKIP: %s\n", why);
         return 77;
@@ -210,12 +218,15 @@ int main(int argc, char **argv)
     cpu_set_t all;
     sched_getaffinity(0, sizeof all, &all);
     int rc = 0;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     for (int s = 0; s < S_COUNT && rc == 0; s++) {
         printf("%-28s", scenario_names[s]);
         for (unsigned v = 0; v < 4 && rc == 0; v++) {
             struct real_mount m;
-            if (fs_mount(&m, argv[1], "kmod") < 0) {
+            char why[256];
+            if (bench_fs_mount(&m, argv[1], "kmod", NULL, why,
+                               sizeof why) < 0) {
+                fprintf(stderr, "%s\n", why);
                 rc = 1;
                 break;
             }
@@ -257,6 +268,6 @@ int main(int argc, char **argv)
         }
         printf("\n");
     }
-    printf("\n(%.1f s)\n", now_s() - t0);
+    printf("\n(%.1f s)\n", bench_now_s() - t0);
     return rc;
 }

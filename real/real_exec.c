@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
+#include "flushlog.h"
 #include "real_exec.h"
 #include "real_mount.h"
 #include "real_task.h"
@@ -259,7 +260,8 @@ static int spawn_via(struct run *r, int parent, int child, int cmd)
 /* Read the flush log lines ternrig fs wrote since the last call: its
  * decisions during this step, in order, to be matched with the model's
  * flushes (the k-th logged flush of a file is its k-th flush while it was
- * transient). */
+ * transient).  A line still being written is left whole for next time
+ * (the tail reader's promise: a torn read once lost a decision). */
 static void read_log(struct run *r)
 {
     r->ndec = 0;
@@ -268,43 +270,32 @@ static void read_log(struct run *r)
     FILE *f = fopen(r->log, "r");
     if (!f)
         return;
-    fseek(f, r->log_off, SEEK_SET);
-    char line[2048];
-    long at = r->log_off;
-    while (fgets(line, sizeof line, f) && r->ndec < 256) {
-        size_t len = strlen(line);
-        if (!len || line[len - 1] != '\n')
-            break; /* being written: read it whole next time */
-        at += (long)len;
-        const char *dec = strstr(line, "\"decision\":\"");
-        const char *nm = strstr(line, "\"name\":\"");
-        if (!dec || !nm || !strstr(line, "\"op\":\"flush\""))
+    struct flog_tail tail;
+    struct flog_event ev;
+    flushlog_tail_init(&tail, f, r->log_off);
+    while (r->ndec < 256 && flushlog_tail_next(&tail, &ev) == 1) {
+        if (ev.op != FLOG_FLUSH || !ev.decision[0])
             continue;
-        const char *ld = strstr(line, "\"leader\":\"");
-        const char *ow = strstr(line, "\"owner\":\"");
-        dec += 12;
-        nm += 8;
-        uint8_t type = !strncmp(dec, "seal", 4)    ? EV_SEAL
-                       : !strncmp(dec, "abort", 5) ? EV_ABORT
-                                                   : EV_FLUSH;
-        const char *tg = strstr(line, "\"tgid\":");
-        bool mm = strstr(line, "\"mm_alive\":true") != NULL;
+        uint8_t type = !strcmp(ev.decision, "seal")    ? EV_SEAL
+                       : !strcmp(ev.decision, "abort") ? EV_ABORT
+                                                       : EV_FLUSH;
         for (uint16_t fi = 0; fi < r->p->nfiles; fi++) {
-            size_t len = strlen(r->p->file_names[fi]);
-            if (!strncmp(nm, r->p->file_names[fi], len) && nm[len] == '"') {
-                r->dec[r->ndec].file = fi;
-                r->dec[r->ndec].type = type;
-                r->dec[r->ndec].mm_alive = mm;
-                r->dec[r->ndec].tgid = tg ? (pid_t)atoi(tg + 7) : 0;
-                r->dec[r->ndec].ptrs = ld && ow;
-                r->dec[r->ndec].leader = ld ? strtoull(ld + 10, NULL, 16) : 0;
-                r->dec[r->ndec].owner = ow ? strtoull(ow + 9, NULL, 16) : 0;
-                r->dec[r->ndec++].used = false;
-                break;
-            }
+            if (strcmp(ev.name, r->p->file_names[fi]))
+                continue;
+            r->dec[r->ndec].file = fi;
+            r->dec[r->ndec].type = type;
+            r->dec[r->ndec].mm_alive = ev.mm_alive;
+            r->dec[r->ndec].tgid = (pid_t)ev.tgid;
+            /* the kernel's pointers: with BPF contexts */
+            r->dec[r->ndec].ptrs = ev.kernel_view && ev.owner_known;
+            r->dec[r->ndec].leader = ev.kernel_view ? ev.leader : 0;
+            r->dec[r->ndec].owner = ev.owner_known ? ev.owner : 0;
+            r->dec[r->ndec++].used = false;
+            break;
         }
     }
-    r->log_off = at;
+    r->log_off = tail.off;
+    flushlog_tail_done(&tail);
     fclose(f);
 }
 

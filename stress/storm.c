@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "flushlog.h"
 #include "gen.h"
 #include "grow.h"
 #include "ledger.h"
@@ -440,7 +441,8 @@ static void take_record(struct sup *s, const struct ledger_rec *r)
 }
 
 /* The flush log of ternrig fs (ours, or the one --mount reports):
- * decisions on the storm's files. */
+ * decisions on the storm's files.  A line still being written is left
+ * whole for next time (flushlog.h's tail reader). */
 static void tail_log(struct sup *s)
 {
     if (!s->log[0])
@@ -449,38 +451,24 @@ static void tail_log(struct sup *s)
      * name meanwhile */
     if (!s->logf && !(s->logf = fopen(s->log, "r")))
         return;
-    FILE *f = s->logf;
-    clearerr(f);
-    fseek(f, s->log_off, SEEK_SET);
-    char line[4096];
-    while (fgets(line, sizeof line, f)) {
-        size_t len = strlen(line);
-        if (len && line[len - 1] != '\n') { /* being written: next time */
-            break;
-        }
-        s->log_off += (long)len;
-        const char *nm = strstr(line, "\"name\":\"");
-        const char *dec = strstr(line, "\"decision\":\"");
-        const char *t = strstr(line, "\"t\":");
+    struct flog_tail tail;
+    struct flog_event ev;
+    flushlog_tail_init(&tail, s->logf, s->log_off);
+    while (flushlog_tail_next(&tail, &ev) == 1) {
         unsigned scen, file;
-        long long sec;
-        long nsec;
-        if (!nm || !dec || !t || sscanf(nm + 8, "s%8x-f%u", &scen, &file) != 2 ||
-            sscanf(t + 4, "%lld.%ld", &sec, &nsec) != 2)
+        if (ev.op != FLOG_FLUSH || !ev.decision[0] || !ev.t_ns ||
+            sscanf(ev.name, "s%8x-f%u", &scen, &file) != 2)
             continue;
         struct scenario *sc = find_scen(s, scen);
-        dec += 12;
         struct scen_dec d = {0};
         d.file = (uint16_t)file;
-        d.type = !strncmp(dec, "seal", 4)    ? EV_SEAL
-                 : !strncmp(dec, "abort", 5) ? EV_ABORT
-                                             : EV_FLUSH;
-        d.mm_alive = strstr(line, "\"mm_alive\":true") != NULL;
-        const char *tg = strstr(line, "\"tgid\":");
-        d.tgid = tg ? atoi(tg + 7) : 0;
-        d.t = (uint64_t)sec * 1000000000ULL + (uint64_t)nsec;
-        const char *sz = strstr(line, "\"size\":");
-        d.size = sz ? strtoull(sz + 7, NULL, 10) : 0;
+        d.type = !strcmp(ev.decision, "seal")    ? EV_SEAL
+                 : !strcmp(ev.decision, "abort") ? EV_ABORT
+                                                 : EV_FLUSH;
+        d.mm_alive = ev.mm_alive;
+        d.tgid = ev.tgid;
+        d.t = ev.t_ns;
+        d.size = ev.size > 0 ? (uint64_t)ev.size : 0;
         if (sc) {
             add_dec(sc, &d);
         } else if (s->norphans < MAX_ORPHANS) {
@@ -490,6 +478,8 @@ static void tail_log(struct sup *s)
             s->orphan[s->norphans++].d = d;
         }
     }
+    s->log_off = tail.off;
+    flushlog_tail_done(&tail);
 }
 
 static void write_reproducer(struct sup *s, const struct scenario *sc,
