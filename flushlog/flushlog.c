@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "flushlog.h"
 
 void flushlog_event_init(struct flog_event *ev, enum flog_op op)
@@ -168,8 +169,18 @@ int flushlog_write(FILE *f, const struct flog_event *ev)
         errno = EOVERFLOW;
         return -1;
     }
-    if (fwrite(line, 1, (size_t)n, f) != (size_t)n || fflush(f) != 0)
+    /* one write(2) of the whole line, past anything stdio still holds:
+     * with O_APPEND the line lands whole at the end */
+    if (fflush(f) != 0)
         return -1;
+    for (size_t done = 0; done < (size_t)n;) {
+        ssize_t w = write(fileno(f), line + done, (size_t)n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        done += (size_t)w;
+    }
     return 0;
 }
 
@@ -327,7 +338,7 @@ static void set_result(struct flog_event *ev, const struct value *v)
     copy_str(ev->result, sizeof ev->result, v->str);
     ev->err = 0;
     if (strcmp(v->str, "ok"))
-        for (int e = 1; e < 4096; e++) {
+        for (int e = 1; e < 256; e++) { /* Linux errnos end at 133 */
             const char *name = strerrorname_np(e);
             if (name && !strcmp(name, v->str)) {
                 ev->err = e;

@@ -39,7 +39,7 @@
  * versions read; "result" reads as a number or a name either way, and an
  * older line's "path" (how the flush came) is kept.
  *
- * A line is written whole with one write and flushed, but a reader can
+ * A line is written whole with one write(2), but a reader can
  * still see the start of a line the filesystem is writing: the tail
  * reader consumes only '\n'-terminated lines, so a torn read never loses
  * a decision (it is read whole next time).
@@ -107,8 +107,8 @@ void flushlog_event_init(struct flog_event *ev, enum flog_op op);
 #define FLOG_LINE_MAX 8192
 int flushlog_format(const struct flog_event *ev, char *buf, size_t cap);
 
-/* Append `ev`'s line to `f` in one write and flush it.  Returns 0, or -1
- * with errno. */
+/* Append `ev`'s line to `f` (opened "a") with one write(2), after
+ * flushing what stdio holds of `f`.  Returns 0, or -1 with errno. */
 int flushlog_write(FILE *f, const struct flog_event *ev);
 
 /* ---- reading ---- */
