@@ -1,9 +1,11 @@
 /* event.h - a history: the plain list of events every executor produces.
  *
- * Owns: the event type, nothing else.  The model, the real executor and the
- * stress ledger all produce this; the oracle reads only this.  An event names
- * tasks, processes and files by small integers that the producer chose; the
- * oracle never interprets them beyond equality.
+ * Owns: the event type and its close causes, the finding kinds (what the
+ * oracle reports) and the history type (an array of events).  The model,
+ * the real executor and the stress ledger all produce histories; the oracle
+ * reads only this.  An event names tasks, processes and files by small
+ * integers that the producer chose; the oracle never interprets them beyond
+ * equality.
  */
 #ifndef TERNRIG_EVENT_H
 #define TERNRIG_EVENT_H
@@ -129,7 +131,6 @@ static inline struct event event_real(uint8_t type, uint16_t file,
     return e;
 }
 
-const char *event_type_name(enum event_type t);
 const char *close_cause_name(enum close_cause c);
 /* True for the causes that are conscious closes when done by the creator. */
 static inline int close_cause_is_explicit(enum close_cause c)

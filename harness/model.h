@@ -56,7 +56,6 @@ int model_check_invariants(const struct model *m, char *why, size_t cap);
 const struct history *model_history(const struct model *m);
 /* The trace task that names a process (its first thread). */
 uint16_t model_proc_name(const struct model *m, uint16_t proc);
-uint16_t model_proc_count(const struct model *m);
 
 /* A read-only view of one task, for tests and timelines. */
 enum task_state { TASK_UNBORN, TASK_ALIVE, TASK_ZOMBIE, TASK_DEAD };

@@ -7,11 +7,6 @@ uint16_t model_proc_name(const struct model *m, uint16_t proc)
     return proc < m->nprocs ? m->proc[proc].first : 0;
 }
 
-uint16_t model_proc_count(const struct model *m)
-{
-    return m->nprocs;
-}
-
 struct task_view model_task(const struct model *m, uint16_t t)
 {
     struct task_view v = {0};

@@ -26,15 +26,6 @@ enum finding_kind finding_kind_from_name(const char *name, size_t len)
     return FIND_KIND_COUNT;
 }
 
-const char *event_type_name(enum event_type t)
-{
-    static const char *const n[EV_TYPE_COUNT] = {
-        "op", "create", "write", "close", "flush",
-        "seal", "abort", "observe", "exit", "death", "unseen",
-    };
-    return (unsigned)t < EV_TYPE_COUNT ? n[t] : "?";
-}
-
 const char *close_cause_name(enum close_cause c)
 {
     static const char *const n[CLOSE_CAUSE_COUNT] = {

@@ -890,18 +890,18 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
     uint32_t before = model_history(r.m)->len;
     if (rc == 0) {
         model_finish(r.m);
-        const struct history *h = model_history(r.m);
+        const struct history *hist = model_history(r.m);
         /* one process at a time, each followed by a look: without a flush
          * log, only a look between two deaths can show what the first
          * one's teardown did */
         uint32_t from = before;
-        for (uint32_t i = before; i < h->len; i++) {
-            if (h->ev[i].type != EV_DEATH)
+        for (uint32_t i = before; i < hist->len; i++) {
+            if (hist->ev[i].type != EV_DEATH)
                 continue;
             uint32_t to = i + 1;
-            while (to < h->len && h->ev[to].type != EV_DEATH)
+            while (to < hist->len && hist->ev[to].type != EV_DEATH)
                 to++;
-            pid_t pid = r.pid[model_proc_name(r.m, h->ev[i].proc)];
+            pid_t pid = r.pid[model_proc_name(r.m, hist->ev[i].proc)];
             kill(pid, SIGKILL);
             if (!wait_gone(pid) && rc == 0) {
                 fail(&r, "process %d did not exit in %d s at the end",
@@ -917,7 +917,7 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
         }
         if (judging) {
             read_log(&r);
-            take_model_events(&r, from, h->len, 0, false);
+            take_model_events(&r, from, hist->len, 0, false);
             observe(&r, p->nsteps);
         }
     }

@@ -2,8 +2,8 @@
 # report_render.sh TERNRIG CORPUS FIXTURES - report.html rendered by a real
 # headless browser (Debian's chromium): the DOM it builds holds every
 # chart, and the screenshot shows the banner and the chart lines in their
-# colours.  Skips (exit 77) when chromium is not installed: CI does not
-# install it (too big); `apt-get install chromium` to run this test.
+# colours.  ci/setup.sh installs chromium, so CI runs this; elsewhere it
+# skips (exit 77) when chromium is not installed.
 set -u
 T=$1
 CORPUS=$2

@@ -2,8 +2,13 @@
  * a ring that wraps says how many it lost, a writer SIGKILLed mid-record
  * leaves nothing half-read, and a damaged file is refused with a reason. */
 #define _GNU_SOURCE
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "check.h"
@@ -92,29 +97,79 @@ TEST(a_half_written_record_is_never_read)
     ledger_close(l);
 }
 
+/* A writer appends `first` records, says so on `ready`, then appends until
+ * it is killed.  It dies with the test (PR_SET_PDEATHSIG). */
+static _Noreturn void writer(struct ledger *l, uint64_t first, int ready, pid_t parent)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(1);
+    for (uint64_t i = 0;; i++) {
+        if (i == first && write(ready, "x", 1) != 1)
+            _exit(1);
+        struct ledger_rec r = {0};
+        r.kind = LR_RESULT;
+        r.a = i;
+        r.b = ~i;
+        ledger_append(l, &r);
+    }
+}
+
+static uint64_t now_ms(void)
+{
+    return ledger_now_ns() / 1000000;
+}
+
+/* Run one writer and SIGKILL it somewhere past its first `first` records:
+ * after it has said it wrote them and the ledger then grew by `extra` more
+ * (or 2 s passed).  Waits on the writer's progress, never on a clock, so a
+ * loaded machine changes only where the kill lands.  False if the writer
+ * never got that far (10 s); it is killed and reaped in every case. */
+static bool kill_one_writer(struct ledger *l, uint64_t first, uint64_t extra)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return false;
+    pid_t parent = getpid();
+    pid_t p = fork();
+    if (p == 0) {
+        close(fds[0]);
+        writer(l, first, fds[1], parent);
+    }
+    close(fds[1]);
+    bool ok = false;
+    if (p > 0) {
+        struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+        char c;
+        ok = poll(&pfd, 1, 10000) == 1 && read(fds[0], &c, 1) == 1;
+        uint64_t mark = ledger_next_seq(l), until = now_ms() + 2000;
+        while (ok && ledger_next_seq(l) < mark + extra && now_ms() < until)
+            sched_yield();
+        kill(p, SIGKILL);
+        waitpid(p, NULL, 0);
+    }
+    close(fds[0]);
+    return ok;
+}
+
 TEST(writers_sigkilled_at_random_leave_a_readable_history)
 {
     struct ledger *l = fresh(1 << 16);
     REQUIRE(l);
+    uint64_t written = 0;
+    bool all_ready = true;
     for (int round = 0; round < 20; round++) {
-        pid_t p = fork();
-        if (p == 0) {
-            for (uint64_t i = 0;; i++) {
-                struct ledger_rec r = {0};
-                r.kind = LR_RESULT;
-                r.a = i;
-                r.b = ~i;
-                ledger_append(l, &r);
-            }
-        }
-        usleep((useconds_t)(200 + rand() % 800));
-        kill(p, SIGKILL);
-        waitpid(p, NULL, 0);
+        uint64_t first = 1 + (uint64_t)(rand() % 64);
+        uint64_t extra = (uint64_t)(rand() % 4096);
+        all_ready &= kill_one_writer(l, first, extra);
+        written += first;
     }
+    CHECK(all_ready);
     static struct ledger_rec out[1 << 16];
     uint64_t after = 0, lost = 0, torn = 0;
     uint64_t next = ledger_next_seq(l);
     size_t n = ledger_read(l, &after, out, 1 << 16, &lost, &torn, true);
+    CHECK(next - 1 >= written); /* each writer wrote its first records */
     CHECK(n > 0);
     CHECK_EQ_INT(n + lost + torn, next - 1);
     CHECK(torn <= 20); /* at most one per killed writer */

@@ -102,20 +102,20 @@ static void print_events(FILE *out, const struct watch_result *r,
         case FLOG_TRUNCATE: {
             /* consecutive refusals of the same kind by the same thread */
             size_t k2 = k;
-            long long bytes = e->len > 0 ? e->len : 0;
+            long long nbytes = e->len > 0 ? e->len : 0;
             while (k2 + 1 < f->nevents) {
                 const struct flog_event *n = &r->log.ev[f->events[k2 + 1]];
                 if (n->op != e->op || n->tid != e->tid ||
                     strcmp(n->result, e->result))
                     break;
-                bytes += n->len > 0 ? n->len : 0;
+                nbytes += n->len > 0 ? n->len : 0;
                 k2++;
             }
             print_when(out, r, e->t);
             if (e->op == FLOG_WRITE)
                 fprintf(out, "refused   %zu write%s (%lld bytes, first at "
                              "offset %lld) by %s[%d]: %s, %s\n",
-                        k2 - k + 1, k2 > k ? "s" : "", bytes, e->off, e->comm,
+                        k2 - k + 1, k2 > k ? "s" : "", nbytes, e->off, e->comm,
                         e->tgid, e->result, refusal_reason(e));
             else
                 fprintf(out, "refused   truncate to %lld bytes by %s[%d]: "
