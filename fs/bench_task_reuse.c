@@ -197,9 +197,9 @@ int main(int argc, char **argv)
 {
     if (argc == 5 && !strcmp(argv[1], "__after_exec"))
         return after_exec(argv);
-    const char *why = bench_fs_requirements();
-    if (why) {
-        printf("SKIP: %s\n", why);
+    const char *unmet = bench_fs_requirements();
+    if (unmet) {
+        printf("SKIP: %s\n", unmet);
         return 77;
     }
     if (argc < 2) {
