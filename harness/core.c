@@ -105,9 +105,43 @@ bool policy_needs_kernel_facts(enum policy policy)
     return d && (d->facts & POLICY_FACTS_KERNEL_ONLY);
 }
 
+const char *policy_fact_name(enum policy_fact f)
+{
+    switch (f) {
+    case POLICY_FACT_PROCESS: return "process-identity";
+    case POLICY_FACT_TASK_PTRS: return "task-pointers";
+    case POLICY_FACT_MM_NULL: return "mm-null";
+    case POLICY_FACT_MM_PTRS: return "mm-pointers";
+    case POLICY_FACT_GROUP_EXIT: return "group-exit";
+    case POLICY_FACT_CLOSE_COUNT: return "close-count";
+    }
+    return "?";
+}
+
 const char *policy_name(enum policy policy)
 {
     return (unsigned)policy < POLICY_COUNT ? policy_descs[policy].name : "?";
+}
+
+static size_t put(char *buf, size_t cap, size_t at, const char *s)
+{
+    for (; *s; s++, at++)
+        if (at + 1 < cap)
+            buf[at] = *s;
+    return at;
+}
+
+size_t policy_names_joined(char *buf, size_t cap, const char *sep)
+{
+    size_t n = 0;
+    for (int p = 0; p < POLICY_COUNT; p++) {
+        if (p)
+            n = put(buf, cap, n, sep);
+        n = put(buf, cap, n, policy_descs[p].name);
+    }
+    if (cap)
+        buf[n < cap ? n : cap - 1] = 0;
+    return n;
 }
 
 bool policy_from_name(const char *name, size_t len, enum policy *out)

@@ -48,6 +48,9 @@ enum policy_fact {
     /* close(2) syscalls counted per file (the close tracker) */
     POLICY_FACT_CLOSE_COUNT = 1u << 5,
 };
+#define POLICY_FACT_LAST POLICY_FACT_CLOSE_COUNT
+/* "task-pointers" for POLICY_FACT_TASK_PTRS; "?" for anything not one bit. */
+const char *policy_fact_name(enum policy_fact f);
 /* The facts only the kernel can tell (BPF), not /proc. */
 #define POLICY_FACTS_KERNEL_ONLY                                               \
     (POLICY_FACT_TASK_PTRS | POLICY_FACT_MM_PTRS | POLICY_FACT_CLOSE_COUNT)
@@ -129,6 +132,10 @@ const struct policy_desc *policy_desc(enum policy policy);
 bool policy_needs_kernel_facts(enum policy policy);
 /* Names as the trace language and the command line spell them. */
 const char *policy_name(enum policy policy);
+/* Every policy's name, in order, joined by `sep` ("reference, kmod, ..."),
+ * for usage and error texts.  Writes at most cap-1 characters and a NUL;
+ * returns the length it needed. */
+size_t policy_names_joined(char *buf, size_t cap, const char *sep);
 /* Returns true and sets *out if `name` (length `len`) names a policy. */
 bool policy_from_name(const char *name, size_t len, enum policy *out);
 const char *flush_decision_name(enum flush_decision d);

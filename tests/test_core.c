@@ -187,6 +187,19 @@ TEST(policy_names_round_trip)
     CHECK_EQ_STR(flush_decision_name(FLUSH_ABORT), "abort");
 }
 
+TEST(policy_names_joined_lists_all_and_truncates)
+{
+    char all[256], cut[8];
+    size_t n = policy_names_joined(all, sizeof all, ", ");
+    CHECK_EQ_INT(n, strlen(all));
+    CHECK(!strncmp(all, "reference, ", 11));
+    for (int p = 0; p < POLICY_COUNT; p++)
+        CHECK(strstr(all, policy_name((enum policy)p)) != NULL);
+    CHECK_EQ_INT(policy_names_joined(cut, sizeof cut, ", "), n);
+    CHECK_EQ_STR(cut, "referen");
+    CHECK_EQ_INT(policy_names_joined(NULL, 0, "\n"), n - (POLICY_COUNT - 1));
+}
+
 TEST(descriptor_is_complete)
 {
     CHECK(POLICY_COUNT <= 8); /* a policy set is 8 bits in binary traces */
@@ -248,7 +261,8 @@ TEST(descriptor_facts_are_what_the_decisions_read)
 {
     for (int p = 0; p < POLICY_COUNT; p++) {
         const struct policy_desc *d = policy_desc((enum policy)p);
-        for (unsigned fact = 1; fact <= POLICY_FACT_CLOSE_COUNT; fact <<= 1) {
+        for (unsigned fact = 1; fact <= POLICY_FACT_LAST; fact <<= 1) {
+            CHECK(strcmp(policy_fact_name((enum policy_fact)fact), "?") != 0);
             bool matters = false;
             for (int base = 0; base < 3; base++)
                 if (decide((enum policy)p, base, fact) !=
@@ -264,6 +278,8 @@ TEST(descriptor_facts_are_what_the_decisions_read)
                      !!(d->facts & POLICY_FACTS_KERNEL_ONLY));
     }
     CHECK(!policy_needs_kernel_facts(POLICY_REFERENCE));
+    CHECK_EQ_STR(policy_fact_name((enum policy_fact)(POLICY_FACT_LAST << 1)),
+                 "?");
 }
 
 int main(void)

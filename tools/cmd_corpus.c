@@ -40,7 +40,7 @@ static const char corpus_help[] =
     "       normalized: expects dropped, minimized while its (policy, kind)\n"
     "       still fires in the model, names made canonical (tasks a, b...,\n"
     "       files f, g...).  It is written as DIR/POLICY-KIND-HASH.trace with\n"
-    "       expectations for all five policies computed by the model (bare\n"
+    "       expectations for every policy computed by the model (bare\n"
     "       `expect` for reference, `expect[P,...]` for the others): check\n"
     "       them against SPEC section 2 and say why in its comment.  A "
     "finding\n"
@@ -60,11 +60,11 @@ static const char corpus_help[] =
     "       there, 2 a bad finding or usage.\n"
     "\n"
     "check  Replay every trace in the corpus (default corpus/traces) through\n"
-    "       the model under all five policies: every expectation must hold,\n"
+    "       the model under every policy: every expectation must hold,\n"
     "       every policy must have one, and no two traces may share a shape.\n"
     "         -r, --real        then replay it for real on the embedded\n"
-    "                           filesystem under reference and fuse-naive\n"
-    "                           (root and /dev/fuse)\n"
+    "                           filesystem under every policy that needs\n"
+    "                           no BPF contexts (root and /dev/fuse)\n"
     "         -m, --mount DIR   then replay it on a mount running --policy\n"
     "       Exit: 0 all hold, 1 a check failed, 2 a trace error or usage.\n"
     "\n"
@@ -199,7 +199,7 @@ static int write_trace(struct work *w, const char *path, const char *finding,
     fprintf(f,
             "# %s under %s, added by `ternrig corpus add` from %s\n"
             "# (shape %012llx).  The expectations were computed by the model\n"
-            "# under all five policies: check them against SPEC section 2\n"
+            "# under every policy: check them against SPEC section 2\n"
             "# and say here why each policy does what it does.\n",
             finding_kind_name(kind), policy_name(pol), finding,
             (unsigned long long)(hash & 0xffffffffffffull));
@@ -321,8 +321,8 @@ static int corpus_add(int argc, char **argv)
         case 'j': o.json = true; break;
         case 'k': o.keep = true; break;
         case 'p':
-            if (!policy_from_name(optarg, strlen(optarg), &o.policy))
-                return usage_error("corpus", "unknown policy '%s'", optarg);
+            if (policy_arg("corpus", optarg, &o.policy))
+                return 2;
             have_policy = true;
             break;
         case 'K':
@@ -331,7 +331,7 @@ static int corpus_add(int argc, char **argv)
                 return usage_error("corpus", "unknown finding kind '%s'",
                                    optarg);
             break;
-        case 'h': fputs(corpus_help, stdout); return 0;
+        case 'h': return policy_help(corpus_help);
         default: return usage_error("corpus", "bad option");
         }
     }
@@ -503,11 +503,11 @@ static int corpus_check(int argc, char **argv)
         case 'r': real = true; break;
         case 'm': mount = optarg; break;
         case 'p':
-            if (!policy_from_name(optarg, strlen(optarg), &pol))
-                return usage_error("corpus", "unknown policy '%s'", optarg);
+            if (policy_arg("corpus", optarg, &pol))
+                return 2;
             have_policy = true;
             break;
-        case 'h': fputs(corpus_help, stdout); return 0;
+        case 'h': return policy_help(corpus_help);
         default: return usage_error("corpus", "bad option");
         }
     }
@@ -515,7 +515,7 @@ static int corpus_check(int argc, char **argv)
         return usage_error("corpus", "check: --real or --mount, not both");
     if (have_policy && !mount)
         return usage_error("corpus", "check: --policy goes with --mount "
-                                     "(the model runs all five)");
+                                     "(the model runs them all)");
     char *deflt[] = {DEFAULT_CORPUS};
     char **dirs = optind < argc ? argv + optind : deflt;
     int ndirs = optind < argc ? argc - optind : 1;
@@ -533,19 +533,20 @@ static int corpus_check(int argc, char **argv)
             worst = rc;
     }
     printf("corpus check: %u trace%s, %zu distinct shape%s, model under all "
-           "five policies: %s\n",
+           "%d policies: %s\n",
            ntraces, ntraces == 1 ? "" : "s", corpus_index_traces(&ix),
-           corpus_index_traces(&ix) == 1 ? "" : "s",
+           corpus_index_traces(&ix) == 1 ? "" : "s", POLICY_COUNT,
            worst == 0 ? "every expectation holds" : "FAILED");
     corpus_index_free(&ix);
     work_free(&w);
     if (worst == 2 || !(real || mount))
         return worst;
     fflush(stdout);
-    enum policy reals[] = {POLICY_REFERENCE, POLICY_FUSE_NAIVE};
-    int n = mount ? 1 : 2;
-    for (int k = 0; k < n; k++) {
-        int rc = replay_real(mount, mount ? pol : reals[k], ndirs, dirs);
+    /* on the embedded fs: every policy it runs without BPF contexts */
+    for (int k = 0; k < POLICY_COUNT; k++) {
+        if (mount ? k != (int)pol : policy_needs_kernel_facts((enum policy)k))
+            continue;
+        int rc = replay_real(mount, (enum policy)k, ndirs, dirs);
         if (rc > worst)
             worst = rc;
     }
@@ -619,7 +620,7 @@ static int corpus_min(int argc, char **argv)
         switch (c) {
         case 'o': out = optarg; break;
         case 'f': given = optarg; break;
-        case 'h': fputs(corpus_help, stdout); return 0;
+        case 'h': return policy_help(corpus_help);
         default: return usage_error("corpus", "bad option");
         }
     }

@@ -3,7 +3,7 @@
  * Owns: indexing a corpus directory by shape (shape.h), telling a finding's
  * (policy, kind), and the corpus file a finding becomes: its name
  * (POLICY-KIND-HASH.trace) and its text (normalized statements plus
- * expectations for all five policies from the model, expect_gen.h).
+ * expectations for every policy from the model, expect_gen.h).
  * `ternrig corpus` and `ternrig report` share it.
  */
 #ifndef TERNRIG_CORPUS_H
@@ -50,8 +50,8 @@ void corpus_index_free(struct corpus_index *ix);
 
 /* A finding's (policy, kind): from its first `expect[P] violation KIND F`
  * naming one policy (the form `ternrig fuzz` writes); else the first policy
- * (reference, kmod, kmod-2024, fuse-naive, fuse-closetracker) under which
- * the model shows a violation, with the first such violation's kind.
+ * in the core's order under which the model shows a violation, with the
+ * first such violation's kind.
  * Returns false when neither applies. */
 bool finding_identify(struct judge *j, const struct program *p,
                       enum policy *policy, enum finding_kind *kind);
