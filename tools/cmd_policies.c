@@ -7,7 +7,7 @@
 #include "commands.h"
 
 static const char policies_help[] =
-    "usage: ternrig policies [--long]\n"
+    "usage: ternrig policies [--long] [--no-bpf]\n"
     "\n"
     "Print the flush policies the model offers (SPEC section 4), one name\n"
     "per line, in the order of the core's descriptor: the list scripts and\n"
@@ -16,6 +16,8 @@ static const char policies_help[] =
     "  -l, --long  also the TernFS version each models, the kernel facts its\n"
     "              decisions read (those marked * only BPF can give: ternrig\n"
     "              fs needs BPF contexts for it), and a one-line summary\n"
+    "  -n, --no-bpf  only the policies whose facts /proc can give: those\n"
+    "              ternrig fs (replay --real, stress) runs without BPF\n"
     "  -h, --help  this help\n";
 
 int policy_arg(const char *cmd, const char *arg, enum policy *out)
@@ -43,10 +45,12 @@ int policy_help(const char *help)
     return 0;
 }
 
-static void print_long(void)
+static void print_long(bool no_bpf)
 {
     for (int p = 0; p < POLICY_COUNT; p++) {
         const struct policy_desc *d = policy_desc((enum policy)p);
+        if (no_bpf && policy_needs_kernel_facts((enum policy)p))
+            continue;
         printf("%s\n  models:  %s\n  facts:  ", d->name, d->models);
         if (!d->facts)
             printf(" none");
@@ -62,15 +66,17 @@ int cmd_policies(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"long", no_argument, 0, 'l'},
+        {"no-bpf", no_argument, 0, 'n'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    bool lng = false;
+    bool lng = false, no_bpf = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "lh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "lnh", longopts, NULL)) != -1) {
         switch (c) {
         case 'l': lng = true; break;
+        case 'n': no_bpf = true; break;
         case 'h': fputs(policies_help, stdout); return 0;
         default: return usage_error("policies", "bad option");
         }
@@ -79,10 +85,11 @@ int cmd_policies(int argc, char **argv)
         return usage_error("policies", "unexpected argument '%s'",
                            argv[optind]);
     if (lng) {
-        print_long();
+        print_long(no_bpf);
         return 0;
     }
     for (int p = 0; p < POLICY_COUNT; p++)
-        printf("%s\n", policy_name((enum policy)p));
+        if (!no_bpf || !policy_needs_kernel_facts((enum policy)p))
+            printf("%s\n", policy_name((enum policy)p));
     return 0;
 }
