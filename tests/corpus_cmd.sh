@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # corpus_cmd.sh TERNRIG CORPUS - the corpus workflow: `ternrig corpus add`
 # turns a finding into a corpus trace (normalized, minimized, named by
-# policy, kind and shape, expectations for all five policies that hold),
+# policy, kind and shape, expectations for every policy that hold),
 # refuses shapes the corpus has (renamed, other write sizes, or a larger
 # trace showing the same minimized bug), and `corpus check` catches broken
 # expectations, missing policies and duplicate shapes.
