@@ -11,9 +11,9 @@ trap 'rm -rf "$work"' EXIT
 # The seed tool runs on the build machine: plain flags, no sanitizer.
 # (tools/watch.c needs the real-mount code, which needs libfuse: left out,
 # its command says so)
-$CC -std=c11 -O1 -D_POSIX_C_SOURCE=200809L -Iharness -Itools \
-    $(ls tools/*.c | grep -v '^tools/watch\.c$') harness/*.c -lm \
-    -o "$work/ternrig"
+$CC -std=c11 -O1 -D_POSIX_C_SOURCE=200809L -Iharness -Iflushlog -Itools \
+    $(ls tools/*.c | grep -v '^tools/watch\.c$') harness/*.c flushlog/*.c \
+    -lm -o "$work/ternrig"
 "$work/ternrig" seeds --out "$work/seeds" corpus/traces
 
 # The harness, instrumented as the engine asks.
