@@ -11,9 +11,9 @@ trap 'rm -rf "$work"' EXIT
 # The seed tool runs on the build machine: plain flags, no sanitizer.
 # (tools/watch.c needs the real-mount code, which needs libfuse: left out,
 # its command says so)
-$CC -std=c11 -O1 -D_POSIX_C_SOURCE=200809L -Iharness -Itools \
-    $(ls tools/*.c | grep -v '^tools/watch\.c$') harness/*.c -lm \
-    -o "$work/ternrig"
+$CC -std=c11 -O1 -D_POSIX_C_SOURCE=200809L -Iharness -Iflushlog -Itools \
+    $(ls tools/*.c | grep -v '^tools/watch\.c$') harness/*.c flushlog/*.c \
+    -lm -o "$work/ternrig"
 "$work/ternrig" seeds --out "$work/seeds" corpus/traces
 
 # The harness, instrumented as the engine asks.
@@ -23,13 +23,13 @@ for src in harness/*.c; do
 done
 ar rcs "$work/libharness.a" "$work"/*.o
 
-build_target() { # name, sources...
-    local name=$1
-    shift
+build_target() { # name, extra compile flags, sources...
+    local name=$1 defs=$2
+    shift 2
     local objs=()
     for src in "$@"; do
-        $CC $CFLAGS -std=c11 -D_POSIX_C_SOURCE=200809L -Iharness -c "$src" \
-            -o "$work/$name.$(basename "$src" .c).o"
+        $CC $CFLAGS -std=c11 -D_POSIX_C_SOURCE=200809L $defs -Iharness \
+            -c "$src" -o "$work/$name.$(basename "$src" .c).o"
         objs+=("$work/$name.$(basename "$src" .c).o")
     done
     # libFuzzer is C++: link with $CXX
@@ -38,12 +38,16 @@ build_target() { # name, sources...
     (cd "$work/seeds/$name" && zip -q -r "$OUT/${name}_seed_corpus.zip" .)
 }
 
-for policy in reference kmod kmod_2024 fuse_naive fuse_closetracker; do
-    build_target "fuzz_$policy" "fuzz/fuzz_$policy.c" fuzz/mutator.c
+# One target per policy of the core's descriptor: fuzz_policy.c compiled
+# with the policy's enum name, POLICY_ plus the name in capitals, '-' as '_'.
+for policy in $("$work/ternrig" policies | tr - _); do
+    id=POLICY_$(echo "$policy" | tr '[:lower:]' '[:upper:]')
+    build_target "fuzz_$policy" "-DTERNRIG_FUZZ_POLICY=$id" \
+        fuzz/fuzz_policy.c fuzz/mutator.c
     cp fuzz/policy.options "$OUT/fuzz_$policy.options"
 done
-build_target fuzz_decode fuzz/fuzz_decode.c
-build_target fuzz_trace_parse fuzz/fuzz_trace_parse.c
+build_target fuzz_decode "" fuzz/fuzz_decode.c
+build_target fuzz_trace_parse "" fuzz/fuzz_trace_parse.c
 cp fuzz/ternrig.dict "$OUT/"
 for t in fuzz_decode fuzz_trace_parse; do
     printf '[libfuzzer]\ndict = ternrig.dict\n' >"$OUT/$t.options"

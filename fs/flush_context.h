@@ -104,12 +104,11 @@ enum fs_context_source {
     FS_CONTEXT_PROC, /* /proc: no task_struct/mm pointers, no close counts */
 };
 
-/* kmod, kmod-2024 and fuse-closetracker decide on facts only BPF gives:
- * task_struct and mm pointers, close(2) counts. */
+/* Policies that decide on facts only BPF gives (task_struct and mm
+ * pointers, close(2) counts: the core's descriptor says which). */
 static inline bool policy_needs_bpf(enum policy p)
 {
-    return p == POLICY_KMOD || p == POLICY_KMOD_2024 ||
-           p == POLICY_FUSE_CLOSETRACKER;
+    return policy_needs_kernel_facts(p);
 }
 
 /* Open the source `want` asks for, for `policy`: BPF (its programs loaded,

@@ -4,14 +4,16 @@
 # 1. execs/s of every policy target: libFuzzer and AFL++, custom mutator and
 #    byte level, with and without sanitizers (one process, one core each).
 # 2. time to first detection from the one-program seed `spawn a`, for every
-#    (policy, violation kind) pair the policy can produce: median over SEEDS
+#    (policy, violation kind) pair the policy can produce (those the corpus
+#    expects: `expect[P] violation KIND` in corpus/traces): median over SEEDS
 #    fuzzer seeds, capped at CAP seconds (a capped run counts as CAP and the
 #    cell says ">CAP" when the median is capped), no sanitizers.
 #
 # Needs the builds: cmake --preset fuzz / fuzz-nosan / afl / afl-nosan, each
 # followed by cmake --build --preset NAME.  Environment: SEEDS (5), CAP (60),
 # RATE_SECONDS (5), PAR (2: runs at once), CONFIGS (which detection configs),
-# SKIP_RATES (set: only the detection table).
+# SKIP_RATES (set: only the detection table), TERNRIG (the ternrig that
+# lists the policies; default build-fuzz/ternrig).
 set -u
 cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-5}
@@ -23,7 +25,6 @@ export AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 AFL_QUIET=1
 export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; pkill -P $$ 2>/dev/null' EXIT
-policies="reference kmod kmod_2024 fuse_naive fuse_closetracker"
 
 dir_of() { # engine sanitized? -> build dir
     case "$1-$2" in
@@ -36,6 +37,10 @@ dir_of() { # engine sanitized? -> build dir
 for d in build-fuzz build-fuzz-nosan build-afl build-afl-nosan; do
     [ -x "$d/fuzz/fuzz_kmod" ] || { echo "missing $d: see the header of $0"; exit 2; }
 done
+ternrig=${TERNRIG:-build-fuzz/ternrig}
+# the policies, as fuzz target suffixes (kmod_2024)
+[ -x "$ternrig" ] || { echo "missing $ternrig: see the header of $0"; exit 2; }
+policies=$("$ternrig" policies | tr - _)
 mkdir -p "$tmp/spawn-a"
 printf '\000\000' >"$tmp/spawn-a/spawn-a"
 
@@ -123,10 +128,13 @@ detect() {
 export -f detect dir_of
 export tmp CAP
 
-pairs="kmod:early-seal kmod:lost-file kmod:create-failed kmod:visible-after-abort
-kmod_2024:early-seal kmod_2024:lost-file kmod_2024:create-failed kmod_2024:visible-after-abort
-fuse_naive:early-seal fuse_naive:visible-after-abort
-fuse_closetracker:early-seal fuse_closetracker:lost-file fuse_closetracker:visible-after-abort"
+# policy:kind for every violation kind the corpus expects under the policy
+pairs=$(for p in $("$ternrig" policies); do
+    grep -h '^expect\[[^]]*\] violation ' corpus/traces/*.trace |
+        awk -v p="$p" '{ l = $1; gsub(/^expect\[|\]$/, "", l)
+            n = split(l, a, ","); for (i = 1; i <= n; i++) if (a[i] == p) print $3 }' |
+        sort -u | sed "s/^/${p//-/_}:/"
+done)
 
 echo
 echo "== time to first detection from \`spawn a\` (s): median of $SEEDS seeds, cap ${CAP}s, no sanitizers"

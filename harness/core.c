@@ -1,4 +1,5 @@
-/* core.c - the five flush policies of SPEC §4.  Freestanding: see core.h. */
+/* core.c - the flush policies of SPEC §4 and their descriptor.
+ * Freestanding: see core.h. */
 #include "core.h"
 
 static bool same_process(struct proc_identity a, struct proc_identity b)
@@ -86,23 +87,67 @@ void note_sealed(struct file_record *rec)
     rec->close_count = 0;
 }
 
-static const char *const policy_names[POLICY_COUNT] = {
-    [POLICY_REFERENCE] = "reference",
-    [POLICY_KMOD] = "kmod",
-    [POLICY_KMOD_2024] = "kmod-2024",
-    [POLICY_FUSE_NAIVE] = "fuse-naive",
-    [POLICY_FUSE_CLOSETRACKER] = "fuse-closetracker",
+static const struct policy_desc policy_descs[POLICY_COUNT] = {
+#define POLICY_ENTRY(id, name, models, facts, summary)                         \
+    [POLICY_##id] = {name, models, facts, summary},
+#include "policies.h"
+#undef POLICY_ENTRY
 };
+
+const struct policy_desc *policy_desc(enum policy policy)
+{
+    return (unsigned)policy < POLICY_COUNT ? &policy_descs[policy] : NULL;
+}
+
+bool policy_needs_kernel_facts(enum policy policy)
+{
+    const struct policy_desc *d = policy_desc(policy);
+    return d && (d->facts & POLICY_FACTS_KERNEL_ONLY);
+}
+
+const char *policy_fact_name(enum policy_fact f)
+{
+    switch (f) {
+    case POLICY_FACT_PROCESS: return "process-identity";
+    case POLICY_FACT_TASK_PTRS: return "task-pointers";
+    case POLICY_FACT_MM_NULL: return "mm-null";
+    case POLICY_FACT_MM_PTRS: return "mm-pointers";
+    case POLICY_FACT_GROUP_EXIT: return "group-exit";
+    case POLICY_FACT_CLOSE_COUNT: return "close-count";
+    }
+    return "?";
+}
 
 const char *policy_name(enum policy policy)
 {
-    return (unsigned)policy < POLICY_COUNT ? policy_names[policy] : "?";
+    return (unsigned)policy < POLICY_COUNT ? policy_descs[policy].name : "?";
+}
+
+static size_t put(char *buf, size_t cap, size_t at, const char *s)
+{
+    for (; *s; s++, at++)
+        if (at + 1 < cap)
+            buf[at] = *s;
+    return at;
+}
+
+size_t policy_names_joined(char *buf, size_t cap, const char *sep)
+{
+    size_t n = 0;
+    for (int p = 0; p < POLICY_COUNT; p++) {
+        if (p)
+            n = put(buf, cap, n, sep);
+        n = put(buf, cap, n, policy_descs[p].name);
+    }
+    if (cap)
+        buf[n < cap ? n : cap - 1] = 0;
+    return n;
 }
 
 bool policy_from_name(const char *name, size_t len, enum policy *out)
 {
     for (int p = 0; p < POLICY_COUNT; p++) {
-        const char *s = policy_names[p];
+        const char *s = policy_descs[p].name;
         size_t i = 0;
         while (i < len && s[i] && s[i] == name[i])
             i++;

@@ -1,8 +1,12 @@
-/* core.h - the flush-classification core: the five policies of SPEC §4.
+/* core.h - the flush-classification core: the policies of SPEC §4.
  *
  * Owns: the decision, at create and at flush, of what happens to a TernFS
- * transient file.  Nothing else in ternrig decides; the model, the FUSE
- * filesystem and the BPF context source only fill the context structs.
+ * transient file, and the policy descriptor (policies.h: each policy's
+ * name, the TernFS version it models, the kernel facts it reads, a one-line
+ * summary).  Nothing else in ternrig decides, and nothing else spells the
+ * policies' names: the commands, the fuzz targets and the scripts take the
+ * list from here.  The model, the FUSE filesystem and the BPF context source
+ * only fill the context structs.
  *
  * Freestanding C: this header and core.c use only <stdint.h>, <stdbool.h>
  * and <stddef.h>, no libc and no OS calls, so the same source could be
@@ -20,12 +24,42 @@
 #include <stdint.h>
 
 enum policy {
-    POLICY_REFERENCE,
-    POLICY_KMOD,
-    POLICY_KMOD_2024,
-    POLICY_FUSE_NAIVE,
-    POLICY_FUSE_CLOSETRACKER,
+#define POLICY_ENTRY(id, name, models, facts, summary) POLICY_##id,
+#include "policies.h"
+#undef POLICY_ENTRY
     POLICY_COUNT
+};
+
+/* The kernel facts a policy's decisions read: what a context source (the
+ * model, the filesystem's BPF program or /proc) must supply for it. */
+enum policy_fact {
+    /* (tgid, process start time) of creator and flusher */
+    POLICY_FACT_PROCESS = 1u << 0,
+    /* current->group_leader as a task_struct pointer (the file's owner) */
+    POLICY_FACT_TASK_PTRS = 1u << 1,
+    /* whether current->mm (at flush) or group_leader->mm (at create) is NULL */
+    POLICY_FACT_MM_NULL = 1u << 2,
+    /* mm_struct pointer values: group_leader->mm at create, owner->mm read
+     * at flush through the (maybe stale) owner pointer */
+    POLICY_FACT_MM_PTRS = 1u << 3,
+    /* whether the process lives on: group exit begun, another thread still
+     * holding the mm, a kernel thread */
+    POLICY_FACT_GROUP_EXIT = 1u << 4,
+    /* close(2) syscalls counted per file (the close tracker) */
+    POLICY_FACT_CLOSE_COUNT = 1u << 5,
+};
+#define POLICY_FACT_LAST POLICY_FACT_CLOSE_COUNT
+/* "task-pointers" for POLICY_FACT_TASK_PTRS; "?" for anything not one bit. */
+const char *policy_fact_name(enum policy_fact f);
+/* The facts only the kernel can tell (BPF), not /proc. */
+#define POLICY_FACTS_KERNEL_ONLY                                               \
+    (POLICY_FACT_TASK_PTRS | POLICY_FACT_MM_PTRS | POLICY_FACT_CLOSE_COUNT)
+
+struct policy_desc {
+    const char *name;    /* as the trace language and command line spell it */
+    const char *models;  /* the TernFS version it models                    */
+    unsigned facts;      /* enum policy_fact bits                           */
+    const char *summary; /* one line                                        */
 };
 
 enum flush_decision {
@@ -70,8 +104,8 @@ struct file_record {
 
 /* What a flush may also need to know, read at flush time. */
 struct flush_inputs {
-    /* kmod-2024: owner->mm read now through the file's (maybe stale) owner
-     * pointer; whatever task now occupies that memory. */
+    /* POLICY_KMOD_2024: owner->mm read now through the file's (maybe
+     * stale) owner pointer; whatever task now occupies that memory. */
     uint64_t owner_mm_now;
 };
 
@@ -87,13 +121,21 @@ enum flush_decision classify_flush(enum policy policy,
                                    const struct task_ctx *ctx,
                                    const struct flush_inputs *in);
 
-/* fuse-closetracker bookkeeping: a close(2) syscall on the file's inode is
- * counted before its flush runs, and a seal consumes the count. */
+/* POLICY_FUSE_CLOSETRACKER bookkeeping: a close(2) syscall on the file's
+ * inode is counted before its flush runs, and a seal consumes the count. */
 void note_close_syscall(struct file_record *rec);
 void note_sealed(struct file_record *rec);
 
+/* The descriptor of a policy (NULL when out of range). */
+const struct policy_desc *policy_desc(enum policy policy);
+/* Does the policy read a fact only the kernel can tell (BPF, not /proc)? */
+bool policy_needs_kernel_facts(enum policy policy);
 /* Names as the trace language and the command line spell them. */
 const char *policy_name(enum policy policy);
+/* Every policy's name, in order, joined by `sep` ("reference, kmod, ..."),
+ * for usage and error texts.  Writes at most cap-1 characters and a NUL;
+ * returns the length it needed. */
+size_t policy_names_joined(char *buf, size_t cap, const char *sep);
 /* Returns true and sets *out if `name` (length `len`) names a policy. */
 bool policy_from_name(const char *name, size_t len, enum policy *out);
 const char *flush_decision_name(enum flush_decision d);

@@ -74,7 +74,7 @@ struct event {
     uint32_t ctx_mm;
     uint32_t file_owner; /* EV_FLUSH: the file's recorded owner (kmod) */
     uint32_t file_mm;    /* EV_FLUSH: the mm recorded at create (kmod)  */
-    uint32_t owner_mm_now; /* EV_FLUSH: owner->mm read now (kmod-2024)  */
+    uint32_t owner_mm_now; /* EV_FLUSH: owner->mm read now (MM_PTRS fact) */
 };
 
 /* What the oracle finds (SPEC §5).  The first five are violations, the rest

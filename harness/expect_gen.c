@@ -122,3 +122,28 @@ size_t expectations_text(struct judge *j, const struct program *p, char *buf,
         }
     return t.len;
 }
+
+size_t expectations_text_for(struct judge *j, const struct program *p,
+                             enum policy pol, char *buf, size_t cap)
+{
+    static struct lines one;
+    struct text t = {buf, cap, 0};
+    if (cap)
+        buf[0] = 0;
+    struct judgement out;
+    if (judge_run(j, p, pol, &out) < 0)
+        return 0;
+    describe(p, &out.verdict, &one);
+    for (unsigned i = 0; i < one.n; i++) {
+        if (pol == POLICY_REFERENCE) {
+            put(&t, "expect ");
+        } else {
+            put(&t, "expect[");
+            put(&t, policy_name(pol));
+            put(&t, "] ");
+        }
+        put(&t, one.text[i]);
+        put(&t, "\n");
+    }
+    return t.len;
+}

@@ -6,7 +6,7 @@
  * as canonicalize_names), and every write size set to 1.  Two reproducers
  * that differ only in names, write sizes, comments or expectations have the
  * same shape; the corpus keeps one trace per shape, with expectations for
- * all five policies, so a shape already in the corpus is a known finding
+ * every policy, so a shape already in the corpus is a known finding
  * whatever policy it was found under.  The shape hash is FNV-1a 64 of the
  * shape's text, and names corpus files.
  */

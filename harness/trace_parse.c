@@ -234,10 +234,12 @@ static int parse_policies(struct parser *ps, struct token t, uint8_t *mask)
             c++;
         enum policy pol;
         struct token name = {s, (size_t)(c - s)};
-        if (!policy_from_name(s, name.len, &pol))
-            return fail(ps, "unknown policy '%s' (policies: reference, kmod, "
-                            "kmod-2024, fuse-naive, fuse-closetracker)",
-                        show(name, b));
+        if (!policy_from_name(s, name.len, &pol)) {
+            char all[120];
+            policy_names_joined(all, sizeof all, ", ");
+            return fail(ps, "unknown policy '%s' (policies: %s)",
+                        show(name, b), all);
+        }
         *mask |= (uint8_t)(1u << pol);
         s = c + 1;
     }

@@ -65,7 +65,7 @@ want_cell c-exit-without-close reference lost
 want_cell c-exit-without-close fuse-naive exact
 
 # Each policy either ran (a column of cells) or says why not.
-for pol in reference kmod kmod-2024 fuse-naive fuse-closetracker; do
+for pol in $("$T" policies); do
     col=$(cell bash-builtin-echo-redirect "$pol")
     if [ -z "$col" ]; then cp "$tmp/md" "$tmp/out"; fail "$pol: no column"
     elif [ "$col" = n/a ] && ! grep -q "^n/a under \`$pol\`: ternrig fs does not run it: ." "$tmp/md"; then

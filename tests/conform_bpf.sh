@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # conform_bpf.sh TERNRIG CORPUS - with BPF flush contexts, the corpus runs
-# for real under kmod, kmod-2024 and fuse-closetracker and conforms flush by
+# for real under every policy that needs them (`ternrig policies` but not
+# `--no-bpf`: kmod, kmod-2024, fuse-closetracker) and conforms flush by
 # flush with the model (pointers, close counts, decisions); a trace whose
 # task_struct reuse never happened in 8 runs is allowed (it is chance, see
 # real_exec.h), a difference is not.  Needs root, /dev/fuse and BPF:
@@ -23,7 +24,7 @@ for f in "$CORPUS"/*.trace; do
     [ "$(basename "$f")" = kill-process-with-two-tables.trace ] || k2024+=("$f")
 done
 fail=0
-for pol in kmod kmod-2024 fuse-closetracker; do
+for pol in $("$T" policies | grep -vxF -f <("$T" policies --no-bpf)); do
     if [ "$pol" = kmod-2024 ]; then set -- "${k2024[@]}"; else set -- "$CORPUS"; fi
     "$T" conform --policy "$pol" "$@" >"$out" 2>&1
     rc=$?

@@ -11,7 +11,7 @@ source "$(dirname "$0")/checks.sh"
 count() { find "$1" -maxdepth 1 -type f | wc -l; }
 
 "$T" corpus min --fuzz-dir "$D" --out "$tmp/min" >"$tmp/log" 2>&1 || { bad "corpus min exit $?"; cat "$tmp/log"; }
-for t in fuzz_reference fuzz_kmod fuzz_kmod_2024 fuzz_fuse_naive fuzz_fuse_closetracker fuzz_decode fuzz_trace_parse; do
+for t in $("$T" policies | sed 's/-/_/g; s/^/fuzz_/') fuzz_decode fuzz_trace_parse; do
     seeds=$(count "$D/seeds/$t")
     kept=$(count "$tmp/min/$t")
     if [ "$kept" -ge 1 ] && [ "$kept" -le "$seeds" ]; then ok "$t: $seeds seeds -> $kept"; else bad "$t: $seeds seeds -> $kept"; fi

@@ -1,5 +1,7 @@
-/* test_core.c - the five policies of SPEC §4, branch by branch, on plain
- * contexts (no model): the decision is a few pure lines over structs. */
+/* test_core.c - the policies of SPEC §4, branch by branch, on plain
+ * contexts (no model): the decision is a few pure lines over structs; and
+ * the policy descriptor, whose kernel facts are checked against the
+ * decisions. */
 #include "check.h"
 #include "core.h"
 
@@ -183,6 +185,101 @@ TEST(policy_names_round_trip)
     CHECK(!policy_from_name("", 0, &x));
     CHECK(policy_from_name("kmodX", 4, &x) && x == POLICY_KMOD);
     CHECK_EQ_STR(flush_decision_name(FLUSH_ABORT), "abort");
+}
+
+TEST(policy_names_joined_lists_all_and_truncates)
+{
+    char all[256], cut[8];
+    size_t n = policy_names_joined(all, sizeof all, ", ");
+    CHECK_EQ_INT(n, strlen(all));
+    CHECK(!strncmp(all, "reference, ", 11));
+    for (int p = 0; p < POLICY_COUNT; p++)
+        CHECK(strstr(all, policy_name((enum policy)p)) != NULL);
+    CHECK_EQ_INT(policy_names_joined(cut, sizeof cut, ", "), n);
+    CHECK_EQ_STR(cut, "referen");
+    CHECK_EQ_INT(policy_names_joined(NULL, 0, "\n"), n - (POLICY_COUNT - 1));
+}
+
+TEST(descriptor_is_complete)
+{
+    CHECK(POLICY_COUNT <= 8); /* a policy set is 8 bits in binary traces */
+    CHECK(policy_desc(POLICY_COUNT) == NULL);
+    CHECK_EQ_STR(policy_name(POLICY_REFERENCE), policy_desc(0)->name);
+    for (int p = 0; p < POLICY_COUNT; p++) {
+        const struct policy_desc *d = policy_desc((enum policy)p);
+        REQUIRE(d && d->name && d->models && d->summary);
+        CHECK(*d->name && *d->models && *d->summary);
+        CHECK(strlen(d->summary) <= 70); /* one line in `ternrig policies` */
+        for (const char *c = d->name; *c; c++) /* a word in traces, file
+                                                 names and target names */
+            CHECK((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+                  (*c == '-' && c != d->name));
+        for (int q = 0; q < p; q++)
+            CHECK(strcmp(d->name, policy_name((enum policy)q)) != 0);
+    }
+}
+
+/* One decision, create and flush, with one kind of kernel fact perturbed:
+ * returns a number that differs when the decision does. */
+static int decide(enum policy p, int base, unsigned perturb)
+{
+    struct task_ctx c = creator();
+    if (perturb & POLICY_FACT_MM_NULL)
+        c.leader_mm = 0;
+    struct file_record r;
+    int created_rc = classify_create(p, &c, &r);
+    if (created_rc != 0)
+        return 100 + created_rc;
+    struct task_ctx f = creator();
+    if (base == 1) { /* the creator dying */
+        f.mm = 0;
+        f.other_thread_has_mm = false;
+    } else if (base == 2) { /* another process, its own leader */
+        f.proc = (struct proc_identity){20, 2};
+        f.task = f.leader = 200;
+        f.mm = f.leader_mm = 9;
+    }
+    uint64_t owner_mm_now = r.owner_mm;
+    if (perturb & POLICY_FACT_PROCESS)
+        f.proc = (struct proc_identity){30, 3};
+    if (perturb & POLICY_FACT_TASK_PTRS)
+        f.task = f.leader = 300;
+    if (perturb & POLICY_FACT_MM_NULL)
+        f.mm = f.mm ? 0 : 11;
+    if (perturb & POLICY_FACT_MM_PTRS)
+        owner_mm_now = 12;
+    if (perturb & POLICY_FACT_GROUP_EXIT)
+        f.other_thread_has_mm = !f.other_thread_has_mm;
+    if (perturb & POLICY_FACT_CLOSE_COUNT)
+        note_close_syscall(&r);
+    return (int)flush(p, &r, f, owner_mm_now);
+}
+
+/* A policy's decisions depend on exactly the facts its descriptor names:
+ * what a context source must supply for it (policy_needs_kernel_facts). */
+TEST(descriptor_facts_are_what_the_decisions_read)
+{
+    for (int p = 0; p < POLICY_COUNT; p++) {
+        const struct policy_desc *d = policy_desc((enum policy)p);
+        for (unsigned fact = 1; fact <= POLICY_FACT_LAST; fact <<= 1) {
+            CHECK(strcmp(policy_fact_name((enum policy_fact)fact), "?") != 0);
+            bool matters = false;
+            for (int base = 0; base < 3; base++)
+                if (decide((enum policy)p, base, fact) !=
+                    decide((enum policy)p, base, 0))
+                    matters = true;
+            if (matters != !!(d->facts & fact))
+                fprintf(stderr, "%s: fact 0x%x %s\n", d->name, fact,
+                        matters ? "read but not declared"
+                                : "declared but never read");
+            CHECK_EQ_INT(matters, !!(d->facts & fact));
+        }
+        CHECK_EQ_INT(policy_needs_kernel_facts((enum policy)p),
+                     !!(d->facts & POLICY_FACTS_KERNEL_ONLY));
+    }
+    CHECK(!policy_needs_kernel_facts(POLICY_REFERENCE));
+    CHECK_EQ_STR(policy_fact_name((enum policy_fact)(POLICY_FACT_LAST << 1)),
+                 "?");
 }
 
 int main(void)

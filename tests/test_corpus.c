@@ -1,6 +1,6 @@
 /* test_corpus.c - the corpus is complete: together its traces use every
  * statement, expect every finding kind the model can produce under some
- * policy, and each trace states expectations for all five policies. */
+ * policy, and each trace states expectations for every policy. */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
 #include <malloc.h>

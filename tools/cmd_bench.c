@@ -50,8 +50,8 @@ int cmd_bench(int argc, char **argv)
         char *end;
         switch (c) {
         case 'p':
-            if (!policy_from_name(optarg, strlen(optarg), &pol))
-                return usage_error("bench", "unknown policy '%s'", optarg);
+            if (policy_arg("bench", optarg, &pol))
+                return 2;
             break;
         case 's':
             seconds = strtod(optarg, &end);
@@ -69,7 +69,7 @@ int cmd_bench(int argc, char **argv)
             if (*end || seed == 0)
                 return usage_error("bench", "bad --seed '%s' (not 0)", optarg);
             break;
-        case 'h': fputs(bench_help, stdout); return 0;
+        case 'h': return policy_help(bench_help);
         default: return usage_error("bench", "bad option");
         }
     }

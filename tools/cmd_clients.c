@@ -42,7 +42,7 @@ static const char clients_help[] =
     "predicts under each policy).\n"
     "\n"
     "  -p, --policy P      one policy\n"
-    "  -a, --all-policies  all five (the default)\n"
+    "  -a, --all-policies  every policy (the default)\n"
     "  -M, --markdown      the matrix as a Markdown table (for README.md)\n"
     "  -d, --dir DIR       the client scripts (default corpus/clients)\n"
     "  -t, --timeout SECS  per program and policy (default 20)\n"
@@ -641,8 +641,8 @@ static int parse_opts(int argc, char **argv, struct clients_opts *o)
         switch (c) {
         case 'p': {
             enum policy pol;
-            if (!policy_from_name(optarg, strlen(optarg), &pol))
-                return usage_error("clients", "unknown policy '%s'", optarg);
+            if (policy_arg("clients", optarg, &pol))
+                return 2;
             o->policies = 1u << pol;
             one = true;
             break;
@@ -656,7 +656,7 @@ static int parse_opts(int argc, char **argv, struct clients_opts *o)
                                    "positive number of seconds", optarg);
             break;
         case 'v': o->verbose = true; break;
-        case 'h': fputs(clients_help, stdout); return 0;
+        case 'h': return policy_help(clients_help);
         default: return usage_error("clients", "bad option");
         }
     }

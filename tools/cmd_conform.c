@@ -23,14 +23,16 @@ static const char conform_help[] =
     "Any difference is a bug in the model or in SPEC.md's Linux facts.\n"
     "Needs root and /dev/fuse.\n"
     "\n"
-    "Under kmod and kmod-2024 a decision may go through a freed task_struct\n"
-    "that the model (SPEC: LIFO reuse) gives to a new task.  The kernel does\n"
-    "so only by chance (RCU-delayed, per-CPU free lists), so such a trace is\n"
-    "run again until the reuse happens, up to 8 runs; a trace that never\n"
-    "gets it is counted under `no reuse`, not as a difference.\n"
+    "Under the policies that compare task_struct pointers (kernel fact\n"
+    "task-pointers, `ternrig policies --long`), a decision may go through\n"
+    "a freed task_struct that the model (SPEC: LIFO reuse) gives to a new\n"
+    "task.  The kernel does so only by chance (RCU-delayed, per-CPU free\n"
+    "lists), so such a trace is run again until the reuse happens, up to 8\n"
+    "runs; a trace that never gets it is counted under `no reuse`, not as a\n"
+    "difference.\n"
     "\n"
-    "  -p, --policy P  run under P (repeatable; default: all five; kmod,\n"
-    "                  kmod-2024 and fuse-closetracker need BPF contexts)\n"
+    "  -p, --policy P  run under P (repeatable; default: every policy;\n"
+    "                  those reading kernel-only facts need BPF contexts)\n"
     "  -v, --verbose   print conforming traces too\n"
     "  -h, --help      this help\n"
     "\n"
@@ -69,7 +71,7 @@ int cmd_conform(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    unsigned policies = 0; /* none chosen: all five */
+    unsigned policies = 0; /* none chosen: all */
     bool verbose = false;
     int c;
     optind = 1;
@@ -77,13 +79,13 @@ int cmd_conform(int argc, char **argv)
         switch (c) {
         case 'p': {
             enum policy pol;
-            if (!policy_from_name(optarg, strlen(optarg), &pol))
-                return usage_error("conform", "unknown policy '%s'", optarg);
+            if (policy_arg("conform", optarg, &pol))
+                return 2;
             policies |= 1u << pol;
             break;
         }
         case 'v': verbose = true; break;
-        case 'h': fputs(conform_help, stdout); return 0;
+        case 'h': return policy_help(conform_help);
         default: return usage_error("conform", "bad option");
         }
     }

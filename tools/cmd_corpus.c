@@ -1,5 +1,6 @@
-/* cmd_corpus.c - `ternrig corpus add|check|min`: from a finding to a
- * regression test, the corpus replayed, the fuzz seed corpora minimized. */
+/* cmd_corpus.c - `ternrig corpus add|check|fill|min`: from a finding to a
+ * regression test, the corpus replayed, one policy's expectations written
+ * by the model, the fuzz seed corpora minimized. */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -33,6 +34,7 @@ static const char corpus_help[] =
     "usage: ternrig corpus add [--dir DIR] [--dry-run] [--json] [--keep]\n"
     "                          [--policy P --kind KIND] FINDING...\n"
     "       ternrig corpus check [--real | --mount DIR --policy P] [DIR...]\n"
+    "       ternrig corpus fill --policy P [--force] [--dry-run] [DIR|FILE...]\n"
     "       ternrig corpus min --out DIR [--fuzz-dir D] [INPUT...]\n"
     "\n"
     "add    Turn findings (reproducers written by `ternrig fuzz` or `ternrig\n"
@@ -40,7 +42,7 @@ static const char corpus_help[] =
     "       normalized: expects dropped, minimized while its (policy, kind)\n"
     "       still fires in the model, names made canonical (tasks a, b...,\n"
     "       files f, g...).  It is written as DIR/POLICY-KIND-HASH.trace with\n"
-    "       expectations for all five policies computed by the model (bare\n"
+    "       expectations for every policy computed by the model (bare\n"
     "       `expect` for reference, `expect[P,...]` for the others): check\n"
     "       them against SPEC section 2 and say why in its comment.  A "
     "finding\n"
@@ -60,13 +62,28 @@ static const char corpus_help[] =
     "       there, 2 a bad finding or usage.\n"
     "\n"
     "check  Replay every trace in the corpus (default corpus/traces) through\n"
-    "       the model under all five policies: every expectation must hold,\n"
+    "       the model under every policy: every expectation must hold,\n"
     "       every policy must have one, and no two traces may share a shape.\n"
     "         -r, --real        then replay it for real on the embedded\n"
-    "                           filesystem under reference and fuse-naive\n"
-    "                           (root and /dev/fuse)\n"
+    "                           filesystem under every policy that needs\n"
+    "                           no BPF contexts (root and /dev/fuse)\n"
     "         -m, --mount DIR   then replay it on a mount running --policy\n"
     "       Exit: 0 all hold, 1 a check failed, 2 a trace error or usage.\n"
+    "\n"
+    "fill   Write the expectations the model computes under policy P into\n"
+    "       each text trace (default corpus/traces): `expect[P] ...` lines\n"
+    "       (bare `expect` for reference) after the trace's last expect line.\n"
+    "       Comments, statements and the other policies' lines stay as they\n"
+    "       are: the diff (git diff) is what to review, against SPEC section\n"
+    "       2.  A trace that already has an expectation for P is left alone\n"
+    "       and reported, unless --force: then P's lines are replaced (a line\n"
+    "       for P alone is dropped with its comment, P is struck from a\n"
+    "       longer expect[...] list).  Binary .trb traces are skipped.\n"
+    "         -p, --policy P    the policy (required)\n"
+    "         -f, --force       replace P's existing expectations\n"
+    "         -n, --dry-run     print the lines it would write; write nothing\n"
+    "       Exit: 0 every trace filled, 1 some trace already had lines for P\n"
+    "       (not --force), 2 a trace error or usage.\n"
     "\n"
     "min    Merge and minimize the fuzz corpora with libFuzzer's -merge=1:\n"
     "       for every fuzz target, the build's seeds (FUZZ_DIR/seeds/T) and\n"
@@ -199,7 +216,7 @@ static int write_trace(struct work *w, const char *path, const char *finding,
     fprintf(f,
             "# %s under %s, added by `ternrig corpus add` from %s\n"
             "# (shape %012llx).  The expectations were computed by the model\n"
-            "# under all five policies: check them against SPEC section 2\n"
+            "# under every policy: check them against SPEC section 2\n"
             "# and say here why each policy does what it does.\n",
             finding_kind_name(kind), policy_name(pol), finding,
             (unsigned long long)(hash & 0xffffffffffffull));
@@ -321,8 +338,8 @@ static int corpus_add(int argc, char **argv)
         case 'j': o.json = true; break;
         case 'k': o.keep = true; break;
         case 'p':
-            if (!policy_from_name(optarg, strlen(optarg), &o.policy))
-                return usage_error("corpus", "unknown policy '%s'", optarg);
+            if (policy_arg("corpus", optarg, &o.policy))
+                return 2;
             have_policy = true;
             break;
         case 'K':
@@ -331,7 +348,7 @@ static int corpus_add(int argc, char **argv)
                 return usage_error("corpus", "unknown finding kind '%s'",
                                    optarg);
             break;
-        case 'h': fputs(corpus_help, stdout); return 0;
+        case 'h': return policy_help(corpus_help);
         default: return usage_error("corpus", "bad option");
         }
     }
@@ -413,9 +430,9 @@ static int check_dir(struct work *w, struct corpus_index *ix, const char *dir,
             if (out.failed && worst < 1)
                 worst = 1;
             if (out.applicable == 0) {
-                printf("FAIL  %s: no expectation applies under %s (cover "
-                       "all five policies)\n",
-                       path, pn);
+                printf("FAIL  %s: no expectation applies under %s "
+                       "(`ternrig corpus fill --policy %s` writes them)\n",
+                       path, pn, pn);
                 if (worst < 1)
                     worst = 1;
             }
@@ -503,11 +520,11 @@ static int corpus_check(int argc, char **argv)
         case 'r': real = true; break;
         case 'm': mount = optarg; break;
         case 'p':
-            if (!policy_from_name(optarg, strlen(optarg), &pol))
-                return usage_error("corpus", "unknown policy '%s'", optarg);
+            if (policy_arg("corpus", optarg, &pol))
+                return 2;
             have_policy = true;
             break;
-        case 'h': fputs(corpus_help, stdout); return 0;
+        case 'h': return policy_help(corpus_help);
         default: return usage_error("corpus", "bad option");
         }
     }
@@ -515,7 +532,7 @@ static int corpus_check(int argc, char **argv)
         return usage_error("corpus", "check: --real or --mount, not both");
     if (have_policy && !mount)
         return usage_error("corpus", "check: --policy goes with --mount "
-                                     "(the model runs all five)");
+                                     "(the model runs them all)");
     char *deflt[] = {DEFAULT_CORPUS};
     char **dirs = optind < argc ? argv + optind : deflt;
     int ndirs = optind < argc ? argc - optind : 1;
@@ -533,22 +550,190 @@ static int corpus_check(int argc, char **argv)
             worst = rc;
     }
     printf("corpus check: %u trace%s, %zu distinct shape%s, model under all "
-           "five policies: %s\n",
+           "%d policies: %s\n",
            ntraces, ntraces == 1 ? "" : "s", corpus_index_traces(&ix),
-           corpus_index_traces(&ix) == 1 ? "" : "s",
+           corpus_index_traces(&ix) == 1 ? "" : "s", POLICY_COUNT,
            worst == 0 ? "every expectation holds" : "FAILED");
     corpus_index_free(&ix);
     work_free(&w);
     if (worst == 2 || !(real || mount))
         return worst;
     fflush(stdout);
-    enum policy reals[] = {POLICY_REFERENCE, POLICY_FUSE_NAIVE};
-    int n = mount ? 1 : 2;
-    for (int k = 0; k < n; k++) {
-        int rc = replay_real(mount, mount ? pol : reals[k], ndirs, dirs);
+    /* on the embedded fs: every policy it runs without BPF contexts */
+    for (int k = 0; k < POLICY_COUNT; k++) {
+        if (mount ? k != (int)pol : policy_needs_kernel_facts((enum policy)k))
+            continue;
+        int rc = replay_real(mount, (enum policy)k, ndirs, dirs);
         if (rc > worst)
             worst = rc;
     }
+    return worst;
+}
+
+/* --- fill --------------------------------------------------------------- */
+
+/* `path` now holds `text`: written beside it, then renamed over it, with
+ * its mode.  Returns 0, or -1 with errno. */
+static int replace_file(const char *path, const char *text)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.fill-XXXXXX", path) >= (int)sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (stat(path, &st) == 0)
+        fchmod(fd, st.st_mode & 07777);
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        errno = e;
+        return -1;
+    }
+    int ok = fputs(text, f) != EOF;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+/* Returns 0 filled, 1 refused (has lines for pol), 2 error. */
+static int fill_one(struct work *w, const char *path, enum policy pol,
+                    bool force, bool dry_run)
+{
+    const char *pn = policy_name(pol);
+    char err[768];
+    size_t len;
+    char *text = read_file(path, TRACE_FILE_LIMIT, &len, err, sizeof err);
+    if (!text) {
+        fprintf(stderr, "ternrig corpus fill: %s\n", err);
+        return 2;
+    }
+    if (trace_is_binary((const uint8_t *)text, len)) {
+        fprintf(stderr, "ternrig corpus fill: %s: a binary trace has no "
+                        "expect lines to fill\n", path);
+        free(text);
+        return 2;
+    }
+    struct trace_error te;
+    if (trace_parse(text, len, w->p, &te) < 0) {
+        fprintf(stderr, "%s:%u: %s\n", path, te.line, te.msg);
+        free(text);
+        return 2;
+    }
+    size_t need = expectations_text_for(&w->j, w->p, pol, w->expects,
+                                        EXPECT_TEXT_CAP);
+    if (need == 0 || need >= EXPECT_TEXT_CAP) {
+        fprintf(stderr, "ternrig corpus fill: %s: cannot compute its "
+                        "expectations under %s\n", path, pn);
+        free(text);
+        return 2;
+    }
+    unsigned line;
+    char *out = corpus_fill_text(text, len, pol, w->expects, force, &line);
+    if (!out) {
+        free(text);
+        if (!line) {
+            fprintf(stderr, "ternrig corpus fill: out of memory\n");
+            return 2;
+        }
+        printf("has        %s:%u: already has an expectation for %s "
+               "(--force replaces them)\n", path, line, pn);
+        return 1;
+    }
+    int rc = 0;
+    /* read it back: it must parse, and hold under pol */
+    struct judgement j;
+    if (trace_parse(out, strlen(out), w->p, &te) < 0 ||
+        judge_run(&w->j, w->p, pol, &j) < 0 || j.failed || !j.applicable) {
+        fprintf(stderr, "ternrig corpus fill: %s: the filled trace does not "
+                        "hold under %s (a bug in ternrig)\n", path, pn);
+        rc = 2;
+    } else if (strlen(out) == len && !memcmp(out, text, len)) {
+        printf("same       %s: its expectations for %s are the model's\n",
+               path, pn);
+    } else if (dry_run) {
+        printf("would fill %s:\n%s", path, w->expects);
+    } else if (replace_file(path, out) < 0) {
+        fprintf(stderr, "ternrig corpus fill: %s: %s\n", path,
+                strerror(errno));
+        rc = 2;
+    } else {
+        unsigned n = 0;
+        for (const char *c = w->expects; *c; c++)
+            n += *c == '\n';
+        printf("filled     %s: %u expect line%s for %s\n", path, n,
+               n == 1 ? "" : "s", pn);
+    }
+    free(out);
+    free(text);
+    return rc;
+}
+
+static int corpus_fill(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"policy", required_argument, 0, 'p'},
+        {"force", no_argument, 0, 'f'},
+        {"dry-run", no_argument, 0, 'n'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    bool have_policy = false, force = false, dry_run = false;
+    enum policy pol = POLICY_REFERENCE;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "p:fnh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            if (policy_arg("corpus", optarg, &pol))
+                return 2;
+            have_policy = true;
+            break;
+        case 'f': force = true; break;
+        case 'n': dry_run = true; break;
+        case 'h': return policy_help(corpus_help);
+        default: return usage_error("corpus", "bad option");
+        }
+    }
+    if (!have_policy)
+        return usage_error("corpus", "fill: --policy P is required");
+    char *deflt[] = {DEFAULT_CORPUS};
+    char **paths = optind < argc ? argv + optind : deflt;
+    int npaths = optind < argc ? argc - optind : 1;
+    struct work w;
+    if (work_init(&w) < 0)
+        return 2;
+    int worst = 0;
+    for (int i = 0; i < npaths; i++) {
+        struct path_list l = {0};
+        char err[768];
+        if (collect_traces(paths[i], &l, err, sizeof err) < 0) {
+            fprintf(stderr, "ternrig corpus fill: %s\n", err);
+            worst = 2;
+            continue;
+        }
+        bool named = l.n == 1 && !strcmp(l.paths[0], paths[i]);
+        for (size_t k = 0; k < l.n; k++) {
+            size_t n = strlen(l.paths[k]);
+            if (!named && n > 4 && !strcmp(l.paths[k] + n - 4, ".trb"))
+                continue; /* binary, found in a directory: skipped */
+            int rc = fill_one(&w, l.paths[k], pol, force, dry_run);
+            if (rc > worst)
+                worst = rc;
+        }
+        path_list_free(&l);
+    }
+    work_free(&w);
     return worst;
 }
 
@@ -619,7 +804,7 @@ static int corpus_min(int argc, char **argv)
         switch (c) {
         case 'o': out = optarg; break;
         case 'f': given = optarg; break;
-        case 'h': fputs(corpus_help, stdout); return 0;
+        case 'h': return policy_help(corpus_help);
         default: return usage_error("corpus", "bad option");
         }
     }
@@ -723,7 +908,7 @@ static int corpus_min(int argc, char **argv)
 int cmd_corpus(int argc, char **argv)
 {
     if (argc < 2)
-        return usage_error("corpus", "add, check or min?");
+        return usage_error("corpus", "add, check, fill or min?");
     const char *sub = argv[1];
     if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
         fputs(corpus_help, stdout);
@@ -733,8 +918,10 @@ int cmd_corpus(int argc, char **argv)
         return corpus_add(argc - 1, argv + 1);
     if (!strcmp(sub, "check"))
         return corpus_check(argc - 1, argv + 1);
+    if (!strcmp(sub, "fill"))
+        return corpus_fill(argc - 1, argv + 1);
     if (!strcmp(sub, "min"))
         return corpus_min(argc - 1, argv + 1);
-    return usage_error("corpus", "unknown subcommand '%s' (add, check, min)",
-                       sub);
+    return usage_error("corpus",
+                       "unknown subcommand '%s' (add, check, fill, min)", sub);
 }

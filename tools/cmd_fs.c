@@ -17,11 +17,11 @@ static const char fs_help[] =
     "over the requesting task's context.  Unmounts on SIGINT, SIGTERM or\n"
     "SIGHUP (or fusermount3 -u MOUNTPOINT).\n"
     "\n"
-    "  -p, --policy P   reference (default), kmod, kmod-2024, fuse-naive or\n"
-    "                   fuse-closetracker.  kmod, kmod-2024 and\n"
-    "                   fuse-closetracker decide on kernel facts /proc does\n"
-    "                   not show (task_struct and mm pointers, close(2)\n"
-    "                   counts): they need BPF contexts\n"
+    "  -p, --policy P   the flush policy (default reference; see below).\n"
+    "                   Those that decide on kernel facts /proc does not\n"
+    "                   show (task_struct and mm pointers, close(2) counts:\n"
+    "                   marked * by `ternrig policies --long`) need BPF\n"
+    "                   contexts\n"
     "  -c, --context S  where the requester's context comes from:\n"
     "                   bpf   a BPF program on the tracepoint\n"
     "                         fuse:fuse_request_send records the sender's\n"
@@ -92,8 +92,8 @@ int cmd_fs(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "p:c:l:Ddh", longopts, NULL)) != -1) {
         switch (c) {
         case 'p':
-            if (!policy_from_name(optarg, strlen(optarg), &o.policy))
-                return usage_error("fs", "unknown policy '%s'", optarg);
+            if (policy_arg("fs", optarg, &o.policy))
+                return 2;
             break;
         case 'c':
             if (!strcmp(optarg, "bpf"))
@@ -110,7 +110,7 @@ int cmd_fs(int argc, char **argv)
         case 'l': o.log_path = optarg; break;
         case 'D': o.daemon = true; break;
         case 'd': o.debug = true; break;
-        case 'h': fputs(fs_help, stdout); return 0;
+        case 'h': return policy_help(fs_help);
         default: return usage_error("fs", "bad option");
         }
     }

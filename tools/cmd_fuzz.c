@@ -42,7 +42,7 @@ static const char fuzz_help[] =
     "writes the findings.  OUT/fuzz.json records every job's execs/s and\n"
     "coverage over time and the findings, for `ternrig report`.\n"
     "\n"
-    "  -p, --policy P    one policy (default: all five)\n"
+    "  -p, --policy P    one policy (default: all)\n"
     "  -a, --all         every policy\n"
     "  -e, --engine E    libfuzzer (default; targets from `cmake --preset fuzz`)\n"
     "                    or afl (AFL++; targets from `cmake --preset afl`)\n"
@@ -444,8 +444,8 @@ int cmd_fuzz(int argc, char **argv)
         switch (c) {
         case 'p': {
             enum policy pol;
-            if (!policy_from_name(optarg, strlen(optarg), &pol))
-                return usage_error("fuzz", "unknown policy '%s'", optarg);
+            if (policy_arg("fuzz", optarg, &pol))
+                return 2;
             policies = 1u << pol;
             break;
         }
@@ -474,7 +474,7 @@ int cmd_fuzz(int argc, char **argv)
         case 'o': r.out = optarg; break;
         case 'b': r.bytes = true; break;
         case 'd': given_dir = optarg; break;
-        case 'h': fputs(fuzz_help, stdout); return 0;
+        case 'h': return policy_help(fuzz_help);
         default: return usage_error("fuzz", "bad option");
         }
     }

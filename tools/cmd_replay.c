@@ -24,9 +24,8 @@ static const char replay_help[] =
     "searched for both) through the model of Linux under a flush policy,\n"
     "judge the history with the oracle, and check the trace's expectations.\n"
     "\n"
-    "  -p, --policy P      reference (default), kmod, kmod-2024, fuse-naive,\n"
-    "                      fuse-closetracker\n"
-    "  -a, --all-policies  run every trace under all five policies; bare\n"
+    "  -p, --policy P      the flush policy (default reference; see below)\n"
+    "  -a, --all-policies  run every trace under every policy; bare\n"
     "                      `expect` lines apply to reference, expect[P] to P\n"
     "  -v, --verbose       print each history as a timeline: who flushed\n"
     "                      what, with which context, and the decision\n"
@@ -36,8 +35,9 @@ static const char replay_help[] =
     "                      filesystem (ternrig fs) under the policy in a\n"
     "                      temporary directory, run real tasks and syscalls,\n"
     "                      judge what really happened (root, /dev/fuse;\n"
-    "                      kmod, kmod-2024, fuse-closetracker: BPF too).\n"
-    "                      Under kmod and kmod-2024, a trace whose freed\n"
+    "                      BPF too for the policies that read kernel-only\n"
+    "                      facts).  Under the policies that compare\n"
+    "                      task_struct pointers, a trace whose freed\n"
     "                      task_struct the kernel did not reuse as the\n"
     "                      model does is run again, up to 8 times, and\n"
     "                      shown as LUCK (not a failure) if it never was\n"
@@ -398,11 +398,8 @@ int cmd_replay(int argc, char **argv)
         switch (c) {
         case 'p': {
             enum policy pol;
-            if (!policy_from_name(optarg, strlen(optarg), &pol))
-                return usage_error("replay",
-                                   "unknown policy '%s' (reference, kmod, "
-                                   "kmod-2024, fuse-naive, fuse-closetracker)",
-                                   optarg);
+            if (policy_arg("replay", optarg, &pol))
+                return 2;
             o.policies = 1u << pol;
             chose_policy = true;
             break;
@@ -414,7 +411,7 @@ int cmd_replay(int argc, char **argv)
         case 'r': real = true; break;
         case 'm': o.mount = optarg; break;
         case 'L': no_log = true; break;
-        case 'h': fputs(replay_help, stdout); return 0;
+        case 'h': return policy_help(replay_help);
         default: return usage_error("replay", "bad option");
         }
     }

@@ -422,14 +422,14 @@ int cmd_report(int argc, char **argv)
         switch (c) {
         case 'p': {
             enum policy pol;
-            if (!policy_from_name(optarg, strlen(optarg), &pol))
-                return usage_error("report", "unknown policy '%s'", optarg);
+            if (policy_arg("report", optarg, &pol))
+                return 2;
             policy = optarg;
             break;
         }
         case 'c': corpus = optarg; break;
         case 'H': history = optarg; break;
-        case 'h': fputs(report_help, stdout); return 0;
+        case 'h': return policy_help(report_help);
         default: return usage_error("report", "bad option");
         }
     }

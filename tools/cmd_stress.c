@@ -35,8 +35,8 @@ static const char stress_help[] =
     "                      mount the embedded filesystem in a temp dir\n"
     "  -p, --policy P      the embedded fs's policy, or the one DIR runs\n"
     "                      (default: what a ternrig fs mount reports, else\n"
-    "                      reference)\n"
-    "                      (reference; fuse-naive needs no BPF)\n"
+    "                      reference; those reading kernel-only facts need\n"
+    "                      BPF contexts on the embedded fs)\n"
     "  -d, --duration T    how long: 90, 90s, 10m, 1h (default 60s)\n"
     "  -w, --workers N     worker processes (default: 4 per core, max 64;\n"
     "                      workers mostly wait on the fs, so more than one\n"
@@ -420,8 +420,8 @@ int cmd_stress(int argc, char **argv)
         switch (c) {
         case 'm': o.mount = optarg; break;
         case 'p':
-            if (!policy_from_name(optarg, strlen(optarg), &o.policy))
-                return usage_error("stress", "unknown policy '%s'", optarg);
+            if (policy_arg("stress", optarg, &o.policy))
+                return 2;
             chose_policy = true;
             break;
         case 'd':
@@ -463,7 +463,7 @@ int cmd_stress(int argc, char **argv)
         case 'N': o.no_ledger_observer = true; break;
         case 'L': o.no_log = true; break;
         case 'q': o.progress = NULL; break;
-        case 'h': fputs(stress_help, stdout); return 0;
+        case 'h': return policy_help(stress_help);
         default: return usage_error("stress", "bad option");
         }
     }
@@ -483,8 +483,8 @@ int cmd_stress(int argc, char **argv)
                     geteuid() != 0 ? "not root" : "no /dev/fuse");
             return 2;
         }
-        /* the policies beyond reference and fuse-naive need the fs's
-         * BPF contexts: `ternrig fs` itself says when it cannot run one */
+        /* the policies reading kernel-only facts need the fs's BPF
+         * contexts: `ternrig fs` itself says when it cannot run one */
     }
     if (o.load) {
         if (system("command -v stress-ng >/dev/null 2>&1") != 0) {

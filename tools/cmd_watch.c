@@ -289,8 +289,8 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
            -1) {
         switch (c) {
         case 'p':
-            if (!policy_from_name(optarg, strlen(optarg), &o->policy))
-                return usage_error("watch", "unknown policy '%s'", optarg);
+            if (policy_arg("watch", optarg, &o->policy))
+                return 2;
             o->policy_given = true;
             break;
         case 'm': o->mount = optarg; break;
@@ -301,7 +301,7 @@ static int parse_opts(int argc, char **argv, struct watch_opts *o)
                 return usage_error("watch", "--timeout: '%s' is not a "
                                    "positive number of seconds", optarg);
             break;
-        case 'h': fputs(watch_help, stdout); return 0;
+        case 'h': return policy_help(watch_help);
         default: return usage_error("watch", "bad option");
         }
     }

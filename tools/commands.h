@@ -16,6 +16,7 @@ int cmd_clients(int argc, char **argv);
 int cmd_corpus(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_stress(int argc, char **argv);
+int cmd_policies(int argc, char **argv);
 
 /* The fuzz target of a policy: fuzz_kmod_2024. */
 #include <stddef.h>
@@ -36,5 +37,14 @@ int command_unavailable(const char *cmd, const char *help, const char *what,
 /* Print "ternrig CMD: message" and a hint to --help; returns 2. */
 int usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* A --policy argument: 0 and *out set, or the usage error listing the
+ * policies (from the core's descriptor) and 2. */
+int policy_arg(const char *cmd, const char *arg, enum policy *out);
+/* "<indent>policies: reference, kmod, ...": for the commands' --help. */
+#include <stdio.h>
+void print_policy_list(FILE *out, const char *indent);
+/* A --help text of a command taking --policy P, then the policies; 0. */
+int policy_help(const char *help);
 
 #endif

@@ -198,3 +198,201 @@ int finding_load(struct judge *j, const char *path, struct program *p,
     *shape = text;
     return 0;
 }
+
+/* --- corpus fill ---------------------------------------------------------- */
+
+struct buf {
+    char *s;
+    size_t len, cap;
+    bool oom;
+};
+
+static void buf_put(struct buf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = (b->len + n + 1) * 2;
+        char *t = realloc(b->s, cap);
+        if (!t) {
+            b->oom = true;
+            return;
+        }
+        b->s = t;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = 0;
+}
+
+/* An expect line's policy set: bare `expect` is reference's; `expect[..]`
+ * lists them.  Sets *list and *list_end to the bracket's contents (NULL for a
+ * bare expect).  False for any other line. */
+static bool expect_line(const char *s, const char *end, unsigned *set,
+                        const char **list, const char **list_end)
+{
+    while (s < end && (*s == ' ' || *s == '\t'))
+        s++;
+    if ((size_t)(end - s) < 6 || memcmp(s, "expect", 6) != 0)
+        return false;
+    s += 6;
+    if (s == end || *s == ' ' || *s == '\t' || *s == '\r' || *s == '#') {
+        *set = 1u << POLICY_REFERENCE;
+        *list = *list_end = NULL;
+        return true;
+    }
+    if (*s != '[')
+        return false;
+    const char *close = memchr(s, ']', (size_t)(end - s));
+    if (!close)
+        return false;
+    *list = s + 1;
+    *list_end = close;
+    *set = 0;
+    for (const char *a = s + 1; a <= close;) {
+        const char *c = a;
+        while (c < close && *c != ',')
+            c++;
+        enum policy p;
+        if (policy_from_name(a, (size_t)(c - a), &p))
+            *set |= 1u << p;
+        a = c + 1;
+    }
+    return true;
+}
+
+/* The body of the expect line [s, end) ("f sealed 3"), its blanks
+ * collapsed, its comment dropped, into out (cap bytes). */
+static void expect_body(const char *s, const char *end, char *out, size_t cap)
+{
+    while (s < end && (*s == ' ' || *s == '\t'))
+        s++;
+    while (s < end && *s != ' ' && *s != '\t') /* expect or expect[...] */
+        s++;
+    size_t n = 0;
+    bool blank = false;
+    for (; s < end && *s != '#' && *s != '\n' && *s != '\r'; s++) {
+        if (*s == ' ' || *s == '\t') {
+            blank = n > 0;
+            continue;
+        }
+        if (blank && n + 1 < cap)
+            out[n++] = ' ';
+        blank = false;
+        if (n + 1 < cap)
+            out[n++] = *s;
+    }
+    out[cap ? (n < cap ? n : cap - 1) : 0] = 0;
+}
+
+/* Does every expect line for pol in `text` say what a line of `lines`
+ * says, and the other way round? */
+static bool same_bodies(const char *a, size_t alen, bool a_all,
+                        const char *b, size_t blen, enum policy pol)
+{
+    for (size_t at = 0; at < alen;) {
+        const char *nl = memchr(a + at, '\n', alen - at);
+        size_t next = nl ? (size_t)(nl - a) + 1 : alen;
+        unsigned set;
+        const char *l, *le;
+        if (expect_line(a + at, a + next, &set, &l, &le) &&
+            (a_all || ((set >> pol) & 1u))) {
+            char want[256], got[256];
+            expect_body(a + at, a + next, want, sizeof want);
+            bool found = false;
+            for (size_t bt = 0; bt < blen && !found;) {
+                const char *bnl = memchr(b + bt, '\n', blen - bt);
+                size_t bnext = bnl ? (size_t)(bnl - b) + 1 : blen;
+                unsigned bset;
+                if (expect_line(b + bt, b + bnext, &bset, &l, &le) &&
+                    (!a_all || ((bset >> pol) & 1u))) {
+                    expect_body(b + bt, b + bnext, got, sizeof got);
+                    found = strcmp(want, got) == 0;
+                }
+                bt = bnext;
+            }
+            if (!found)
+                return false;
+        }
+        at = next;
+    }
+    return true;
+}
+
+char *corpus_fill_text(const char *text, size_t len, enum policy pol,
+                       const char *lines, bool force, unsigned *first_line)
+{
+    *first_line = 0;
+    /* where the new lines go: after the last expect line */
+    size_t insert_at = len;
+    unsigned lineno = 0;
+    for (size_t at = 0; at < len;) {
+        const char *nl = memchr(text + at, '\n', len - at);
+        size_t next = nl ? (size_t)(nl - text) + 1 : len;
+        unsigned set;
+        const char *l, *le;
+        lineno++;
+        if (expect_line(text + at, text + next, &set, &l, &le)) {
+            insert_at = next;
+            if ((set >> pol) & 1u && !*first_line)
+                *first_line = lineno;
+        }
+        at = next;
+    }
+    if (*first_line && !force)
+        return NULL;
+    size_t nlines = strlen(lines);
+    if (*first_line && same_bodies(text, len, false, lines, nlines, pol) &&
+        same_bodies(lines, nlines, true, text, len, pol)) {
+        char *same = malloc(len + 1); /* already the model's: no churn */
+        if (same) {
+            memcpy(same, text, len);
+            same[len] = 0;
+        }
+        return same;
+    }
+    struct buf b = {0};
+    buf_put(&b, "", 0);
+    for (size_t at = 0; at < len;) {
+        const char *nl = memchr(text + at, '\n', len - at);
+        size_t next = nl ? (size_t)(nl - text) + 1 : len;
+        unsigned set;
+        const char *l, *le;
+        if (!expect_line(text + at, text + next, &set, &l, &le) ||
+            !((set >> pol) & 1u)) {
+            buf_put(&b, text + at, next - at);
+        } else if (set != 1u << pol) { /* strike pol from the list */
+            buf_put(&b, text + at, (size_t)(l - (text + at)));
+            bool first = true;
+            for (const char *a = l; a <= le;) {
+                const char *c = a;
+                while (c < le && *c != ',')
+                    c++;
+                enum policy p;
+                if (!(policy_from_name(a, (size_t)(c - a), &p) && p == pol)) {
+                    if (!first)
+                        buf_put(&b, ",", 1);
+                    buf_put(&b, a, (size_t)(c - a));
+                    first = false;
+                }
+                a = c + 1;
+            }
+            buf_put(&b, le, next - (size_t)(le - text));
+        } /* else: a line for pol alone, dropped */
+        if (next == insert_at) {
+            if (b.len && b.s[b.len - 1] != '\n')
+                buf_put(&b, "\n", 1);
+            buf_put(&b, lines, strlen(lines));
+        }
+        at = next;
+    }
+    if (insert_at == 0) /* an empty trace */
+        buf_put(&b, lines, strlen(lines));
+    if (b.oom) {
+        free(b.s);
+        *first_line = 0;
+        return NULL;
+    }
+    return b.s;
+}

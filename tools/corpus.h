@@ -3,12 +3,14 @@
  * Owns: indexing a corpus directory by shape (shape.h), telling a finding's
  * (policy, kind), and the corpus file a finding becomes: its name
  * (POLICY-KIND-HASH.trace) and its text (normalized statements plus
- * expectations for all five policies from the model, expect_gen.h).
+ * expectations for every policy from the model, expect_gen.h), and a
+ * trace's text with one policy's expectations filled in (`corpus fill`).
  * `ternrig corpus` and `ternrig report` share it.
  */
 #ifndef TERNRIG_CORPUS_H
 #define TERNRIG_CORPUS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "judge.h"
@@ -50,8 +52,8 @@ void corpus_index_free(struct corpus_index *ix);
 
 /* A finding's (policy, kind): from its first `expect[P] violation KIND F`
  * naming one policy (the form `ternrig fuzz` writes); else the first policy
- * (reference, kmod, kmod-2024, fuse-naive, fuse-closetracker) under which
- * the model shows a violation, with the first such violation's kind.
+ * in the core's order under which the model shows a violation, with the
+ * first such violation's kind.
  * Returns false when neither applies. */
 bool finding_identify(struct judge *j, const struct program *p,
                       enum policy *policy, enum finding_kind *kind);
@@ -70,5 +72,17 @@ int finding_load(struct judge *j, const char *path, struct program *p,
                  struct program *scratch, bool keep, enum policy *policy,
                  enum finding_kind *kind, char **shape, char *err,
                  size_t errcap);
+
+/* The text of a trace (`text`, `len` bytes) with `lines` (the model's
+ * expect lines for `pol`, each ending in a newline: expectations_text_for)
+ * put right after its last expect line, or at the end when it has none.
+ * The trace's own expectations for `pol` go: a line for `pol` alone is
+ * dropped (with its trailing comment), `pol` is struck from a longer list
+ * (bare `expect` is reference's).  Unless `force`, a trace that has any
+ * is left alone: NULL, with *first_line its first such line.  Comments and
+ * every other line are kept byte for byte.  Returns a malloc'd string, or
+ * NULL with *first_line 0 when out of memory. */
+char *corpus_fill_text(const char *text, size_t len, enum policy pol,
+                       const char *lines, bool force, unsigned *first_line);
 
 #endif

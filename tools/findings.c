@@ -21,7 +21,7 @@ static int cmp_shape(const void *a, const void *b)
                                                       y->first_seconds;
 }
 
-/* "kmod-2024.lost-file.0123abcd.trb" -> policy, kind */
+/* "POLICY.KIND.HASH.trb" ("kmod.lost-file.0123abcd.trb") -> policy, kind */
 static bool parse_name(const char *name, enum policy *pol,
                        enum finding_kind *kind)
 {

@@ -32,6 +32,7 @@ static const struct command commands[] = {
      "add findings to the corpus, check it, minimize the fuzz corpora"},
     {"report", cmd_report,
      "merge a nightly run's results into nightly.json, report.html, summary"},
+    {"policies", cmd_policies, "list the flush policies (--long: what each is)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -48,7 +49,10 @@ static void help(FILE *out)
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "  %-8s %s\n", "help", "this help; `ternrig help CMD` for one");
-    fprintf(out, "\n`ternrig CMD --help` describes each command.\n");
+    fprintf(out, "\n`ternrig CMD --help` describes each command.  --policy P\n"
+                 "names a flush policy (SPEC section 4; `ternrig policies\n"
+                 "--long` says what each models):\n");
+    print_policy_list(out, "  ");
 }
 
 int usage_error(const char *cmd, const char *fmt, ...)

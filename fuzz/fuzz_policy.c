@@ -1,5 +1,6 @@
-/* fuzz_policy.h - the body of the per-policy fuzz targets (fuzz_kmod.c and
- * friends, one small file each).
+/* fuzz_policy.c - the fuzz target of one flush policy, compiled once per
+ * policy of the core's descriptor with -DTERNRIG_FUZZ_POLICY=POLICY_<ID>
+ * into fuzz_<name> (fuzz/CMakeLists.txt, .clusterfuzzlite/build.sh).
  *
  * Input: a binary program (trace.h), any bytes.  It is decoded, made valid
  * (invalid statements dropped) and run through the model under the policy,
@@ -8,11 +9,9 @@
  * is saved there as POLICY.KIND.HASH.trb and fuzzing goes on (`ternrig fuzz`
  * uses this).  TERNRIG_FUZZ_KIND=KIND counts only that kind (the detection
  * benchmark).  With `check_invariants`, the model's bookkeeping is checked
- * after every statement and any break aborts: the reference target is a
- * self-check of model and oracle.
+ * after every statement and any break aborts: the reference target, the
+ * policy meant to be correct, does so as a self-check of model and oracle.
  */
-#ifndef TERNRIG_FUZZ_POLICY_H
-#define TERNRIG_FUZZ_POLICY_H
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,6 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 #include "judge.h"
+
+#ifndef TERNRIG_FUZZ_POLICY
+#error "compile with -DTERNRIG_FUZZ_POLICY=POLICY_<ID> (fuzz/CMakeLists.txt)"
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -147,4 +150,8 @@ static int fuzz_policy(enum policy pol, const uint8_t *data, size_t size,
     return 0;
 }
 
-#endif
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return fuzz_policy(TERNRIG_FUZZ_POLICY, data, size,
+                       TERNRIG_FUZZ_POLICY == POLICY_REFERENCE);
+}

@@ -1,8 +1,0 @@
-/* fuzz_kmod.c - random programs under the `kmod` policy; any
- * violation of SPEC §5 aborts with the program as a text trace. */
-#include "fuzz_policy.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    return fuzz_policy(POLICY_KMOD, data, size, false);
-}

@@ -1,0 +1,38 @@
+/* policies.h - the list of flush policies: the one place their names are
+ * written (an X-macro list, included by core.h and core.c only).
+ *
+ * One entry per policy (SPEC §4), in enum order:
+ *
+ *   POLICY_ENTRY(ID, "name", "TernFS version it models",
+ *                  kernel facts (POLICY_FACT_* bits), "one-line summary")
+ *
+ * core.h turns the list into enum policy (POLICY_ID) and core.c into the
+ * descriptor table (policy_desc()); the decisions themselves are in
+ * core.c.  Read as text, too: the first line of each entry must hold
+ * `POLICY_ENTRY(ID, "name",` (fuzz/CMakeLists.txt makes one fuzz target
+ * per name from it, fuzz_<name with '-' as '_'>; ci/nightly.sh checks
+ * $TERNRIG_POLICY against it before anything is built).  Everything else
+ * asks the core, or `ternrig policies`.
+ *
+ * No include guard: each includer defines POLICY_ENTRY first.
+ * Append, never reorder: the order is the bit order of a policy set in the
+ * binary trace format (8 bits: at most 8 policies).
+ */
+POLICY_ENTRY(REFERENCE, "reference", "none: what TernFS should do (SPEC section 4)",
+               POLICY_FACT_PROCESS | POLICY_FACT_MM_NULL |
+               POLICY_FACT_GROUP_EXIT,
+               "seals the creator process's conscious close; aborts when it dies")
+POLICY_ENTRY(KMOD, "kmod", "TernFS kmod, main 2025-05 on",
+               POLICY_FACT_TASK_PTRS | POLICY_FACT_MM_NULL,
+               "owner = group_leader pointer; aborts when current->mm is NULL")
+POLICY_ENTRY(KMOD_2024, "kmod-2024", "TernFS kmod, 2024-01 to 2025-05",
+               POLICY_FACT_TASK_PTRS | POLICY_FACT_MM_NULL |
+               POLICY_FACT_MM_PTRS,
+               "as kmod, but aborts when owner->mm differs from the file's mm")
+POLICY_ENTRY(FUSE_NAIVE, "fuse-naive", "TernFS FUSE client, no close tracking",
+               0,
+               "every flush seals")
+POLICY_ENTRY(FUSE_CLOSETRACKER, "fuse-closetracker",
+               "TernFS FUSE client with its BPF close tracker",
+               POLICY_FACT_CLOSE_COUNT,
+               "seals when close(2) was counted on the file, else ignores")
