@@ -6,7 +6,8 @@
  * finding names, an expect that names a file no statement creates, limits).
  * Whether each statement is valid when it runs (a dead or unknown task, an fd
  * name that is not open, a suspended vfork parent) is the model's business:
- * see model_check() in model.h.  This module knows no executor.
+ * see model_check() in model.h.  What each statement looks like is the
+ * statement table's (statements.h).  This module knows no executor.
  */
 #ifndef TERNRIG_TRACE_H
 #define TERNRIG_TRACE_H
@@ -17,29 +18,7 @@
 #include "core.h"
 #include "event.h"
 #include "limits.h"
-
-enum trace_op {
-    OP_SPAWN,
-    OP_KTHREAD,
-    OP_CREATE,
-    OP_WRITE,
-    OP_CLOSE,
-    OP_URING_CLOSE,
-    OP_CLOSE_RANGE,
-    OP_DUP,
-    OP_DUP2,
-    OP_FORK,
-    OP_VFORK,
-    OP_THREAD,
-    OP_UNSHARE_FILES,
-    OP_EXEC,
-    OP_EXIT,
-    OP_EXIT_GROUP,
-    OP_KILL,
-    OP_SEND,
-    OP_EXPECT,
-    OP_COUNT
-};
+#include "statements.h"
 
 enum expect_kind {
     EXPECT_SEALED,    /* expect F sealed N          */
@@ -76,6 +55,34 @@ struct step {
 
 typedef char trace_name[MAX_NAME_LEN + 1];
 
+/* The value in a slot of a step (enum step_slot), and setting it. */
+static inline uint32_t step_slot(const struct step *s, unsigned slot)
+{
+    switch (slot) {
+    case SLOT_TASK: return s->task;
+    case SLOT_TASK2: return s->task2;
+    case SLOT_FILE: return s->file;
+    case SLOT_FD: return s->fd;
+    case SLOT_FD2: return s->fd2;
+    case SLOT_N: return s->n;
+    default: return 0;
+    }
+}
+
+static inline void step_set_slot(struct step *s, unsigned slot, uint32_t v)
+{
+    switch (slot) {
+    case SLOT_TASK: s->task = (uint16_t)v; break;
+    case SLOT_TASK2: s->task2 = (uint16_t)v; break;
+    case SLOT_FILE: s->file = (uint16_t)v; break;
+    case SLOT_FD: s->fd = (uint16_t)v; break;
+    case SLOT_FD2: s->fd2 = (uint16_t)v; break;
+    case SLOT_N: s->n = v; break;
+    default: break;
+    }
+}
+
+
 struct program {
     uint32_t nsteps;
     uint16_t ntasks, nfiles, nfds;
@@ -84,6 +91,10 @@ struct program {
     trace_name fd_names[MAX_FD_NAMES];
     struct step steps[MAX_STEPS];
 };
+
+/* The name that operand kind `kind` (enum operand_kind) gives index `i`
+ * in `p`: a task, file or fd name.  NULL for a number. */
+const char *program_name(const struct program *p, unsigned kind, uint32_t i);
 
 /* A trace error: where and what.  Reported as FILE:LINE: message. */
 struct trace_error {

@@ -1,46 +1,43 @@
 /* trace_codec.c - the compact binary form of a program, for fuzzers.
  *
  * Payload: a sequence of statements.  Each starts with one byte whose low
- * five bits select the statement (modulo the number of statements) and whose
- * bits 5 and 6 are the `cloexec` and `as` flags; operand bytes follow, one
- * per name (modulo the namespace's limit) and a LEB128 varint per number.
- * A statement cut short by the end of the input is dropped.  Decoding is
- * total and allocates nothing.
+ * five bits are the statement's wire code (statements.h: stable; a code no
+ * statement claims decodes as it did before there were codes) and whose
+ * bits 5 and 6 are the `cloexec` and `as` flags; the operands follow in the
+ * order of the statement's row, then the name of each option, one byte per
+ * name (modulo the namespace's limit) and a LEB128 varint per number (less
+ * the row's minimum).  An expect has its own layout.  A statement cut short
+ * by the end of the input is dropped.  Decoding is total and allocates
+ * nothing.  tests/fixtures/codec_golden pins the format.
  */
 #include <stdio.h>
 #include <string.h>
 #include "trace.h"
 
-enum operand { O_TASK, O_TASK2, O_FILE, O_FD, O_FD2, O_N };
+/* Expect kinds and finding kinds are written as their enum values; a value
+ * beyond those of 2026-11 decodes modulo their count then (5 and 7), so
+ * that a kind added later changes the meaning of its own value alone. */
+#define EXPECT_KIND_LEGACY_COUNT 5
+#define FINDING_KIND_LEGACY_COUNT 7
+_Static_assert(EXPECT_KIND_COUNT >= EXPECT_KIND_LEGACY_COUNT,
+               "expect kinds are only ever added");
+_Static_assert(FIND_KIND_COUNT >= FINDING_KIND_LEGACY_COUNT,
+               "finding kinds are only ever added");
 
-/* Operand layout per statement (expect is handled on its own). */
-static const uint8_t layout[OP_COUNT][5] = {
-    [OP_SPAWN] = {O_TASK},
-    [OP_KTHREAD] = {O_TASK},
-    [OP_CREATE] = {O_TASK, O_FILE, O_FD},
-    [OP_WRITE] = {O_TASK, O_FD, O_N},
-    [OP_CLOSE] = {O_TASK, O_FD},
-    [OP_URING_CLOSE] = {O_TASK, O_FD},
-    [OP_CLOSE_RANGE] = {O_TASK},
-    [OP_DUP] = {O_TASK, O_FD, O_FD2},
-    [OP_DUP2] = {O_TASK, O_FD, O_FD2},
-    [OP_FORK] = {O_TASK, O_TASK2},
-    [OP_VFORK] = {O_TASK, O_TASK2},
-    [OP_THREAD] = {O_TASK, O_TASK2},
-    [OP_UNSHARE_FILES] = {O_TASK},
-    [OP_EXEC] = {O_TASK},
-    [OP_EXIT] = {O_TASK},
-    [OP_EXIT_GROUP] = {O_TASK},
-    [OP_KILL] = {O_TASK},
-    [OP_SEND] = {O_TASK, O_FD, O_TASK2, O_FD2},
-};
-static const uint8_t layout_len[OP_COUNT] = {
-    [OP_SPAWN] = 1, [OP_KTHREAD] = 1, [OP_CREATE] = 3, [OP_WRITE] = 3,
-    [OP_CLOSE] = 2, [OP_URING_CLOSE] = 2, [OP_CLOSE_RANGE] = 1,
-    [OP_DUP] = 3, [OP_DUP2] = 3, [OP_FORK] = 2, [OP_VFORK] = 2,
-    [OP_THREAD] = 2, [OP_UNSHARE_FILES] = 1, [OP_EXEC] = 1, [OP_EXIT] = 1,
-    [OP_EXIT_GROUP] = 1, [OP_KILL] = 1, [OP_SEND] = 4,
-};
+#define WIRE_CLOEXEC 0x20
+#define WIRE_AS 0x40
+
+/* The size of the namespace that an operand kind names. */
+static uint32_t namespace_size(unsigned kind)
+{
+    switch (kind) {
+    case OPERAND_TASK:
+    case OPERAND_NEW_TASK: return MAX_TASK_NAMES;
+    case OPERAND_FILE:
+    case OPERAND_NEW_FILE: return MAX_FILE_NAMES;
+    default: return MAX_FD_NAMES;
+    }
+}
 
 bool trace_is_binary(const uint8_t *data, size_t len)
 {
@@ -71,15 +68,27 @@ static void wvarint(struct wbuf *w, uint32_t v)
     wbyte(w, (uint8_t)v);
 }
 
+static void encode_operand(struct wbuf *w, const struct statement *row,
+                           const struct step *s, struct statement_operand o)
+{
+    if (o.kind == OPERAND_NUMBER)
+        wvarint(w, s->n - row->number_min);
+    else
+        wbyte(w, (uint8_t)step_slot(s, o.slot));
+}
+
 size_t trace_encode(const struct program *p, uint8_t *buf, size_t cap)
 {
     struct wbuf w = {buf, cap, 0};
     for (uint32_t i = 0; i < p->nsteps; i++) {
         const struct step *s = &p->steps[i];
-        uint8_t flags = (uint8_t)(((s->flags & STEP_CLOEXEC) ? 0x20 : 0) |
-                                  ((s->flags & STEP_AS) ? 0x40 : 0));
-        wbyte(&w, (uint8_t)(s->op | flags));
-        if (s->op == OP_EXPECT) {
+        const struct statement *row = statement_of(s->op);
+        if (!row)
+            continue;
+        uint8_t flags = (uint8_t)(((s->flags & STEP_CLOEXEC) ? WIRE_CLOEXEC : 0) |
+                                  ((s->flags & STEP_AS) ? WIRE_AS : 0));
+        wbyte(&w, (uint8_t)(row->wire | flags));
+        if (row->form == FORM_EXPECT) {
             wbyte(&w, s->policies);
             wbyte(&w, s->xkind);
             wbyte(&w, s->xfind);
@@ -87,16 +96,11 @@ size_t trace_encode(const struct program *p, uint8_t *buf, size_t cap)
             wvarint(&w, s->n);
             continue;
         }
-        for (int k = 0; k < layout_len[s->op]; k++) {
-            switch (layout[s->op][k]) {
-            case O_TASK: wbyte(&w, (uint8_t)s->task); break;
-            case O_TASK2: wbyte(&w, (uint8_t)s->task2); break;
-            case O_FILE: wbyte(&w, (uint8_t)s->file); break;
-            case O_FD: wbyte(&w, (uint8_t)s->fd); break;
-            case O_FD2: wbyte(&w, (uint8_t)s->fd2); break;
-            case O_N: wvarint(&w, s->n - 1); break;
-            }
-        }
+        for (int k = 0; k < row->noperands; k++)
+            encode_operand(&w, row, s, row->operands[k]);
+        for (int k = 0; k < row->noptions; k++)
+            if (row->options[k].kind == OPTION_NAME)
+                encode_operand(&w, row, s, row->options[k].name);
     }
     return w.len;
 }
@@ -133,53 +137,65 @@ static bool rvarint(struct rbuf *r, uint32_t *out)
     return true;
 }
 
+static bool decode_operand(struct rbuf *r, const struct statement *row,
+                           struct step *s, struct statement_operand o)
+{
+    if (o.kind == OPERAND_NUMBER) {
+        uint32_t n;
+        if (!rvarint(r, &n))
+            return false;
+        s->n = row->number_min + n % (row->number_max - row->number_min + 1);
+        return true;
+    }
+    uint8_t v;
+    if (!rbyte(r, &v))
+        return false;
+    step_set_slot(s, o.slot, v % namespace_size(o.kind));
+    return true;
+}
+
+static bool decode_expect(struct rbuf *r, struct step *s)
+{
+    uint8_t pol, kind, find, file;
+    if (!rbyte(r, &pol) || !rbyte(r, &kind) || !rbyte(r, &find) ||
+        !rbyte(r, &file) || !rvarint(r, &s->n))
+        return false;
+    s->flags = 0;
+    s->policies = (uint8_t)(pol & POLICY_MASK_ALL);
+    s->xkind = (uint8_t)(kind < EXPECT_KIND_COUNT
+                             ? kind
+                             : kind % EXPECT_KIND_LEGACY_COUNT);
+    s->xfind = (uint8_t)(find < FIND_KIND_COUNT
+                             ? find
+                             : find % FINDING_KIND_LEGACY_COUNT);
+    s->file = (uint16_t)(file % MAX_FILE_NAMES);
+    if (s->xkind != EXPECT_SEALED)
+        s->n = 0;
+    return true;
+}
+
 static bool decode_step(struct rbuf *r, struct step *s)
 {
     uint8_t b;
     if (!rbyte(r, &b))
         return false;
     memset(s, 0, sizeof *s);
-    s->op = (uint8_t)((b & 0x1f) % OP_COUNT);
-    s->flags = (uint8_t)(((b & 0x20) ? STEP_CLOEXEC : 0) |
-                         ((b & 0x40) ? STEP_AS : 0));
-    if (s->op == OP_EXPECT) {
-        uint8_t pol, kind, find, file;
-        if (!rbyte(r, &pol) || !rbyte(r, &kind) || !rbyte(r, &find) ||
-            !rbyte(r, &file) || !rvarint(r, &s->n))
+    const struct statement *row = statement_by_wire(b);
+    s->op = row->op;
+    if (row->form == FORM_EXPECT)
+        return decode_expect(r, s);
+    uint8_t offered = 0; /* the flags of the options the statement has */
+    for (int k = 0; k < row->noptions; k++)
+        offered |= row->options[k].flag;
+    s->flags = (uint8_t)((((b & WIRE_CLOEXEC) ? STEP_CLOEXEC : 0) |
+                          ((b & WIRE_AS) ? STEP_AS : 0)) & offered);
+    for (int k = 0; k < row->noperands; k++)
+        if (!decode_operand(r, row, s, row->operands[k]))
             return false;
-        s->flags = 0;
-        s->policies = (uint8_t)(pol & POLICY_MASK_ALL);
-        s->xkind = (uint8_t)(kind % EXPECT_KIND_COUNT);
-        s->xfind = (uint8_t)(find % FIND_KIND_COUNT);
-        s->file = (uint16_t)(file % MAX_FILE_NAMES);
-        if (s->xkind != EXPECT_SEALED)
-            s->n = 0;
-        return true;
-    }
-    if (s->op != OP_CREATE)
-        s->flags &= (uint8_t)~STEP_CLOEXEC;
-    if (s->op != OP_CREATE && s->op != OP_SEND)
-        s->flags &= (uint8_t)~STEP_AS;
-    for (int k = 0; k < layout_len[s->op]; k++) {
-        uint8_t v;
-        uint32_t n;
-        if (layout[s->op][k] == O_N) {
-            if (!rvarint(r, &n))
-                return false;
-            s->n = n % MAX_WRITE + 1;
-            continue;
-        }
-        if (!rbyte(r, &v))
+    for (int k = 0; k < row->noptions; k++)
+        if (row->options[k].kind == OPTION_NAME &&
+            !decode_operand(r, row, s, row->options[k].name))
             return false;
-        switch (layout[s->op][k]) {
-        case O_TASK: s->task = v % MAX_TASK_NAMES; break;
-        case O_TASK2: s->task2 = v % MAX_TASK_NAMES; break;
-        case O_FILE: s->file = v % MAX_FILE_NAMES; break;
-        case O_FD: s->fd = v % MAX_FD_NAMES; break;
-        case O_FD2: s->fd2 = v % MAX_FD_NAMES; break;
-        default: break;
-        }
-    }
     return true;
 }
 

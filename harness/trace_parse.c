@@ -17,55 +17,10 @@ struct parser {
     uint32_t line;
 };
 
-static const char *const op_names[OP_COUNT] = {
-    [OP_SPAWN] = "spawn",
-    [OP_KTHREAD] = "kthread",
-    [OP_CREATE] = "create",
-    [OP_WRITE] = "write",
-    [OP_CLOSE] = "close",
-    [OP_URING_CLOSE] = "uring_close",
-    [OP_CLOSE_RANGE] = "close_range",
-    [OP_DUP] = "dup",
-    [OP_DUP2] = "dup2",
-    [OP_FORK] = "fork",
-    [OP_VFORK] = "vfork",
-    [OP_THREAD] = "thread",
-    [OP_UNSHARE_FILES] = "unshare_files",
-    [OP_EXEC] = "exec",
-    [OP_EXIT] = "exit",
-    [OP_EXIT_GROUP] = "exit_group",
-    [OP_KILL] = "kill",
-    [OP_SEND] = "send",
-    [OP_EXPECT] = "expect",
-};
-
-/* The usage of each statement that a task performs, for arity errors. */
-static const char *const op_usage[OP_COUNT] = {
-    [OP_SPAWN] = "spawn P",
-    [OP_KTHREAD] = "kthread K",
-    [OP_CREATE] = "P create F [as D] [cloexec]",
-    [OP_WRITE] = "P write D N",
-    [OP_CLOSE] = "P close D",
-    [OP_URING_CLOSE] = "P uring_close D",
-    [OP_CLOSE_RANGE] = "P close_range",
-    [OP_DUP] = "P dup D D2",
-    [OP_DUP2] = "P dup2 D D2",
-    [OP_FORK] = "P fork Q",
-    [OP_VFORK] = "P vfork Q",
-    [OP_THREAD] = "P thread T",
-    [OP_UNSHARE_FILES] = "P unshare_files",
-    [OP_EXEC] = "P exec",
-    [OP_EXIT] = "P exit",
-    [OP_EXIT_GROUP] = "P exit_group",
-    [OP_KILL] = "kill P",
-    [OP_SEND] = "P send D Q [as D2]",
-    [OP_EXPECT] = ("expect[P,...] F sealed N | F aborted | F transient | "
-                   "clean | violation KIND F | hazard KIND F"),
-};
-
 const char *trace_op_name(enum trace_op op)
 {
-    return (unsigned)op < OP_COUNT ? op_names[op] : "?";
+    const struct statement *st = statement_of((unsigned)op);
+    return st ? st->keyword : "?";
 }
 
 void program_init(struct program *p)
@@ -98,12 +53,18 @@ static bool tok_is(struct token t, const char *s)
     return strlen(s) == t.len && memcmp(t.s, s, t.len) == 0;
 }
 
-static int op_from_token(struct token t)
+static const struct statement *statement_named(struct token t)
 {
-    for (int i = 0; i < OP_COUNT; i++)
-        if (tok_is(t, op_names[i]))
-            return i;
-    return -1;
+    return statement_by_keyword(t.s, t.len);
+}
+
+/* The length of "expect[" if `s` starts with it (an expect with a policy
+ * list), else 0. */
+static size_t policy_list_start(const char *s, size_t len)
+{
+    const char *kw = statement_of(OP_EXPECT)->keyword;
+    size_t k = strlen(kw);
+    return len > k && memcmp(s, kw, k) == 0 && s[k] == '[' ? k + 1 : 0;
 }
 
 /* Print a token for an error message, shortened and made printable. */
@@ -159,7 +120,7 @@ static int intern(struct parser *ps, trace_name *table, uint16_t *count,
 static int task_name(struct parser *ps, struct token t)
 {
     char b[40];
-    if (op_from_token(t) >= 0)
+    if (statement_named(t))
         return fail(ps, "'%s' is a statement keyword, not a task name",
                     show(t, b));
     return intern(ps, ps->p->task_names, &ps->p->ntasks, MAX_TASK_NAMES, t,
@@ -199,10 +160,10 @@ bad:
     return fail(ps, "%s '%s' is not a number", what, show(t, b));
 }
 
-static int arity(struct parser *ps, enum trace_op op)
+static int arity(struct parser *ps, const struct statement *st)
 {
     return fail(ps, "wrong number of arguments to '%s': usage: %s",
-                op_names[op], op_usage[op]);
+                st->keyword, st->usage);
 }
 
 #define TRY(x)                                                                 \
@@ -224,8 +185,9 @@ static int parse_policies(struct parser *ps, struct token t, uint8_t *mask)
 {
     char b[40];
     /* t is "expect[...]" */
-    const char *s = t.s + 7, *end = t.s + t.len - 1;
-    if (t.len < 9 || *end != ']')
+    size_t head = policy_list_start(t.s, t.len);
+    const char *s = t.s + head, *end = t.s + t.len - 1;
+    if (t.len < head + 2 || *end != ']')
         return fail(ps, "bad policy list '%s': expect[P1,P2] ...", show(t, b));
     *mask = 0;
     while (s <= end) {
@@ -251,7 +213,7 @@ static int parse_expect(struct parser *ps, struct token *tk, int n,
 {
     char b[40];
     st->op = OP_EXPECT;
-    if (tk[0].len > 6)
+    if (policy_list_start(tk[0].s, tk[0].len))
         TRY(parse_policies(ps, tk[0], &st->policies));
     if (n == 2 && tok_is(tk[1], "clean")) {
         st->xkind = EXPECT_CLEAN;
@@ -262,19 +224,19 @@ static int parse_expect(struct parser *ps, struct token *tk, int n,
         NAME(st->file, file_name(ps, tk[1]));
         if (tok_is(tk[2], "sealed")) {
             if (n != 4)
-                return arity(ps, OP_EXPECT);
+                return arity(ps, statement_of(OP_EXPECT));
             st->xkind = EXPECT_SEALED;
             return number(ps, tk[3], 0, UINT32_MAX, "byte count", &st->n);
         }
         if (n != 3)
-            return arity(ps, OP_EXPECT);
+            return arity(ps, statement_of(OP_EXPECT));
         st->xkind = tok_is(tk[2], "aborted") ? EXPECT_ABORTED
                                              : EXPECT_TRANSIENT;
         return 0;
     }
     if (n >= 2 && (tok_is(tk[1], "violation") || tok_is(tk[1], "hazard"))) {
         if (n != 4)
-            return arity(ps, OP_EXPECT);
+            return arity(ps, statement_of(OP_EXPECT));
         bool hazard = tok_is(tk[1], "hazard");
         enum finding_kind k = finding_kind_from_name(tk[2].s, tk[2].len);
         if (k == FIND_KIND_COUNT)
@@ -290,83 +252,88 @@ static int parse_expect(struct parser *ps, struct token *tk, int n,
         NAME(st->file, file_name(ps, tk[3]));
         return 0;
     }
-    return arity(ps, OP_EXPECT);
+    return arity(ps, statement_of(OP_EXPECT));
+}
+
+/* Intern one word of a statement as its kind says, into its slot. */
+static int operand(struct parser *ps, const struct statement *row,
+                   struct statement_operand o, struct token t, struct step *st)
+{
+    int v;
+    switch (o.kind) {
+    case OPERAND_TASK:
+    case OPERAND_NEW_TASK: v = task_name(ps, t); break;
+    case OPERAND_FILE:
+    case OPERAND_NEW_FILE: v = file_name(ps, t); break;
+    case OPERAND_NUMBER:
+        return number(ps, t, row->number_min, row->number_max,
+                      row->number_what, &st->n);
+    default: v = fd_name(ps, t); break;
+    }
+    if (v < 0)
+        return -1;
+    step_set_slot(st, o.slot, (uint32_t)v);
+    return 0;
+}
+
+/* The words of statement `row` after its keyword and actor: first the
+ * shape (how many operands, which options, each at most once), then the
+ * names in the order they are written, the default names last. */
+static int parse_operands(struct parser *ps, const struct statement *row,
+                          struct token *tk, int n, int first,
+                          struct step *st)
+{
+    int npos = row->noperands - first;
+    if (n < npos)
+        return arity(ps, row);
+    int given[STATEMENT_MAX_OPTIONS]; /* token of each option, or -1 */
+    for (int k = 0; k < STATEMENT_MAX_OPTIONS; k++)
+        given[k] = -1;
+    for (int i = npos; i < n; i++) {
+        int k = 0;
+        while (k < row->noptions && !tok_is(tk[i], row->options[k].keyword))
+            k++;
+        if (k == row->noptions || given[k] >= 0)
+            return arity(ps, row);
+        given[k] = i;
+        if (row->options[k].kind == OPTION_NAME && ++i >= n)
+            return arity(ps, row);
+    }
+    for (int i = 0; i < npos; i++)
+        TRY(operand(ps, row, row->operands[first + i], tk[i], st));
+    for (int k = 0; k < row->noptions; k++) {
+        const struct statement_option *o = &row->options[k];
+        if (given[k] >= 0)
+            st->flags |= o->flag;
+        if (o->kind != OPTION_NAME)
+            continue;
+        if (given[k] >= 0) {
+            TRY(operand(ps, row, o->name, tk[given[k] + 1], st));
+        } else if (o->default_slot != SLOT_NONE) {
+            /* named like the operand in default_slot, in this namespace */
+            int w = 0;
+            while (w < npos && row->operands[first + w].slot != o->default_slot)
+                w++;
+            TRY(operand(ps, row, o->name, tk[w], st));
+        }
+    }
+    return 0;
 }
 
 static int parse_task_statement(struct parser *ps, struct token *tk, int n,
                                 struct step *st)
 {
     char b[40];
-    int op = n >= 2 ? op_from_token(tk[1]) : -1;
-    if (op < 0 || op == OP_SPAWN || op == OP_KTHREAD || op == OP_KILL ||
-        op == OP_EXPECT) {
+    const struct statement *row = n >= 2 ? statement_named(tk[1]) : NULL;
+    if (!row || row->form != FORM_BY_TASK) {
         if (n >= 2)
             return fail(ps, "unknown statement '%s %s'", show(tk[0], b),
                         show(tk[1], (char[40]){0}));
         return fail(ps, "unknown statement '%s'", show(tk[0], b));
     }
-    st->op = (uint8_t)op;
-    NAME(st->task, task_name(ps, tk[0]));
-    switch (op) {
-    case OP_CREATE: {
-        if (n < 3 || n > 6)
-            return arity(ps, op);
-        NAME(st->file, file_name(ps, tk[2]));
-        struct token fd = tk[2];
-        for (int i = 3; i < n; i++) {
-            if (tok_is(tk[i], "as") && i + 1 < n && !(st->flags & STEP_AS)) {
-                st->flags |= STEP_AS;
-                fd = tk[++i];
-            } else if (tok_is(tk[i], "cloexec") &&
-                       !(st->flags & STEP_CLOEXEC)) {
-                st->flags |= STEP_CLOEXEC;
-            } else {
-                return arity(ps, op);
-            }
-        }
-        NAME(st->fd, fd_name(ps, fd));
-        return 0;
-    }
-    case OP_WRITE:
-        if (n != 4)
-            return arity(ps, op);
-        NAME(st->fd, fd_name(ps, tk[2]));
-        return number(ps, tk[3], 1, MAX_WRITE, "write size", &st->n);
-    case OP_CLOSE:
-    case OP_URING_CLOSE:
-        if (n != 3)
-            return arity(ps, op);
-        NAME(st->fd, fd_name(ps, tk[2]));
-        return 0;
-    case OP_DUP:
-    case OP_DUP2:
-        if (n != 4)
-            return arity(ps, op);
-        NAME(st->fd, fd_name(ps, tk[2]));
-        NAME(st->fd2, fd_name(ps, tk[3]));
-        return 0;
-    case OP_FORK:
-    case OP_VFORK:
-    case OP_THREAD:
-        if (n != 3)
-            return arity(ps, op);
-        NAME(st->task2, task_name(ps, tk[2]));
-        return 0;
-    case OP_SEND:
-        if (n != 4 && !(n == 6 && tok_is(tk[4], "as")))
-            return arity(ps, op);
-        NAME(st->fd, fd_name(ps, tk[2]));
-        NAME(st->task2, task_name(ps, tk[3]));
-        if (n == 6) {
-            st->flags |= STEP_AS;
-            NAME(st->fd2, fd_name(ps, tk[5]));
-        } else {
-            st->fd2 = st->fd;
-        }
-        return 0;
-    default: /* close_range, unshare_files, exec, exit, exit_group */
-        return n == 2 ? 0 : arity(ps, op);
-    }
+    st->op = row->op;
+    TRY(operand(ps, row, row->operands[0], tk[0], st));
+    return parse_operands(ps, row, tk + 2, n - 2, 1, st);
 }
 
 static int parse_line(struct parser *ps, const char *s, size_t len)
@@ -384,7 +351,7 @@ static int parse_line(struct parser *ps, const char *s, size_t len)
             continue;
         }
         size_t start = i;
-        if (n == 0 && len - i >= 7 && memcmp(s + i, "expect[", 7) == 0) {
+        if (n == 0 && policy_list_start(s + i, len - i)) {
             /* A policy list: one token up to ']', blanks inside dropped by
              * requiring none (keeps the grammar simple). */
             while (i < len && s[i] != ']' && s[i] != '#' && s[i] != ' ' &&
@@ -417,27 +384,19 @@ static int parse_line(struct parser *ps, const char *s, size_t len)
     struct step *st = &p->steps[p->nsteps];
     memset(st, 0, sizeof *st);
     st->line = ps->line;
-    int op = op_from_token(tk[0]);
-    if (tk[0].len >= 7 && memcmp(tk[0].s, "expect[", 7) == 0)
-        op = OP_EXPECT;
-    switch (op) {
-    case OP_SPAWN:
-    case OP_KTHREAD:
-    case OP_KILL:
-        st->op = (uint8_t)op;
-        if (n != 2)
-            return arity(ps, op);
-        NAME(st->task, task_name(ps, tk[1]));
-        break;
-    case OP_EXPECT:
-        TRY(parse_expect(ps, tk, n, st));
-        break;
-    case -1:
+    const struct statement *row = statement_named(tk[0]);
+    if (policy_list_start(tk[0].s, tk[0].len))
+        row = statement_of(OP_EXPECT);
+    if (!row) {
         TRY(parse_task_statement(ps, tk, n, st));
-        break;
-    default:
+    } else if (row->form == FORM_EXPECT) {
+        TRY(parse_expect(ps, tk, n, st));
+    } else if (row->form == FORM_KEYWORD_FIRST) {
+        st->op = row->op;
+        TRY(parse_operands(ps, row, tk + 1, n - 1, 0, st));
+    } else {
         return fail(ps, "'%s' needs a task before it: usage: %s",
-                    show(tk[0], b), op_usage[op]);
+                    show(tk[0], b), row->usage);
     }
     p->nsteps++;
     return 0;
@@ -449,7 +408,7 @@ static int check_expected_files(struct parser *ps)
     const struct program *p = ps->p;
     bool created[MAX_FILE_NAMES] = {0};
     for (uint32_t i = 0; i < p->nsteps; i++)
-        if (p->steps[i].op == OP_CREATE)
+        if (statement_makes_file(p->steps[i].op))
             created[p->steps[i].file] = true;
     for (uint32_t i = 0; i < p->nsteps; i++) {
         const struct step *s = &p->steps[i];

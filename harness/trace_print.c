@@ -26,7 +26,7 @@ static void put(struct out *o, const char *fmt, ...)
 static void print_expect(struct out *o, const struct program *p,
                          const struct step *s)
 {
-    put(o, "expect");
+    put(o, "%s", statement_of(OP_EXPECT)->keyword);
     if (s->policies) {
         const char *sep = "[";
         for (int i = 0; i < POLICY_COUNT; i++)
@@ -51,53 +51,73 @@ static void print_expect(struct out *o, const struct program *p,
     }
 }
 
+const char *program_name(const struct program *p, unsigned kind, uint32_t i)
+{
+    switch (kind) {
+    case OPERAND_TASK:
+    case OPERAND_NEW_TASK: return p->task_names[i];
+    case OPERAND_FILE:
+    case OPERAND_NEW_FILE: return p->file_names[i];
+    case OPERAND_NUMBER: return NULL;
+    default: return p->fd_names[i];
+    }
+}
+
+static void print_operand(struct out *o, const struct program *p,
+                          const struct step *s, struct statement_operand w)
+{
+    uint32_t v = step_slot(s, w.slot);
+    const char *name = program_name(p, w.kind, v);
+    if (name)
+        put(o, " %s", name);
+    else
+        put(o, " %u", v);
+}
+
+/* An option's name is written when it was given, or when it differs from
+ * the name the parser would give it by default. */
+static bool option_written(const struct program *p, const struct step *s,
+                           const struct statement *row, const struct statement_option *opt)
+{
+    if (s->flags & opt->flag)
+        return true;
+    if (opt->kind != OPTION_NAME || opt->default_slot == SLOT_NONE)
+        return false;
+    for (int i = 0; i < row->noperands; i++)
+        if (row->operands[i].slot == opt->default_slot)
+            return strcmp(program_name(p, opt->name.kind,
+                                       step_slot(s, opt->name.slot)),
+                          program_name(p, row->operands[i].kind,
+                                       step_slot(s, opt->default_slot))) != 0;
+    return false;
+}
+
 static void print_step(struct out *o, const struct program *p,
                        const struct step *s)
 {
-    const char *t = p->task_names[s->task];
-    const char *op = trace_op_name((enum trace_op)s->op);
-    switch (s->op) {
-    case OP_SPAWN:
-    case OP_KTHREAD:
-    case OP_KILL:
-        put(o, "%s %s", op, t);
-        break;
-    case OP_CREATE:
-        put(o, "%s create %s", t, p->file_names[s->file]);
-        if ((s->flags & STEP_AS) ||
-            strcmp(p->fd_names[s->fd], p->file_names[s->file]) != 0)
-            put(o, " as %s", p->fd_names[s->fd]);
-        if (s->flags & STEP_CLOEXEC)
-            put(o, " cloexec");
-        break;
-    case OP_WRITE:
-        put(o, "%s write %s %u", t, p->fd_names[s->fd], s->n);
-        break;
-    case OP_CLOSE:
-    case OP_URING_CLOSE:
-        put(o, "%s %s %s", t, op, p->fd_names[s->fd]);
-        break;
-    case OP_DUP:
-    case OP_DUP2:
-        put(o, "%s %s %s %s", t, op, p->fd_names[s->fd], p->fd_names[s->fd2]);
-        break;
-    case OP_FORK:
-    case OP_VFORK:
-    case OP_THREAD:
-        put(o, "%s %s %s", t, op, p->task_names[s->task2]);
-        break;
-    case OP_SEND:
-        put(o, "%s send %s %s", t, p->fd_names[s->fd],
-            p->task_names[s->task2]);
-        if ((s->flags & STEP_AS) || s->fd2 != s->fd)
-            put(o, " as %s", p->fd_names[s->fd2]);
-        break;
-    case OP_EXPECT:
+    const struct statement *row = statement_of(s->op);
+    if (!row)
+        return;
+    if (row->form == FORM_EXPECT) {
         print_expect(o, p, s);
-        break;
-    default:
-        put(o, "%s %s", t, op);
-        break;
+        return;
+    }
+    int first = 0;
+    if (row->form == FORM_BY_TASK) {
+        put(o, "%s %s", p->task_names[s->task], row->keyword);
+        first = 1;
+    } else {
+        put(o, "%s", row->keyword);
+    }
+    for (int i = first; i < row->noperands; i++)
+        print_operand(o, p, s, row->operands[i]);
+    for (int k = 0; k < row->noptions; k++) {
+        const struct statement_option *opt = &row->options[k];
+        if (!option_written(p, s, row, opt))
+            continue;
+        put(o, " %s", opt->keyword);
+        if (opt->kind == OPTION_NAME)
+            print_operand(o, p, s, opt->name);
     }
 }
 

@@ -1,0 +1,122 @@
+/* statements.c - the statement table itself (statements.h). */
+#include <string.h>
+#include "limits.h"
+#include "statements.h"
+#include "trace.h"
+
+#define ACTOR {OPERAND_TASK, SLOT_TASK}
+#define NEW_TASK(slot) {OPERAND_NEW_TASK, slot}
+#define TASK(slot) {OPERAND_TASK, slot}
+#define NEW_FILE {OPERAND_NEW_FILE, SLOT_FILE}
+#define FD(slot) {OPERAND_FD, slot}
+#define NEW_FD(slot) {OPERAND_NEW_FD, slot}
+#define ANY_FD(slot) {OPERAND_ANY_FD, slot}
+#define NUMBER {OPERAND_NUMBER, SLOT_N}
+
+/* `as D`: the fd name, by default the name in `dflt`. */
+#define OPT_AS(slot, dflt)                                                     \
+    {"as", OPTION_NAME, STEP_AS, NEW_FD(slot), dflt}
+#define OPT_CLOEXEC {"cloexec", OPTION_FLAG, STEP_CLOEXEC, {0, SLOT_NONE}, SLOT_NONE}
+
+/* A statement by a task with no operand but the actor. */
+#define BY_TASK_ALONE(op_, kw, wire_, weight_, kill_)                          \
+    [op_] = {kw, op_, wire_, FORM_BY_TASK, 1, 0, {ACTOR}, {{0}}, 0, 0, NULL,   \
+             "P " kw, weight_, kill_}
+
+static const struct statement table[OP_COUNT] = {
+    [OP_SPAWN] = {"spawn", OP_SPAWN, 0, FORM_KEYWORD_FIRST, 1, 0,
+                  {NEW_TASK(SLOT_TASK)}, {{0}}, 0, 0, NULL,
+                  "spawn P", 2, false},
+    [OP_KTHREAD] = {"kthread", OP_KTHREAD, 1, FORM_KEYWORD_FIRST, 1, 0,
+                    {NEW_TASK(SLOT_TASK)}, {{0}}, 0, 0, NULL,
+                    "kthread K", 1, false},
+    [OP_CREATE] = {"create", OP_CREATE, 2, FORM_BY_TASK, 2, 2,
+                   {ACTOR, NEW_FILE},
+                   {OPT_AS(SLOT_FD, SLOT_FILE), OPT_CLOEXEC}, 0, 0, NULL,
+                   "P create F [as D] [cloexec]", 14, true},
+    [OP_WRITE] = {"write", OP_WRITE, 3, FORM_BY_TASK, 3, 0,
+                  {ACTOR, FD(SLOT_FD), NUMBER}, {{0}}, 1, MAX_WRITE,
+                  "write size", "P write D N", 18, true},
+    [OP_CLOSE] = {"close", OP_CLOSE, 4, FORM_BY_TASK, 2, 0,
+                  {ACTOR, FD(SLOT_FD)}, {{0}}, 0, 0, NULL,
+                  "P close D", 10, true},
+    [OP_URING_CLOSE] = {"uring_close", OP_URING_CLOSE, 5, FORM_BY_TASK, 2, 0,
+                        {ACTOR, FD(SLOT_FD)}, {{0}}, 0, 0, NULL,
+                        "P uring_close D", 4, true},
+    BY_TASK_ALONE(OP_CLOSE_RANGE, "close_range", 6, 2, true),
+    [OP_DUP] = {"dup", OP_DUP, 7, FORM_BY_TASK, 3, 0,
+                {ACTOR, FD(SLOT_FD), NEW_FD(SLOT_FD2)}, {{0}}, 0, 0, NULL,
+                "P dup D D2", 4, true},
+    [OP_DUP2] = {"dup2", OP_DUP2, 8, FORM_BY_TASK, 3, 0,
+                 {ACTOR, FD(SLOT_FD), ANY_FD(SLOT_FD2)}, {{0}}, 0, 0, NULL,
+                 "P dup2 D D2", 4, true},
+    [OP_FORK] = {"fork", OP_FORK, 9, FORM_BY_TASK, 2, 0,
+                 {ACTOR, NEW_TASK(SLOT_TASK2)}, {{0}}, 0, 0, NULL,
+                 "P fork Q", 6, false},
+    [OP_VFORK] = {"vfork", OP_VFORK, 10, FORM_BY_TASK, 2, 0,
+                  {ACTOR, NEW_TASK(SLOT_TASK2)}, {{0}}, 0, 0, NULL,
+                  "P vfork Q", 3, false},
+    [OP_THREAD] = {"thread", OP_THREAD, 11, FORM_BY_TASK, 2, 0,
+                   {ACTOR, NEW_TASK(SLOT_TASK2)}, {{0}}, 0, 0, NULL,
+                   "P thread T", 6, false},
+    BY_TASK_ALONE(OP_UNSHARE_FILES, "unshare_files", 12, 2, true),
+    BY_TASK_ALONE(OP_EXEC, "exec", 13, 3, true),
+    BY_TASK_ALONE(OP_EXIT, "exit", 14, 3, true),
+    BY_TASK_ALONE(OP_EXIT_GROUP, "exit_group", 15, 2, true),
+    [OP_KILL] = {"kill", OP_KILL, 16, FORM_KEYWORD_FIRST, 1, 0,
+                 {TASK(SLOT_TASK)}, {{0}}, 0, 0, NULL, "kill P", 3, false},
+    [OP_SEND] = {"send", OP_SEND, 17, FORM_BY_TASK, 3, 1,
+                 {ACTOR, FD(SLOT_FD), TASK(SLOT_TASK2)},
+                 {OPT_AS(SLOT_FD2, SLOT_FD)}, 0, 0, NULL,
+                 "P send D Q [as D2]", 4, false},
+    [OP_EXPECT] = {"expect", OP_EXPECT, 18, FORM_EXPECT, 0, 0, {{0}}, {{0}},
+                   0, 0, NULL,
+                   "expect[P,...] F sealed N | F aborted | F transient | "
+                   "clean | violation KIND F | hazard KIND F",
+                   0, false},
+};
+
+const struct statement *statement_of(unsigned op)
+{
+    return op < OP_COUNT ? &table[op] : NULL;
+}
+
+const struct statement *statement_by_keyword(const char *keyword, size_t len)
+{
+    for (unsigned i = 0; i < OP_COUNT; i++)
+        if (strlen(table[i].keyword) == len &&
+            memcmp(table[i].keyword, keyword, len) == 0)
+            return &table[i];
+    return NULL;
+}
+
+static const struct statement *claiming(uint8_t code)
+{
+    for (unsigned i = 0; i < OP_COUNT; i++)
+        if (table[i].wire == code)
+            return &table[i];
+    return NULL;
+}
+
+const struct statement *statement_by_wire(uint8_t code)
+{
+    code &= STATEMENT_WIRE_CODES - 1;
+    const struct statement *st = claiming(code);
+    if (!st) /* a reserved code: as before the table */
+        st = claiming(code % STATEMENT_WIRE_LEGACY_COUNT);
+    return st ? st : &table[OP_SPAWN]; /* codes 0..18 are all claimed */
+}
+
+bool statement_kill_may_land(unsigned op)
+{
+    return op < OP_COUNT && table[op].kill_may_land;
+}
+
+bool statement_makes_file(unsigned op)
+{
+    const struct statement *st = statement_of(op);
+    for (int i = 0; st && i < st->noperands; i++)
+        if (st->operands[i].kind == OPERAND_NEW_FILE)
+            return true;
+    return false;
+}

@@ -1,0 +1,159 @@
+/* statements.h - the table of trace statements (SPEC §3): one row per
+ * statement.
+ *
+ * Owns: what each statement looks like - its keyword, where the acting task
+ * stands, its operands and their kinds, its options (`as D`, `cloexec`),
+ * its usage text, its generator weight, whether a stress kill may land
+ * while it runs, and its stable code in the binary form.  The parser, the
+ * printer, the codec, the generator, the mutator, the fuzz dictionary and
+ * the help text read this table; what a statement *does* is the model's.
+ *
+ * Adding a statement: a value in enum trace_op, a row in statements.c with
+ * an unused wire code (19..31 are reserved for this), and its semantics in
+ * the model.  The kinds below already describe SPEC v2's statements:
+ *
+ *   tmpfile F [as D] [cloexec]  by task; operand NEW_FILE -> file; options
+ *                               `as` NAME NEW_FD -> fd (default: F's
+ *                               name), `cloexec` FLAG
+ *   link D                      by task; operand FD -> fd
+ *   open F [as D]               by task; operand FILE -> file; option `as`
+ *   spawn P [reuses X]          option `reuses` NAME RELEASED_TASK into a
+ *                               new step slot, no default
+ *   exec [order T...]           option `order` with a list of TASK names
+ *                               (a list option kind and its slot are
+ *                               added with the first statement that has
+ *                               one: a list does not fit in a step today)
+ *   closetracker_map N          keyword first; operand NUMBER -> n, with
+ *                               the row's range 1..1048576
+ */
+#ifndef TERNRIG_STATEMENTS_H
+#define TERNRIG_STATEMENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The statements, as the model knows them.  These are internal ids, not
+ * the binary form: see `wire` in struct statement. */
+enum trace_op {
+    OP_SPAWN,
+    OP_KTHREAD,
+    OP_CREATE,
+    OP_WRITE,
+    OP_CLOSE,
+    OP_URING_CLOSE,
+    OP_CLOSE_RANGE,
+    OP_DUP,
+    OP_DUP2,
+    OP_FORK,
+    OP_VFORK,
+    OP_THREAD,
+    OP_UNSHARE_FILES,
+    OP_EXEC,
+    OP_EXIT,
+    OP_EXIT_GROUP,
+    OP_KILL,
+    OP_SEND,
+    OP_EXPECT,
+    OP_COUNT
+};
+
+/* Where a statement's words go in struct step (trace.h). */
+enum step_slot {
+    SLOT_TASK,  /* the acting task, or the one task of spawn/kthread/kill */
+    SLOT_TASK2, /* a second task: fork's Q, send's receiver             */
+    SLOT_FILE,  /* a file name                                          */
+    SLOT_FD,    /* an fd name                                           */
+    SLOT_FD2,   /* a second fd name                                     */
+    SLOT_N,     /* a number                                             */
+    SLOT_NONE   /* no slot (an option's missing default)                */
+};
+
+/* What a word of a statement names.  The namespace follows from the kind;
+ * "NEW" kinds name something the statement brings into being, which the
+ * generator draws as the next unused name. */
+enum operand_kind {
+    OPERAND_TASK,     /* a task that exists: the actor, kill's P, send's Q */
+    OPERAND_NEW_TASK, /* a task the statement makes: spawn P, fork Q       */
+    OPERAND_FILE,     /* a file an earlier statement made                  */
+    OPERAND_NEW_FILE, /* a file the statement makes: create F              */
+    OPERAND_FD,       /* an fd name bound in the actor's table             */
+    OPERAND_NEW_FD,   /* an fd name the statement binds                    */
+    OPERAND_ANY_FD,   /* bound or not, bound after: dup2's D2              */
+    OPERAND_NUMBER    /* a number in the row's range                       */
+};
+
+struct statement_operand {
+    uint8_t kind; /* enum operand_kind */
+    uint8_t slot; /* enum step_slot    */
+};
+
+enum option_kind {
+    OPTION_FLAG, /* a word alone: `cloexec`               */
+    OPTION_NAME  /* a word and a name after it: `as D`    */
+};
+
+/* An option: at most once per statement, in any order after the operands. */
+struct statement_option {
+    const char *keyword;
+    uint8_t kind;         /* enum option_kind                              */
+    uint8_t flag;         /* the STEP_* bit (trace.h) that says it was given */
+    struct statement_operand name;  /* OPTION_NAME: what the name is and its slot     */
+    uint8_t default_slot; /* OPTION_NAME: when absent, the name is the one
+                             in this slot (create's fd is named like F);
+                             SLOT_NONE: no default                          */
+};
+
+enum statement_form {
+    FORM_BY_TASK,       /* P keyword operands... (operands[0] is P)     */
+    FORM_KEYWORD_FIRST, /* keyword operands...                          */
+    FORM_EXPECT         /* expect[...] ...: its own grammar (trace_parse.c) */
+};
+
+#define STATEMENT_MAX_OPERANDS 4
+#define STATEMENT_MAX_OPTIONS 2
+
+struct statement {
+    const char *keyword;
+    uint8_t op;    /* enum trace_op: the row's own index                 */
+    uint8_t wire;  /* the stable statement code of the binary form: 0..31,
+                      never reused nor renumbered                         */
+    uint8_t form;  /* enum statement_form                                */
+    uint8_t noperands, noptions;
+    /* In text order; for FORM_BY_TASK the first is the actor.  The binary
+     * form holds them in this order, then each option's name. */
+    struct statement_operand operands[STATEMENT_MAX_OPERANDS];
+    struct statement_option options[STATEMENT_MAX_OPTIONS];
+    uint32_t number_min, number_max; /* OPERAND_NUMBER's range        */
+    const char *number_what;         /* OPERAND_NUMBER, for errors    */
+    const char *usage;
+    uint8_t weight; /* how often the generator and the mutator propose
+                       it; 0: never (expect)                            */
+    /* A stress kill of another process may land while it runs (the real
+     * executor): false where the new task or the receiver would never
+     * answer, or where the statement is the kill itself. */
+    bool kill_may_land;
+};
+
+/* The row of a statement; NULL if `op` is no statement. */
+const struct statement *statement_of(unsigned op);
+/* The row that `keyword` (not NUL-terminated) names, or NULL. */
+const struct statement *statement_by_keyword(const char *keyword, size_t len);
+
+/* Wire codes are five bits.  Codes that no row claims decode as the
+ * format did before the table: code % STATEMENT_WIRE_LEGACY_COUNT (the 19
+ * statements of 2026-11), so that stored inputs keep their meaning; a new
+ * statement that claims a reserved code changes the meaning of that code
+ * alone. */
+#define STATEMENT_WIRE_CODES 32
+#define STATEMENT_WIRE_LEGACY_COUNT 19
+/* The row a five-bit wire code decodes to (never NULL). */
+const struct statement *statement_by_wire(uint8_t code);
+
+/* True if statement `op` makes the file named in its file slot. */
+bool statement_makes_file(unsigned op);
+
+/* True if a kill may land while statement `op` runs (see above). */
+bool statement_kill_may_land(unsigned op);
+
+#endif
