@@ -73,6 +73,19 @@ static void insert_valid(struct mutator *mu, uint32_t pos, uint64_t *rng)
     p->nsteps = total;
 }
 
+/* Any statement the generator proposes (expect aside), all alike. */
+static uint8_t any_statement(uint64_t *rng)
+{
+    unsigned count = 0;
+    for (unsigned op = 0; op < OP_COUNT; op++)
+        count += statement_of(op)->weight > 0;
+    unsigned pick = below(rng, count);
+    for (unsigned op = 0; op < OP_COUNT; op++)
+        if (statement_of(op)->weight > 0 && pick-- == 0)
+            return (uint8_t)op;
+    return OP_WRITE;
+}
+
 static void rewrite_operand(struct program *p, uint32_t i, uint64_t *rng)
 {
     struct step *s = &p->steps[i];
@@ -85,7 +98,7 @@ static void rewrite_operand(struct program *p, uint32_t i, uint64_t *rng)
     case 3: s->fd = (uint16_t)below(rng, n.fds + 1u); break;
     case 4: s->fd2 = (uint16_t)below(rng, n.fds + 1u); break;
     case 5: s->n = 1 + below(rng, below(rng, 2) ? 64 : MAX_WRITE); break;
-    default: s->op = (uint8_t)below(rng, OP_EXPECT); break;
+    default: s->op = any_statement(rng); break;
     }
     if (s->task >= MAX_TASK_NAMES) s->task = 0;
     if (s->task2 >= MAX_TASK_NAMES) s->task2 = 0;

@@ -18,111 +18,145 @@ static uint32_t below(uint64_t *rng, uint32_t n)
     return n ? (uint32_t)(gen_next(rng) % n) : 0;
 }
 
-/* Statement weights: the operations that matter for classification most. */
-static const struct {
-    uint8_t op;
-    uint8_t weight;
-} weights[] = {
-    {OP_SPAWN, 2},  {OP_KTHREAD, 1},      {OP_CREATE, 14},
-    {OP_WRITE, 18}, {OP_CLOSE, 10},       {OP_URING_CLOSE, 4},
-    {OP_CLOSE_RANGE, 2}, {OP_DUP, 4},     {OP_DUP2, 4},
-    {OP_FORK, 6},   {OP_VFORK, 3},        {OP_THREAD, 6},
-    {OP_UNSHARE_FILES, 2}, {OP_EXEC, 3},  {OP_EXIT, 3},
-    {OP_EXIT_GROUP, 2}, {OP_KILL, 3},     {OP_SEND, 4},
-};
-
+/* A statement at random, by the weights of the statement table. */
 static uint8_t pick_op(uint64_t *rng)
 {
     unsigned total = 0;
-    for (size_t i = 0; i < sizeof weights / sizeof weights[0]; i++)
-        total += weights[i].weight;
+    for (unsigned op = 0; op < OP_COUNT; op++)
+        total += statement_of(op)->weight;
     unsigned r = below(rng, total);
-    for (size_t i = 0; i < sizeof weights / sizeof weights[0]; i++) {
-        if (r < weights[i].weight)
-            return weights[i].op;
-        r -= weights[i].weight;
+    for (unsigned op = 0; op < OP_COUNT; op++) {
+        unsigned w = statement_of(op)->weight;
+        if (r < w)
+            return (uint8_t)op;
+        r -= w;
     }
     return OP_WRITE;
 }
 
+/* The kind of the word of `row` that fills `slot` (its operands and its
+ * options' names), or -1 if none does. */
+static int slot_kind(const struct statement *row, unsigned slot)
+{
+    for (int i = 0; i < row->noperands; i++)
+        if (row->operands[i].slot == slot)
+            return row->operands[i].kind;
+    for (int k = 0; k < row->noptions; k++)
+        if (row->options[k].kind == OPTION_NAME &&
+            row->options[k].name.slot == slot)
+            return row->options[k].name.kind;
+    return -1;
+}
+
+/* Every slot gets a draw; then the kind of the word in it decides: a new
+ * name is mostly the next unused one (sometimes one in use, which the
+ * model rejects or, for a file, makes fail at run time), a name that must
+ * exist is one in use. */
 void gen_propose(struct step *s, uint64_t *rng, const struct gen_names *n)
 {
     uint16_t tasks = n->tasks, files = n->files, fds = n->fds;
     memset(s, 0, sizeof *s);
     s->op = tasks ? pick_op(rng) : OP_SPAWN;
+    const struct statement *row = statement_of(s->op);
     s->task = (uint16_t)below(rng, tasks);
-    if (s->op == OP_SPAWN || s->op == OP_KTHREAD)
+    if (slot_kind(row, SLOT_TASK) == OPERAND_NEW_TASK)
         s->task = tasks < MAX_TASK_NAMES ? tasks : (uint16_t)below(rng, tasks);
     s->task2 = below(rng, 4) && tasks < MAX_TASK_NAMES
                    ? tasks
                    : (uint16_t)below(rng, tasks + 1u < MAX_TASK_NAMES
                                               ? tasks + 1u
                                               : MAX_TASK_NAMES);
-    if (s->op == OP_SEND)
+    if (slot_kind(row, SLOT_TASK2) == OPERAND_TASK)
         s->task2 = (uint16_t)below(rng, tasks);
     unsigned fspace = files + 1u < MAX_FILE_NAMES ? files + 1u : MAX_FILE_NAMES;
     unsigned dspace = fds + 1u < MAX_FD_NAMES ? fds + 1u : MAX_FD_NAMES;
     s->file = (uint16_t)below(rng, fspace);
     s->fd = (uint16_t)below(rng, dspace);
     s->fd2 = (uint16_t)below(rng, dspace);
-    if (s->op == OP_CREATE) {
+    if (slot_kind(row, SLOT_FILE) == OPERAND_NEW_FILE)
         s->file = files < MAX_FILE_NAMES && below(rng, 3)
                       ? files
                       : (uint16_t)below(rng, files ? files : 1);
-        s->fd = fds < MAX_FD_NAMES ? fds : s->fd;
-        s->flags = (uint8_t)(STEP_AS | (below(rng, 4) ? 0 : STEP_CLOEXEC));
-    } else if (s->op == OP_SEND) {
-        s->flags = STEP_AS;
+    for (int k = 0; k < row->noptions; k++) {
+        const struct statement_option *o = &row->options[k];
+        if (o->kind == OPTION_NAME) {
+            /* always named: an fd named after a file is a new fd */
+            if (o->default_slot == SLOT_FILE && fds < MAX_FD_NAMES)
+                step_set_slot(s, o->name.slot, fds);
+            s->flags |= o->flag;
+        } else if (!below(rng, 4)) {
+            s->flags |= o->flag;
+        }
     }
-    s->n = 1 + below(rng, 4096);
+    /* a size up to 4096 (numbers of other kinds: in their range) */
+    uint32_t lo = row->number_max ? row->number_min : 1;
+    uint32_t hi = row->number_max ? row->number_max : MAX_WRITE;
+    s->n = lo + below(rng, hi - lo < 4096 ? hi - lo + 1 : 4096);
 }
 
 void gen_propose_live(struct step *s, uint64_t *rng, const struct gen_names *n,
                       const struct model *m)
 {
     gen_propose(s, rng, n);
+    const struct statement *row = statement_of(s->op);
     uint16_t live[MAX_TASK_NAMES], nlive = 0;
     for (uint16_t t = 0; t < n->tasks; t++)
         if (model_task_runnable(m, t))
             live[nlive++] = t;
-    if (nlive == 0 || s->op == OP_SPAWN || s->op == OP_KTHREAD)
+    if (nlive == 0 || slot_kind(row, SLOT_TASK) == OPERAND_NEW_TASK)
         return;
-    s->task = live[below(rng, nlive)];
-    if (s->op == OP_SEND || (s->op == OP_KILL && below(rng, 2)))
+    /* the actor is a task that can run; kill's target is a live task half
+     * the time, else any name in use (a dead one is tried too) */
+    bool actor = row->form == FORM_BY_TASK;
+    if (actor || below(rng, 2))
+        s->task = live[below(rng, nlive)];
+    if (slot_kind(row, SLOT_TASK2) == OPERAND_TASK)
         s->task2 = live[below(rng, nlive)];
-    if (s->op == OP_KILL)
-        s->task = s->task2;
+    if (!actor)
+        return;
     uint16_t bound[MAX_FD_NAMES], nb = 0;
     for (uint16_t d = 0; d < n->fds; d++)
         if (model_fd_bound(m, s->task, d))
             bound[nb++] = d;
-    bool uses_fd = s->op == OP_WRITE || s->op == OP_CLOSE ||
-                   s->op == OP_URING_CLOSE || s->op == OP_DUP ||
-                   s->op == OP_DUP2 || s->op == OP_SEND;
-    if (uses_fd && nb)
-        s->fd = bound[below(rng, nb)];
-    if (s->op == OP_DUP2 && nb && below(rng, 2))
-        s->fd2 = bound[below(rng, nb)];
+    for (unsigned slot = SLOT_FD; slot <= SLOT_FD2 && nb; slot++) {
+        int kind = slot_kind(row, slot);
+        if (kind == OPERAND_FD ||
+            (kind == OPERAND_ANY_FD && below(rng, 2)))
+            step_set_slot(s, slot, bound[below(rng, nb)]);
+    }
+}
+
+/* The names a statement brings into being: its new tasks, files and fds. */
+static void note_word(const struct step *s, struct statement_operand o,
+                      struct gen_names *n)
+{
+    uint16_t *count = o.kind == OPERAND_NEW_TASK   ? &n->tasks
+                      : o.kind == OPERAND_NEW_FILE ? &n->files
+                      : o.kind == OPERAND_NEW_FD ||
+                              o.kind == OPERAND_ANY_FD
+                          ? &n->fds
+                          : NULL;
+    uint32_t v = step_slot(s, o.slot);
+    if (count && v + 1u > *count)
+        *count = (uint16_t)(v + 1u);
 }
 
 void gen_note(const struct step *s, struct gen_names *n)
 {
-    uint16_t hi_task = 0;
-    if (s->op == OP_SPAWN || s->op == OP_KTHREAD)
-        hi_task = s->task;
-    else if (s->op == OP_FORK || s->op == OP_VFORK || s->op == OP_THREAD)
-        hi_task = s->task2;
-    if (s->op != OP_EXPECT && hi_task + 1u > n->tasks)
-        n->tasks = hi_task + 1u;
-    if (s->op == OP_CREATE && s->file + 1u > n->files)
-        n->files = s->file + 1u;
-    uint16_t hi_fd = 0;
-    if (s->op == OP_CREATE)
-        hi_fd = s->fd;
-    else if (s->op == OP_DUP || s->op == OP_DUP2 || s->op == OP_SEND)
-        hi_fd = s->fd > s->fd2 ? s->fd : s->fd2;
-    if (s->op != OP_EXPECT && hi_fd + 1u > n->fds)
-        n->fds = hi_fd + 1u;
+    const struct statement *row = statement_of(s->op);
+    if (!row || row->form == FORM_EXPECT)
+        return;
+    /* Task 0 and fd 0 count as in use from the first statement on (the
+     * generator always did so: its random streams stay the same). */
+    if (n->tasks == 0)
+        n->tasks = 1;
+    if (n->fds == 0)
+        n->fds = 1;
+    for (int i = 0; i < row->noperands; i++)
+        note_word(s, row->operands[i], n);
+    for (int k = 0; k < row->noptions; k++)
+        if (row->options[k].kind == OPTION_NAME)
+            note_word(s, row->options[k].name, n);
 }
 
 void gen_names_of(const struct program *p, struct gen_names *n)
@@ -175,7 +209,7 @@ static void generate(struct model *m, struct program *p, uint32_t nsteps,
     while (p->nsteps < nsteps && misses < 1000) {
         struct step *s = &p->steps[p->nsteps];
         gen_propose(s, rng, &n);
-        if (user_only && s->op == OP_KTHREAD) {
+        if (user_only && s->op == OP_KTHREAD) { /* not in user space */
             misses++;
             continue;
         }
