@@ -123,6 +123,10 @@ size_t trace_print_step(const struct program *p, const struct step *s,
 #define TRACE_DECODE_MAX_STEPS 512
 size_t trace_encode(const struct program *p, uint8_t *buf, size_t cap);
 void trace_decode(const uint8_t *data, size_t len, struct program *out);
+/* The libFuzzer/AFL++ dictionary of the binary form (fuzz/ternrig.dict),
+ * made from the statement table.  Returns the length it needed (like
+ * snprintf); the text is NUL-terminated within `cap`. */
+size_t trace_fuzz_dictionary(char *buf, size_t cap);
 /* True if `data` starts with the binary magic. */
 bool trace_is_binary(const uint8_t *data, size_t len);
 

@@ -27,16 +27,28 @@ _Static_assert(FIND_KIND_COUNT >= FINDING_KIND_LEGACY_COUNT,
 #define WIRE_CLOEXEC 0x20
 #define WIRE_AS 0x40
 
-/* The size of the namespace that an operand kind names. */
-static uint32_t namespace_size(unsigned kind)
+/* The namespace that an operand kind names, and its size. */
+enum name_space { SPACE_TASK, SPACE_FILE, SPACE_FD };
+
+static enum name_space name_space(unsigned kind)
 {
     switch (kind) {
     case OPERAND_TASK:
-    case OPERAND_NEW_TASK: return MAX_TASK_NAMES;
+    case OPERAND_NEW_TASK: return SPACE_TASK;
     case OPERAND_FILE:
-    case OPERAND_NEW_FILE: return MAX_FILE_NAMES;
-    default: return MAX_FD_NAMES;
+    case OPERAND_NEW_FILE: return SPACE_FILE;
+    default: return SPACE_FD;
     }
+}
+
+static uint32_t namespace_size(unsigned kind)
+{
+    static const uint32_t size[] = {
+        [SPACE_TASK] = MAX_TASK_NAMES,
+        [SPACE_FILE] = MAX_FILE_NAMES,
+        [SPACE_FD] = MAX_FD_NAMES,
+    };
+    return size[name_space(kind)];
 }
 
 bool trace_is_binary(const uint8_t *data, size_t len)
@@ -77,31 +89,34 @@ static void encode_operand(struct wbuf *w, const struct statement *row,
         wbyte(w, (uint8_t)step_slot(s, o.slot));
 }
 
+static void encode_step(struct wbuf *w, const struct step *s)
+{
+    const struct statement *row = statement_of(s->op);
+    if (!row)
+        return;
+    uint8_t flags = (uint8_t)(((s->flags & STEP_CLOEXEC) ? WIRE_CLOEXEC : 0) |
+                              ((s->flags & STEP_AS) ? WIRE_AS : 0));
+    wbyte(w, (uint8_t)(row->wire | flags));
+    if (row->form == FORM_EXPECT) {
+        wbyte(w, s->policies);
+        wbyte(w, s->xkind);
+        wbyte(w, s->xfind);
+        wbyte(w, (uint8_t)s->file);
+        wvarint(w, s->n);
+        return;
+    }
+    for (int k = 0; k < row->noperands; k++)
+        encode_operand(w, row, s, row->operands[k]);
+    for (int k = 0; k < row->noptions; k++)
+        if (row->options[k].kind == OPTION_NAME)
+            encode_operand(w, row, s, row->options[k].name);
+}
+
 size_t trace_encode(const struct program *p, uint8_t *buf, size_t cap)
 {
     struct wbuf w = {buf, cap, 0};
-    for (uint32_t i = 0; i < p->nsteps; i++) {
-        const struct step *s = &p->steps[i];
-        const struct statement *row = statement_of(s->op);
-        if (!row)
-            continue;
-        uint8_t flags = (uint8_t)(((s->flags & STEP_CLOEXEC) ? WIRE_CLOEXEC : 0) |
-                                  ((s->flags & STEP_AS) ? WIRE_AS : 0));
-        wbyte(&w, (uint8_t)(row->wire | flags));
-        if (row->form == FORM_EXPECT) {
-            wbyte(&w, s->policies);
-            wbyte(&w, s->xkind);
-            wbyte(&w, s->xfind);
-            wbyte(&w, (uint8_t)s->file);
-            wvarint(&w, s->n);
-            continue;
-        }
-        for (int k = 0; k < row->noperands; k++)
-            encode_operand(&w, row, s, row->operands[k]);
-        for (int k = 0; k < row->noptions; k++)
-            if (row->options[k].kind == OPTION_NAME)
-                encode_operand(&w, row, s, row->options[k].name);
-    }
+    for (uint32_t i = 0; i < p->nsteps; i++)
+        encode_step(&w, &p->steps[i]);
     return w.len;
 }
 
@@ -246,4 +261,89 @@ void trace_decode(const uint8_t *data, size_t len, struct program *out)
     out->ntasks = (uint16_t)mt;
     out->nfiles = (uint16_t)mf;
     out->nfds = (uint16_t)md;
+}
+
+/* ---- the fuzz dictionary ---- */
+
+/* Statement `row` with small operands - the first name of a namespace is
+ * `base`, the next base + 1 - and the options in `flags`; an option not
+ * given takes its default name, as the parser gives it. */
+static void sample_step(const struct statement *row, uint8_t flags,
+                        unsigned base, struct step *s)
+{
+    memset(s, 0, sizeof *s);
+    s->op = row->op;
+    s->flags = flags;
+    s->n = row->number_max ? row->number_min + 9 : 0;
+    if (row->form == FORM_EXPECT) {
+        s->xkind = EXPECT_CLEAN;
+        return;
+    }
+    unsigned next[3] = {base, base, base}; /* per enum name_space */
+    for (int k = 0; k < row->noperands; k++)
+        if (row->operands[k].kind != OPERAND_NUMBER)
+            step_set_slot(s, row->operands[k].slot,
+                          next[name_space(row->operands[k].kind)]++);
+    for (int k = 0; k < row->noptions; k++) {
+        const struct statement_option *o = &row->options[k];
+        if (o->kind != OPTION_NAME)
+            continue;
+        enum name_space ns = name_space(o->name.kind);
+        uint32_t v = next[ns]++;
+        for (int i = 0; !(flags & o->flag) && i < row->noperands; i++)
+            if (row->operands[i].slot == o->default_slot &&
+                name_space(row->operands[i].kind) == ns)
+                v = step_slot(s, o->default_slot); /* the same name */
+        step_set_slot(s, o->name.slot, v);
+    }
+}
+
+static void dict_entry(struct wbuf *w, const char *name, const char *option,
+                       const struct step *s)
+{
+    uint8_t bytes[32];
+    struct wbuf enc = {bytes, sizeof bytes, 0};
+    encode_step(&enc, s);
+    size_t n = enc.len < sizeof bytes ? enc.len : sizeof bytes;
+    char line[256];
+    int len = snprintf(line, sizeof line, "%s%s%s=\"", name,
+                       option ? "_" : "", option ? option : "");
+    for (size_t i = 0; i < n && len < 200; i++)
+        len += snprintf(line + len, sizeof line - (size_t)len, "\\x%02x",
+                        bytes[i]);
+    snprintf(line + len, sizeof line - (size_t)len, "\"\n");
+    for (const char *c = line; *c; c++)
+        wbyte(w, (uint8_t)*c);
+}
+
+size_t trace_fuzz_dictionary(char *buf, size_t cap)
+{
+    struct wbuf w = {(uint8_t *)buf, cap, 0};
+    static const char head[] =
+        "# Byte-level dictionary for the binary program encoding, written "
+        "from the\n# statement table (harness/statements.c) by "
+        "trace_fuzz_dictionary():\n# one entry per statement with small "
+        "operands, one per option, and one with\n# the next names (_1).\n# Do not edit: "
+        "test_statements --write-dictionary fuzz/ternrig.dict\n";
+    for (const char *c = head; *c; c++)
+        wbyte(&w, (uint8_t)*c);
+    for (unsigned op = 0; op < OP_COUNT; op++) {
+        const struct statement *row = statement_of(op);
+        struct step s;
+        sample_step(row, 0, 0, &s);
+        dict_entry(&w, row->keyword, NULL, &s);
+        for (int k = 0; k < row->noptions; k++) {
+            sample_step(row, row->options[k].flag, 0, &s);
+            dict_entry(&w, row->keyword, row->options[k].keyword, &s);
+        }
+        if (row->form != FORM_EXPECT) { /* the same by a second task */
+            sample_step(row, 0, 1, &s);
+            dict_entry(&w, row->keyword, "1", &s);
+        }
+    }
+    if (w.len < cap)
+        buf[w.len] = 0;
+    else if (cap)
+        buf[cap - 1] = 0;
+    return w.len;
 }
