@@ -86,54 +86,62 @@ static uint16_t rename_one(struct renamer *r, uint16_t old)
     return (uint16_t)(r->map[old] - 1);
 }
 
+/* The renamer of the namespace an operand kind names (NULL: a number). */
+static struct renamer *renamer_of(unsigned kind, struct renamer *tasks,
+                                  struct renamer *files, struct renamer *fds)
+{
+    switch (kind) {
+    case OPERAND_TASK:
+    case OPERAND_NEW_TASK: return tasks;
+    case OPERAND_FILE:
+    case OPERAND_NEW_FILE: return files;
+    case OPERAND_NUMBER: return NULL;
+    default: return fds;
+    }
+}
+
 void canonicalize_names(struct program *p)
 {
     static struct renamer tasks, files, fds;
     memset(&tasks, 0, sizeof tasks);
     memset(&files, 0, sizeof files);
     memset(&fds, 0, sizeof fds);
-    /* new fd index -> file it was created for without `as`, else NONE */
+    /* new fd index -> the file whose name it would take by default (create
+     * F: its fd), else NONE */
     uint16_t fd_file[MAX_FD_NAMES];
     memset(fd_file, 0xff, sizeof fd_file);
     for (uint32_t i = 0; i < p->nsteps; i++) {
         struct step *s = &p->steps[i];
-        if (s->op == OP_EXPECT) {
+        const struct statement *row = statement_of(s->op);
+        if (!row)
+            continue;
+        if (row->form == FORM_EXPECT) {
             if (s->xkind != EXPECT_CLEAN)
                 s->file = rename_one(&files, s->file);
             continue;
         }
-        s->task = rename_one(&tasks, s->task);
-        switch (s->op) {
-        case OP_FORK:
-        case OP_VFORK:
-        case OP_THREAD:
-            s->task2 = rename_one(&tasks, s->task2);
-            break;
-        case OP_SEND:
-            s->fd = rename_one(&fds, s->fd);
-            s->task2 = rename_one(&tasks, s->task2);
-            s->fd2 = rename_one(&fds, s->fd2);
-            break;
-        case OP_CREATE: {
-            s->file = rename_one(&files, s->file);
-            uint16_t before = fds.n;
-            s->fd = rename_one(&fds, s->fd);
-            if (fds.n != before)
-                fd_file[s->fd] = s->file;
-            break;
-        }
-        case OP_WRITE:
-        case OP_CLOSE:
-        case OP_URING_CLOSE:
-            s->fd = rename_one(&fds, s->fd);
-            break;
-        case OP_DUP:
-        case OP_DUP2:
-            s->fd = rename_one(&fds, s->fd);
-            s->fd2 = rename_one(&fds, s->fd2);
-            break;
-        default:
-            break;
+        /* in the order the words are written: operands, then options */
+        for (int k = 0; k < row->noperands + row->noptions; k++) {
+            struct statement_operand o;
+            uint8_t dflt = SLOT_NONE;
+            if (k < row->noperands) {
+                o = row->operands[k];
+            } else {
+                const struct statement_option *opt =
+                    &row->options[k - row->noperands];
+                if (opt->kind != OPTION_NAME)
+                    continue;
+                o = opt->name;
+                dflt = opt->default_slot;
+            }
+            struct renamer *r = renamer_of(o.kind, &tasks, &files, &fds);
+            if (!r)
+                continue;
+            uint16_t before = r->n;
+            uint16_t v = rename_one(r, (uint16_t)step_slot(s, o.slot));
+            step_set_slot(s, o.slot, v);
+            if (r == &fds && r->n != before && dflt == SLOT_FILE)
+                fd_file[v] = s->file;
         }
     }
     for (uint16_t i = 0; i < tasks.n; i++)
@@ -156,12 +164,21 @@ void canonicalize_names(struct program *p)
     p->ntasks = tasks.n;
     p->nfiles = files.n;
     p->nfds = fds.n;
+    /* an option whose name is now its default one is left unwritten */
     for (uint32_t i = 0; i < p->nsteps; i++) {
         struct step *s = &p->steps[i];
-        if (s->op == OP_CREATE &&
-            strcmp(p->fd_names[s->fd], p->file_names[s->file]) == 0)
-            s->flags &= (uint8_t)~STEP_AS;
-        if (s->op == OP_SEND && s->fd2 == s->fd)
-            s->flags &= (uint8_t)~STEP_AS;
+        const struct statement *row = statement_of(s->op);
+        for (int k = 0; row && k < row->noptions; k++) {
+            const struct statement_option *o = &row->options[k];
+            if (o->kind != OPTION_NAME || o->default_slot == SLOT_NONE)
+                continue;
+            for (int w = 0; w < row->noperands; w++)
+                if (row->operands[w].slot == o->default_slot &&
+                    strcmp(program_name(p, o->name.kind,
+                                        step_slot(s, o->name.slot)),
+                           program_name(p, row->operands[w].kind,
+                                        step_slot(s, o->default_slot))) == 0)
+                    s->flags &= (uint8_t)~o->flag;
+        }
     }
 }

@@ -672,14 +672,7 @@ static void *killer_main(void *arg)
 
 static bool killable_during(uint8_t op)
 {
-    switch (op) {
-    case OP_CREATE: case OP_WRITE: case OP_CLOSE: case OP_URING_CLOSE:
-    case OP_CLOSE_RANGE: case OP_DUP: case OP_DUP2: case OP_UNSHARE_FILES:
-    case OP_EXEC: case OP_EXIT: case OP_EXIT_GROUP:
-        return true;
-    default:
-        return false; /* the new task or the receiver would never answer */
-    }
+    return statement_kill_may_land(op); /* the statement table says */
 }
 
 /* The process (named by its trace task) to kill during statement i, or -1:

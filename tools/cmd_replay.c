@@ -57,6 +57,14 @@ static const char replay_help[] =
     "Exit status: 0 every applicable expectation holds, 1 one fails,\n"
     "2 a trace error or bad usage.\n";
 
+/* The trace language, one usage per statement of the statement table. */
+static void print_statements(FILE *out)
+{
+    fputs("\nTrace statements (SPEC section 3; # starts a comment):\n", out);
+    for (unsigned op = 0; op < OP_COUNT; op++)
+        fprintf(out, "  %s\n", statement_of(op)->usage);
+}
+
 struct replay_opts {
     unsigned policies; /* mask */
     bool verbose, json, quiet;
@@ -411,7 +419,10 @@ int cmd_replay(int argc, char **argv)
         case 'r': real = true; break;
         case 'm': o.mount = optarg; break;
         case 'L': no_log = true; break;
-        case 'h': return policy_help(replay_help);
+        case 'h':
+            policy_help(replay_help);
+            print_statements(stdout);
+            return 0;
         default: return usage_error("replay", "bad option");
         }
     }
