@@ -1,4 +1,5 @@
 /* statements.c - the statement table itself (statements.h). */
+#include <stdatomic.h>
 #include <string.h>
 #include "limits.h"
 #include "statements.h"
@@ -23,7 +24,7 @@
     [op_] = {kw, op_, wire_, FORM_BY_TASK, 1, 0, {ACTOR}, {{0}}, 0, 0, NULL,   \
              "P " kw, weight_, kill_}
 
-static const struct statement table[OP_COUNT] = {
+const struct statement statement_table[OP_COUNT] = {
     [OP_SPAWN] = {"spawn", OP_SPAWN, 0, FORM_KEYWORD_FIRST, 1, 0,
                   {NEW_TASK(SLOT_TASK)}, {{0}}, 0, 0, NULL,
                   "spawn P", 2, false},
@@ -76,40 +77,47 @@ static const struct statement table[OP_COUNT] = {
                    0, false},
 };
 
-const struct statement *statement_of(unsigned op)
-{
-    return op < OP_COUNT ? &table[op] : NULL;
-}
-
 const struct statement *statement_by_keyword(const char *keyword, size_t len)
 {
     for (unsigned i = 0; i < OP_COUNT; i++)
-        if (strlen(table[i].keyword) == len &&
-            memcmp(table[i].keyword, keyword, len) == 0)
-            return &table[i];
+        if (strlen(statement_table[i].keyword) == len &&
+            memcmp(statement_table[i].keyword, keyword, len) == 0)
+            return &statement_table[i];
     return NULL;
 }
 
 static const struct statement *claiming(uint8_t code)
 {
     for (unsigned i = 0; i < OP_COUNT; i++)
-        if (table[i].wire == code)
-            return &table[i];
+        if (statement_table[i].wire == code)
+            return &statement_table[i];
     return NULL;
 }
+
+/* The search is done once per code: row index + 1, 0 until looked up
+ * (atomic: any thread may fill it in, always with the same value). */
+static _Atomic uint8_t row_of_wire[STATEMENT_WIRE_CODES];
 
 const struct statement *statement_by_wire(uint8_t code)
 {
     code &= STATEMENT_WIRE_CODES - 1;
+    uint8_t known = atomic_load_explicit(&row_of_wire[code],
+                                         memory_order_relaxed);
+    if (known)
+        return &statement_table[known - 1];
     const struct statement *st = claiming(code);
     if (!st) /* a reserved code: as before the table */
         st = claiming(code % STATEMENT_WIRE_LEGACY_COUNT);
-    return st ? st : &table[OP_SPAWN]; /* codes 0..18 are all claimed */
+    if (!st)
+        st = &statement_table[OP_SPAWN]; /* unreachable: 0..18 are claimed */
+    atomic_store_explicit(&row_of_wire[code], (uint8_t)(st->op + 1),
+                          memory_order_relaxed);
+    return st;
 }
 
 bool statement_kill_may_land(unsigned op)
 {
-    return op < OP_COUNT && table[op].kill_may_land;
+    return op < OP_COUNT && statement_table[op].kill_may_land;
 }
 
 bool statement_makes_file(unsigned op)

@@ -135,8 +135,14 @@ struct statement {
     bool kill_may_land;
 };
 
+/* The rows, indexed by enum trace_op. */
+extern const struct statement statement_table[OP_COUNT];
+
 /* The row of a statement; NULL if `op` is no statement. */
-const struct statement *statement_of(unsigned op);
+static inline const struct statement *statement_of(unsigned op)
+{
+    return op < OP_COUNT ? &statement_table[op] : NULL;
+}
 /* The row that `keyword` (not NUL-terminated) names, or NULL. */
 const struct statement *statement_by_keyword(const char *keyword, size_t len);
 

@@ -152,7 +152,7 @@ static bool rvarint(struct rbuf *r, uint32_t *out)
     return true;
 }
 
-static bool decode_operand(struct rbuf *r, const struct statement *row,
+static inline bool decode_operand(struct rbuf *r, const struct statement *row,
                            struct step *s, struct statement_operand o)
 {
     if (o.kind == OPERAND_NUMBER) {
