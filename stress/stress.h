@@ -1,10 +1,10 @@
 /* stress.h - the storm: real processes creating, writing, forking, exec'ing,
  * closing and being killed on a mounted filesystem, judged by the oracle.
  *
- * Owns: the supervisor (workers, observer, kill schedule, ledger draining,
- * judging, cleanup) behind one call.  Processes: the supervisor (the
- * caller) forks N workers and one observer, all with PR_SET_PDEATHSIG and
- * in their own process group; each worker runs random scenario programs
+ * Owns: the storm behind one call, its options and its result (its parts
+ * are named in supervisor.h).  Processes: the supervisor (the caller)
+ * forks N workers and one observer, all with PR_SET_PDEATHSIG and in
+ * their own process group; each worker runs random scenario programs
  * (gen_program_user) through the real executor (real_run) with ledger
  * hooks; the supervisor is a child subreaper and reaps everything.
  */
