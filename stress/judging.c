@@ -25,18 +25,19 @@ static void judge_scen(struct sup *s, struct scenario *sc)
     s->r->c.aborted += v.aborted;
     s->r->c.uncertain += v.uncertain;
     s->r->c.violations += v.nviolations;
-    if (v.nfound && getenv("TERNRIG_STRESS_DEBUG")) {
-        fprintf(stderr, "scenario %08x: killed %d (step %u task %u int %d) "
-                        "cut %d ended %d\n",
+    if (v.nfound && s->o->debug) {
+        fprintf(s->o->debug,
+                "scenario %08x: killed %d (step %u task %u int %d) "
+                "cut %d ended %d\n",
                 sc->id, sc->killed, sc->kill_step, sc->kill_task,
                 sc->interrupted, sc->cut, sc->ended);
         for (uint32_t i = 0; i < sc->nsteps; i++)
-            fprintf(stderr, "  step %u: +%.6f .. +%.6f -> %d\n", i + 1,
+            fprintf(s->o->debug, "  step %u: +%.6f .. +%.6f -> %d\n", i + 1,
                     (double)(sc->step[i].intent_t - s->t_origin) / 1e9,
                     (double)(sc->step[i].result_t - s->t_origin) / 1e9,
                     sc->step[i].result);
         for (uint32_t i = 0; i < sc->ndec; i++)
-            fprintf(stderr, "  dec f%u %d at +%.6f size %llu tgid %d\n",
+            fprintf(s->o->debug, "  dec f%u %d at +%.6f size %llu tgid %d\n",
                     sc->dec[i].file, sc->dec[i].type,
                     (double)(sc->dec[i].t - s->t_origin) / 1e9,
                     (unsigned long long)sc->dec[i].size, sc->dec[i].tgid);

@@ -35,6 +35,13 @@ struct stress_options {
                                 no observer, nothing judged             */
     bool progress_tty;     /* a live line (else one line every 10 s)     */
     FILE *progress;        /* NULL: silent                               */
+    FILE *notices;         /* what was cleaned up after storms that were
+                              killed, even when quiet; NULL: not told    */
+    /* for tests and debugging (the command's hidden flags) */
+    bool corrupt_content;  /* workers write the wrong pattern: the content
+                              check's control (tests/stress.sh)          */
+    FILE *debug;           /* NULL, or where each violating scenario's
+                              records are dumped (steps, decisions)      */
 };
 
 #define STRESS_MAX_SAMPLES 4096

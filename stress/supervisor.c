@@ -305,7 +305,7 @@ int stress_run(const struct stress_options *o, struct stress_result *r,
         return -1;
     }
     supervisor_stop = 0;
-    stress_clean_leftovers(stderr); /* even when quiet: it removed things */
+    stress_clean_leftovers(o->notices); /* even when quiet: it removed things */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     if (setup(&s, why, cap) < 0) {
         cleanup(&s);

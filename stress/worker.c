@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -168,7 +167,7 @@ int worker_main(struct worker_ctx *w)
     h.killed = hook_killed;
     h.name_prefix = w->prefix;
     /* the content control of tests/stress.sh: write the wrong pattern */
-    h.corrupt_id = getenv("TERNRIG_STRESS_CORRUPT_CONTENT") ? 1u : 0u;
+    h.corrupt_id = w->o->corrupt_content ? 1u : 0u;
     /* a restarted worker continues its numbering where the ledger left
      * it: the supervisor passes the next number in scen */
     uint32_t n = w->scen & 0xfffff;

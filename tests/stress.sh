@@ -87,7 +87,7 @@ if mountpoint -q "$tmpfs"; then
     finds "$work/tmpfs.json" early-seal || bad "tmpfs: no early-seal found"
     [ "$(ls -A "$tmpfs")" = "not-ours" ] || bad "tmpfs: the storm left or removed something: $(ls -A "$tmpfs")"
     # the content check can fail: workers writing the wrong pattern
-    TERNRIG_STRESS_CORRUPT_CONTENT=1 storm corrupt --mount "$tmpfs" --seed 4 --duration 2 >/dev/null
+    storm corrupt --mount "$tmpfs" --seed 4 --duration 2 --test-corrupt-content >/dev/null
     python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["totals"]["content_mismatches"] > 0 else 1)' "$work/corrupt.json" ||
         bad "content written wrong was not noticed"
     umount "$tmpfs"

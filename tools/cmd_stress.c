@@ -397,6 +397,13 @@ int cmd_stress(int argc, char **argv)
         {"no-log", no_argument, 0, 'L'},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
+        /* hidden, for tests and debugging (stress/README.md):
+         * --test-corrupt-content: workers write the wrong pattern, the
+         *   control of the content check (tests/stress.sh);
+         * --debug-violations: each violating scenario's records (step
+         *   times, decisions) on stderr */
+        {"test-corrupt-content", no_argument, 0, 'X'},
+        {"debug-violations", no_argument, 0, 'D'},
         {0, 0, 0, 0},
     };
     struct stress_options o = {0};
@@ -410,6 +417,7 @@ int cmd_stress(int argc, char **argv)
     o.interleave = 2;
     o.out_dir = "ternrig-stress-out";
     o.progress = stderr;
+    o.notices = stderr; /* even when quiet: it removed things */
     const char *report = NULL, *junit = NULL;
     bool calibrate = false, chose_policy = false;
     int c;
@@ -463,6 +471,8 @@ int cmd_stress(int argc, char **argv)
         case 'N': o.no_ledger_observer = true; break;
         case 'L': o.no_log = true; break;
         case 'q': o.progress = NULL; break;
+        case 'X': o.corrupt_content = true; break;
+        case 'D': o.debug = stderr; break;
         case 'h': return policy_help(stress_help);
         default: return usage_error("stress", "bad option");
         }
