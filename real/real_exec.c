@@ -709,11 +709,9 @@ void real_replay_abort(void)
         kill(-g, SIGKILL);
 }
 
-int real_run(struct judge *j, struct program *p, enum policy pol,
-             const char *mount, const char *log, const struct real_hooks *h,
-             struct real_outcome *out)
+/* Why `p` cannot run for real (out->skipped and its reason), or false. */
+static bool cannot_run(const struct program *p, struct real_outcome *out)
 {
-    memset(out, 0, sizeof *out);
     for (uint32_t i = 0; i < p->nsteps; i++) {
         const char *why = NULL;
         switch (p->steps[i].op) {
@@ -725,9 +723,254 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
             out->skipped = true;
             snprintf(out->reason, sizeof out->reason, "line %u: %s",
                      p->steps[i].line, why);
-            return 0;
+            return true;
         }
     }
+    return false;
+}
+
+/* After statement i ran for real and on the model: the real fd number
+ * must be the model's (otherwise later steps would act on the wrong
+ * files), and a close or exec that the model does must not fail.
+ * `closes_fd`: the fd a close closes in the model (before the step), or
+ * -1.  0, or RUN_FAILED with the disagreement in r->why. */
+static int check_fd_agreement(struct run *r, uint32_t i, int res,
+                              int closes_fd, bool interrupted)
+{
+    const struct step *st = &r->p->steps[i];
+    int want = -1;
+    if (st->op == OP_CREATE || st->op == OP_DUP ||
+        (st->op == OP_DUP2 && st->fd != st->fd2))
+        want = model_fd_number(r->m, st->task, st->op == OP_CREATE
+                                                   ? st->fd
+                                                   : st->fd2);
+    else if (st->op == OP_SEND)
+        want = model_fd_number(r->m, st->task2, st->fd2);
+    if (!interrupted &&
+        (st->op == OP_CREATE || st->op == OP_DUP ||
+         (st->op == OP_DUP2 && st->fd != st->fd2) || st->op == OP_SEND) &&
+        (res >= 0 ? res : -1) != want) {
+        return fail(r, "line %u: the real fd is %d, the model's %d: model "
+                       "and kernel disagree",
+                    st->line, res, want);
+    }
+    if (closes_fd >= 0 && !interrupted && res < 0) {
+        /* e.g. IORING_OP_CLOSE after unshare(CLONE_FILES): io-wq
+         * workers keep the fd table they started with */
+        return fail(r, "line %u: the real %s of fd %d failed (%s); in the "
+                       "model it closes: model and kernel disagree",
+                    st->line, trace_op_name((enum trace_op)st->op),
+                    closes_fd, strerror(-res));
+    }
+    if (st->op == OP_EXEC && !interrupted && res < 0) {
+        return fail(r, "line %u: exec failed for real (%s); in the model "
+                       "it succeeds",
+                    st->line, strerror(-res));
+    }
+    return 0;
+}
+
+/* Statement i for real, with the SIGKILL a stress worker may inject in
+ * its middle (its hook `before` says when; *victim: the task killed, or
+ * -1), then on the model, then the fd-number checks.  Its result
+ * (RESULT_UNKNOWN when the kill interrupted its actor: *interrupted), or
+ * RUN_FAILED with the reason in r->why. */
+static int run_one_statement(struct run *r, uint32_t i, int *victim_out,
+                             bool *interrupted_out)
+{
+    const struct real_hooks *h = r->h;
+    struct program *p = r->p;
+    struct trace_error err;
+    /* a stress worker may SIGKILL a process in the middle of it */
+    unsigned delay = 0;
+    uint32_t pick = 0;
+    int victim = h && h->before && h->before(h->ctx, i, &delay, &pick) &&
+                         i + 1 < MAX_STEPS
+                     ? kill_target(r, i, pick)
+                     : -1;
+    pthread_t killer_th;
+    struct killer k = {0, delay};
+    uint16_t victim_proc = 0;
+    if (victim >= 0) {
+        victim_proc = model_task(r->m, (uint16_t)victim).proc;
+        k.pid = r->pid[victim];
+        if (pthread_create(&killer_th, NULL, killer_main, &k) != 0)
+            victim = -1;
+    }
+    *victim_out = victim;
+    int closes_fd = p->steps[i].op == OP_CLOSE ||
+                            p->steps[i].op == OP_URING_CLOSE
+                        ? model_fd_number(r->m, p->steps[i].task,
+                                          p->steps[i].fd)
+                        : -1;
+    int res = run_step(r, i);
+    bool interrupted = false;
+    if (victim >= 0) {
+        pthread_join(killer_th, NULL);
+        if (!wait_gone(k.pid))
+            return fail(r, "the killed process %d did not exit",
+                        (int)k.pid);
+        interrupted = res == RUN_FAILED &&
+                      model_task(r->m, p->steps[i].task).proc == victim_proc;
+        if (interrupted)
+            res = RESULT_UNKNOWN;
+    }
+    *interrupted_out = interrupted;
+    if (res == RUN_FAILED)
+        return RUN_FAILED;
+    if (model_step(r->m, i, &err) < 0) {
+        snprintf(r->out->reason, sizeof r->out->reason, "line %u: %.120s",
+                 err.line, err.msg);
+        return RUN_FAILED;
+    }
+    if (check_fd_agreement(r, i, res, closes_fd, interrupted) == RUN_FAILED)
+        return RUN_FAILED;
+    return res;
+}
+
+/* What follows statement i (result `res`) once it ran: late replies of
+ * dead tasks forgotten, slots settled, the `after` hook, the kill
+ * statement appended after an injected kill (the run ends there), and
+ * with `judging` the log, the model's events and a look. */
+static void after_statement(struct run *r, uint32_t i, int res, int victim,
+                            bool interrupted, uint32_t before, bool judging)
+{
+    const struct real_hooks *h = r->h;
+    struct program *p = r->p;
+    for (uint16_t t = 0; t < p->ntasks; t++) /* dead: no late reply */
+        if (r->pending[t] && model_task(r->m, t).state != TASK_ALIVE)
+            r->pending[t] = 0;
+    if (r->settle_slots) {
+        const struct step *s = &p->steps[i];
+        reap(r);
+        if (s->op == OP_EXIT || s->op == OP_EXIT_GROUP ||
+            s->op == OP_KILL || s->op == OP_EXEC)
+            r->freed = true;
+    }
+    if (h && h->after && !interrupted)
+        h->after(h->ctx, i, res, r->pid[p->steps[i].task],
+                 step_has_task2(p->steps[i].op)
+                     ? r->pid[p->steps[i].task2]
+                     : 0);
+    if (victim >= 0) { /* the run ends: statement i, the kill, the end */
+        struct step *ks = &p->steps[i + 1];
+        memset(ks, 0, sizeof *ks);
+        ks->op = OP_KILL;
+        ks->task = (uint16_t)victim;
+        ks->line = p->steps[i].line + 1;
+        p->nsteps = i + 2;
+        if (h->killed)
+            h->killed(h->ctx, i, victim, interrupted);
+    }
+    if (judging) {
+        const struct step *s = &p->steps[i];
+        read_log(r);
+        take_model_events(r, before, model_history(r->m)->len, res,
+                          s->op == OP_CREATE || s->op == OP_WRITE);
+        observe(r, i);
+    }
+}
+
+/* The end of the trace: SIGKILL every live process, creation order, one
+ * process at a time, each followed (with `judging`) by the log, the
+ * model's events up to the next death and a look: without a flush log,
+ * only a look between two deaths can show what the first one's teardown
+ * did.  0, or -1 when a process did not die (reason in r->why). */
+static int kill_at_end(struct run *r, bool judging)
+{
+    int rc = 0;
+    uint32_t before = model_history(r->m)->len;
+    model_finish(r->m);
+    const struct history *hist = model_history(r->m);
+    uint32_t from = before;
+    for (uint32_t i = before; i < hist->len; i++) {
+        if (hist->ev[i].type != EV_DEATH)
+            continue;
+        uint32_t to = i + 1;
+        while (to < hist->len && hist->ev[to].type != EV_DEATH)
+            to++;
+        pid_t pid = r->pid[model_proc_name(r->m, hist->ev[i].proc)];
+        kill(pid, SIGKILL);
+        if (!wait_gone(pid) && rc == 0) {
+            fail(r, "process %d did not exit in %d s at the end", (int)pid,
+                 STEP_TIMEOUT_MS / 1000);
+            rc = -1;
+        }
+        if (judging) {
+            read_log(r);
+            take_model_events(r, from, to, 0, false);
+            observe(r, r->p->nsteps);
+        }
+        from = to;
+    }
+    if (judging) {
+        read_log(r);
+        take_model_events(r, from, hist->len, 0, false);
+        observe(r, r->p->nsteps);
+    }
+    return rc;
+}
+
+/* Every task of the run gone and reaped (none may flush into the next
+ * trace's log window), the channels closed. */
+static void end_tasks(struct run *r)
+{
+    if (r->pgid > 0) {
+        kill(-r->pgid, SIGKILL);
+        /* every task is ours (subreaper) and dead or dying: reap them all,
+         * so that none flushes into the next trace's log window */
+        while (waitpid(-r->pgid, NULL, 0) > 0 || errno == EINTR)
+            ;
+    }
+    running_pgid = 0;
+    for (int t = 0; t < MAX_TASK_NAMES; t++)
+        if (r->chan[t] >= 0)
+            close(r->chan[t]);
+}
+
+/* Leave nothing behind in the run's directory that we can remove. */
+static void remove_run_dir(struct run *r)
+{
+    DIR *d = opendir(r->dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        char pth[4352];
+        snprintf(pth, sizeof pth, "%s/%s", r->dir, de->d_name);
+        if (de->d_name[0] != '.')
+            unlink(pth);
+    }
+    if (d)
+        closedir(d);
+    rmdir(r->dir);
+}
+
+/* The real history judged by the oracle, and the trace's expectations
+ * checked against the verdict.  0, or -1 (reason in out). */
+static int judge_history(struct judge *j, struct run *r, enum policy pol,
+                         struct real_outcome *out)
+{
+    const struct program *p = r->p;
+    /* without a flush log, the looks are all there is */
+    struct history hist = {r->ev, r->nev, r->cap, !r->log};
+    uint32_t bad;
+    if (oracle_judge(j->oracle, &hist, p->nfiles, &out->verdict, &bad) < 0) {
+        snprintf(out->reason, sizeof out->reason,
+                 "history event %u out of range", bad);
+        return -1;
+    }
+    out->failed = expect_check(p, pol, &out->verdict, out->failures,
+                               JUDGE_MAX_REPORTED_FAILURES, &out->applicable,
+                               &out->unjudged);
+    return 0;
+}
+
+int real_run(struct judge *j, struct program *p, enum policy pol,
+             const char *mount, const char *log, const struct real_hooks *h,
+             struct real_outcome *out)
+{
+    memset(out, 0, sizeof *out);
+    if (cannot_run(p, out))
+        return 0;
     static struct run r;
     memset(&r, 0, sizeof r);
     r.p = p;
@@ -759,206 +1002,30 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     model_reset(r.m, p, pol);
     int rc = 0;
-    struct trace_error err;
     for (uint32_t i = 0; i < p->nsteps && rc == 0; i++) {
         uint32_t before = model_history(r.m)->len;
-        /* a stress worker may SIGKILL a process in the middle of it */
-        unsigned delay = 0;
-        uint32_t pick = 0;
-        int victim = h && h->before && h->before(h->ctx, i, &delay, &pick) &&
-                             i + 1 < MAX_STEPS
-                         ? kill_target(&r, i, pick)
-                         : -1;
-        pthread_t killer_th;
-        struct killer k = {0, delay};
-        uint16_t victim_proc = 0;
-        if (victim >= 0) {
-            victim_proc = model_task(r.m, (uint16_t)victim).proc;
-            k.pid = r.pid[victim];
-            if (pthread_create(&killer_th, NULL, killer_main, &k) != 0)
-                victim = -1;
-        }
-        int closes_fd = p->steps[i].op == OP_CLOSE ||
-                                p->steps[i].op == OP_URING_CLOSE
-                            ? model_fd_number(r.m, p->steps[i].task,
-                                              p->steps[i].fd)
-                            : -1;
-        int res = run_step(&r, i);
+        int victim = -1;
         bool interrupted = false;
-        if (victim >= 0) {
-            pthread_join(killer_th, NULL);
-            if (!wait_gone(k.pid)) {
-                fail(&r, "the killed process %d did not exit", (int)k.pid);
-                rc = -1;
-                break;
-            }
-            interrupted = res == RUN_FAILED &&
-                          model_task(r.m, p->steps[i].task).proc == victim_proc;
-            if (interrupted)
-                res = RESULT_UNKNOWN;
-        }
+        int res = run_one_statement(&r, i, &victim, &interrupted);
         if (res == RUN_FAILED) {
             rc = -1;
             break;
         }
-        if (model_step(r.m, i, &err) < 0) {
-            snprintf(out->reason, sizeof out->reason, "line %u: %.120s",
-                     err.line, err.msg);
-            rc = -1;
-            break;
-        }
-        /* the real fd number must be the model's: otherwise later steps
-         * would act on the wrong files */
-        const struct step *st = &p->steps[i];
-        int want = -1;
-        if (st->op == OP_CREATE || st->op == OP_DUP ||
-            (st->op == OP_DUP2 && st->fd != st->fd2))
-            want = model_fd_number(r.m, st->task, st->op == OP_CREATE
-                                                      ? st->fd
-                                                      : st->fd2);
-        else if (st->op == OP_SEND)
-            want = model_fd_number(r.m, st->task2, st->fd2);
-        if (!interrupted &&
-            (st->op == OP_CREATE || st->op == OP_DUP ||
-             (st->op == OP_DUP2 && st->fd != st->fd2) || st->op == OP_SEND) &&
-            (res >= 0 ? res : -1) != want) {
-            fail(&r, "line %u: the real fd is %d, the model's %d: model and "
-                     "kernel disagree",
-                 st->line, res, want);
-            rc = -1;
-            break;
-        }
-        if (closes_fd >= 0 && !interrupted && res < 0) {
-            /* e.g. IORING_OP_CLOSE after unshare(CLONE_FILES): io-wq
-             * workers keep the fd table they started with */
-            fail(&r, "line %u: the real %s of fd %d failed (%s); in the "
-                     "model it closes: model and kernel disagree",
-                 st->line, trace_op_name((enum trace_op)st->op), closes_fd,
-                 strerror(-res));
-            rc = -1;
-            break;
-        }
-        if (st->op == OP_EXEC && !interrupted && res < 0) {
-            fail(&r, "line %u: exec failed for real (%s); in the model it "
-                     "succeeds",
-                 st->line, strerror(-res));
-            rc = -1;
-            break;
-        }
-        for (uint16_t t = 0; t < p->ntasks; t++) /* dead: no late reply */
-            if (r.pending[t] && model_task(r.m, t).state != TASK_ALIVE)
-                r.pending[t] = 0;
-        if (r.settle_slots) {
-            const struct step *s = &p->steps[i];
-            reap(&r);
-            if (s->op == OP_EXIT || s->op == OP_EXIT_GROUP ||
-                s->op == OP_KILL || s->op == OP_EXEC)
-                r.freed = true;
-        }
-        if (h && h->after && !interrupted)
-            h->after(h->ctx, i, res, r.pid[p->steps[i].task],
-                     step_has_task2(p->steps[i].op)
-                         ? r.pid[p->steps[i].task2]
-                         : 0);
-        if (victim >= 0) { /* the run ends: statement i, the kill, the end */
-            struct step *ks = &p->steps[i + 1];
-            memset(ks, 0, sizeof *ks);
-            ks->op = OP_KILL;
-            ks->task = (uint16_t)victim;
-            ks->line = p->steps[i].line + 1;
-            p->nsteps = i + 2;
-            if (h->killed)
-                h->killed(h->ctx, i, victim, interrupted);
-        }
-        if (judging) {
-            const struct step *s = &p->steps[i];
-            read_log(&r);
-            take_model_events(&r, before, model_history(r.m)->len, res,
-                              s->op == OP_CREATE || s->op == OP_WRITE);
-            observe(&r, i);
-        }
+        after_statement(&r, i, res, victim, interrupted, before, judging);
         out->steps++;
     }
-    /* the end of the trace: SIGKILL every live process, creation order */
-    uint32_t before = model_history(r.m)->len;
-    if (rc == 0) {
-        model_finish(r.m);
-        const struct history *hist = model_history(r.m);
-        /* one process at a time, each followed by a look: without a flush
-         * log, only a look between two deaths can show what the first
-         * one's teardown did */
-        uint32_t from = before;
-        for (uint32_t i = before; i < hist->len; i++) {
-            if (hist->ev[i].type != EV_DEATH)
-                continue;
-            uint32_t to = i + 1;
-            while (to < hist->len && hist->ev[to].type != EV_DEATH)
-                to++;
-            pid_t pid = r.pid[model_proc_name(r.m, hist->ev[i].proc)];
-            kill(pid, SIGKILL);
-            if (!wait_gone(pid) && rc == 0) {
-                fail(&r, "process %d did not exit in %d s at the end",
-                     (int)pid, STEP_TIMEOUT_MS / 1000);
-                rc = -1;
-            }
-            if (judging) {
-                read_log(&r);
-                take_model_events(&r, from, to, 0, false);
-                observe(&r, p->nsteps);
-            }
-            from = to;
-        }
-        if (judging) {
-            read_log(&r);
-            take_model_events(&r, from, hist->len, 0, false);
-            observe(&r, p->nsteps);
-        }
-    }
-    if (r.pgid > 0) {
-        kill(-r.pgid, SIGKILL);
-        /* every task is ours (subreaper) and dead or dying: reap them all,
-         * so that none flushes into the next trace's log window */
-        while (waitpid(-r.pgid, NULL, 0) > 0 || errno == EINTR)
-            ;
-    }
-    running_pgid = 0;
-    for (int t = 0; t < MAX_TASK_NAMES; t++)
-        if (r.chan[t] >= 0)
-            close(r.chan[t]);
+    if (rc == 0)
+        rc = kill_at_end(&r, judging);
+    end_tasks(&r);
     if (!judging) { /* the caller keeps the directory and judges */
         free(r.ev);
         return rc;
     }
-    /* leave nothing behind that we can remove */
-    DIR *d = opendir(r.dir);
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        char pth[4352];
-        snprintf(pth, sizeof pth, "%s/%s", r.dir, de->d_name);
-        if (de->d_name[0] != '.')
-            unlink(pth);
-    }
-    if (d)
-        closedir(d);
-    rmdir(r.dir);
-    if (rc < 0) {
-        free(r.ev);
-        return -1;
-    }
-    /* without a flush log, the looks are all there is */
-    struct history hist = {r.ev, r.nev, r.cap, !r.log};
-    uint32_t bad;
-    if (oracle_judge(j->oracle, &hist, p->nfiles, &out->verdict, &bad) < 0) {
-        snprintf(out->reason, sizeof out->reason,
-                 "history event %u out of range", bad);
-        free(r.ev);
-        return -1;
-    }
-    out->failed = expect_check(p, pol, &out->verdict, out->failures,
-                               JUDGE_MAX_REPORTED_FAILURES, &out->applicable,
-                               &out->unjudged);
+    remove_run_dir(&r);
+    if (rc == 0 && judge_history(j, &r, pol, out) < 0)
+        rc = -1;
     free(r.ev);
-    return 0;
+    return rc < 0 ? -1 : 0;
 }
 
 int real_replay(struct judge *j, const struct program *p, enum policy pol,
