@@ -9,16 +9,18 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # The seed tool runs on the build machine: plain flags, no sanitizer.
-# (tools/watch.c needs the real-mount code, which needs libfuse: left out,
+# (watch/watch.c needs the real-mount code, which needs libfuse: left out,
 # its command says so)
-$CC -std=c11 -O1 -D_POSIX_C_SOURCE=200809L -Iharness -Iflushlog -Itools \
-    $(ls tools/*.c | grep -v '^tools/watch\.c$') harness/*.c flushlog/*.c \
-    -lm -o "$work/ternrig"
+harness_i=$(for d in harness/*/; do printf -- '-I%s ' "${d%/}"; done)
+$CC -std=c11 -O1 -D_POSIX_C_SOURCE=200809L $harness_i -Iflushlog -Itools \
+    -Isupport -Ifindings -Ireport -Iwatch \
+    tools/*.c support/*.c findings/*.c report/*.c watch/fate.c \
+    watch/clients.c harness/*/*.c flushlog/*.c -lm -o "$work/ternrig"
 "$work/ternrig" seeds --out "$work/seeds" corpus/traces
 
 # The harness, instrumented as the engine asks.
-for src in harness/*.c; do
-    $CC $CFLAGS -std=c11 -D_POSIX_C_SOURCE=200809L -Iharness -c "$src" \
+for src in harness/*/*.c; do
+    $CC $CFLAGS -std=c11 -D_POSIX_C_SOURCE=200809L $harness_i -c "$src" \
         -o "$work/$(basename "$src" .c).o"
 done
 ar rcs "$work/libharness.a" "$work"/*.o
@@ -28,7 +30,7 @@ build_target() { # name, extra compile flags, sources...
     shift 2
     local objs=()
     for src in "$@"; do
-        $CC $CFLAGS -std=c11 -D_POSIX_C_SOURCE=200809L $defs -Iharness \
+        $CC $CFLAGS -std=c11 -D_POSIX_C_SOURCE=200809L $defs $harness_i \
             -c "$src" -o "$work/$name.$(basename "$src" .c).o"
         objs+=("$work/$name.$(basename "$src" .c).o")
     done

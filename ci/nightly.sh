@@ -59,9 +59,9 @@ esac
 policy=${TERNRIG_POLICY:-reference}
 # the policies, from the core's descriptor: ternrig is not built yet here
 policy_names() {
-    sed -n 's/^POLICY_ENTRY([A-Z0-9_]*, *"\([a-z0-9-]*\)",.*/\1/p' "$root/harness/policies.h"
+    sed -n 's/^POLICY_ENTRY([A-Z0-9_]*, *"\([a-z0-9-]*\)",.*/\1/p' "$root/harness/core/policies.h"
 }
-[ -n "$(policy_names)" ] || die "no policy in $root/harness/policies.h"
+[ -n "$(policy_names)" ] || die "no policy in $root/harness/core/policies.h"
 policy_names | grep -xF -- "$policy" >/dev/null ||
     die "TERNRIG_POLICY='$policy' is not a policy ($(policy_names | paste -sd, - | sed 's/,/, /g'))"
 case $engine in

@@ -21,7 +21,7 @@ fails=0
 targets=0
 # one per policy of the core: its entries in the descriptor,
 # plus fuzz_decode and fuzz_trace_parse
-want=$(grep -c '^POLICY_ENTRY(' "$repo/harness/policies.h")
+want=$(grep -c '^POLICY_ENTRY(' "$repo/harness/core/policies.h")
 want=$((want + 2))
 for bin in "$tmp"/out/fuzz_*; do
     case "$bin" in *.zip|*.options|*.dict) continue ;; esac

@@ -1,4 +1,4 @@
-/* test_statements.c - the statement table (harness/statements.h) is whole
+/* test_statements.c - the statement table (harness/trace/statements.h) is whole
  * and the places that derive from it agree with it: wire codes are the
  * stable ones, every row's usage and options parse and print back, and
  * fuzz/ternrig.dict is what the table makes.

@@ -321,7 +321,7 @@ size_t trace_fuzz_dictionary(char *buf, size_t cap)
     struct wbuf w = {(uint8_t *)buf, cap, 0};
     static const char head[] =
         "# Byte-level dictionary for the binary program encoding, written "
-        "from the\n# statement table (harness/statements.c) by "
+        "from the\n# statement table (harness/trace/statements.c) by "
         "trace_fuzz_dictionary():\n# one entry per statement with small "
         "operands, one per option, and one with\n# the next names (_1).\n# Do not edit: "
         "test_statements --write-dictionary fuzz/ternrig.dict\n";
