@@ -4,8 +4,10 @@
 #   ci/nightly.sh --budget 30m [--out DIR] [--history DIR] [--engine E]
 #                 [--skip-setup] [--skip-tests]
 #
-# Within the time budget (it stops by itself): set up and build
-# (ci/setup.sh, plus the fuzz build), run the tests, replay the corpus
+# First set up and build (ci/setup.sh, plus the fuzz build; at most 30 min
+# each, not counted in the budget).  Then, within the time budget (it stops
+# by itself): run the tests (the unit tests only when the share is under
+# 5 min), replay the corpus
 # (model, every policy; for real on the embedded filesystem when root
 # and /dev/fuse; on $TERNRIG_MOUNT when set), fuzz every policy target for
 # its share of the budget (`ternrig fuzz --all`, on all cores; libFuzzer,
@@ -22,7 +24,8 @@
 # Exit status: 1 iff a finding under TERNRIG_POLICY has a shape that is not
 # in corpus/traces (keep it with the `ternrig corpus add` line the summary
 # prints), 0 otherwise; 2 on a setup error: bad usage, or the build, the
-# tests, the corpus replay or a tool failed, so the night cannot be trusted.
+# tests, the corpus replay or a tool failed, so the night cannot be trusted
+# (a step that only ran out of its share of the budget is not a failure).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -165,14 +168,16 @@ fi
 preset=fuzz
 [ "$engine" = afl ] && preset=afl
 if [ $skip_setup -eq 0 ]; then
-    step setup "$(left)" -- bash ci/setup.sh
+    # installing and building are not the night's work: they get their own
+    # limit, and the budget starts when they are done
+    step setup 1800 -- bash ci/setup.sh
     if [ $rc -ne 0 ]; then
         record setup error "$took" "$logrel" "ci/setup.sh failed (exit $rc)"
         setup_failed=1
         finish
     fi
     record setup pass "$took" "$logrel" "installed what was missing, built ./build"
-    step fuzz-build "$(left)" -- bash -c "cmake --preset $preset && cmake --build --preset $preset -j $jobs"
+    step fuzz-build 1800 -- bash -c "cmake --preset $preset && cmake --build --preset $preset -j $jobs"
     if [ $rc -ne 0 ]; then
         record fuzz-build error "$took" "$logrel" "cmake --preset $preset failed (exit $rc)"
         setup_failed=1
@@ -183,6 +188,7 @@ else
     record setup skip 0 "" "--skip-setup: using the existing build"
 fi
 [ -x "$ternrig" ] || { record setup error 0 "" "$ternrig is missing"; setup_failed=1; finish; }
+deadline=$(($(date +%s) + budget_s)) # the budget is for what follows
 
 # --- 2. tests ---------------------------------------------------------------
 if [ $skip_tests -eq 1 ]; then
@@ -191,12 +197,23 @@ elif [ "$(left)" -le 0 ]; then
     record tests error 0 "" "no budget left for the tests"
     setup_failed=1
 else
-    step tests "$(( $(left) * 6 / 10 ))" -- ctest --preset default -j "$jobs" --output-junit "$out/junit-ctest.xml"
+    # the whole suite takes about 4 minutes on 2 cores: a shorter share
+    # runs the unit tests (model, oracle, trace, layers, CLI), not nothing
+    tests_s=$(( $(left) * 6 / 10 ))
+    select=() scope="all tests"
+    if [ "$tests_s" -lt 300 ]; then
+        select=(-R '^(test_[a-z_]*|layer_.*|codec_golden|corpus_all_policies|cli)$'
+                -E '_asan$|^test_(fs|bpf_context|mountinfo)$')
+        scope="unit tests only (a ${tests_s}s share is too short for all)"
+    fi
+    step tests "$tests_s" -- ctest --preset default -j "$jobs" "${select[@]}" --output-junit "$out/junit-ctest.xml"
     if [ $rc -eq 0 ]; then
-        record tests pass "$took" "$logrel" "$(grep -Eo '[0-9]+% tests passed.*' "$out/logs/tests.log" | tail -1)"
+        record tests pass "$took" "$logrel" "$scope: $(grep -Eo '[0-9]+% tests passed.*' "$out/logs/tests.log" | tail -1)"
+    elif [ $rc -eq 124 ]; then
+        # out of time is not a broken rig: say so, and go on
+        record tests skip "$took" "$logrel" "$scope: stopped at its share of the budget (junit-ctest.xml)"
     else
-        [ $rc -eq 124 ] && note="did not finish within the budget" || note="$(grep -Eo '[0-9]+ tests failed out of [0-9]+' "$out/logs/tests.log" | tail -1)"
-        record tests error "$took" "$logrel" "$note (junit-ctest.xml)"
+        record tests error "$took" "$logrel" "$(grep -Eo '[0-9]+ tests failed out of [0-9]+' "$out/logs/tests.log" | tail -1) (junit-ctest.xml)"
         setup_failed=1
     fi
 fi
