@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "flushlog.h"
 #include "real_exec.h"
+#include "real_history.h"
 #include "real_mount.h"
 #include "real_task.h"
 
@@ -45,17 +46,15 @@ struct run {
     pid_t tid[MAX_TASK_NAMES];
     int pending[MAX_TASK_NAMES]; /* replies still to come (vfork parent) */
     pid_t pgid;
-    struct event *ev;           /* the real history */
-    uint32_t nev, cap;
+    struct real_history hist;   /* the real history */
     uint64_t seen[MAX_FILE_NAMES];   /* visible size + 1, 0 = not seen */
     bool closed[MAX_FILE_NAMES];     /* an fd of it closed in this step  */
-    struct dec {
-        uint16_t file;
-        uint8_t type;
-        bool used, mm_alive, ptrs;
-        pid_t tgid;
-        uint64_t leader, owner; /* BPF contexts: the raw pointers */
-    } dec[256];
+    struct rh_decision dec[256];
+    bool dec_used[256];
+    struct dec_pointers {       /* BPF contexts: the raw pointers */
+        bool ptrs;
+        uint64_t leader, owner;
+    } decp[256];
     unsigned ndec;              /* the fs's decisions during this step */
     struct real_outcome *out;
     char *why;
@@ -74,18 +73,10 @@ static int fail(struct run *r, const char *fmt, ...)
     return RUN_FAILED;
 }
 
-static struct event *add(struct run *r, const struct event *e)
+/* An event of the real history; `src` says where it came from. */
+static void add(struct run *r, const struct event *e, uint8_t src)
 {
-    if (r->nev == r->cap) {
-        uint32_t cap = r->cap ? r->cap * 2 : 1024;
-        struct event *ne = realloc(r->ev, cap * sizeof *ne);
-        if (!ne)
-            return NULL;
-        r->ev = ne;
-        r->cap = cap;
-    }
-    r->ev[r->nev] = *e;
-    return &r->ev[r->nev++];
+    rh_put(&r->hist, e, src, e->step, 0, 0);
 }
 
 static double mono_ms(void)
@@ -285,12 +276,12 @@ static void read_log(struct run *r)
             r->dec[r->ndec].file = fi;
             r->dec[r->ndec].type = type;
             r->dec[r->ndec].mm_alive = ev.mm_alive;
-            r->dec[r->ndec].tgid = (pid_t)ev.tgid;
+            r->dec[r->ndec].tgid = (int32_t)ev.tgid;
             /* the kernel's pointers: with BPF contexts */
-            r->dec[r->ndec].ptrs = ev.kernel_view && ev.owner_known;
-            r->dec[r->ndec].leader = ev.kernel_view ? ev.leader : 0;
-            r->dec[r->ndec].owner = ev.owner_known ? ev.owner : 0;
-            r->dec[r->ndec++].used = false;
+            r->decp[r->ndec].ptrs = ev.kernel_view && ev.owner_known;
+            r->decp[r->ndec].leader = ev.kernel_view ? ev.leader : 0;
+            r->decp[r->ndec].owner = ev.owner_known ? ev.owner : 0;
+            r->dec_used[r->ndec++] = false;
             break;
         }
     }
@@ -330,8 +321,10 @@ static const char *dec_name(uint8_t type)
  * model's: the kernel gave that memory to another task than the model's
  * LIFO reuse did (or to none yet). */
 static void reuse_miss(struct run *r, uint32_t step, const struct event *model,
-                       const struct dec *d)
+                       unsigned k)
 {
+    const struct rh_decision *d = &r->dec[k];
+    const struct dec_pointers *dp = &r->decp[k];
     struct real_outcome *o = r->out;
     uint8_t mdec = model->decision == FLUSH_SEAL    ? EV_SEAL
                    : model->decision == FLUSH_ABORT ? EV_ABORT
@@ -345,9 +338,9 @@ static void reuse_miss(struct run *r, uint32_t step, const struct event *model,
                  r->p->file_names[d->file],
                  model->ctx_leader == model->file_owner ? "owner matches,"
                                                         : "owner differs,",
-                 dec_name(mdec), (unsigned long long)d->leader,
-                 d->leader == d->owner ? "==" : "!=",
-                 (unsigned long long)d->owner, dec_name(d->type));
+                 dec_name(mdec), (unsigned long long)dp->leader,
+                 dp->leader == dp->owner ? "==" : "!=",
+                 (unsigned long long)dp->owner, dec_name(d->type));
 }
 
 /* The real decision for one flush the model made (`model`, or NULL for the
@@ -358,20 +351,18 @@ static void real_decision(struct run *r, const struct event *model,
 {
     /* the decision on this file by the process that flushed, if the log
      * has one; else the next on this file (then they differ) */
-    pid_t flusher = model ? r->pid[model_proc_name(r->m, model->proc)] : 0;
-    unsigned first = r->ndec;
-    for (unsigned k = 0; k < r->ndec && flusher; k++)
-        if (!r->dec[k].used && r->dec[k].file == model->file &&
-            r->dec[k].tgid == flusher) {
-            first = k;
-            break;
-        }
-    if (first == r->ndec)
-        first = 0;
-    for (unsigned k = first; k < r->ndec; k++) {
-        if (r->dec[k].used || (model && r->dec[k].file != model->file))
+    int32_t flusher = model ? r->pid[model_proc_name(r->m, model->proc)] : 0;
+    for (unsigned k = 0; k < r->ndec; k++) {
+        if (model) {
+            int pick = rh_pick_decision(r->dec, r->ndec, r->dec_used,
+                                        model->file, flusher, 0, 0, true);
+            if (pick < 0)
+                break;
+            k = (unsigned)pick;
+        } else if (r->dec_used[k]) {
             continue;
-        r->dec[k].used = true;
+        }
+        r->dec_used[k] = true;
         const char *fname = r->p->file_names[r->dec[k].file];
         if (!model) {
             differ(r, step, "the kernel flushed %s (tgid %d, %s) -> %s; the "
@@ -393,7 +384,7 @@ static void real_decision(struct run *r, const struct event *model,
                      (model->ctx_mm != 0) == r->dec[k].mm_alive &&
                      mdec != r->dec[k].type && model->owner_recycled &&
                      (r->pol == POLICY_KMOD || r->pol == POLICY_KMOD_2024))
-                reuse_miss(r, step, model, &r->dec[k]);
+                reuse_miss(r, step, model, k);
             else if (want != r->dec[k].tgid ||
                      (model->ctx_mm != 0) != r->dec[k].mm_alive ||
                      mdec != r->dec[k].type)
@@ -416,7 +407,7 @@ static void real_decision(struct run *r, const struct event *model,
             snprintf(p, sizeof p, "%s/%s", r->dir, r->p->file_names[e.file]);
             e.bytes = stat(p, &st) == 0 ? (uint64_t)st.st_size : 0;
         }
-        add(r, &e);
+        add(r, &e, RH_LOG);
         return;
     }
     if (model && model->decision != 0xff && r->log)
@@ -442,7 +433,7 @@ static void observe(struct run *r, uint32_t step)
         if (stat(p, &st) != 0) {
             if (closed && !r->seen[fi]) {
                 struct event e = event_real(EV_UNSEEN, fi, step, 0);
-                add(r, &e);
+                add(r, &e, RH_UNSEEN);
             }
             continue;
         }
@@ -451,7 +442,7 @@ static void observe(struct run *r, uint32_t step)
             continue;
         r->seen[fi] = size + 1;
         struct event e = event_real(EV_OBSERVE, fi, step, size);
-        add(r, &e);
+        add(r, &e, RH_LOOK);
     }
 }
 
@@ -476,10 +467,10 @@ static void take_model_events(struct run *r, uint32_t from, uint32_t to,
             e.result = result < 0 ? result : 0;
         if (e.type == EV_CLOSE && e.file < MAX_FILE_NAMES)
             r->closed[e.file] = true;
-        add(r, &e);
+        add(r, &e, RH_MODEL);
     }
     for (unsigned k = 0; k < r->ndec; k++) /* flushes the model did not */
-        if (!r->dec[k].used)                /* predict: at the end       */
+        if (!r->dec_used[k])                /* predict: at the end       */
             real_decision(r, NULL, step);
 }
 
@@ -950,10 +941,13 @@ static int judge_history(struct judge *j, struct run *r, enum policy pol,
                          struct real_outcome *out)
 {
     const struct program *p = r->p;
-    /* without a flush log, the looks are all there is */
-    struct history hist = {r->ev, r->nev, r->cap, !r->log};
     uint32_t bad;
-    if (oracle_judge(j->oracle, &hist, p->nfiles, &out->verdict, &bad) < 0) {
+    if (r->hist.overflow) {
+        snprintf(out->reason, sizeof out->reason, "out of memory for the "
+                                                  "history");
+        return -1;
+    }
+    if (rh_judge(j->oracle, &r->hist, p->nfiles, &out->verdict, &bad) < 0) {
         snprintf(out->reason, sizeof out->reason,
                  "history event %u out of range", bad);
         return -1;
@@ -980,6 +974,8 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
     /* replays, not stress storms (their kills decide, not the model) */
     r.settle_slots = !h && (pol == POLICY_KMOD || pol == POLICY_KMOD_2024);
     r.log = h && h->no_judge ? NULL : log;
+    /* without a flush log, the looks are all there is */
+    rh_init(&r.hist, !r.log);
     r.why = out->reason;
     r.out = out;
     bool judging = !h || !h->no_judge;
@@ -1018,13 +1014,13 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
         rc = kill_at_end(&r, judging);
     end_tasks(&r);
     if (!judging) { /* the caller keeps the directory and judges */
-        free(r.ev);
+        rh_free(&r.hist);
         return rc;
     }
     remove_run_dir(&r);
     if (rc == 0 && judge_history(j, &r, pol, out) < 0)
         rc = -1;
-    free(r.ev);
+    rh_free(&r.hist);
     return rc < 0 ? -1 : 0;
 }
 

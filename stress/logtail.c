@@ -42,7 +42,7 @@ void tail_log(struct sup *s)
             sscanf(ev.name, "s%8x-f%u", &scen, &file) != 2)
             continue;
         struct scenario *sc = find_scen(s, scen);
-        struct scen_dec d = {0};
+        struct rh_decision d = {0};
         d.file = (uint16_t)file;
         d.type = !strcmp(ev.decision, "seal")    ? EV_SEAL
                  : !strcmp(ev.decision, "abort") ? EV_ABORT

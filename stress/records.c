@@ -51,7 +51,7 @@ static void add_obs(struct scenario *sc, const struct scen_obs *o)
         sc->obs[sc->nobs++] = *o;
 }
 
-void add_dec(struct scenario *sc, const struct scen_dec *d)
+void add_dec(struct scenario *sc, const struct rh_decision *d)
 {
     if (grow(&sc->dec, &sc->cap_dec, sc->ndec, sizeof *sc->dec, 16) == 0)
         sc->dec[sc->ndec++] = *d;

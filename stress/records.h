@@ -18,7 +18,7 @@
 struct scenario *find_scen(struct sup *s, uint32_t id);
 void scen_free(struct scenario *sc);
 /* Add a flush-log decision to a scenario. */
-void add_dec(struct scenario *sc, const struct scen_dec *d);
+void add_dec(struct scenario *sc, const struct rh_decision *d);
 
 /* Every ledger record written since the last call, then the flush log's
  * new lines; `final`: the writers are gone (a torn record is lost). */

@@ -82,40 +82,6 @@ void scenario_program(struct model *m, struct program *p, uint64_t seed,
     gen_program_user(m, p, nsteps, &rng);
 }
 
-/* Where each history event came from, for the evidence. */
-struct origin {
-    uint8_t src;      /* 0 model, 1 flush log, 2 look: visible, 3 look:
-                         not visible */
-    uint32_t stmt;
-    uint64_t t0, t1;
-};
-
-struct builder {
-    struct event *ev;
-    struct origin *org;
-    uint32_t n, cap;
-};
-
-static void put(struct builder *b, const struct event *e, uint8_t src,
-                uint32_t stmt, uint64_t t0, uint64_t t1)
-{
-    if (b->n == b->cap)
-        return; /* MAX_EVENTS: a scenario never gets near it */
-    b->ev[b->n] = *e;
-    b->org[b->n] = (struct origin){src, stmt, t0, t1};
-    b->n++;
-}
-
-/* An event the real system produced (a decision, a look), not the model:
- * no task, no process, no fd. */
-static void put_real(struct builder *b, uint8_t type, uint16_t file,
-                     uint64_t bytes, uint32_t stmt, uint8_t src, uint64_t t0,
-                     uint64_t t1)
-{
-    struct event e = event_real(type, file, stmt, bytes);
-    put(b, &e, src, stmt, t0, t1);
-}
-
 static double rel(uint64_t t, uint64_t origin)
 {
     return t >= origin ? (double)(t - origin) / 1e9 : 0.0;
@@ -203,35 +169,35 @@ static void evidence(struct scen_finding *f, const char *fmt, ...)
 
 /* One evidence line for history event `x`: where it came from and when. */
 static void describe(struct scen_finding *sf, const struct program *p,
-                     const struct scenario *sc, const struct builder *b,
+                     const struct scenario *sc, const struct real_history *b,
                      uint32_t x, const uint64_t *start, uint32_t n,
                      uint64_t t_origin)
 {
-    const struct origin *o = &b->org[x];
+    const struct rh_origin *o = &b->org[x];
     const struct event *e = &b->ev[x];
     char line[160];
     trace_print_step(p, &p->steps[o->stmt < n ? o->stmt : n - 1], line,
                      sizeof line);
     uint64_t last_done = sc->step[n - 1 < sc->nsteps ? n - 1 : 0].result_t;
-    if (o->src == 1 && last_done && o->t0 > last_done && !sc->killed &&
+    if (o->src == RH_LOG && last_done && o->t0 > last_done && !sc->killed &&
         o->stmt + 1 >= n)
         evidence(sf, "flush log: %s %s at +%.6f s, after the last "
                      "statement, as the end of the scenario SIGKILLed "
                      "its processes",
                  e->type == EV_SEAL ? "sealed" : "aborted",
                  p->file_names[e->file], rel(o->t0, t_origin));
-    else if (o->src == 1)
+    else if (o->src == RH_LOG)
         evidence(sf, "flush log: %s %s at +%.6f s, in the window of "
                      "statement %u (`%s`, started +%.6f s)",
                  e->type == EV_SEAL ? "sealed" : "aborted",
                  p->file_names[e->file], rel(o->t0, t_origin), o->stmt + 1,
                  line, rel(start[o->stmt], t_origin));
-    else if (o->src == 2)
+    else if (o->src == RH_LOOK)
         evidence(sf, "look: %s visible with %llu bytes, looked "
                      "+%.6f..+%.6f s, before statement %u started",
                  p->file_names[e->file], (unsigned long long)e->bytes,
                  rel(o->t0, t_origin), rel(o->t1, t_origin), o->stmt + 2);
-    else if (o->src == 3)
+    else if (o->src == RH_UNSEEN)
         evidence(sf, "look: %s not visible, looked +%.6f..+%.6f s, after "
                      "statement %u `%s` ended",
                  p->file_names[e->file], rel(o->t0, t_origin),
@@ -272,8 +238,9 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
     begin[n + 1] = mh->len;
 
     static struct event ev[MAX_EVENTS];
-    static struct origin org[MAX_EVENTS];
-    struct builder b = {ev, org, 0, MAX_EVENTS};
+    static struct rh_origin org[MAX_EVENTS];
+    struct real_history b;
+    rh_init_fixed(&b, ev, org, MAX_EVENTS, !have_log);
     static bool used_dec[4096];
     uint32_t ndec = sc->ndec < 4096 ? sc->ndec : 4096;
     memset(used_dec, 0, ndec);
@@ -330,7 +297,7 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
             if (e.type == EV_SEAL || e.type == EV_ABORT)
                 continue; /* the model's decisions: the real ones count */
             if (e.type == EV_FLUSH) {
-                put(&b, &e, 0, stmt, 0, 0);
+                rh_put(&b, &e, RH_MODEL, stmt, 0, 0);
                 if (!have_log || e.decision == 0xff)
                     continue;
                 /* the filesystem's decision on this file here, by the
@@ -340,32 +307,31 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
                 int32_t want = name < MAX_TASK_NAMES ? pid_of[name] : 0;
                 if (!want && e.task < MAX_TASK_NAMES)
                     want = pid_of[e.task];
-                for (uint32_t d = 0; d < ndec; d++) {
-                    const struct scen_dec *sd = &sc->dec[d];
-                    if (used_dec[d] || sd->file != e.file || sd->t < lo ||
-                        sd->t >= hi || (want && sd->tgid != want))
-                        continue;
+                int d = rh_pick_decision(sc->dec, ndec, used_dec, e.file, want,
+                                         lo, hi, false);
+                if (d >= 0) {
+                    const struct rh_decision *sd = &sc->dec[d];
                     used_dec[d] = true;
                     if (sd->type == EV_SEAL || sd->type == EV_ABORT)
-                        put_real(&b, sd->type, sd->file, sd->size, stmt, 1,
-                                 sd->t, sd->t);
-                    break;
+                        rh_put_real(&b, sd->type, sd->file, sd->size, stmt,
+                                    RH_LOG, sd->t, sd->t);
                 }
                 continue;
             }
             patch_result(&e, sc, e.step, unknown_last && e.step == unknown_stmt &&
                                              x < begin[n]);
-            put(&b, &e, 0, stmt, 0, 0);
+            rh_put(&b, &e, RH_MODEL, stmt, 0, 0);
         }
         /* decisions in this window no modelled flush explains: still the
          * filesystem's, recorded where they happened */
         for (uint32_t d = 0; have_log && d < ndec; d++) {
-            const struct scen_dec *sd = &sc->dec[d];
+            const struct rh_decision *sd = &sc->dec[d];
             if (used_dec[d] || sd->t < lo || sd->t >= hi ||
                 (sd->type != EV_SEAL && sd->type != EV_ABORT))
                 continue;
             used_dec[d] = true;
-            put_real(&b, sd->type, sd->file, sd->size, k - 1, 1, sd->t, sd->t);
+            rh_put_real(&b, sd->type, sd->file, sd->size, k - 1, RH_LOG, sd->t,
+                        sd->t);
         }
         /* what was seen before the next statement started */
         for (uint32_t o = 0; o < nobs; o++) {
@@ -374,8 +340,8 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
                 so->file >= p->nfiles)
                 continue;
             used_obs[o] = true;
-            put_real(&b, EV_OBSERVE, so->file, so->size, k - 1, 2, so->t0,
-                     so->t1);
+            rh_put_real(&b, EV_OBSERVE, so->file, so->size, k - 1, RH_LOOK,
+                        so->t0, so->t1);
         }
         /* what was not seen after this window's statements ended */
         for (uint32_t o = 0; o < nobs; o++) {
@@ -385,15 +351,15 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
                 unseen_after[o] >= k)
                 continue;
             used_obs[o] = true;
-            put_real(&b, EV_UNSEEN, so->file, 0, k - 1, 3, so->t0, so->t1);
+            rh_put_real(&b, EV_UNSEEN, so->file, 0, k - 1, RH_UNSEEN, so->t0,
+                        so->t1);
         }
         i = k;
     }
 
-    struct history h = {b.ev, b.n, b.cap, !have_log};
     struct verdict v;
     uint32_t bad;
-    if (oracle_judge(j->oracle, &h, p->nfiles, &v, &bad) < 0) {
+    if (rh_judge(j->oracle, &b, p->nfiles, &v, &bad) < 0) {
         snprintf(out->why, sizeof out->why, "history event %u malformed", bad);
         return;
     }
@@ -429,7 +395,7 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
         /* the creator's first conscious close, if any, and when */
         for (uint32_t x2 = 0; fd->kind != FIND_LOST_FILE && x2 < b.n; x2++)
             if (b.ev[x2].type == EV_CLOSE && b.ev[x2].file == fd->file &&
-                b.org[x2].src == 0 && close_cause_is_explicit(
+                b.org[x2].src == RH_MODEL && close_cause_is_explicit(
                                           (enum close_cause)b.ev[x2].cause)) {
                 trace_print_step(p, &p->steps[b.org[x2].stmt], line,
                                  sizeof line);

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "judge.h"
+#include "real_history.h"
 #include "trace.h"
 
 struct scen_step {
@@ -35,14 +36,6 @@ struct scen_obs {
     bool visible;
 };
 
-struct scen_dec {
-    uint16_t file;
-    uint8_t type;       /* EV_SEAL, EV_ABORT, or EV_FLUSH (ignored) */
-    bool mm_alive;
-    int32_t tgid;
-    uint64_t t;
-    uint64_t size;      /* the file's size when decided (seal: final) */
-};
 
 struct scenario {
     uint32_t id, worker;
@@ -61,7 +54,7 @@ struct scenario {
     uint64_t cut_t;
     struct scen_obs *obs;
     size_t nobs, cap_obs;
-    struct scen_dec *dec;
+    struct rh_decision *dec;
     size_t ndec, cap_dec;
 };
 

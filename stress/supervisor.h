@@ -51,7 +51,7 @@ struct sup {
     unsigned repro_count[FIND_KIND_COUNT];
     struct {
         uint32_t scen;
-        struct scen_dec d;
+        struct rh_decision d;
     } orphan[MAX_ORPHANS];
     uint32_t norphans;
     char why[200];

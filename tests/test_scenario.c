@@ -14,7 +14,7 @@ static const char *const TEXT =
     "spawn a\na create f\na write f 10\na close f\n";
 
 static struct scen_step steps[4];
-static struct scen_dec decs[4];
+static struct rh_decision decs[4];
 static struct scen_obs obs[4];
 
 static struct scenario base(void)
@@ -57,7 +57,7 @@ static bool found(const struct scen_verdict *v, enum finding_kind k)
 TEST(seal_at_the_creators_close_is_clean)
 {
     struct scenario sc = base();
-    decs[0] = (struct scen_dec){0, EV_SEAL, true, 1, 4100, 10};
+    decs[0] = (struct rh_decision){0, EV_SEAL, true, 1, 4100, 10};
     sc.ndec = 1;
     struct scen_verdict v;
     judge(&sc, true, &v);
@@ -68,7 +68,7 @@ TEST(seal_at_the_creators_close_is_clean)
 TEST(seal_during_the_write_is_early)
 {
     struct scenario sc = base();
-    decs[0] = (struct scen_dec){0, EV_SEAL, true, 1, 3100, 0};
+    decs[0] = (struct rh_decision){0, EV_SEAL, true, 1, 3100, 0};
     sc.ndec = 1;
     struct scen_verdict v;
     judge(&sc, true, &v);
@@ -78,7 +78,7 @@ TEST(seal_during_the_write_is_early)
 TEST(seal_with_fewer_bytes_than_written_is_a_lost_file)
 {
     struct scenario sc = base();
-    decs[0] = (struct scen_dec){0, EV_SEAL, true, 1, 4100, 4};
+    decs[0] = (struct rh_decision){0, EV_SEAL, true, 1, 4100, 4};
     sc.ndec = 1;
     struct scen_verdict v;
     judge(&sc, true, &v);
@@ -189,8 +189,8 @@ TEST(decisions_are_matched_to_flushes_by_the_process_that_flushed)
     sc.interrupted = false;
     sc.kill_step = 3;
     sc.kill_task = 1;
-    decs[0] = (struct scen_dec){0, EV_FLUSH, false, 200, 4100, 0};
-    decs[1] = (struct scen_dec){0, EV_SEAL, true, 100, 4200, 0};
+    decs[0] = (struct rh_decision){0, EV_FLUSH, false, 200, 4100, 0};
+    decs[1] = (struct rh_decision){0, EV_SEAL, true, 100, 4200, 0};
     sc.ndec = 2;
     struct trace_error err;
     REQUIRE(trace_parse(FORKED, strlen(FORKED), &P, &err) == 0);
@@ -220,7 +220,7 @@ TEST(an_interrupted_close_allows_either_outcome)
     sc.kill_step = 3;
     sc.kill_task = 0;
     steps[3].result_t = 0;
-    decs[0] = (struct scen_dec){0, EV_ABORT, false, 1, 4200, 10};
+    decs[0] = (struct rh_decision){0, EV_ABORT, false, 1, 4200, 10};
     sc.ndec = 1;
     struct scen_verdict v;
     judge(&sc, true, &v);
@@ -240,7 +240,7 @@ TEST(a_kill_before_the_close_then_a_seal_is_visible_after_abort)
     sc.killed = true;
     sc.interrupted = false;
     sc.kill_step = 2; /* during the write, which completed */
-    decs[0] = (struct scen_dec){0, EV_SEAL, false, 1, 3400, 10};
+    decs[0] = (struct rh_decision){0, EV_SEAL, false, 1, 3400, 10};
     sc.ndec = 1;
     struct scen_verdict v;
     judge(&sc, true, &v);
