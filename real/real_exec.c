@@ -277,6 +277,7 @@ static void read_log(struct run *r)
             r->dec[r->ndec].type = type;
             r->dec[r->ndec].mm_alive = ev.mm_alive;
             r->dec[r->ndec].tgid = (int32_t)ev.tgid;
+            r->dec[r->ndec].tid = (int32_t)ev.tid;
             /* the kernel's pointers: with BPF contexts */
             r->decp[r->ndec].ptrs = ev.kernel_view && ev.owner_known;
             r->decp[r->ndec].leader = ev.kernel_view ? ev.leader : 0;
@@ -352,10 +353,12 @@ static void real_decision(struct run *r, const struct event *model,
     /* the decision on this file by the process that flushed, if the log
      * has one; else the next on this file (then they differ) */
     int32_t flusher = model ? r->pid[model_proc_name(r->m, model->proc)] : 0;
+    int mm_alive = model ? model->ctx_mm != 0 : -1;
     for (unsigned k = 0; k < r->ndec; k++) {
         if (model) {
             int pick = rh_pick_decision(r->dec, r->ndec, r->dec_used,
-                                        model->file, flusher, 0, 0, true);
+                                        model->file, flusher, mm_alive, 0, 0,
+                                        true);
             if (pick < 0)
                 break;
             k = (unsigned)pick;
@@ -840,9 +843,9 @@ static void after_statement(struct run *r, uint32_t i, int res, int victim,
     }
     if (h && h->after && !interrupted)
         h->after(h->ctx, i, res, r->pid[p->steps[i].task],
-                 step_has_task2(p->steps[i].op)
-                     ? r->pid[p->steps[i].task2]
-                     : 0);
+                 r->tid[p->steps[i].task],
+                 step_has_task2(p->steps[i].op) ? r->pid[p->steps[i].task2]
+                                                : 0);
     if (victim >= 0) { /* the run ends: statement i, the kill, the end */
         struct step *ks = &p->steps[i + 1];
         memset(ks, 0, sizeof *ks);

@@ -77,10 +77,11 @@ struct real_hooks {
      * (modulo their number) among those the statement allows. */
     bool (*before)(void *ctx, uint32_t i, unsigned *kill_delay_us,
                    uint32_t *pick);
-    /* Statement i returned `result` (acting process `pid`; `pid2`: the
-     * process of the statement's second task, e.g. fork's child, or 0). */
+    /* Statement i returned `result` (acting process `pid` and thread
+     * `tid`; `pid2`: the process of the statement's second task, e.g.
+     * fork's child, or 0). */
     void (*after)(void *ctx, uint32_t i, int32_t result, int32_t pid,
-                  int32_t pid2);
+                  int32_t tid, int32_t pid2);
     /* The injected kill of `task` happened during statement i; if
      * `interrupted`, the acting task died with it (outcome unknown).  The
      * run then ends: statement i, `kill task`, and the end of the trace. */

@@ -69,19 +69,26 @@ int32_t rh_put_real(struct real_history *h, uint8_t type, uint16_t file,
 }
 
 int rh_pick_decision(const struct rh_decision *d, size_t n, const bool *used,
-                     uint16_t file, int32_t flusher, uint64_t lo, uint64_t hi,
-                     bool fallback)
+                     uint16_t file, int32_t flusher, int mm_alive,
+                     uint64_t lo, uint64_t hi, bool fallback)
 {
-    int first = -1;
+    int first = -1, by_process = -1;
     for (size_t k = 0; k < n; k++) {
         if (used[k] || d[k].file != file ||
             (hi && (d[k].t < lo || d[k].t >= hi)))
             continue;
-        if (!flusher || d[k].tgid == flusher)
+        if (flusher && d[k].tgid != flusher) {
+            if (first < 0)
+                first = (int)k;
+            continue;
+        }
+        if (mm_alive < 0 || d[k].mm_alive == (mm_alive != 0))
             return (int)k;
-        if (first < 0)
-            first = (int)k;
+        if (by_process < 0)
+            by_process = (int)k;
     }
+    if (by_process >= 0)
+        return by_process;
     return fallback ? first : -1;
 }
 

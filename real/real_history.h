@@ -45,6 +45,7 @@ struct rh_decision {
     int32_t tgid;    /* the process that flushed                    */
     uint64_t t;      /* ns, CLOCK_REALTIME                          */
     uint64_t size;   /* the file's size when decided (seal: final)  */
+    int32_t tid;     /* the thread that flushed (0: not known)      */
 };
 
 struct real_history {
@@ -72,13 +73,18 @@ int32_t rh_put_real(struct real_history *h, uint8_t type, uint16_t file,
                     uint64_t t1);
 
 /* The decision that answers the model's flush of `file` by process
- * `flusher` (0: not known), among the `n` in `d` not yet `used`, logged
- * in [lo, hi) (hi 0: at any time): the flusher's own.  Without one,
+ * `flusher` (0: not known) whose mm was `mm_alive` (1, 0, or -1: not
+ * known), among the `n` in `d` not yet `used`, logged in [lo, hi) (hi 0:
+ * at any time): that process's with that mm state, else that process's.
+ * A process can flush one file twice in a statement (an io-wq worker
+ * dropping, mm gone, the fd table it kept after an unshare; then the
+ * exec's close-on-exec with the new mm).  Thread ids do not tell them
+ * apart: a non-leader exec takes over the leader's.  Without one,
  * `fallback` takes the first on the file (the caller then reports the
  * difference), else none.  Returns its index, or -1. */
 int rh_pick_decision(const struct rh_decision *d, size_t n, const bool *used,
-                     uint16_t file, int32_t flusher, uint64_t lo, uint64_t hi,
-                     bool fallback);
+                     uint16_t file, int32_t flusher, int mm_alive,
+                     uint64_t lo, uint64_t hi, bool fallback);
 
 /* Judge the history with the oracle: 0 with `v` filled, or -1 with *bad
  * the malformed event (as oracle_judge). */

@@ -21,6 +21,7 @@ enum ledger_kind {
                       result = programs interleaved in it              */
     LR_INTENT,     /* step `step` of `scen` is about to run              */
     LR_RESULT,     /* it returned `result` (pid: the acting process;
+                      a: the op, and the acting thread's tid << 32;
                       b: the process of its second task, e.g. fork's
                       child, or 0)                                       */
     LR_KILL,       /* the worker SIGKILLs task `a` (trace index) of scen

@@ -49,6 +49,7 @@ void tail_log(struct sup *s)
                                                  : EV_FLUSH;
         d.mm_alive = ev.mm_alive;
         d.tgid = ev.tgid;
+        d.tid = ev.tid;
         d.t = ev.t_ns;
         d.size = ev.size > 0 ? (uint64_t)ev.size : 0;
         if (sc) {

@@ -308,7 +308,7 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
                 if (!want && e.task < MAX_TASK_NAMES)
                     want = pid_of[e.task];
                 int d = rh_pick_decision(sc->dec, ndec, used_dec, e.file, want,
-                                         lo, hi, false);
+                                         e.ctx_mm != 0, lo, hi, false);
                 if (d >= 0) {
                     const struct rh_decision *sd = &sc->dec[d];
                     used_dec[d] = true;

@@ -91,11 +91,12 @@ static bool hook_before(void *ctx, uint32_t i, unsigned *delay, uint32_t *pick)
 }
 
 static void hook_after(void *ctx, uint32_t i, int32_t result, int32_t pid,
-                       int32_t pid2)
+                       int32_t tid, int32_t pid2)
 {
     struct worker_ctx *w = ctx;
     uint8_t op = w->p->steps[i].op;
-    record(w, LR_RESULT, i, result, pid, op, (uint64_t)(uint32_t)pid2);
+    record(w, LR_RESULT, i, result, pid,
+           op | (uint64_t)(uint32_t)tid << 32, (uint64_t)(uint32_t)pid2);
     __atomic_fetch_add(&w->sh->steps, 1, __ATOMIC_RELAXED);
     if (op == OP_FORK || op == OP_VFORK)
         __atomic_fetch_add(&w->sh->forks, 1, __ATOMIC_RELAXED);

@@ -57,7 +57,7 @@ static bool found(const struct scen_verdict *v, enum finding_kind k)
 TEST(seal_at_the_creators_close_is_clean)
 {
     struct scenario sc = base();
-    decs[0] = (struct rh_decision){0, EV_SEAL, true, 1, 4100, 10};
+    decs[0] = (struct rh_decision){0, EV_SEAL, true, 1, 4100, 10, 0};
     sc.ndec = 1;
     struct scen_verdict v;
     judge(&sc, true, &v);
@@ -68,7 +68,7 @@ TEST(seal_at_the_creators_close_is_clean)
 TEST(seal_during_the_write_is_early)
 {
     struct scenario sc = base();
-    decs[0] = (struct rh_decision){0, EV_SEAL, true, 1, 3100, 0};
+    decs[0] = (struct rh_decision){0, EV_SEAL, true, 1, 3100, 0, 0};
     sc.ndec = 1;
     struct scen_verdict v;
     judge(&sc, true, &v);
@@ -78,7 +78,7 @@ TEST(seal_during_the_write_is_early)
 TEST(seal_with_fewer_bytes_than_written_is_a_lost_file)
 {
     struct scenario sc = base();
-    decs[0] = (struct rh_decision){0, EV_SEAL, true, 1, 4100, 4};
+    decs[0] = (struct rh_decision){0, EV_SEAL, true, 1, 4100, 4, 0};
     sc.ndec = 1;
     struct scen_verdict v;
     judge(&sc, true, &v);
@@ -189,8 +189,8 @@ TEST(decisions_are_matched_to_flushes_by_the_process_that_flushed)
     sc.interrupted = false;
     sc.kill_step = 3;
     sc.kill_task = 1;
-    decs[0] = (struct rh_decision){0, EV_FLUSH, false, 200, 4100, 0};
-    decs[1] = (struct rh_decision){0, EV_SEAL, true, 100, 4200, 0};
+    decs[0] = (struct rh_decision){0, EV_FLUSH, false, 200, 4100, 0, 0};
+    decs[1] = (struct rh_decision){0, EV_SEAL, true, 100, 4200, 0, 0};
     sc.ndec = 2;
     struct trace_error err;
     REQUIRE(trace_parse(FORKED, strlen(FORKED), &P, &err) == 0);
@@ -209,6 +209,41 @@ TEST(decisions_are_matched_to_flushes_by_the_process_that_flushed)
     CHECK(found(&v, FIND_LOST_FILE));
 }
 
+/* One process flushes one file twice in a statement: an io_uring worker
+ * thread drops the fd table it kept after an unshare (mm gone: ignored),
+ * then the creator's own close (mm alive) seals.  The creator's flush is
+ * answered by the decision with its mm state, not by the first of its
+ * process. */
+TEST(decisions_are_matched_by_the_flushers_process_and_mm)
+{
+    static const char *const FORKED =
+        "spawn a\na create f\na fork b\na close f\n";
+    struct scenario sc = base();
+    for (int i = 0; i < 4; i++)
+        steps[i].pid = steps[i].tid = 100;
+    steps[2].pid2 = 200;
+    decs[0] = (struct rh_decision){0, EV_FLUSH, false, 100, 4100, 0, 105};
+    decs[1] = (struct rh_decision){0, EV_SEAL, true, 100, 4200, 0, 100};
+    sc.ndec = 2;
+    struct trace_error err;
+    struct scen_verdict v;
+    REQUIRE(trace_parse(FORKED, strlen(FORKED), &P, &err) == 0);
+    scenario_judge(&J, &P, POLICY_REFERENCE, &sc, true, 0, &v);
+    REQUIRE(v.judged);
+    CHECK_EQ_INT(v.nviolations, 0);
+    CHECK_EQ_INT(v.sealed, 1);
+    /* the flush with a live mm ignored it, one without sealed: b's
+     * teardown at the end finds f transient right after the close */
+    decs[0].mm_alive = true;
+    decs[1].mm_alive = false;
+    REQUIRE(trace_parse(FORKED, strlen(FORKED), &P, &err) == 0);
+    scenario_judge(&J, &P, POLICY_REFERENCE, &sc, true, 0, &v);
+    REQUIRE(v.judged);
+    CHECK(found(&v, FIND_LOST_FILE));
+    for (int i = 0; i < 4; i++)
+        steps[i].pid = steps[i].tid = steps[i].pid2 = 0;
+}
+
 TEST(an_interrupted_close_allows_either_outcome)
 {
     /* the worker killed the creator during its close: the close may or
@@ -220,7 +255,7 @@ TEST(an_interrupted_close_allows_either_outcome)
     sc.kill_step = 3;
     sc.kill_task = 0;
     steps[3].result_t = 0;
-    decs[0] = (struct rh_decision){0, EV_ABORT, false, 1, 4200, 10};
+    decs[0] = (struct rh_decision){0, EV_ABORT, false, 1, 4200, 10, 0};
     sc.ndec = 1;
     struct scen_verdict v;
     judge(&sc, true, &v);
@@ -240,7 +275,7 @@ TEST(a_kill_before_the_close_then_a_seal_is_visible_after_abort)
     sc.killed = true;
     sc.interrupted = false;
     sc.kill_step = 2; /* during the write, which completed */
-    decs[0] = (struct rh_decision){0, EV_SEAL, false, 1, 3400, 10};
+    decs[0] = (struct rh_decision){0, EV_SEAL, false, 1, 3400, 10, 0};
     sc.ndec = 1;
     struct scen_verdict v;
     judge(&sc, true, &v);
