@@ -80,7 +80,6 @@ static void take_record(struct sup *s, const struct ledger_rec *r)
             sc->step[r->step].result = r->result;
             sc->step[r->step].pid = r->pid;
             sc->step[r->step].pid2 = (int32_t)r->b;
-            sc->step[r->step].tid = (int32_t)(r->a >> 32);
         }
         break;
     case LR_KILL:

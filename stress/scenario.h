@@ -25,7 +25,6 @@ struct scen_step {
     int32_t result;
     int32_t pid, pid2;  /* the acting task's process; its second task's
                            (fork's child...), or 0: who flushes what */
-    int32_t tid;        /* the acting task's thread                   */
 };
 
 /* A look at one file from t0 to t1: visible with `size` bytes, or not

@@ -220,7 +220,7 @@ TEST(decisions_are_matched_by_the_flushers_process_and_mm)
         "spawn a\na create f\na fork b\na close f\n";
     struct scenario sc = base();
     for (int i = 0; i < 4; i++)
-        steps[i].pid = steps[i].tid = 100;
+        steps[i].pid = 100;
     steps[2].pid2 = 200;
     decs[0] = (struct rh_decision){0, EV_FLUSH, false, 100, 4100, 0, 105};
     decs[1] = (struct rh_decision){0, EV_SEAL, true, 100, 4200, 0, 100};
@@ -241,7 +241,7 @@ TEST(decisions_are_matched_by_the_flushers_process_and_mm)
     REQUIRE(v.judged);
     CHECK(found(&v, FIND_LOST_FILE));
     for (int i = 0; i < 4; i++)
-        steps[i].pid = steps[i].tid = steps[i].pid2 = 0;
+        steps[i].pid = steps[i].pid2 = 0;
 }
 
 TEST(an_interrupted_close_allows_either_outcome)
