@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "corpus.h"
+#include "grow.h"
 #include "load.h"
 #include "shape.h"
 #include "util.h"
@@ -13,14 +14,8 @@
 int corpus_index_add(struct corpus_index *ix, const char *shape,
                      const char *path, int policy, int kind)
 {
-    if (ix->n == ix->cap) {
-        size_t cap = ix->cap ? ix->cap * 2 : 64;
-        struct corpus_entry *ne = realloc(ix->e, cap * sizeof *ne);
-        if (!ne)
-            return -1;
-        ix->e = ne;
-        ix->cap = cap;
-    }
+    if (grow(&ix->e, &ix->cap, ix->n, sizeof *ix->e, 64) < 0)
+        return -1;
     struct corpus_entry *e = &ix->e[ix->n];
     e->hash = shape_hash(shape);
     e->shape = strdup(shape);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "flushlog.h"
+#include "grow.h"
 
 void flushlog_event_init(struct flog_event *ev, enum flog_op op)
 {
@@ -461,14 +462,8 @@ int flushlog_parse_line(const char *line, struct flog_event *ev, char *why,
 
 static int append(struct flog *log, const struct flog_event *ev)
 {
-    if (log->n == log->cap) {
-        size_t nc = log->cap ? log->cap * 2 : 64;
-        struct flog_event *ne = realloc(log->ev, nc * sizeof *ne);
-        if (!ne)
-            return -1;
-        log->ev = ne;
-        log->cap = nc;
-    }
+    if (grow(&log->ev, &log->cap, log->n, sizeof *log->ev, 64) < 0)
+        return -1;
     log->ev[log->n++] = *ev;
     return 0;
 }
