@@ -613,20 +613,11 @@ static int run_step(struct run *r, uint32_t i)
         return fail(r, "statement '%s' cannot run for real yet",
                     trace_op_name((enum trace_op)s->op));
     }
-    if (s->op == OP_DUP2 && fd < 0 && fd2 >= 0 && s->fd != s->fd2) {
-        /* SPEC §3: dup2 of a failed fd closes the open D2 first, and D2
-         * becomes failed (Linux's dup2 would leave it open: a failed fd
-         * has no number here, so the close is what we can perform) */
-        m.cmd = RC_CLOSE;
-        m.fd = fd2;
-        if (send_msg(r, t, &m, -1) == RUN_FAILED ||
-            wait_msg(r, t, &m) == RUN_FAILED)
-            return RUN_FAILED;
-        return -EBADF;
-    }
     if ((s->op == OP_WRITE || s->op == OP_CLOSE || s->op == OP_DUP ||
          s->op == OP_DUP2 || s->op == OP_URING_CLOSE) && fd < 0) {
-        return -EBADF; /* a failed create's fd: nothing real to use */
+        /* a failed create's fd: nothing real to use; dup2 of it fails
+         * with EBADF and leaves D2 as it was (SPEC v2), as Linux would */
+        return -EBADF;
     }
     pid_t pid = r->pid[t], tid = r->tid[t];
     if (send_msg(r, t, &m, -1) == RUN_FAILED)

@@ -186,8 +186,21 @@ __attribute__((unused)) static int decoded_well_formed(const struct program *p)
             return 0;
         if ((s->flags & STEP_AS) && s->op != OP_CREATE && s->op != OP_SEND)
             return 0;
-        if (s->flags & ~(STEP_CLOEXEC | STEP_AS))
+        uint8_t offered = 0;
+        const struct statement *row = statement_of(s->op);
+        for (int k = 0; k < row->noptions; k++)
+            offered |= row->options[k].flag;
+        if (s->flags & ~offered)
             return 0;
+        if ((s->flags & STEP_REUSES) && s->reuses >= p->ntasks)
+            return 0;
+        if (s->flags & STEP_ORDER) {
+            if (s->order_at + s->norder > p->norder_names)
+                return 0;
+            for (unsigned k = 0; k < s->norder; k++)
+                if (step_order(p, s)[k] >= p->ntasks)
+                    return 0;
+        }
     }
     char want[24];
     for (unsigned i = 0; i < p->ntasks; i++) {

@@ -72,7 +72,7 @@ grep -v '^expect' "$CORPUS/nonleader-exec-slot-reuse-fork.trace" |
 expect_rc known_shape_refused 1 'same shape as .*nonleader-exec-slot-reuse-fork.trace' -- \
     "$T" corpus add --dir "$tmp/corpus" "$tmp/f/known.trace"
 # its minimized kmod early-seal form (what ternrig fuzz reports) is known too
-printf 'spawn a\na create f\na thread b\nb exec\nb fork c\nc close f\nexpect[kmod] violation early-seal f\n' \
+printf 'spawn a\na create f\na thread b\nb exec\nb fork c reuses a\nc close f\nexpect[kmod] violation early-seal f\n' \
     >"$tmp/f/kmod-early-seal-1.trace"
 expect_rc minimized_known 1 'same shape as .*nonleader-exec-slot-reuse-fork.trace' -- \
     "$T" corpus add --dir "$tmp/corpus" "$tmp/f/kmod-early-seal-1.trace"

@@ -245,10 +245,11 @@ TEST(exec_de_thread_kills_other_threads_each_gets_exit)
     CHECK_EQ_INT(count_ev(EV_DEATH), 0);
 }
 
-TEST(exec_from_nonleader_takes_over_leader_and_frees_old_leader_slot_last)
+TEST(exec_from_nonleader_takes_over_leader_and_releases_every_other_slot)
 {
     LOADN("spawn p\np thread t\np thread u\np thread v\nt exec\n"
-          "t fork a\nt fork b\nt fork c\n", 4);
+          "t fork a reuses p\nt fork b reuses v\nt fork c reuses u\n"
+          "t fork d\n", 4);
     uint32_t sp = task("p").slot, st = task("t").slot, su = task("u").slot,
              sv = task("v").slot;
     uint16_t proc = task("t").proc;
@@ -260,11 +261,15 @@ TEST(exec_from_nonleader_takes_over_leader_and_frees_old_leader_slot_last)
     CHECK_EQ_INT(task("u").slot, 0);
     CHECK_EQ_INT(task("v").slot, 0);
     CHECK_EQ_INT(count_ev(EV_EXIT), 3);
-    STEP_TO(8);
-    /* freed u, v (creation order), then p: LIFO gives p, v, u */
+    STEP_TO(9);
+    /* p, u and v were all released: any of them may be reused, in any
+     * order, as the statements say */
     CHECK_EQ_INT(task("a").slot, sp);
     CHECK_EQ_INT(task("b").slot, sv);
     CHECK_EQ_INT(task("c").slot, su);
+    /* without `reuses`: fresh memory */
+    uint32_t sd = task("d").slot;
+    CHECK(sd != sp && sd != st && sd != su && sd != sv);
 }
 
 TEST(exec_new_mm_old_mm_freed_when_unused)
@@ -434,35 +439,51 @@ TEST(send_gives_receiver_lowest_free_fd_in_its_table_same_open_file)
 
 /* ------------------------------------------------------------- slots */
 
-TEST(slot_reuse_lifo_exited_thread_freed_at_once)
+TEST(new_task_gets_fresh_memory_unless_it_says_reuses)
 {
-    LOADN("spawn p\nspawn q\nq exit\nspawn r\np thread t\nt exit\n"
-          "p fork s\n", 2);
-    uint32_t sq = task("q").slot;
+    LOADN("spawn p\nspawn q\nq exit\nspawn r\nspawn r2 reuses q\n"
+          "p thread t\nt exit\np fork s reuses t\n", 2);
+    uint32_t sp = task("p").slot, sq = task("q").slot;
     STEP_TO(4);
-    CHECK_EQ_INT(task("r").slot, sq);
+    CHECK(task("r").slot != sq && task("r").slot != sp); /* v1 was LIFO */
     STEP_TO(5);
+    CHECK_EQ_INT(task("r2").slot, sq);
+    STEP_TO(6);
     uint32_t st = task("t").slot;
-    STEP_TO(7);
+    STEP_TO(8);
     CHECK_EQ_INT(task("s").slot, st);
 }
 
-TEST(slot_leader_freed_when_last_thread_exits_leader_slot_reused_first)
+TEST(leader_released_when_last_thread_exits_reuses_any_released_task)
 {
-    LOADN("spawn p\np thread t\np exit\nspawn x\nt exit\nspawn y\n"
-          "spawn z\n", 3);
+    LOADN("spawn p\np thread t\np exit\nspawn x\nt exit\n"
+          "spawn y reuses t\nkthread z reuses p\n", 3);
     uint32_t sp = task("p").slot, st = task("t").slot;
     STEP_TO(4);
     CHECK(task("x").slot != sp && task("x").slot != st);
     STEP_TO(7);
-    CHECK_EQ_INT(task("y").slot, sp);
-    CHECK_EQ_INT(task("z").slot, st);
+    CHECK_EQ_INT(task("y").slot, st);
+    CHECK_EQ_INT(task("z").slot, sp);
+}
+
+TEST(reuses_names_a_released_task_not_yet_reused)
+{
+    EXPECT_ERROR("spawn p\nspawn q reuses p\n", 2, "not released");
+    EXPECT_ERROR("spawn p\np thread t\np exit\nspawn q reuses p\n", 4,
+                 "zombie leader");
+    EXPECT_ERROR("spawn p\nspawn q reuses x\nspawn x\n", 2,
+                 "unknown task");
+    EXPECT_ERROR("spawn p\np exit\nspawn q reuses p\nspawn r reuses p\n",
+                 4, "already reused by 'q'");
+    /* once the reusing task is released in turn, its memory is free again */
+    LOAD("spawn p\np exit\nspawn q reuses p\nq exit\nspawn r reuses q\n");
+    CHECK_EQ_INT(task("r").slot, 1);
 }
 
 TEST(stale_leader_pointer_kmod_child_in_old_leader_slot_seals)
 {
-    const char *text = "spawn p\np thread t\np create f\nt exec\nt fork q\n"
-                       "q close f\n";
+    const char *text = "spawn p\np thread t\np create f\nt exec\n"
+                       "t fork q reuses p\nq close f\n";
     REQUIRE(load_n(text, POLICY_KMOD, 3) == 0);
     uint32_t sp = task("p").slot;
     CHECK_EQ_INT(file("f").owner, sp);

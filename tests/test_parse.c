@@ -258,8 +258,17 @@ TEST(too_many_statements_and_words)
     sprintf(text + n, "expect clean\n");
     CHECK(err_is(text, MAX_STEPS + 1, "too many statements"));
     free(text);
-    CHECK(bad_line("a create g as d cloexec x y z w v u",
-                   "too many words"));
+    /* an `order` list may name every task: 8 + MAX_TASK_NAMES words */
+    char line[1024] = "kill a order";
+    for (int i = 0; i < MAX_TASK_NAMES + 8; i++)
+        sprintf(line + strlen(line), " t%d", i);
+    CHECK(bad_line(line, "too many words"));
+    CHECK(bad_line("a create g as d cloexec x y z w v u", "usage"));
+    /* one name more than a list may hold */
+    char list[1024] = "kill a order";
+    for (int i = 0; i < MAX_TASK_NAMES + 1; i++)
+        sprintf(list + strlen(list), " t%d", i);
+    CHECK(bad_line(list, "lists 65 names"));
 }
 
 TEST(write_size_range)

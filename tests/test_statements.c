@@ -53,7 +53,15 @@ TEST(rows_are_whole_and_distinct)
         }
         for (int k = 0; k < st->noptions; k++) {
             const struct statement_option *o = &st->options[k];
-            CHECK(o->flag == STEP_AS || o->flag == STEP_CLOEXEC);
+            CHECK(o->flag == STEP_AS || o->flag == STEP_CLOEXEC ||
+                  o->flag == STEP_REUSES || o->flag == STEP_ORDER);
+            /* the codec writes the name of an option that has no default
+             * only when given, and knows two such flags */
+            if (o->kind == OPTION_NAME && o->default_slot == SLOT_NONE)
+                CHECK(o->flag == STEP_REUSES);
+            if (o->kind == OPTION_LIST)
+                CHECK(o->flag == STEP_ORDER);
+            CHECK(st->wire != STATEMENT_WIRE_ESCAPE);
             if (o->kind == OPTION_NAME) {
                 CHECK(!(slots & (1u << o->name.slot)));
                 slots |= 1u << o->name.slot;
@@ -111,7 +119,8 @@ static void instantiate(const char *usage, char *out, size_t cap)
     static const struct {
         const char *from, *to;
     } words[] = {{"P", "a"}, {"K", "a"}, {"Q", "q"}, {"T", "q"},
-                 {"F", "f"}, {"D", "d"}, {"D2", "e"}, {"N", "7"}};
+                 {"F", "f"}, {"D", "d"}, {"D2", "e"}, {"N", "7"},
+                 {"X", "x"}, {"T...", "t u"}};
     size_t n = 0;
     out[0] = 0;
     const char *s = usage;

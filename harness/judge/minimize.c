@@ -90,13 +90,11 @@ static uint16_t rename_one(struct renamer *r, uint16_t old)
 static struct renamer *renamer_of(unsigned kind, struct renamer *tasks,
                                   struct renamer *files, struct renamer *fds)
 {
-    switch (kind) {
-    case OPERAND_TASK:
-    case OPERAND_NEW_TASK: return tasks;
-    case OPERAND_FILE:
-    case OPERAND_NEW_FILE: return files;
-    case OPERAND_NUMBER: return NULL;
-    default: return fds;
+    switch (operand_space(kind)) {
+    case SPACE_TASK: return tasks;
+    case SPACE_FILE: return files;
+    case SPACE_FD: return fds;
+    default: return NULL;
     }
 }
 
@@ -129,8 +127,17 @@ void canonicalize_names(struct program *p)
             } else {
                 const struct statement_option *opt =
                     &row->options[k - row->noperands];
-                if (opt->kind != OPTION_NAME)
-                    continue;
+                if (opt->kind == OPTION_LIST && (s->flags & opt->flag)) {
+                    struct renamer *r = renamer_of(opt->name.kind, &tasks,
+                                                   &files, &fds);
+                    uint16_t list[MAX_ORDER_NAMES];
+                    for (unsigned w = 0; w < s->norder; w++)
+                        list[w] = rename_one(r, step_order(p, s)[w]);
+                    program_set_order(p, s, list, s->norder);
+                }
+                if (opt->kind != OPTION_NAME ||
+                    (opt->default_slot == SLOT_NONE && !(s->flags & opt->flag)))
+                    continue; /* not written: no name to rename */
                 o = opt->name;
                 dflt = opt->default_slot;
             }

@@ -3,7 +3,8 @@
  * Every statement validates first and mutates after, so a trace error leaves
  * the model untouched (model_sanitize relies on it).  Pools are fixed; see
  * limits.h.  "Slots" are task_struct memory: slot numbers play the role of
- * kernel pointers in the contexts given to the core.
+ * kernel pointers in the contexts given to the core.  A new task gets a
+ * fresh slot unless its statement says `reuses X` (SPEC v2 §2).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,7 +43,7 @@ void model_reset(struct model *m, const struct program *prog,
     memset(m->task, 0, prog->ntasks * sizeof m->task[0]);
     memset(m->file, 0, prog->nfiles * sizeof m->file[0]);
     m->nprocs = 0;
-    m->nslots = m->nslot_free = 0;
+    m->nslots = 0;
     m->nmms = m->nmm_free = 0;
     m->nfdts = m->nfdt_free = 0;
     m->hist.len = 0;
@@ -109,6 +110,32 @@ static int need_new_name(struct model *m, uint16_t t, struct trace_error *err)
     return 0;
 }
 
+/* `reuses X` (when given) names a task whose task_struct is released and
+ * not yet reused. */
+static int need_reusable(struct model *m, const struct step *s,
+                         struct trace_error *err)
+{
+    if (!(s->flags & STEP_REUSES))
+        return 0;
+    const struct mtask *x = &m->task[s->reuses];
+    if (x->state == TASK_UNBORN)
+        return terr(m, err, "reuses '%s': unknown task (not created yet)",
+                    tname(m, s->reuses));
+    if (!x->freed_slot)
+        return terr(m, err,
+                    "reuses '%s': its task_struct is not released (the "
+                    "task is %s)",
+                    tname(m, s->reuses),
+                    x->state == TASK_ALIVE ? "alive"
+                                           : "a zombie leader of a live "
+                                             "process");
+    if (x->reused)
+        return terr(m, err,
+                    "reuses '%s': its task_struct is already reused by '%s'",
+                    tname(m, s->reuses), tname(m, x->reused_by));
+    return 0;
+}
+
 /* ---------------------------------------------------------------- events */
 
 static struct event *emit(struct model *m, enum event_type type, uint16_t t)
@@ -133,18 +160,26 @@ static struct event *emit(struct model *m, enum event_type type, uint16_t t)
 
 /* ------------------------------------------------------------ slots, mms */
 
-static uint16_t slot_alloc(struct model *m)
+/* The slot of new task `t` made by statement `s`: fresh memory, or the
+ * released slot of the task that `reuses` names (checked by
+ * need_reusable). */
+static uint16_t slot_alloc(struct model *m, const struct step *s, uint16_t t)
 {
-    if (m->nslot_free)
-        return m->slot_free[--m->nslot_free]; /* LIFO: last freed first */
-    return ++m->nslots;
+    if (!(s->flags & STEP_REUSES))
+        return ++m->nslots;
+    struct mtask *x = &m->task[s->reuses];
+    x->reused = 1;
+    x->reused_by = t;
+    return x->freed_slot;
 }
 
+/* The task is gone for good: its task_struct is released.  Its memory
+ * keeps what it held (mm NULL) until a `reuses` takes it. */
 static void slot_release(struct model *m, uint16_t t)
 {
     struct mtask *k = &m->task[t];
     if (k->slot) {
-        m->slot_free[m->nslot_free++] = k->slot;
+        k->freed_slot = k->slot;
         k->slot = 0;
     }
 }
@@ -196,7 +231,7 @@ static void fd_bind(struct model *m, struct fdtable *tb, int idx,
                     uint16_t name, uint16_t file, bool cloexec)
 {
     tb->used[idx / 64] |= 1ull << (idx % 64);
-    tb->ent[idx] = (struct fdent){name, file, cloexec};
+    tb->ent[idx] = (struct fdent){name, file, cloexec, 0};
     tb->nbound++;
     m->file[file].refs++;
 }
@@ -204,7 +239,7 @@ static void fd_bind(struct model *m, struct fdtable *tb, int idx,
 static void fd_bind_failed(struct fdtable *tb, uint16_t name, uint16_t file,
                            bool cloexec)
 {
-    tb->fail[tb->nfailed++] = (struct fdent){name, file, cloexec};
+    tb->fail[tb->nfailed++] = (struct fdent){name, file, cloexec, 0};
     tb->nbound++;
 }
 
@@ -335,6 +370,8 @@ static void close_all(struct model *m, uint16_t t, uint16_t tbi,
                 continue;
             struct fdent e = fd_unbind(tb, idx);
             close_fd(m, t, e.file, idx, cause);
+            if (cloexec_only && e.name_stays)
+                fd_bind_failed(tb, e.name, e.file, false);
         }
     }
     for (int i = tb->nfailed - 1; i >= 0; i--)
@@ -374,7 +411,8 @@ static void exit_mm(struct model *m, uint16_t t)
 
 /* ------------------------------------------------------------- processes */
 
-static uint16_t new_process(struct model *m, uint16_t t, bool kthread)
+static uint16_t new_process(struct model *m, const struct step *s,
+                            uint16_t t, bool kthread)
 {
     uint16_t pi = m->nprocs++;
     struct mproc *p = &m->proc[pi];
@@ -388,7 +426,7 @@ static uint16_t new_process(struct model *m, uint16_t t, bool kthread)
     k->state = TASK_ALIVE;
     k->kthread = kthread;
     k->proc = pi;
-    k->slot = slot_alloc(m);
+    k->slot = slot_alloc(m, s, t);
     k->waiter = NONE;
     k->next = NONE;
     return pi;
@@ -401,10 +439,73 @@ static void set_mm(struct model *m, uint16_t t, uint16_t mm)
         m->proc[m->task[t].proc].nmm++;
 }
 
-/* The whole thread group dies (exit_group, SIGKILL, end of trace): every
- * thread runs exit_mm first, then exit_files in creation order; non-leader
- * slots are freed in creation order, the leader's last. */
-static void group_death(struct model *m, uint16_t pi)
+/* True if thread t dies in statement `s` of process pi: a live thread of
+ * the group, other than the exec'ing task `except` (NONE: none). */
+static bool dies_in(const struct model *m, uint16_t pi, uint16_t t,
+                    uint16_t except)
+{
+    return m->task[t].state != TASK_UNBORN && m->task[t].proc == pi &&
+           m->task[t].state == TASK_ALIVE && t != except;
+}
+
+/* `order T...` (when given) lists every thread that dies in the statement
+ * exactly once (SPEC v2 §3). */
+static int need_order(struct model *m, const struct step *s, uint16_t pi,
+                      uint16_t except, struct trace_error *err)
+{
+    if (!(s->flags & STEP_ORDER))
+        return 0;
+    const uint16_t *list = step_order(m->prog, s);
+    uint64_t seen = 0;
+    bool kthread = m->proc[pi].kthread;
+    for (unsigned i = 0; i < s->norder; i++) {
+        uint16_t t = list[i];
+        if (kthread || !dies_in(m, pi, t, except))
+            return terr(m, err,
+                        "order lists '%s', which does not die in this "
+                        "statement",
+                        tname(m, t));
+        if (seen & (1ull << t))
+            return terr(m, err, "order lists '%s' twice", tname(m, t));
+        seen |= 1ull << t;
+    }
+    for (uint16_t t = m->proc[pi].head; !kthread && t != NONE;
+         t = m->task[t].next)
+        if (dies_in(m, pi, t, except) && !(seen & (1ull << t)))
+            return terr(m, err,
+                        "order leaves out '%s', which dies in this "
+                        "statement",
+                        tname(m, t));
+    return 0;
+}
+
+/* The dying threads of process pi exit (all but `except`): in the order
+ * `s` lists, each running exit_mm then exit_files before the next; without
+ * a list, every exit_mm in creation order, then every exit_files. */
+static void threads_exit(struct model *m, const struct step *s, uint16_t pi,
+                         uint16_t except)
+{
+    struct mproc *p = &m->proc[pi];
+    if (s && (s->flags & STEP_ORDER)) {
+        const uint16_t *list = step_order(m->prog, s);
+        for (unsigned i = 0; i < s->norder; i++) {
+            exit_mm(m, list[i]);
+            exit_files(m, list[i]);
+        }
+        return;
+    }
+    for (uint16_t t = p->head; t != NONE; t = m->task[t].next)
+        if (t != except && m->task[t].state == TASK_ALIVE)
+            exit_mm(m, t);
+    for (uint16_t t = p->head; t != NONE; t = m->task[t].next)
+        if (t != except && m->task[t].state == TASK_ALIVE)
+            exit_files(m, t);
+}
+
+/* The whole thread group dies (exit_group, SIGKILL, end of trace): its
+ * threads exit in the schedule of statement `s` (NULL: version 1's);
+ * non-leader slots are freed in creation order, the leader's last. */
+static void group_death(struct model *m, uint16_t pi, const struct step *s)
 {
     struct mproc *p = &m->proc[pi];
     if (!p->alive)
@@ -412,12 +513,7 @@ static void group_death(struct model *m, uint16_t pi)
     p->alive = 0;
     struct event *d = emit(m, EV_DEATH, p->first);
     d->proc = pi;
-    for (uint16_t t = p->head; t != NONE; t = m->task[t].next)
-        if (m->task[t].state == TASK_ALIVE)
-            exit_mm(m, t);
-    for (uint16_t t = p->head; t != NONE; t = m->task[t].next)
-        if (m->task[t].state == TASK_ALIVE)
-            exit_files(m, t);
+    threads_exit(m, s, pi, NONE);
     for (uint16_t t = p->head; t != NONE; t = m->task[t].next) {
         if (m->task[t].state == TASK_DEAD)
             continue;
@@ -478,7 +574,8 @@ static int do_spawn(struct model *m, const struct step *s, bool kthread,
                     struct trace_error *err)
 {
     TRY(need_new_name(m, s->task, err));
-    new_process(m, s->task, kthread);
+    TRY(need_reusable(m, s, err));
+    new_process(m, s, s->task, kthread);
     set_mm(m, s->task, kthread ? 0 : mm_alloc(m));
     m->task[s->task].fdt = fdt_alloc(m);
     op_event(m, s);
@@ -490,10 +587,11 @@ static int do_fork(struct model *m, const struct step *s, bool vfork,
 {
     TRY(need_user(m, s->task, vfork ? "vfork" : "fork", err));
     TRY(need_new_name(m, s->task2, err));
+    TRY(need_reusable(m, s, err));
     op_event(m, s);
     uint16_t parent = s->task, child = s->task2;
     uint16_t ptab = m->task[parent].fdt;
-    new_process(m, child, false);
+    new_process(m, s, child, false);
     if (vfork) {
         uint16_t mm = m->slot_mm[m->task[parent].slot];
         m->mm_users[mm]++;
@@ -512,12 +610,13 @@ static int do_thread(struct model *m, const struct step *s,
 {
     TRY(need_user(m, s->task, "create threads", err));
     TRY(need_new_name(m, s->task2, err));
+    TRY(need_reusable(m, s, err));
     op_event(m, s);
     struct mtask *k = &m->task[s->task], *n = &m->task[s->task2];
     struct mproc *p = &m->proc[k->proc];
     n->state = TASK_ALIVE;
     n->proc = k->proc;
-    n->slot = slot_alloc(m);
+    n->slot = slot_alloc(m, s, s->task2);
     n->waiter = NONE;
     n->next = NONE;
     n->fdt = k->fdt;
@@ -647,10 +746,12 @@ static int do_dup(struct model *m, const struct step *s,
 }
 
 /* dup2 installs the new file at D2's number first, then closes what D2
- * referred to (do_dup2 in fs/file.c).  From a failed fd D, SPEC §3 makes D2
- * a failed fd and still closes an open D2 first ("closing D2 first if
- * open"); real dup2(-1, n) would fail with EBADF and leave n open, so a real
- * executor must close D2 itself to produce the same history. */
+ * referred to (do_dup2 in fs/file.c).  From a failed fd D it fails with
+ * EBADF and leaves D2 as it was (SPEC v2 §3); so that validity never
+ * depends on the policy, the name D2 is bound after it all the same,
+ * without close-on-exec: an unbound D2 becomes a failed fd, and an open D2
+ * that keeps its close-on-exec flag stays bound, failed, when exec closes
+ * it. */
 static int do_dup2(struct model *m, const struct step *s,
                    struct trace_error *err)
 {
@@ -667,18 +768,23 @@ static int do_dup2(struct model *m, const struct step *s,
         e->result = where < 0 ? -ERR_EBADF : 0;
         return 0;
     }
-    struct fdent src = where >= 0 ? tb->ent[where] : tb->fail[-2 - where];
-    struct fdent gone = {0, 0, 0};
-    if (old != -1)
-        gone = fd_unbind(tb, old);
     if (where < 0) {
         e->result = -ERR_EBADF;
-        fd_bind_failed(tb, s->fd2, src.file, false);
-    } else {
-        int idx = old >= 0 ? old : fd_lowest_free(tb);
-        fd_bind(m, tb, idx, s->fd2, src.file, false);
-        e->fd = (int16_t)(idx + 3);
+        if (old == -1)
+            fd_bind_failed(tb, s->fd2, tb->fail[-2 - where].file, false);
+        else if (old < -1)
+            tb->fail[-2 - old].cloexec = 0;
+        else if (tb->ent[old].cloexec)
+            tb->ent[old].name_stays = 1;
+        return 0;
     }
+    struct fdent src = tb->ent[where];
+    struct fdent gone = {0, 0, 0, 0};
+    if (old != -1)
+        gone = fd_unbind(tb, old);
+    int idx = old >= 0 ? old : fd_lowest_free(tb);
+    fd_bind(m, tb, idx, s->fd2, src.file, false);
+    e->fd = (int16_t)(idx + 3);
     if (old >= 0)
         close_fd(m, s->task, gone.file, old, CLOSE_DUP2);
     return 0;
@@ -743,16 +849,12 @@ static int do_exec(struct model *m, const struct step *s,
 {
     uint16_t t = s->task;
     TRY(need_user(m, t, "exec", err));
+    TRY(need_order(m, s, m->task[t].proc, t, err));
     op_event(m, s);
     struct mtask *k = &m->task[t];
     struct mproc *p = &m->proc[k->proc];
     uint16_t old_leader = p->leader;
-    for (uint16_t o = p->head; o != NONE; o = m->task[o].next)
-        if (o != t && m->task[o].state == TASK_ALIVE)
-            exit_mm(m, o);
-    for (uint16_t o = p->head; o != NONE; o = m->task[o].next)
-        if (o != t && m->task[o].state == TASK_ALIVE)
-            exit_files(m, o);
+    threads_exit(m, s, k->proc, t);
     for (uint16_t o = p->head; o != NONE; o = m->task[o].next) {
         if (o == t || m->task[o].state == TASK_DEAD)
             continue;
@@ -786,8 +888,9 @@ static int do_exit_group(struct model *m, const struct step *s,
                          struct trace_error *err)
 {
     TRY(need_user(m, s->task, "exit", err));
+    TRY(need_order(m, s, m->task[s->task].proc, NONE, err));
     op_event(m, s);
-    group_death(m, m->task[s->task].proc);
+    group_death(m, m->task[s->task].proc, s);
     return 0;
 }
 
@@ -810,9 +913,10 @@ static int do_kill(struct model *m, const struct step *s,
                     "kill of '%s': the task is dead and names no live "
                     "process",
                     tname(m, s->task));
+    TRY(need_order(m, s, k->proc, NONE, err));
     op_event(m, s);
     if (!p->kthread) /* SIGKILL to a kernel thread is ignored */
-        group_death(m, k->proc);
+        group_death(m, k->proc, s);
     return 0;
 }
 
@@ -858,6 +962,6 @@ void model_finish(struct model *m)
         struct event *e = emit(m, EV_OP, m->proc[pi].first);
         e->op = OP_KILL;
         e->proc = pi;
-        group_death(m, pi);
+        group_death(m, pi, NULL);
     }
 }

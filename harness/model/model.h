@@ -1,8 +1,10 @@
 /* model.h - a deterministic simulation of the Linux process lifecycle around
  * flush (SPEC §2).
  *
- * Owns: simulated tasks, processes, task_struct slots (reused LIFO, so a stale
- * pointer can match a new task), mm_structs with their holders, fd tables
+ * Owns: simulated tasks, processes, task_struct slots (fresh for each new
+ * task unless its statement says `reuses X`: then X's released slot, so a
+ * stale pointer can match a new task), the schedule of dying threads
+ * (`order`, else version 1's), mm_structs with their holders, fd tables
  * (shared by threads, copied by fork/vfork/unshare), open files, and the
  * TernFS files they refer to.  At every create and flush it fills a context
  * and asks the core (core.h); it records everything as a history
@@ -40,8 +42,10 @@ int model_run(struct model *m, const struct program *prog, enum policy policy,
 /* Whether the program is valid (it never depends on the policy). */
 int model_check(struct model *m, const struct program *prog,
                 struct trace_error *err);
-/* Remove every statement that would be a trace error, and every expect that
- * names a file no remaining statement creates: the program becomes valid. */
+/* Remove every statement that would be a trace error (one whose `reuses` or
+ * `order` alone is wrong loses those options instead), and every expect
+ * that names a file no remaining statement creates: the program becomes
+ * valid. */
 void model_sanitize(struct model *m, struct program *prog);
 /* model_sanitize, run under `policy`, leaving the model holding the finished
  * run of the sanitized program: one pass for fuzzers. */

@@ -139,13 +139,17 @@ int model_check_invariants(const struct model *m, char *why, size_t cap)
         if (k->suspended && k->state != TASK_ALIVE)
             return broken(why, cap, "dead task %s suspended", tname(m, t));
     }
-    /* slots: every slot is held by one task or on the free stack, once */
-    for (uint16_t i = 0; i < m->nslot_free; i++) {
-        uint16_t sl = m->slot_free[i];
-        if (sl == 0 || sl > m->nslots || slot_owner[sl])
-            return broken(why, cap, "slot %u both free and held (or twice "
-                                    "free)",
-                          sl);
+    /* slots: every slot is held by one task, or released by one task and
+     * not reused since */
+    for (uint16_t t = 0; t < p->ntasks; t++) {
+        const struct mtask *k = &m->task[t];
+        if (k->state == TASK_UNBORN || !k->freed_slot || k->reused)
+            continue;
+        uint16_t sl = k->freed_slot;
+        if (k->slot || sl > m->nslots || slot_owner[sl])
+            return broken(why, cap, "slot %u of %s both released and held "
+                                    "(or released twice)",
+                          sl, tname(m, t));
         slot_owner[sl] = 2;
     }
     for (uint16_t sl = 1; sl <= m->nslots; sl++)

@@ -25,6 +25,9 @@ struct mtask {
     uint16_t fdt;      /* NONE when it has no fd table                  */
     uint16_t waiter;   /* vfork: the parent waiting for this child      */
     uint16_t next;     /* next thread of the process, creation order    */
+    uint16_t freed_slot; /* the slot it had when released; 0 while not  */
+    uint8_t reused;      /* a later task took freed_slot (`reuses`)     */
+    uint16_t reused_by;  /* that task                                   */
 };
 
 struct mproc {
@@ -42,6 +45,8 @@ struct fdent {
     uint16_t name;
     uint16_t file;
     uint8_t cloexec;
+    uint8_t name_stays; /* a failed dup2 left it (SPEC §3): when exec
+                           closes it, its name stays bound, failed      */
 };
 
 struct fdtable {
@@ -75,8 +80,6 @@ struct model {
 
     uint16_t slot_mm[MAX_TASK_NAMES + 1]; /* slot -> its task's mm field */
     uint16_t nslots;
-    uint16_t slot_free[MAX_TASK_NAMES];
-    uint16_t nslot_free;
 
     uint16_t mm_users[MAX_MMS + 1], mm_grabs[MAX_MMS + 1];
     uint16_t nmms;

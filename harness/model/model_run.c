@@ -35,6 +35,14 @@ void model_sanitize_run(struct model *m, struct program *prog,
         if (model_step(m, i, &err) < 0) {
             m->hist.len = before;
             m->overflow = false;
+            struct step *s = &prog->steps[i];
+            if (s->flags & (STEP_REUSES | STEP_ORDER)) {
+                /* a schedule that does not fit: the default one (fresh
+                 * memory, version 1's order), and try the statement again */
+                s->flags &= (uint8_t)~(STEP_REUSES | STEP_ORDER);
+                s->norder = 0;
+                continue;
+            }
             program_remove_step(prog, i);
         } else {
             i++;

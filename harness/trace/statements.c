@@ -18,19 +18,31 @@
 #define OPT_AS(slot, dflt)                                                     \
     {"as", OPTION_NAME, STEP_AS, NEW_FD(slot), dflt}
 #define OPT_CLOEXEC {"cloexec", OPTION_FLAG, STEP_CLOEXEC, {0, SLOT_NONE}, SLOT_NONE}
+/* `reuses X`: the new task gets the released task_struct of X. */
+#define OPT_REUSES                                                             \
+    {"reuses", OPTION_NAME, STEP_REUSES,                                       \
+     {OPERAND_RELEASED_TASK, SLOT_REUSES}, SLOT_NONE}
+/* `order T...`: the dying threads, in the order they exit. */
+#define OPT_ORDER                                                              \
+    {"order", OPTION_LIST, STEP_ORDER, {OPERAND_DYING_TASK, SLOT_NONE},        \
+     SLOT_NONE}
 
 /* A statement by a task with no operand but the actor. */
 #define BY_TASK_ALONE(op_, kw, wire_, weight_, kill_)                          \
     [op_] = {kw, op_, wire_, FORM_BY_TASK, 1, 0, {ACTOR}, {{0}}, 0, 0, NULL,   \
              "P " kw, weight_, kill_}
+/* The same with an `order` list of the threads it kills. */
+#define BY_TASK_ORDERED(op_, kw, wire_, weight_, kill_)                        \
+    [op_] = {kw, op_, wire_, FORM_BY_TASK, 1, 1, {ACTOR}, {OPT_ORDER}, 0, 0,   \
+             NULL, "P " kw " [order T...]", weight_, kill_}
 
 const struct statement statement_table[OP_COUNT] = {
-    [OP_SPAWN] = {"spawn", OP_SPAWN, 0, FORM_KEYWORD_FIRST, 1, 0,
-                  {NEW_TASK(SLOT_TASK)}, {{0}}, 0, 0, NULL,
-                  "spawn P", 2, false},
-    [OP_KTHREAD] = {"kthread", OP_KTHREAD, 1, FORM_KEYWORD_FIRST, 1, 0,
-                    {NEW_TASK(SLOT_TASK)}, {{0}}, 0, 0, NULL,
-                    "kthread K", 1, false},
+    [OP_SPAWN] = {"spawn", OP_SPAWN, 0, FORM_KEYWORD_FIRST, 1, 1,
+                  {NEW_TASK(SLOT_TASK)}, {OPT_REUSES}, 0, 0, NULL,
+                  "spawn P [reuses X]", 2, false},
+    [OP_KTHREAD] = {"kthread", OP_KTHREAD, 1, FORM_KEYWORD_FIRST, 1, 1,
+                    {NEW_TASK(SLOT_TASK)}, {OPT_REUSES}, 0, 0, NULL,
+                    "kthread K [reuses X]", 1, false},
     [OP_CREATE] = {"create", OP_CREATE, 2, FORM_BY_TASK, 2, 2,
                    {ACTOR, NEW_FILE},
                    {OPT_AS(SLOT_FD, SLOT_FILE), OPT_CLOEXEC}, 0, 0, NULL,
@@ -51,21 +63,22 @@ const struct statement statement_table[OP_COUNT] = {
     [OP_DUP2] = {"dup2", OP_DUP2, 8, FORM_BY_TASK, 3, 0,
                  {ACTOR, FD(SLOT_FD), ANY_FD(SLOT_FD2)}, {{0}}, 0, 0, NULL,
                  "P dup2 D D2", 4, true},
-    [OP_FORK] = {"fork", OP_FORK, 9, FORM_BY_TASK, 2, 0,
-                 {ACTOR, NEW_TASK(SLOT_TASK2)}, {{0}}, 0, 0, NULL,
-                 "P fork Q", 6, false},
-    [OP_VFORK] = {"vfork", OP_VFORK, 10, FORM_BY_TASK, 2, 0,
-                  {ACTOR, NEW_TASK(SLOT_TASK2)}, {{0}}, 0, 0, NULL,
-                  "P vfork Q", 3, false},
-    [OP_THREAD] = {"thread", OP_THREAD, 11, FORM_BY_TASK, 2, 0,
-                   {ACTOR, NEW_TASK(SLOT_TASK2)}, {{0}}, 0, 0, NULL,
-                   "P thread T", 6, false},
+    [OP_FORK] = {"fork", OP_FORK, 9, FORM_BY_TASK, 2, 1,
+                 {ACTOR, NEW_TASK(SLOT_TASK2)}, {OPT_REUSES}, 0, 0, NULL,
+                 "P fork Q [reuses X]", 6, false},
+    [OP_VFORK] = {"vfork", OP_VFORK, 10, FORM_BY_TASK, 2, 1,
+                  {ACTOR, NEW_TASK(SLOT_TASK2)}, {OPT_REUSES}, 0, 0, NULL,
+                  "P vfork Q [reuses X]", 3, false},
+    [OP_THREAD] = {"thread", OP_THREAD, 11, FORM_BY_TASK, 2, 1,
+                   {ACTOR, NEW_TASK(SLOT_TASK2)}, {OPT_REUSES}, 0, 0, NULL,
+                   "P thread T [reuses X]", 6, false},
     BY_TASK_ALONE(OP_UNSHARE_FILES, "unshare_files", 12, 2, true),
-    BY_TASK_ALONE(OP_EXEC, "exec", 13, 3, true),
+    BY_TASK_ORDERED(OP_EXEC, "exec", 13, 3, true),
     BY_TASK_ALONE(OP_EXIT, "exit", 14, 3, true),
-    BY_TASK_ALONE(OP_EXIT_GROUP, "exit_group", 15, 2, true),
-    [OP_KILL] = {"kill", OP_KILL, 16, FORM_KEYWORD_FIRST, 1, 0,
-                 {TASK(SLOT_TASK)}, {{0}}, 0, 0, NULL, "kill P", 3, false},
+    BY_TASK_ORDERED(OP_EXIT_GROUP, "exit_group", 15, 2, true),
+    [OP_KILL] = {"kill", OP_KILL, 16, FORM_KEYWORD_FIRST, 1, 1,
+                 {TASK(SLOT_TASK)}, {OPT_ORDER}, 0, 0, NULL,
+                 "kill P [order T...]", 3, false},
     [OP_SEND] = {"send", OP_SEND, 17, FORM_BY_TASK, 3, 1,
                  {ACTOR, FD(SLOT_FD), TASK(SLOT_TASK2)},
                  {OPT_AS(SLOT_FD2, SLOT_FD)}, 0, 0, NULL,

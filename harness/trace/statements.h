@@ -9,22 +9,20 @@
  * the help text read this table; what a statement *does* is the model's.
  *
  * Adding a statement: a value in enum trace_op, a row in statements.c with
- * an unused wire code (19..31 are reserved for this), and its semantics in
- * the model.  The kinds below already describe SPEC v2's statements:
+ * an unused wire code (19..30 are reserved for this; 31 is the escape of
+ * statements with SPEC v2's options, see trace_codec.c), and its semantics
+ * in the model.  The kinds below already describe SPEC v2's statements:
  *
  *   tmpfile F [as D] [cloexec]  by task; operand NEW_FILE -> file; options
  *                               `as` NAME NEW_FD -> fd (default: F's
  *                               name), `cloexec` FLAG
  *   link D                      by task; operand FD -> fd
  *   open F [as D]               by task; operand FILE -> file; option `as`
- *   spawn P [reuses X]          option `reuses` NAME RELEASED_TASK into a
- *                               new step slot, no default
- *   exec [order T...]           option `order` with a list of TASK names
- *                               (a list option kind and its slot are
- *                               added with the first statement that has
- *                               one: a list does not fit in a step today)
  *   closetracker_map N          keyword first; operand NUMBER -> n, with
  *                               the row's range 1..1048576
+ *
+ * The schedule options (SPEC v2 §3) are rows' options already: `reuses X`
+ * (NAME, RELEASED_TASK -> reuses) and `order T...` (LIST of DYING_TASK).
  */
 #ifndef TERNRIG_STATEMENTS_H
 #define TERNRIG_STATEMENTS_H
@@ -65,6 +63,7 @@ enum step_slot {
     SLOT_FILE,  /* a file name                                          */
     SLOT_FD,    /* an fd name                                           */
     SLOT_FD2,   /* a second fd name                                     */
+    SLOT_REUSES,/* the task whose task_struct a new task reuses         */
     SLOT_N,     /* a number                                             */
     SLOT_NONE   /* no slot (an option's missing default)                */
 };
@@ -80,8 +79,30 @@ enum operand_kind {
     OPERAND_FD,       /* an fd name bound in the actor's table             */
     OPERAND_NEW_FD,   /* an fd name the statement binds                    */
     OPERAND_ANY_FD,   /* bound or not, bound after: dup2's D2              */
-    OPERAND_NUMBER    /* a number in the row's range                       */
+    OPERAND_NUMBER,   /* a number in the row's range                       */
+    OPERAND_RELEASED_TASK, /* a task whose task_struct is released and not
+                              yet reused: `reuses X`                      */
+    OPERAND_DYING_TASK     /* a thread that dies in the statement: `order` */
 };
+
+/* The namespace an operand kind names (the one place that says so). */
+enum name_space { SPACE_TASK, SPACE_FILE, SPACE_FD, SPACE_NONE };
+
+static inline enum name_space operand_space(unsigned kind)
+{
+    switch (kind) {
+    case OPERAND_TASK:
+    case OPERAND_NEW_TASK:
+    case OPERAND_RELEASED_TASK:
+    case OPERAND_DYING_TASK: return SPACE_TASK;
+    case OPERAND_FILE:
+    case OPERAND_NEW_FILE: return SPACE_FILE;
+    case OPERAND_FD:
+    case OPERAND_NEW_FD:
+    case OPERAND_ANY_FD: return SPACE_FD;
+    default: return SPACE_NONE;
+    }
+}
 
 struct statement_operand {
     uint8_t kind; /* enum operand_kind */
@@ -89,8 +110,12 @@ struct statement_operand {
 };
 
 enum option_kind {
-    OPTION_FLAG, /* a word alone: `cloexec`               */
-    OPTION_NAME  /* a word and a name after it: `as D`    */
+    OPTION_FLAG, /* a word alone: `cloexec`                              */
+    OPTION_NAME, /* a word and a name after it: `as D`                   */
+    OPTION_LIST  /* a word and every name after it to the end of the
+                    statement, perhaps none: `order T1 T2`; kept in the
+                    program's order_names (trace.h), its own namespace's
+                    names (always tasks today)                           */
 };
 
 /* An option: at most once per statement, in any order after the operands. */
@@ -153,6 +178,9 @@ const struct statement *statement_by_keyword(const char *keyword, size_t len);
  * alone. */
 #define STATEMENT_WIRE_CODES 32
 #define STATEMENT_WIRE_LEGACY_COUNT 19
+/* Code 31 is no statement's: it escapes a statement with SPEC v2 options
+ * (trace_codec.c).  statement_by_wire(31) still gives the legacy row. */
+#define STATEMENT_WIRE_ESCAPE 31
 /* The row a five-bit wire code decodes to (never NULL). */
 const struct statement *statement_by_wire(uint8_t code);
 

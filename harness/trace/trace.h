@@ -31,6 +31,9 @@ enum expect_kind {
 
 #define STEP_CLOEXEC 0x01 /* create ... cloexec                          */
 #define STEP_AS 0x02      /* create/send ... as D: the fd name was given */
+#define STEP_REUSES 0x04  /* spawn/kthread/fork/vfork/thread ... reuses X */
+#define STEP_ORDER 0x08   /* kill/exit_group/exec ... order T...: the list
+                             is given (it may be empty)                   */
 
 #define POLICY_MASK_ALL ((1u << POLICY_COUNT) - 1)
 
@@ -43,12 +46,15 @@ struct step {
     uint8_t xfind;    /* OP_EXPECT finding: enum finding_kind           */
     uint8_t policies; /* OP_EXPECT: mask of policies it applies to; 0 =
                          a bare expect (applies to reference)            */
-    uint8_t pad;
+    uint8_t norder;   /* STEP_ORDER: how many names the list holds       */
     uint16_t task;    /* the acting task (P, K, or kill's target)        */
     uint16_t task2;   /* fork/vfork/thread: Q or T; send: Q              */
     uint16_t file;    /* create, expect: F                               */
     uint16_t fd;      /* create: D; write/close/dup/dup2/send: D        */
     uint16_t fd2;     /* dup/dup2: D2; send: D2                          */
+    uint16_t reuses;  /* STEP_REUSES: the task whose task_struct it gets */
+    uint16_t order_at; /* STEP_ORDER: where the list starts in the
+                          program's order_names                          */
     uint32_t n;       /* write: N; expect sealed: N                      */
     uint32_t line;    /* source line, 0 when decoded from binary         */
 };
@@ -64,6 +70,7 @@ static inline uint32_t step_slot(const struct step *s, unsigned slot)
     case SLOT_FILE: return s->file;
     case SLOT_FD: return s->fd;
     case SLOT_FD2: return s->fd2;
+    case SLOT_REUSES: return s->reuses;
     case SLOT_N: return s->n;
     default: return 0;
     }
@@ -77,6 +84,7 @@ static inline void step_set_slot(struct step *s, unsigned slot, uint32_t v)
     case SLOT_FILE: s->file = (uint16_t)v; break;
     case SLOT_FD: s->fd = (uint16_t)v; break;
     case SLOT_FD2: s->fd2 = (uint16_t)v; break;
+    case SLOT_REUSES: s->reuses = (uint16_t)v; break;
     case SLOT_N: s->n = v; break;
     default: break;
     }
@@ -89,8 +97,26 @@ struct program {
     trace_name task_names[MAX_TASK_NAMES];
     trace_name file_names[MAX_FILE_NAMES];
     trace_name fd_names[MAX_FD_NAMES];
+    /* The task names of every `order` list, each list in one run (see
+     * struct step's order_at and norder). */
+    uint16_t norder_names;
+    uint16_t order_names[MAX_ORDER_NAMES];
     struct step steps[MAX_STEPS];
 };
+
+/* The `order` list of step `s` (its norder names). */
+static inline const uint16_t *step_order(const struct program *p,
+                                         const struct step *s)
+{
+    return &p->order_names[s->order_at];
+}
+
+/* Give step `s` of `p` the order list `tasks` (n names; `tasks` may point
+ * into p's own list) and set STEP_ORDER.  Compacts the program's lists when
+ * they are full.  Returns 0, or -1 when the lists of all steps together
+ * would hold more than MAX_ORDER_NAMES names (nothing changed then). */
+int program_set_order(struct program *p, struct step *s,
+                      const uint16_t *tasks, unsigned n);
 
 /* The name that operand kind `kind` (enum operand_kind) gives index `i`
  * in `p`: a task, file or fd name.  NULL for a number. */

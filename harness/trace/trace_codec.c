@@ -4,11 +4,20 @@
  * five bits are the statement's wire code (statements.h: stable; a code no
  * statement claims decodes as it did before there were codes) and whose
  * bits 5 and 6 are the `cloexec` and `as` flags; the operands follow in the
- * order of the statement's row, then the name of each option, one byte per
- * name (modulo the namespace's limit) and a LEB128 varint per number (less
- * the row's minimum).  An expect has its own layout.  A statement cut short
- * by the end of the input is dropped.  Decoding is total and allocates
- * nothing.  tests/fixtures/codec_golden pins the format.
+ * order of the statement's row, then the name of each `as` option, one
+ * byte per name (modulo the namespace's limit) and a LEB128 varint per
+ * number (less the row's minimum).  An expect has its own layout.  A
+ * statement cut short by the end of the input is dropped.  Decoding is
+ * total and allocates nothing.  tests/fixtures/codec_golden pins the
+ * format.
+ *
+ * SPEC v2's options (`reuses X`, `order T...`) came later, so that stored
+ * inputs keep their meaning they use the escape code 31 (until then decoded
+ * as 31 % 19): the first byte is 31 with the `cloexec`/`as` bits, a second
+ * byte holds the statement's wire code and bit 5 for `reuses`, bit 6 for
+ * `order`; then the operands and names as above, then X's name byte, then
+ * the order list: a count byte (modulo MAX_TASK_NAMES + 1) and one name
+ * byte per thread.  A statement without them is written as before.
  */
 #include <stdio.h>
 #include <string.h>
@@ -26,19 +35,16 @@ _Static_assert(FIND_KIND_COUNT >= FINDING_KIND_LEGACY_COUNT,
 
 #define WIRE_CLOEXEC 0x20
 #define WIRE_AS 0x40
+#define WIRE_ESCAPE STATEMENT_WIRE_ESCAPE /* a second byte: the code and ... */
+#define WIRE_REUSES 0x20   /* ... `reuses X`                               */
+#define WIRE_ORDER 0x40    /* ... `order T...`                             */
+#define STEP_V2_OPTIONS (STEP_REUSES | STEP_ORDER)
 
-/* The namespace that an operand kind names, and its size. */
-enum name_space { SPACE_TASK, SPACE_FILE, SPACE_FD };
-
+/* The size of the namespace an operand kind names. */
 static enum name_space name_space(unsigned kind)
 {
-    switch (kind) {
-    case OPERAND_TASK:
-    case OPERAND_NEW_TASK: return SPACE_TASK;
-    case OPERAND_FILE:
-    case OPERAND_NEW_FILE: return SPACE_FILE;
-    default: return SPACE_FD;
-    }
+    enum name_space ns = operand_space(kind);
+    return ns == SPACE_NONE ? SPACE_FD : ns; /* numbers never get here */
 }
 
 static uint32_t namespace_size(unsigned kind)
@@ -89,14 +95,31 @@ static void encode_operand(struct wbuf *w, const struct statement *row,
         wbyte(w, (uint8_t)step_slot(s, o.slot));
 }
 
-static void encode_step(struct wbuf *w, const struct step *s)
+/* An option's name is in the encoding when the option has a default name
+ * (`as`: always written, as before v2) or was given. */
+static bool name_encoded(const struct statement_option *o, uint8_t flags)
+{
+    return o->kind == OPTION_NAME &&
+           (o->default_slot != SLOT_NONE || (flags & o->flag));
+}
+
+/* `order_names`: the program's lists (struct program's order_names). */
+static void encode_step(struct wbuf *w, const uint16_t *order_names,
+                        const struct step *s)
 {
     const struct statement *row = statement_of(s->op);
     if (!row)
         return;
     uint8_t flags = (uint8_t)(((s->flags & STEP_CLOEXEC) ? WIRE_CLOEXEC : 0) |
                               ((s->flags & STEP_AS) ? WIRE_AS : 0));
-    wbyte(w, (uint8_t)(row->wire | flags));
+    if (row->form != FORM_EXPECT && (s->flags & STEP_V2_OPTIONS)) {
+        wbyte(w, (uint8_t)(WIRE_ESCAPE | flags));
+        wbyte(w, (uint8_t)(row->wire |
+                           ((s->flags & STEP_REUSES) ? WIRE_REUSES : 0) |
+                           ((s->flags & STEP_ORDER) ? WIRE_ORDER : 0)));
+    } else {
+        wbyte(w, (uint8_t)(row->wire | flags));
+    }
     if (row->form == FORM_EXPECT) {
         wbyte(w, s->policies);
         wbyte(w, s->xkind);
@@ -108,15 +131,23 @@ static void encode_step(struct wbuf *w, const struct step *s)
     for (int k = 0; k < row->noperands; k++)
         encode_operand(w, row, s, row->operands[k]);
     for (int k = 0; k < row->noptions; k++)
-        if (row->options[k].kind == OPTION_NAME)
+        if (name_encoded(&row->options[k], s->flags))
             encode_operand(w, row, s, row->options[k].name);
+    for (int k = 0; k < row->noptions; k++) {
+        if (row->options[k].kind != OPTION_LIST ||
+            !(s->flags & row->options[k].flag))
+            continue;
+        wbyte(w, s->norder);
+        for (unsigned i = 0; i < s->norder; i++)
+            wbyte(w, (uint8_t)order_names[s->order_at + i]);
+    }
 }
 
 size_t trace_encode(const struct program *p, uint8_t *buf, size_t cap)
 {
     struct wbuf w = {buf, cap, 0};
     for (uint32_t i = 0; i < p->nsteps; i++)
-        encode_step(&w, &p->steps[i]);
+        encode_step(&w, p->order_names, &p->steps[i]);
     return w.len;
 }
 
@@ -189,13 +220,40 @@ static bool decode_expect(struct rbuf *r, struct step *s)
     return true;
 }
 
-static bool decode_step(struct rbuf *r, struct step *s)
+/* A list option's names: a count, then the names; kept in p's lists
+ * (dropped, bytes read all the same, when they are full). */
+static bool decode_list(struct rbuf *r, struct program *p, struct step *s,
+                        const struct statement_option *o)
 {
-    uint8_t b;
+    uint8_t count, v;
+    uint16_t names[MAX_TASK_NAMES];
+    if (!rbyte(r, &count))
+        return false;
+    unsigned n = count % (MAX_TASK_NAMES + 1u);
+    for (unsigned i = 0; i < n; i++) {
+        if (!rbyte(r, &v))
+            return false;
+        names[i] = (uint16_t)(v % namespace_size(o->name.kind));
+    }
+    if (program_set_order(p, s, names, n) < 0)
+        s->flags &= (uint8_t)~o->flag;
+    return true;
+}
+
+static bool decode_step(struct rbuf *r, struct program *p, struct step *s)
+{
+    uint8_t b, v2 = 0;
     if (!rbyte(r, &b))
         return false;
     memset(s, 0, sizeof *s);
-    const struct statement *row = statement_by_wire(b);
+    uint8_t code = b;
+    if ((b & (STATEMENT_WIRE_CODES - 1)) == WIRE_ESCAPE) {
+        if (!rbyte(r, &code))
+            return false;
+        v2 = (uint8_t)(((code & WIRE_REUSES) ? STEP_REUSES : 0) |
+                       ((code & WIRE_ORDER) ? STEP_ORDER : 0));
+    }
+    const struct statement *row = statement_by_wire(code);
     s->op = row->op;
     if (row->form == FORM_EXPECT)
         return decode_expect(r, s);
@@ -203,13 +261,18 @@ static bool decode_step(struct rbuf *r, struct step *s)
     for (int k = 0; k < row->noptions; k++)
         offered |= row->options[k].flag;
     s->flags = (uint8_t)((((b & WIRE_CLOEXEC) ? STEP_CLOEXEC : 0) |
-                          ((b & WIRE_AS) ? STEP_AS : 0)) & offered);
+                          ((b & WIRE_AS) ? STEP_AS : 0) | v2) & offered);
     for (int k = 0; k < row->noperands; k++)
         if (!decode_operand(r, row, s, row->operands[k]))
             return false;
     for (int k = 0; k < row->noptions; k++)
-        if (row->options[k].kind == OPTION_NAME &&
+        if (name_encoded(&row->options[k], s->flags) &&
             !decode_operand(r, row, s, row->options[k].name))
+            return false;
+    for (int k = 0; k < row->noptions; k++)
+        if (row->options[k].kind == OPTION_LIST &&
+            (s->flags & row->options[k].flag) &&
+            !decode_list(r, p, s, &row->options[k]))
             return false;
     return true;
 }
@@ -243,11 +306,16 @@ void trace_decode(const uint8_t *data, size_t len, struct program *out)
     unsigned mt = 0, mf = 0, md = 0;
     while (out->nsteps < limit) {
         struct step *s = &out->steps[out->nsteps];
-        if (!decode_step(&r, s))
+        if (!decode_step(&r, out, s))
             break;
         if (s->op != OP_EXPECT) {
             if (s->task >= mt) mt = s->task + 1u;
             if (s->task2 >= mt) mt = s->task2 + 1u;
+            if ((s->flags & STEP_REUSES) && s->reuses >= mt)
+                mt = s->reuses + 1u;
+            for (unsigned i = 0; (s->flags & STEP_ORDER) && i < s->norder; i++)
+                if (step_order(out, s)[i] >= mt)
+                    mt = step_order(out, s)[i] + 1u;
             if (s->fd >= md) md = s->fd + 1u;
             if (s->fd2 >= md) md = s->fd2 + 1u;
         }
@@ -267,9 +335,10 @@ void trace_decode(const uint8_t *data, size_t len, struct program *out)
 
 /* Statement `row` with small operands - the first name of a namespace is
  * `base`, the next base + 1 - and the options in `flags`; an option not
- * given takes its default name, as the parser gives it. */
+ * given takes its default name, as the parser gives it; a list holds the
+ * two next names, at the start of `list`. */
 static void sample_step(const struct statement *row, uint8_t flags,
-                        unsigned base, struct step *s)
+                        unsigned base, struct step *s, uint16_t list[2])
 {
     memset(s, 0, sizeof *s);
     s->op = row->op;
@@ -286,6 +355,13 @@ static void sample_step(const struct statement *row, uint8_t flags,
                           next[name_space(row->operands[k].kind)]++);
     for (int k = 0; k < row->noptions; k++) {
         const struct statement_option *o = &row->options[k];
+        if (o->kind == OPTION_LIST && (flags & o->flag)) {
+            enum name_space ns = name_space(o->name.kind);
+            list[0] = (uint16_t)next[ns]++;
+            list[1] = (uint16_t)next[ns]++;
+            s->norder = 2;
+            s->order_at = 0;
+        }
         if (o->kind != OPTION_NAME)
             continue;
         enum name_space ns = name_space(o->name.kind);
@@ -299,11 +375,11 @@ static void sample_step(const struct statement *row, uint8_t flags,
 }
 
 static void dict_entry(struct wbuf *w, const char *name, const char *option,
-                       const struct step *s)
+                       const struct step *s, const uint16_t list[2])
 {
     uint8_t bytes[32];
     struct wbuf enc = {bytes, sizeof bytes, 0};
-    encode_step(&enc, s);
+    encode_step(&enc, list, s);
     size_t n = enc.len < sizeof bytes ? enc.len : sizeof bytes;
     char line[256];
     int len = snprintf(line, sizeof line, "%s%s%s=\"", name,
@@ -330,15 +406,16 @@ size_t trace_fuzz_dictionary(char *buf, size_t cap)
     for (unsigned op = 0; op < OP_COUNT; op++) {
         const struct statement *row = statement_of(op);
         struct step s;
-        sample_step(row, 0, 0, &s);
-        dict_entry(&w, row->keyword, NULL, &s);
+        uint16_t list[2] = {0, 0};
+        sample_step(row, 0, 0, &s, list);
+        dict_entry(&w, row->keyword, NULL, &s, list);
         for (int k = 0; k < row->noptions; k++) {
-            sample_step(row, row->options[k].flag, 0, &s);
-            dict_entry(&w, row->keyword, row->options[k].keyword, &s);
+            sample_step(row, row->options[k].flag, 0, &s, list);
+            dict_entry(&w, row->keyword, row->options[k].keyword, &s, list);
         }
         if (row->form != FORM_EXPECT) { /* the same by a second task */
-            sample_step(row, 0, 1, &s);
-            dict_entry(&w, row->keyword, "1", &s);
+            sample_step(row, 0, 1, &s, list);
+            dict_entry(&w, row->keyword, "1", &s, list);
         }
     }
     if (w.len < cap)

@@ -4,7 +4,7 @@
 #include <string.h>
 #include "trace.h"
 
-#define MAX_TOKENS 10
+#define MAX_TOKENS (8 + MAX_TASK_NAMES) /* an `order` list may name every task */
 
 struct token {
     const char *s;
@@ -27,6 +27,48 @@ void program_init(struct program *p)
 {
     p->nsteps = 0;
     p->ntasks = p->nfiles = p->nfds = 0;
+    p->norder_names = 0;
+}
+
+/* Rewrite the order lists of p's steps into one run, in step order,
+ * dropping what no step refers to any more. */
+static void compact_order_names(struct program *p)
+{
+    uint16_t kept[MAX_ORDER_NAMES];
+    uint16_t n = 0;
+    for (uint32_t i = 0; i < p->nsteps; i++) {
+        struct step *s = &p->steps[i];
+        if (!(s->flags & STEP_ORDER))
+            continue;
+        memcpy(&kept[n], step_order(p, s), s->norder * sizeof kept[0]);
+        s->order_at = n;
+        n = (uint16_t)(n + s->norder);
+    }
+    memcpy(p->order_names, kept, n * sizeof kept[0]);
+    p->norder_names = n;
+}
+
+int program_set_order(struct program *p, struct step *s,
+                      const uint16_t *tasks, unsigned n)
+{
+    uint16_t copy[MAX_ORDER_NAMES];
+    if (n > MAX_ORDER_NAMES)
+        return -1;
+    memcpy(copy, tasks, n * sizeof copy[0]);
+    if (p->norder_names + n > MAX_ORDER_NAMES) {
+        uint8_t had = s->flags;
+        s->flags &= (uint8_t)~STEP_ORDER; /* its old list goes too */
+        compact_order_names(p);
+        s->flags = had;
+        if (p->norder_names + n > MAX_ORDER_NAMES)
+            return -1;
+    }
+    s->order_at = p->norder_names;
+    s->norder = (uint8_t)n;
+    s->flags |= STEP_ORDER;
+    memcpy(&p->order_names[s->order_at], copy, n * sizeof copy[0]);
+    p->norder_names = (uint16_t)(p->norder_names + n);
+    return 0;
 }
 
 void program_remove_step(struct program *p, uint32_t i)
@@ -260,19 +302,39 @@ static int operand(struct parser *ps, const struct statement *row,
                    struct statement_operand o, struct token t, struct step *st)
 {
     int v;
-    switch (o.kind) {
-    case OPERAND_TASK:
-    case OPERAND_NEW_TASK: v = task_name(ps, t); break;
-    case OPERAND_FILE:
-    case OPERAND_NEW_FILE: v = file_name(ps, t); break;
-    case OPERAND_NUMBER:
+    switch (operand_space(o.kind)) {
+    case SPACE_TASK: v = task_name(ps, t); break;
+    case SPACE_FILE: v = file_name(ps, t); break;
+    case SPACE_FD: v = fd_name(ps, t); break;
+    default:
         return number(ps, t, row->number_min, row->number_max,
                       row->number_what, &st->n);
-    default: v = fd_name(ps, t); break;
     }
     if (v < 0)
         return -1;
     step_set_slot(st, o.slot, (uint32_t)v);
+    return 0;
+}
+
+/* The names of a list option (`order T1 T2`), into the program's lists. */
+static int list_option(struct parser *ps, const struct statement *row,
+                       const struct statement_option *o, struct token *tk,
+                       int n, struct step *st)
+{
+    uint16_t names[MAX_ORDER_NAMES];
+    if (n > MAX_TASK_NAMES)
+        return fail(ps, "'%s' lists %d names (at most %d)", o->keyword, n,
+                    MAX_TASK_NAMES);
+    struct statement_operand into = {o->name.kind, SLOT_TASK};
+    for (int i = 0; i < n; i++) {
+        struct step one = {0};
+        TRY(operand(ps, row, into, tk[i], &one));
+        names[i] = one.task;
+    }
+    if (program_set_order(ps->p, st, names, (unsigned)n) < 0)
+        return fail(ps, "too many names in '%s' lists (at most %d in a "
+                        "trace)",
+                    o->keyword, MAX_ORDER_NAMES);
     return 0;
 }
 
@@ -298,6 +360,8 @@ static int parse_operands(struct parser *ps, const struct statement *row,
         given[k] = i;
         if (row->options[k].kind == OPTION_NAME && ++i >= n)
             return arity(ps, row);
+        if (row->options[k].kind == OPTION_LIST)
+            i = n; /* the list runs to the end of the statement */
     }
     for (int i = 0; i < npos; i++)
         TRY(operand(ps, row, row->operands[first + i], tk[i], st));
@@ -305,6 +369,9 @@ static int parse_operands(struct parser *ps, const struct statement *row,
         const struct statement_option *o = &row->options[k];
         if (given[k] >= 0)
             st->flags |= o->flag;
+        if (o->kind == OPTION_LIST && given[k] >= 0)
+            TRY(list_option(ps, row, o, tk + given[k] + 1,
+                            n - given[k] - 1, st));
         if (o->kind != OPTION_NAME)
             continue;
         if (given[k] >= 0) {

@@ -53,13 +53,11 @@ static void print_expect(struct out *o, const struct program *p,
 
 const char *program_name(const struct program *p, unsigned kind, uint32_t i)
 {
-    switch (kind) {
-    case OPERAND_TASK:
-    case OPERAND_NEW_TASK: return p->task_names[i];
-    case OPERAND_FILE:
-    case OPERAND_NEW_FILE: return p->file_names[i];
-    case OPERAND_NUMBER: return NULL;
-    default: return p->fd_names[i];
+    switch (operand_space(kind)) {
+    case SPACE_TASK: return p->task_names[i];
+    case SPACE_FILE: return p->file_names[i];
+    case SPACE_FD: return p->fd_names[i];
+    default: return NULL;
     }
 }
 
@@ -118,6 +116,10 @@ static void print_step(struct out *o, const struct program *p,
         put(o, " %s", opt->keyword);
         if (opt->kind == OPTION_NAME)
             print_operand(o, p, s, opt->name);
+        if (opt->kind == OPTION_LIST)
+            for (unsigned i = 0; i < s->norder; i++)
+                put(o, " %s", program_name(p, opt->name.kind,
+                                           step_order(p, s)[i]));
     }
 }
 
