@@ -261,7 +261,14 @@ else
 fi
 
 fuzz_dir=$root/build-$([ "$engine" = afl ] && echo afl || echo fuzz)/fuzz
-if [ ! -x "$fuzz_dir/fuzz_reference_bytes" ]; then
+# the engine build: every policy's byte-level target (no replay-only build)
+fuzz_built() {
+    local p
+    for p in $(policy_names | tr - _); do
+        [ -x "$fuzz_dir/fuzz_${p}_bytes" ] || return 1
+    done
+}
+if ! fuzz_built; then
     record fuzz skip 0 "" "no $engine build in $fuzz_dir (cmake --preset $preset)"
 elif [ "$fuzz_s" -lt 8 ]; then
     record fuzz skip 0 "" "budget too small (${fuzz_s}s left for fuzzing)"

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "flushlog.h"
 #include "grow.h"
+#include "util.h" /* json_quote */
 
 void flushlog_event_init(struct flog_event *ev, enum flog_op op)
 {
@@ -52,20 +53,18 @@ static void put(struct out *o, const char *fmt, ...)
         o->len += (size_t)n;
 }
 
-/* "key":"value", the value JSON-escaped (names come from any user). */
+/* "key":"value", the value JSON-escaped as every JSON ternrig writes
+ * (names come from any user). */
 static void put_str(struct out *o, const char *key, const char *v)
 {
-    put(o, ",\"%s\":\"", key);
-    for (; *v && !o->full; v++) {
-        unsigned char c = (unsigned char)*v;
-        if (c == '"' || c == '\\')
-            put(o, "\\%c", c);
-        else if (c < 0x20)
-            put(o, "\\u%04x", c);
-        else
-            put(o, "%c", c);
-    }
-    put(o, "\"");
+    put(o, ",\"%s\":", key);
+    if (o->full)
+        return;
+    size_t n = json_quote(o->buf + o->len, o->cap - o->len, v);
+    if (n >= o->cap - o->len)
+        o->full = true;
+    else
+        o->len += n;
 }
 
 static void put_bool(struct out *o, const char *key, bool v)

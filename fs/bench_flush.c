@@ -1,5 +1,6 @@
 /* bench_flush.c - flush latency of `ternrig fs`, with /proc contexts and
- * with BPF contexts: mounts it (policy reference) once per context source,
+ * with BPF contexts: mounts it (policy reference, the default: /proc can
+ * serve it, so both sources can be timed) once per context source,
  * then creates, writes 16 bytes to and closes N files, timing each close(2)
  * (the FUSE flush round trip, the context lookup and the core's decision
  * included).  Prints the median, p99 and files per second of each, and the
@@ -25,8 +26,8 @@ static double bench(const char *ternrig, const char *context, int n)
 {
     struct real_mount m;
     char why[256];
-    if (bench_fs_mount(&m, ternrig, "reference", context, why,
-                       sizeof why) < 0) {
+    if (real_mount_start_ctx(&m, ternrig, POLICY_REFERENCE, context, why,
+                             sizeof why) < 0) {
         fprintf(stderr, "%s\n", why);
         return -1;
     }
@@ -53,10 +54,11 @@ static double bench(const char *ternrig, const char *context, int n)
     }
     qsort(lat, (size_t)done, sizeof *lat, cmp_double);
     double median = lat[done / 2];
-    printf("ternrig fs, policy reference, %-4s contexts, %d files: "
+    printf("ternrig fs, policy %s, %-4s contexts, %d files: "
            "create+write+close %.0f files/s; flush (close) latency median "
            "%.1f us, p99 %.1f us\n",
-           context, done, done / total, median * 1e6,
+           policy_name(POLICY_REFERENCE), context, done, done / total,
+           median * 1e6,
            lat[(size_t)(done * 0.99)] * 1e6);
     free(lat);
     return median;

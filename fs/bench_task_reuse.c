@@ -1,10 +1,11 @@
 /* bench_task_reuse.c - how often does the kernel hand a freed task_struct
  * to the next new task?  SPEC §2 (and the model) say: always, LIFO.
  *
- * Mounts `ternrig fs --policy kmod` (BPF contexts: its log shows each
- * creator's task_struct pointer), then, N times for each scenario, lets a
- * task create a file (its pointer is logged), frees that task, creates a
- * new task that creates a file, and compares the two pointers:
+ * Mounts `ternrig fs` under the first policy that reads task_struct
+ * pointers, kmod (BPF contexts: its log shows each creator's task_struct
+ * pointer), then, N times for each scenario, lets a task create a file
+ * (its pointer is logged), frees that task, creates a new task that
+ * creates a file, and compares the two pointers:
  *   thread   a thread exits (SYS_exit); a new thread of the same process
  *   process  a forked child exits and is reaped; a new child is forked
  *   exec     a non-leader thread execs (de_thread frees the old leader);
@@ -212,6 +213,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "N must be 1..100000\n");
         return 2;
     }
+    enum policy pol = 0; /* one whose flush log shows task pointers */
+    while (pol < POLICY_COUNT && !policy_needs(pol, POLICY_FACT_TASK_PTRS))
+        pol++;
+    if (pol == POLICY_COUNT) {
+        fprintf(stderr, "no policy reads task_struct pointers\n");
+        return 2;
+    }
     printf("task_struct reuse: is a freed task_struct the next new task's?  "
            "%d tries each\n\n%-28s %10s %10s %10s %10s\n",
            n, "scenario", "plain", "after RCU", "1 CPU", "1 CPU+RCU");
@@ -224,8 +232,8 @@ int main(int argc, char **argv)
         for (unsigned v = 0; v < 4 && rc == 0; v++) {
             struct real_mount m;
             char why[256];
-            if (bench_fs_mount(&m, argv[1], "kmod", NULL, why,
-                               sizeof why) < 0) {
+            if (real_mount_start_ctx(&m, argv[1], pol, NULL, why,
+                                     sizeof why) < 0) {
                 fprintf(stderr, "%s\n", why);
                 rc = 1;
                 break;

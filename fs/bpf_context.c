@@ -373,10 +373,13 @@ static void bpf_create_ctx(struct context_source *src,
 }
 
 /* The TernFS kmod mmgrab()s the mm it records at create, so that pointer
- * is never reused while the file lives (SPEC §2).  An open /proc/<tid>/mem
- * does the same (proc_mem_open() mmgrabs the task's mm until the file is
- * closed): without it the kernel would hand the freed mm_struct to the
- * next new process and kmod-2024's owner->mm test would see it again.
+ * is never reused while the file lives (SPEC §2), and the model holds it
+ * so for every file.  An open /proc/<tid>/mem does the same
+ * (proc_mem_open() mmgrabs the task's mm until the file is closed):
+ * without it the kernel would hand the freed mm_struct to the next new
+ * process and kmod-2024's owner->mm test would see it again.  Only a
+ * policy that reads kernel pointers can tell, so only those pay an fd per
+ * file for it.
  * Safe in the CREATE handler: the creator is in open(), not in execve. */
 static int pin_mm(pid_t tid)
 {
@@ -392,8 +395,9 @@ static const char *bpf_created(struct context_source *src, enum policy policy,
     const char *why = "";
     if (bpf_context_track(src->state, ino, file->rec.owner) < 0)
         why = "BPF files map full: no close count, no owner->mm";
-    bool kmod = policy == POLICY_KMOD || policy == POLICY_KMOD_2024;
-    if (kmod && file->rec.owner_mm && (file->mm_pin = pin_mm(who->tid)) < 0)
+    bool pointers = policy_needs(policy, POLICY_FACTS_POINTERS);
+    if (pointers && file->rec.owner_mm &&
+        (file->mm_pin = pin_mm(who->tid)) < 0)
         why = "cannot mmgrab the creator's mm (/proc/<tid>/mem)";
     return why;
 }
@@ -416,15 +420,16 @@ static enum facts bpf_flush_facts(struct context_source *src,
         seen->owner_mm_now_read = true;
         seen->owner_mm_now = in->owner_mm_now = who->rec.owner_mm_now;
     }
-    if (policy == POLICY_FUSE_CLOSETRACKER) {
+    if (policy_needs(policy, POLICY_FACT_CLOSE_COUNT)) {
         if (seen->closes < 0) {
             *why = "no close count: the inode is not tracked";
             return FACTS_MISSING;
         }
         file->rec.close_count = (uint32_t)seen->closes;
     }
-    if (policy == POLICY_KMOD_2024 && !seen->owner_mm_now_read &&
-        c->leader == file->rec.owner) {
+    /* a flush by the owner itself decides on owner->mm: it must be read */
+    if (policy_needs(policy, POLICY_FACT_MM_PTRS) &&
+        !seen->owner_mm_now_read && c->leader == file->rec.owner) {
         *why = "owner->mm was not read at send time";
         return FACTS_MISSING;
     }

@@ -39,8 +39,8 @@ struct context_source *flush_context_open(enum fs_context_source want,
     }
     char bpf_why[256], note[160];
     struct bpf_context *bc =
-        bpf_context_open(policy == POLICY_FUSE_CLOSETRACKER, bpf_why,
-                         sizeof bpf_why, note, sizeof note);
+        bpf_context_open(policy_needs(policy, POLICY_FACT_CLOSE_COUNT),
+                         bpf_why, sizeof bpf_why, note, sizeof note);
     say(notice, arg, note);
     if (bc) {
         if (!(src = bpf_context_source(bc))) {

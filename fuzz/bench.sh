@@ -34,13 +34,15 @@ dir_of() { # engine sanitized? -> build dir
         afl-nosan) echo build-afl-nosan/fuzz ;;
     esac
 }
-for d in build-fuzz build-fuzz-nosan build-afl build-afl-nosan; do
-    [ -x "$d/fuzz/fuzz_kmod" ] || { echo "missing $d: see the header of $0"; exit 2; }
-done
 ternrig=${TERNRIG:-build-fuzz/ternrig}
 # the policies, as fuzz target suffixes (kmod_2024)
 [ -x "$ternrig" ] || { echo "missing $ternrig: see the header of $0"; exit 2; }
 policies=$("$ternrig" policies | tr - _)
+for d in build-fuzz build-fuzz-nosan build-afl build-afl-nosan; do
+    for pol in $policies; do
+        [ -x "$d/fuzz/fuzz_$pol" ] || { echo "missing $d: see the header of $0"; exit 2; }
+    done
+done
 mkdir -p "$tmp/spawn-a"
 printf '\000\000' >"$tmp/spawn-a/spawn-a"
 

@@ -36,7 +36,7 @@ struct run {
     const struct real_hooks *h;
     struct model *m;
     enum policy pol;
-    bool settle_slots;  /* pointer policy: make slot reuse as the model's */
+    bool settle_slots;  /* task pointers: make slot reuse as the model's */
     bool freed;         /* a task may have been freed since the last settle */
     char dir[4096];
     const char *log;
@@ -318,9 +318,10 @@ static const char *dec_name(uint8_t type)
     return type == EV_SEAL ? "seal" : type == EV_ABORT ? "abort" : "ignore";
 }
 
-/* A kmod decision through a freed owner task_struct that differs from the
- * model's: the kernel gave that memory to another task than the model's
- * LIFO reuse did (or to none yet). */
+/* A decision on task pointers (POLICY_FACT_TASK_PTRS) through a freed
+ * owner task_struct that differs from the model's: the kernel gave that
+ * memory to another task than the model's LIFO reuse did (or to none
+ * yet). */
 static void reuse_miss(struct run *r, uint32_t step, const struct event *model,
                        unsigned k)
 {
@@ -386,7 +387,7 @@ static void real_decision(struct run *r, const struct event *model,
             else if (want == r->dec[k].tgid &&
                      (model->ctx_mm != 0) == r->dec[k].mm_alive &&
                      mdec != r->dec[k].type && model->owner_recycled &&
-                     (r->pol == POLICY_KMOD || r->pol == POLICY_KMOD_2024))
+                     policy_needs(r->pol, POLICY_FACT_TASK_PTRS))
                 reuse_miss(r, step, model, k);
             else if (want != r->dec[k].tgid ||
                      (model->ctx_mm != 0) != r->dec[k].mm_alive ||
@@ -965,8 +966,10 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
     r.h = h;
     r.m = j->model;
     r.pol = pol;
-    /* replays, not stress storms (their kills decide, not the model) */
-    r.settle_slots = !h && (pol == POLICY_KMOD || pol == POLICY_KMOD_2024);
+    /* a policy that compares task_struct pointers needs the kernel to reuse
+     * a freed one as the model does; replays only, not stress storms (their
+     * kills decide, not the model) */
+    r.settle_slots = !h && policy_needs(pol, POLICY_FACT_TASK_PTRS);
     r.log = h && h->no_judge ? NULL : log;
     /* without a flush log, the looks are all there is */
     rh_init(&r.hist, !r.log);
@@ -1021,7 +1024,8 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
 int real_replay(struct judge *j, const struct program *p, enum policy pol,
                 const char *mount, const char *log, struct real_outcome *out)
 {
-    bool pointers = pol == POLICY_KMOD || pol == POLICY_KMOD_2024;
+    /* task_struct reuse as the model's (see settle_slots) */
+    bool pointers = policy_needs(pol, POLICY_FACT_TASK_PTRS);
     cpu_set_t saved, one;
     bool pinned = false;
     if (pointers && sched_getaffinity(0, sizeof saved, &saved) == 0) {

@@ -1,6 +1,7 @@
 /* real_history.c - the history of a real run (see real_history.h). */
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "real_history.h"
 
 void rh_init(struct real_history *h, bool looks_only)
@@ -31,27 +32,24 @@ void rh_free(struct real_history *h)
     h->n = h->cap = 0;
 }
 
-static bool grow(struct real_history *h)
+/* Room for one more event and its origin: the two arrays grow together,
+ * and cap is what both hold. */
+static bool make_room(struct real_history *h)
 {
     if (!h->growable)
         return false;
-    uint32_t cap = h->cap ? h->cap * 2 : 1024;
-    struct event *ev = realloc(h->ev, cap * sizeof *ev);
-    if (!ev)
+    size_t ev_cap = h->cap, org_cap = h->cap;
+    if (grow(&h->ev, &ev_cap, h->n, sizeof *h->ev, 1024) < 0 ||
+        grow(&h->org, &org_cap, h->n, sizeof *h->org, 1024) < 0)
         return false;
-    h->ev = ev;
-    struct rh_origin *org = realloc(h->org, cap * sizeof *org);
-    if (!org)
-        return false;
-    h->org = org;
-    h->cap = cap;
+    h->cap = (uint32_t)ev_cap;
     return true;
 }
 
 int32_t rh_put(struct real_history *h, const struct event *e, uint8_t src,
                uint32_t stmt, uint64_t t0, uint64_t t1)
 {
-    if (h->n == h->cap && !grow(h)) {
+    if (h->n == h->cap && !make_room(h)) {
         h->overflow = true;
         return -1;
     }

@@ -260,6 +260,13 @@ static const char *night_date(const struct json *night)
     return json_get_str(night, "started", "?");
 }
 
+/* The policy under test: the night's, else the default, as `ternrig report`
+ * takes it. */
+static const char *night_policy(const struct json *night)
+{
+    return json_get_str(night, "policy", policy_name(POLICY_REFERENCE));
+}
+
 static const char *status_word(const struct json *night)
 {
     double e = json_get_num(night, "exit", 2);
@@ -374,7 +381,7 @@ static void html_new_findings(FILE *f, const struct json *night)
 {
     fprintf(f, "<h2 id=\"new\">Findings not in the corpus</h2>\n");
     unsigned n = 0;
-    const char *tested = json_get_str(night, "policy", "reference");
+    const char *tested = night_policy(night);
     /* the policy under test first, then the others */
     for (int pass = 0; pass < 2; pass++)
         EACH (fd, json_get(night, "findings")) {
@@ -693,7 +700,7 @@ void report_html(FILE *f, const struct json *night,
                  const struct json *const *history, size_t nhistory)
 {
     const char *date = night_date(night);
-    const char *policy = json_get_str(night, "policy", "reference");
+    const char *policy = night_policy(night);
     bool clean = json_get_num(night, "exit", 2) == 0;
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
                "<meta charset=\"utf-8\">\n<title>ternrig nightly ");
@@ -746,7 +753,7 @@ void report_markdown(FILE *f, const struct json *night,
 {
     fprintf(f, "# ternrig nightly, %s\n\n", night_date(night));
     fprintf(f, "Policy under test: `%s`. Result: **%s**",
-            json_get_str(night, "policy", "reference"), status_word(night));
+            night_policy(night), status_word(night));
     double nn = json_get_num(night, "new_under_policy", 0);
     if (nn > 0)
         fprintf(f, " (%.0f finding%s not in the corpus)", nn,
@@ -836,7 +843,7 @@ static void xml_attr(FILE *f, const char *s) { esc(f, s); }
 
 void report_junit(FILE *f, const struct json *night)
 {
-    const char *policy = json_get_str(night, "policy", "reference");
+    const char *policy = night_policy(night);
     unsigned tests = 0, failures = 0, errors = 0, skipped = 0;
     EACH (st, json_get(night, "steps")) {
         tests++;

@@ -72,7 +72,9 @@ static void print_event(FILE *out, const struct program *p,
             fprintf(out, "mm NULL)");
         if (e->kthread)
             fprintf(out, " kthread");
-        if (policy == POLICY_KMOD_2024 && e->decision < FLUSH_DECISION_COUNT)
+        /* owner->mm against the file's mm, for a policy that compares them */
+        if (policy_needs(policy, POLICY_FACT_MM_PTRS) &&
+            e->decision < FLUSH_DECISION_COUNT)
             fprintf(out, " [owner->mm #%u %s file.mm #%u]", e->owner_mm_now,
                     e->owner_mm_now == e->file_mm ? "==" : "!=", e->file_mm);
         if (e->decision < FLUSH_DECISION_COUNT)

@@ -1,7 +1,7 @@
 /* grow.h - room for one more element in a malloc'd array that doubles.
  *
  * Owns nothing: a helper for the arrays of watch, fate, flushlog, the
- * corpus index, the storm's records and clients.  `if (grow(&a, &cap, n, sizeof *a, 16) < 0) fail;` then a[n]
+ * corpus index, the storm's records, clients and the real-run history.  `if (grow(&a, &cap, n, sizeof *a, 16) < 0) fail;` then a[n]
  * may be written. */
 #ifndef TERNRIG_GROW_H
 #define TERNRIG_GROW_H

@@ -167,19 +167,54 @@ int make_dirs(const char *dir)
     return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* One byte of a JSON string's contents, escaped: a quote or a backslash
+ * after a backslash, a control character as \u00XX, any other byte as it
+ * is (UTF-8 passes through).  Returns the length written to out (at most
+ * 6). */
+static size_t json_escape_byte(unsigned char c, char out[7])
+{
+    if (c == '"' || c == '\\') {
+        out[0] = '\\';
+        out[1] = (char)c;
+        return 2;
+    }
+    if (c < 0x20)
+        return (size_t)snprintf(out, 7, "\\u%04x", c);
+    out[0] = (char)c;
+    return 1;
+}
+
 void json_string(FILE *f, const char *s)
 {
     fputc('"', f);
     for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
+        char e[7];
+        fwrite(e, 1, json_escape_byte((unsigned char)*s, e), f);
     }
     fputc('"', f);
+}
+
+/* Append len bytes at buf[n], as far as cap-1 allows; the new n. */
+static size_t put_bytes(char *buf, size_t cap, size_t n, const char *e,
+                        size_t len)
+{
+    for (size_t i = 0; i < len; i++, n++)
+        if (n + 1 < cap)
+            buf[n] = e[i];
+    return n;
+}
+
+size_t json_quote(char *buf, size_t cap, const char *s)
+{
+    size_t n = put_bytes(buf, cap, 0, "\"", 1);
+    for (; *s; s++) {
+        char e[7];
+        n = put_bytes(buf, cap, n, e, json_escape_byte((unsigned char)*s, e));
+    }
+    n = put_bytes(buf, cap, n, "\"", 1);
+    if (cap)
+        buf[n < cap ? n : cap - 1] = 0;
+    return n;
 }
 
 /* ---- removing a tree (no symlink is followed) ---- */

@@ -26,6 +26,9 @@ int make_dirs(const char *dir);
 
 /* Write a JSON string literal. */
 void json_string(FILE *f, const char *s);
+/* The same literal, quotes included, into buf: at most cap-1 bytes and a
+ * NUL, as snprintf.  Returns the length it needed (>= cap: truncated). */
+size_t json_quote(char *buf, size_t cap, const char *s);
 
 /* Remove `path` and everything under it, never following a symlink.
  * Returns 0 when it is gone. */

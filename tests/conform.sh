@@ -6,4 +6,7 @@ set -u
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root to mount FUSE"; exit 77; }
 [ -w /dev/fuse ] || { echo "SKIP: needs /dev/fuse"; exit 77; }
 # the policies /proc contexts can run; conform_bpf.sh runs the others
-"$1" conform --policy reference --policy fuse-naive "$2"
+args=()
+for pol in $("$1" policies --no-bpf); do args+=(--policy "$pol"); done
+[ ${#args[@]} -gt 0 ] || { echo "ternrig policies --no-bpf: none"; exit 1; }
+"$1" conform "${args[@]}" "$2"

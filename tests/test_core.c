@@ -273,11 +273,15 @@ TEST(descriptor_facts_are_what_the_decisions_read)
                         matters ? "read but not declared"
                                 : "declared but never read");
             CHECK_EQ_INT(matters, !!(d->facts & fact));
+            CHECK_EQ_INT(policy_needs((enum policy)p, fact),
+                         !!(d->facts & fact));
         }
+        CHECK(!policy_needs((enum policy)p, 0));
         CHECK_EQ_INT(policy_needs_kernel_facts((enum policy)p),
                      !!(d->facts & POLICY_FACTS_KERNEL_ONLY));
     }
     CHECK(!policy_needs_kernel_facts(POLICY_REFERENCE));
+    CHECK(!policy_needs(POLICY_COUNT, ~0u));
     CHECK_EQ_STR(policy_fact_name((enum policy_fact)(POLICY_FACT_LAST << 1)),
                  "?");
 }

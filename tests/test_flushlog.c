@@ -369,6 +369,14 @@ TEST(a_line_that_does_not_fit_is_not_written)
     struct flog_event ev = bpf_create();
     char small[64];
     CHECK_EQ_INT(flushlog_format(&ev, small, sizeof small), -1);
+    /* cut at every byte, escapes included: never a line, until it fits */
+    char whole[FLOG_LINE_MAX], cut[FLOG_LINE_MAX];
+    int need = flushlog_format(&ev, whole, sizeof whole);
+    REQUIRE(need > 0);
+    for (int cap = 0; cap <= need; cap++)
+        CHECK_EQ_INT(flushlog_format(&ev, cut, (size_t)cap), -1);
+    CHECK_EQ_INT(flushlog_format(&ev, cut, (size_t)need + 1), need);
+    CHECK_EQ_STR(cut, whole);
     /* the longest line (names and notes of control bytes) fits */
     memset(ev.name, 1, sizeof ev.name - 1);
     ev.name[sizeof ev.name - 1] = 0;

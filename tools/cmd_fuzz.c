@@ -100,15 +100,31 @@ static bool is_exec(const char *path)
     return access(path, X_OK) == 0;
 }
 
+/* Does `dir` hold every policy's engine target (fuzz_NAME), and with
+ * `bytes` its byte-level twin (fuzz_NAME_bytes: the engine build, not the
+ * replay-only one)? */
+static bool holds_policy_targets(const char *dir, bool bytes)
+{
+    for (int p = 0; p < POLICY_COUNT; p++) {
+        char t[64], probe[PATH_MAX];
+        fuzz_target_name((enum policy)p, t, sizeof t);
+        snprintf(probe, sizeof probe, "%.3900s/%s", dir, t);
+        if (!is_exec(probe))
+            return false;
+        snprintf(probe, sizeof probe, "%.3900s/%s_bytes", dir, t);
+        if (bytes && !is_exec(probe))
+            return false;
+    }
+    return true;
+}
+
 /* Find the directory holding the engine's fuzz binaries (commands.h). */
 bool fuzz_find_dir(const char *engine, const char *given, char *out,
                           size_t cap)
 {
-    char probe[PATH_MAX];
     if (given) {
         snprintf(out, cap, "%s", given);
-        snprintf(probe, sizeof probe, "%s/fuzz_reference", out);
-        return is_exec(probe);
+        return holds_policy_targets(out, false);
     }
     const char *env = getenv("TERNRIG_FUZZ_DIR");
     char exe[PATH_MAX];
@@ -127,12 +143,7 @@ bool fuzz_find_dir(const char *engine, const char *given, char *out,
     snprintf(cands[nc++], PATH_MAX, "%.3900s/../%s/fuzz", exe, build);
     snprintf(cands[nc++], PATH_MAX, "%.3900s/fuzz", exe);
     for (int i = 0; i < nc; i++) {
-        snprintf(probe, sizeof probe, "%.3900s/fuzz_reference", cands[i]);
-        /* the engine build, not the replay-only one */
-        char probe2[PATH_MAX];
-        snprintf(probe2, sizeof probe2, "%.3900s/fuzz_reference_bytes",
-                 cands[i]);
-        if (is_exec(probe) && is_exec(probe2)) {
+        if (holds_policy_targets(cands[i], true)) {
             if (!realpath(cands[i], out))
                 snprintf(out, cap, "%s", cands[i]);
             return true;
@@ -488,7 +499,7 @@ int cmd_fuzz(int argc, char **argv)
                 "ternrig fuzz: no %s fuzz targets found%s%s.\n"
                 "Build them first:  cmake --preset %s && cmake --build "
                 "--preset %s\n(or point --fuzz-dir or TERNRIG_FUZZ_DIR at "
-                "the directory holding fuzz_reference)\n",
+                "the directory holding the fuzz_POLICY targets)\n",
                 r.engine, given_dir ? " in " : "", given_dir ? given_dir : "",
                 strcmp(r.engine, "afl") ? "fuzz" : "afl",
                 strcmp(r.engine, "afl") ? "fuzz" : "afl");

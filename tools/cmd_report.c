@@ -414,8 +414,8 @@ int cmd_report(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    const char *policy = "reference", *corpus = "corpus/traces",
-               *history = NULL;
+    const char *policy = policy_name(POLICY_REFERENCE); /* the default */
+    const char *corpus = "corpus/traces", *history = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:c:H:h", longopts, NULL)) != -1) {

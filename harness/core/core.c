@@ -99,10 +99,15 @@ const struct policy_desc *policy_desc(enum policy policy)
     return (unsigned)policy < POLICY_COUNT ? &policy_descs[policy] : NULL;
 }
 
-bool policy_needs_kernel_facts(enum policy policy)
+bool policy_needs(enum policy policy, unsigned facts)
 {
     const struct policy_desc *d = policy_desc(policy);
-    return d && (d->facts & POLICY_FACTS_KERNEL_ONLY);
+    return d && (d->facts & facts);
+}
+
+bool policy_needs_kernel_facts(enum policy policy)
+{
+    return policy_needs(policy, POLICY_FACTS_KERNEL_ONLY);
 }
 
 const char *policy_fact_name(enum policy_fact f)

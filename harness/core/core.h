@@ -54,6 +54,10 @@ const char *policy_fact_name(enum policy_fact f);
 /* The facts only the kernel can tell (BPF), not /proc. */
 #define POLICY_FACTS_KERNEL_ONLY                                               \
     (POLICY_FACT_TASK_PTRS | POLICY_FACT_MM_PTRS | POLICY_FACT_CLOSE_COUNT)
+/* The facts that are kernel pointer values (task_struct, mm_struct): a
+ * source that supplies them must make the kernel reuse that memory as the
+ * model does (SPEC §2), or the pointers it compares mean something else. */
+#define POLICY_FACTS_POINTERS (POLICY_FACT_TASK_PTRS | POLICY_FACT_MM_PTRS)
 
 struct policy_desc {
     const char *name;    /* as the trace language and command line spell it */
@@ -128,7 +132,12 @@ void note_sealed(struct file_record *rec);
 
 /* The descriptor of a policy (NULL when out of range). */
 const struct policy_desc *policy_desc(enum policy policy);
-/* Does the policy read a fact only the kernel can tell (BPF, not /proc)? */
+/* Do the policy's decisions read any of `facts` (POLICY_FACT_* bits)?
+ * The one way code outside the core asks about a policy: by what it reads,
+ * never by which policy it is.  False for a policy out of range. */
+bool policy_needs(enum policy policy, unsigned facts);
+/* Does the policy read a fact only the kernel can tell (BPF, not /proc)?
+ * policy_needs(policy, POLICY_FACTS_KERNEL_ONLY). */
 bool policy_needs_kernel_facts(enum policy policy);
 /* Names as the trace language and the command line spell them. */
 const char *policy_name(enum policy policy);

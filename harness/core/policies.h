@@ -9,10 +9,12 @@
  * core.h turns the list into enum policy (POLICY_ID) and core.c into the
  * descriptor table (policy_desc()); the decisions themselves are in
  * core.c.  Read as text, too: the first line of each entry must hold
- * `POLICY_ENTRY(ID, "name",` (fuzz/CMakeLists.txt makes one fuzz target
- * per name from it, fuzz_<name with '-' as '_'>; ci/nightly.sh checks
- * $TERNRIG_POLICY against it before anything is built).  Everything else
- * asks the core, or `ternrig policies`.
+ * `POLICY_ENTRY(ID, "name",`, and an entry's facts are the POLICY_FACT_*
+ * words on its lines (cmake/policies.cmake reads them for one fuzz target
+ * per name, fuzz_<name with '-' as '_'>, and one real_replay_<name> test
+ * per policy that needs no BPF; ci/nightly.sh checks $TERNRIG_POLICY
+ * against the names before anything is built).  Everything else asks the
+ * core (policy_needs()), or `ternrig policies`.
  *
  * No include guard: each includer defines POLICY_ENTRY first.
  * Append, never reorder: the order is the bit order of a policy set in the
