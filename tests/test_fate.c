@@ -361,6 +361,54 @@ TEST(bpf_context_log_lines)
     fates_free(&fs);
 }
 
+/* kill-order-thread-with-private-table-first under kmod-2024, as the BPF
+ * context logs it: the thread with the second fd table flushes at the
+ * group's exit while the leader still has its mm, and the file is sealed;
+ * in the other order the leader's mm is gone and it is aborted.  The
+ * explanation names the schedule the kernel took. */
+TEST(schedule_of_a_group_exit_is_told)
+{
+    const char *thread_first[] = {
+        "{\"t\":1,\"op\":\"create\",\"ino\":2,\"parent\":1,\"name\":\"f\","
+        "\"tid\":9,\"tgid\":9,\"comm\":\"prog\",\"result\":\"ok\"}",
+        "{\"t\":2,\"op\":\"flush\",\"ino\":2,\"name\":\"f\",\"tid\":10,"
+        "\"tgid\":9,\"known\":true,\"mm_alive\":false,\"task\":\"0x2\","
+        "\"leader\":\"0x1\",\"mm\":\"0x0\",\"leader_mm\":\"0x5\","
+        "\"exiting\":true,\"group_exit\":true,\"decision\":\"seal\","
+        "\"state\":\"sealed\",\"size\":10}",
+        NULL};
+    char expl[600];
+    const struct fate *f = one(thread_first, expl, sizeof expl);
+    REQUIRE(f);
+    CHECK_EQ_INT(f->verdict, FATE_SEALED);
+    CHECK(strstr(expl, "schedule: the thread with the second fd table "
+                       "exited before the leader, which still had its mm"));
+    const char *leader_first[] = {
+        thread_first[0],
+        "{\"t\":2,\"op\":\"flush\",\"ino\":2,\"name\":\"f\",\"tid\":10,"
+        "\"tgid\":9,\"known\":true,\"mm_alive\":false,\"task\":\"0x2\","
+        "\"leader\":\"0x1\",\"mm\":\"0x0\",\"leader_mm\":\"0x0\","
+        "\"exiting\":true,\"group_exit\":true,\"decision\":\"abort\","
+        "\"state\":\"aborted\",\"size\":10}",
+        NULL};
+    f = one(leader_first, expl, sizeof expl);
+    REQUIRE(f);
+    CHECK_EQ_INT(f->verdict, FATE_ABORTED);
+    CHECK(strstr(expl, "exited after the leader, whose mm was gone"));
+    /* the leader's own teardown flush: no schedule to tell */
+    const char *leader_only[] = {
+        thread_first[0],
+        "{\"t\":2,\"op\":\"flush\",\"ino\":2,\"name\":\"f\",\"tid\":9,"
+        "\"tgid\":9,\"known\":true,\"mm_alive\":false,\"task\":\"0x1\","
+        "\"leader\":\"0x1\",\"mm\":\"0x0\",\"leader_mm\":\"0x0\","
+        "\"exiting\":true,\"group_exit\":true,\"decision\":\"abort\","
+        "\"state\":\"aborted\",\"size\":10}",
+        NULL};
+    f = one(leader_only, expl, sizeof expl);
+    REQUIRE(f);
+    CHECK(!strstr(expl, "schedule"));
+}
+
 /* ---- client scripts and cells ---- */
 
 TEST(client_header)

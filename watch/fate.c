@@ -304,6 +304,24 @@ static void put_ignored(struct text *t, const struct fate *f)
     put(t, "ignored");
 }
 
+/* A teardown flush by a thread other than the leader (a thread that held
+ * its own fd table): the order in which the dying threads exited decided
+ * what this flush saw (SPEC v2, `order`).  Says which order the kernel took,
+ * from the leader's mm as the flush saw it (BPF contexts only). */
+static void put_schedule(struct text *t, const struct flog_event *d,
+                         bool with_pids)
+{
+    if (!d || !d->kernel_view || d->mm_alive || d->tid == d->tgid)
+        return;
+    put(t, " (schedule: the thread");
+    if (with_pids)
+        put(t, " %d", d->tid);
+    put(t, " with the second fd table exited %s the leader%s, %s)",
+        d->leader_mm ? "before" : "after",
+        d->group_exit ? "" : " in another thread's exec",
+        d->leader_mm ? "which still had its mm" : "whose mm was gone");
+}
+
 static void put_sealed(struct text *t, const struct fate *f,
                        const struct flog_event *d, bool with_pids)
 {
@@ -315,9 +333,11 @@ static void put_sealed(struct text *t, const struct fate *f,
         put(t, " (%lld write%s)", f->writes, plural(f->writes));
     if (creator && d->mm_alive)
         put(t, " at a close by %s", who);
-    else if (creator)
+    else if (creator) {
         put(t, " by the flush at its creator's exit: it never closed the "
                "file itself");
+        put_schedule(t, d, with_pids);
+    }
     else
         put(t, " by a flush from %s", who);
     if (f->verdict == FATE_EMPTY && creator && d->mm_alive &&
@@ -347,11 +367,12 @@ void fate_explain(const struct fate *f, const struct flog *log,
         break;
     case FATE_ABORTED:
         fate_describe_flusher(f, d, with_pids, who, sizeof who);
-        if (d->tgid == f->creator_tgid && !d->mm_alive)
+        if (d->tgid == f->creator_tgid && !d->mm_alive) {
             put(&t, "never visible: its creator (%s) exited without "
                     "closing it, and the flush at its exit (mm gone) aborts",
                 f->creator_comm);
-        else
+            put_schedule(&t, d, with_pids);
+        } else
             put(&t, "never visible: aborted by a flush from %s", who);
         put_lost(&t, f, d->size);
         put_refusals(&t, f);
