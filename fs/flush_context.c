@@ -89,8 +89,7 @@ enum flush_decision flush_decide(struct context_source *src,
     if (src->flush_facts(src, policy, ino, file, who, &c, &in, seen, why) ==
         FACTS_MISSING)
         return FLUSH_IGNORE; /* unsure what: never seal */
-    enum flush_decision d = classify_flush(policy, &file->rec, &c, &in);
-    if (d == FLUSH_SEAL)
-        note_sealed(&file->rec);
-    return d;
+    /* the close counts come from the BPF map at each flush, and the
+     * source's `decided` deletes the file's entry: no note_sealed here */
+    return classify_flush(policy, &file->rec, &c, &in);
 }

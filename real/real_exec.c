@@ -699,12 +699,7 @@ void real_replay_abort(void)
 static bool cannot_run(const struct program *p, struct real_outcome *out)
 {
     for (uint32_t i = 0; i < p->nsteps; i++) {
-        const char *why = NULL;
-        switch (p->steps[i].op) {
-        case OP_KTHREAD: why = "a kernel thread: user space cannot make one";
-            break;
-        default: break;
-        }
+        const char *why = statement_not_real(p->steps[i].op);
         if (why) {
             out->skipped = true;
             snprintf(out->reason, sizeof out->reason, "line %u: %s",

@@ -109,9 +109,19 @@ __attribute__((unused)) static int steps_same(const struct program *a, const str
         fprintf(stderr, "  nsteps %u != %u\n", a->nsteps, b->nsteps);
         return 0;
     }
-    for (uint32_t i = 0; i < a->nsteps; i++)
-        if (!step_same(&a->steps[i], &b->steps[i])) {
-            const struct step *x = &a->steps[i], *y = &b->steps[i];
+    for (uint32_t i = 0; i < a->nsteps; i++) {
+        const struct step *x = &a->steps[i], *y = &b->steps[i];
+        bool schedule_same =
+            (!(x->flags & STEP_REUSES) || x->reuses == y->reuses) &&
+            (!(x->flags & STEP_ORDER) ||
+             (x->norder == y->norder &&
+              !memcmp(step_order(a, x), step_order(b, y),
+                      x->norder * sizeof(uint16_t))));
+        if (step_same(x, y) && !schedule_same) {
+            fprintf(stderr, "  statement %u: reuses or order differ\n", i);
+            return 0;
+        }
+        if (!step_same(x, y)) {
             fprintf(stderr,
                     "  statement %u differs: op %u/%u flags %u/%u "
                     "xkind %u/%u xfind %u/%u pol %u/%u task %u/%u "
@@ -122,6 +132,7 @@ __attribute__((unused)) static int steps_same(const struct program *a, const str
                     y->fd, x->fd2, y->fd2, x->n, y->n);
             return 0;
         }
+    }
     return 1;
 }
 
@@ -178,16 +189,16 @@ __attribute__((unused)) static int decoded_well_formed(const struct program *p)
         if (s->task >= p->ntasks || s->task2 >= p->ntasks ||
             s->fd >= p->nfds || s->fd2 >= p->nfds)
             return 0;
-        if (s->op == OP_CREATE && s->file >= p->nfiles)
-            return 0;
-        if (s->op == OP_WRITE && (s->n < 1 || s->n > MAX_WRITE))
-            return 0;
-        if ((s->flags & STEP_CLOEXEC) && s->op != OP_CREATE)
-            return 0;
-        if ((s->flags & STEP_AS) && s->op != OP_CREATE && s->op != OP_SEND)
-            return 0;
-        uint8_t offered = 0;
         const struct statement *row = statement_of(s->op);
+        for (int k = 0; k < row->noperands; k++) {
+            struct statement_operand o = row->operands[k];
+            if (o.kind == OPERAND_NUMBER &&
+                (s->n < row->number_min || s->n > row->number_max))
+                return 0;
+            if (operand_space(o.kind) == SPACE_FILE && s->file >= p->nfiles)
+                return 0;
+        }
+        uint8_t offered = 0;
         for (int k = 0; k < row->noptions; k++)
             offered |= row->options[k].flag;
         if (s->flags & ~offered)
@@ -226,7 +237,7 @@ __attribute__((unused)) static int expects_name_created_files(const struct progr
 {
     int created[MAX_FILE_NAMES] = {0};
     for (uint32_t i = 0; i < p->nsteps; i++)
-        if (p->steps[i].op == OP_CREATE)
+        if (statement_makes_file(p->steps[i].op))
             created[p->steps[i].file] = 1;
     for (uint32_t i = 0; i < p->nsteps; i++)
         if (p->steps[i].op == OP_EXPECT &&

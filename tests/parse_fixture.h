@@ -141,60 +141,39 @@ __attribute__((unused)) static int programs_same(const struct program *a, const 
     for (uint32_t i = 0; i < a->nsteps; i++) {
         const struct step *x = &a->steps[i], *y = &b->steps[i];
         int ok = step_fields_eq(x, y);
-        switch (x->op) {
-        case OP_EXPECT:
+        /* the names each program gives its words, as the table lists
+         * them: operands, option names, order lists */
+        const struct statement *row = statement_of(x->op);
+        if (x->op == OP_EXPECT) {
             if (x->xkind != EXPECT_CLEAN)
                 ok = ok && !strcmp(a->file_names[x->file],
                                    b->file_names[y->file]);
-            break;
-        case OP_SPAWN:
-        case OP_KTHREAD:
-        case OP_KILL:
-        case OP_CLOSE_RANGE:
-        case OP_UNSHARE_FILES:
-        case OP_EXEC:
-        case OP_EXIT:
-        case OP_EXIT_GROUP:
-            ok = ok && !strcmp(a->task_names[x->task], b->task_names[y->task]);
-            break;
-        case OP_CREATE:
-            ok = ok && !strcmp(a->task_names[x->task],
-                               b->task_names[y->task]) &&
-                 !strcmp(a->file_names[x->file], b->file_names[y->file]) &&
-                 !strcmp(a->fd_names[x->fd], b->fd_names[y->fd]);
-            break;
-        case OP_WRITE:
-        case OP_CLOSE:
-        case OP_URING_CLOSE:
-            ok = ok && !strcmp(a->task_names[x->task],
-                               b->task_names[y->task]) &&
-                 !strcmp(a->fd_names[x->fd], b->fd_names[y->fd]);
-            break;
-        case OP_DUP:
-        case OP_DUP2:
-            ok = ok && !strcmp(a->task_names[x->task],
-                               b->task_names[y->task]) &&
-                 !strcmp(a->fd_names[x->fd], b->fd_names[y->fd]) &&
-                 !strcmp(a->fd_names[x->fd2], b->fd_names[y->fd2]);
-            break;
-        case OP_FORK:
-        case OP_VFORK:
-        case OP_THREAD:
-            ok = ok && !strcmp(a->task_names[x->task],
-                               b->task_names[y->task]) &&
-                 !strcmp(a->task_names[x->task2], b->task_names[y->task2]);
-            break;
-        case OP_SEND:
-            ok = ok && !strcmp(a->task_names[x->task],
-                               b->task_names[y->task]) &&
-                 !strcmp(a->task_names[x->task2],
-                         b->task_names[y->task2]) &&
-                 !strcmp(a->fd_names[x->fd], b->fd_names[y->fd]) &&
-                 !strcmp(a->fd_names[x->fd2], b->fd_names[y->fd2]);
-            break;
-        default:
-            ok = 0;
-            break;
+        } else {
+            for (int k = 0; ok && k < row->noperands + row->noptions; k++) {
+                struct statement_operand o;
+                if (k < row->noperands) {
+                    o = row->operands[k];
+                } else {
+                    const struct statement_option *opt =
+                        &row->options[k - row->noperands];
+                    if (opt->kind == OPTION_LIST) {
+                        ok = ok && x->norder == y->norder;
+                        for (unsigned w = 0; ok && w < x->norder; w++)
+                            ok = !strcmp(a->task_names[step_order(a, x)[w]],
+                                         b->task_names[step_order(b, y)[w]]);
+                        continue;
+                    }
+                    if (opt->kind != OPTION_NAME ||
+                        (opt->default_slot == SLOT_NONE &&
+                         !(x->flags & opt->flag)))
+                        continue;
+                    o = opt->name;
+                }
+                const char *na = program_name(a, o.kind, step_slot(x, o.slot));
+                const char *nb = program_name(b, o.kind, step_slot(y, o.slot));
+                if (na && nb)
+                    ok = !strcmp(na, nb);
+            }
         }
         if (!ok) {
             char s1[256], s2[256];

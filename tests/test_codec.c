@@ -140,7 +140,11 @@ TEST(magic_detection)
 TEST(all_statement_kinds_roundtrip)
 {
     static const char *text =
+        "closetracker_map 2\n"
         "spawn a\nkthread k\na create f as fd1 cloexec\na create g\n"
+        "a tmpfile tf as tfd cloexec\na link tfd\na open g as ro\n"
+        "a open tf\nspawn s2 reuses k\na fork s3 reuses b\n"
+        "kill a order t a\nb exit_group order\nc exec order b c\n"
         "a create h cloexec\na create i as i\n"
         "a write fd1 1\na write g 1048576\na write g 127\na write g 128\n"
         "a write g 16384\na write g 16385\na close g\na uring_close h\n"

@@ -162,13 +162,83 @@ TEST(fuse_closetracker_needs_a_counted_close)
     struct task_ctx anyone = {.proc = {77, 3}, .task = 5, .leader = 5};
     CHECK_EQ_INT(flush(POLICY_FUSE_CLOSETRACKER, &r, creator(), 7),
                  FLUSH_IGNORE);
-    note_close_syscall(&r); /* by any process */
+    struct closetracker_map map = {CLOSETRACKER_MAP_DEFAULT, 0};
+    note_close_syscall(&map, &r); /* by any process */
     CHECK_EQ_INT(r.close_count, 1);
+    CHECK_EQ_INT(map.entries, 1);
     CHECK_EQ_INT(flush(POLICY_FUSE_CLOSETRACKER, &r, anyone, 0), FLUSH_SEAL);
-    note_sealed(&r); /* a seal consumes the count */
+    note_sealed(&map, &r); /* a seal consumes the count and its entry */
     CHECK_EQ_INT(r.close_count, 0);
+    CHECK_EQ_INT(map.entries, 0);
     CHECK_EQ_INT(flush(POLICY_FUSE_CLOSETRACKER, &r, anyone, 0),
                  FLUSH_IGNORE);
+}
+
+/* TernFS's map: one entry per inode, never deleted but by the seal of a
+ * transient regular file; once full, no new file's close is counted. */
+TEST(fuse_closetracker_map_full_counts_no_new_file)
+{
+    struct closetracker_map map = {2, 0};
+    struct file_record a = created(POLICY_FUSE_CLOSETRACKER, creator());
+    struct file_record b = a, c = a, t = a;
+    t.tmpfile = true;
+    note_close_syscall(&map, &a);
+    note_close_syscall(&map, &t); /* a tmpfile's entry stays for good */
+    note_sealed(&map, &t);
+    CHECK_EQ_INT(map.entries, 2);
+    note_close_syscall(&map, &b); /* full: not counted */
+    CHECK_EQ_INT(b.close_count, 0);
+    CHECK_EQ_INT(flush(POLICY_FUSE_CLOSETRACKER, &b, creator(), 0),
+                 FLUSH_IGNORE);
+    note_close_syscall(&map, &a); /* an existing entry still counts */
+    CHECK_EQ_INT(a.close_count, 2);
+    note_sealed(&map, &a); /* a's seal frees its entry ... */
+    CHECK_EQ_INT(map.entries, 1);
+    note_close_syscall(&map, &c); /* ... for the next file */
+    CHECK_EQ_INT(c.close_count, 1);
+}
+
+TEST(tmpfile_link_and_flush_by_policy)
+{
+    struct task_ctx other = {.proc = {77, 3}, .task = 5, .leader = 5,
+                             .mm = 6, .leader_mm = 6};
+    struct file_record r;
+    CHECK_EQ_INT(classify_tmpfile(POLICY_KMOD_2024, &(struct task_ctx){0}, &r),
+                 CORE_EOPNOTSUPP); /* before the kthread's EIO */
+    for (int p = 0; p < POLICY_COUNT; p++) {
+        struct task_ctx c = creator();
+        if (p == POLICY_KMOD_2024) {
+            CHECK_EQ_INT(classify_tmpfile(p, &c, &r), CORE_EOPNOTSUPP);
+            continue;
+        }
+        REQUIRE(classify_tmpfile(p, &c, &r) == 0);
+        CHECK(r.tmpfile);
+        bool any = p == POLICY_FUSE_NAIVE || p == POLICY_FUSE_CLOSETRACKER;
+        CHECK_EQ_INT(classify_link(p, &r, &c), 0);
+        CHECK_EQ_INT(classify_link(p, &r, &other), any ? 0 : CORE_EPERM);
+        /* the creator's close without a link discards it; the FUSE client
+         * ignores a tmpfile's flushes */
+        CHECK_EQ_INT(flush(p, &r, c, 0), any ? FLUSH_IGNORE : FLUSH_ABORT);
+        CHECK_EQ_INT(flush(p, &r, other, 0), FLUSH_IGNORE);
+    }
+}
+
+TEST(kmod_abort_errors_the_file_for_its_owner)
+{
+    for (int p = POLICY_KMOD; p <= POLICY_KMOD_2024; p++) {
+        struct file_record r = created(p, creator());
+        struct task_ctx dying = creator();
+        dying.mm = 0;
+        CHECK_EQ_INT(flush(p, &r, dying, 0), FLUSH_ABORT);
+        note_aborted(p, &r);
+        CHECK(r.errored);
+        CHECK_EQ_INT(flush(p, &r, creator(), 0), FLUSH_FAIL);
+        struct task_ctx other = {.proc = {77, 3}, .task = 5, .leader = 5};
+        CHECK_EQ_INT(flush(p, &r, other, 0), FLUSH_IGNORE);
+    }
+    struct file_record r = created(POLICY_REFERENCE, creator());
+    note_aborted(POLICY_REFERENCE, &r);
+    CHECK(!r.errored);
 }
 
 TEST(policy_names_round_trip)
@@ -250,8 +320,10 @@ static int decide(enum policy p, int base, unsigned perturb)
         owner_mm_now = 12;
     if (perturb & POLICY_FACT_GROUP_EXIT)
         f.other_thread_has_mm = !f.other_thread_has_mm;
-    if (perturb & POLICY_FACT_CLOSE_COUNT)
-        note_close_syscall(&r);
+    if (perturb & POLICY_FACT_CLOSE_COUNT) {
+        struct closetracker_map map = {CLOSETRACKER_MAP_DEFAULT, 0};
+        note_close_syscall(&map, &r);
+    }
     return (int)flush(p, &r, f, owner_mm_now);
 }
 

@@ -79,23 +79,13 @@ struct tally {
     unsigned open_expectations; /* looks alone could not judge them */
 };
 
-/* Files some create statement names (a decoded program's name table may
- * hold names no remaining statement uses). */
-static bool created_in(const struct program *p, uint32_t f)
-{
-    for (uint32_t i = 0; i < p->nsteps; i++)
-        if (p->steps[i].op == OP_CREATE && p->steps[i].file == f)
-            return true;
-    return false;
-}
-
 static void print_files(FILE *out, const struct program *p,
                         const struct verdict *v)
 {
     fprintf(out, "      files:");
     unsigned shown = 0;
     for (uint32_t f = 0; f < v->nfiles; f++) {
-        if (!created_in(p, f))
+        if (!program_makes_file(p, (uint16_t)f))
             continue;
         shown++;
         const struct file_outcome *o = &v->files[f];
@@ -184,7 +174,7 @@ static void print_json(const char *path, enum policy pol,
             j->failed ? "false" : "true", j->applicable, j->failed);
     bool first = true;
     for (uint32_t f = 0; f < v->nfiles; f++) {
-        if (!created_in(p, f))
+        if (!program_makes_file(p, (uint16_t)f))
             continue;
         fprintf(o, "%s", first ? "" : ",");
         first = false;

@@ -28,8 +28,38 @@ int classify_create(enum policy policy, const struct task_ctx *ctx,
     rec->owner = ctx->leader;
     rec->owner_mm = ctx->leader_mm;
     rec->errored = false;
+    rec->tmpfile = false;
+    rec->counted = false;
     rec->close_count = 0;
     return 0;
+}
+
+int classify_tmpfile(enum policy policy, const struct task_ctx *ctx,
+                     struct file_record *rec)
+{
+    if (policy == POLICY_KMOD_2024)
+        return CORE_EOPNOTSUPP; /* TernFS had no tmpfiles before 2025-12 */
+    int err = classify_create(policy, ctx, rec);
+    if (!err)
+        rec->tmpfile = true;
+    return err;
+}
+
+int classify_link(enum policy policy, const struct file_record *rec,
+                  const struct task_ctx *ctx)
+{
+    switch (policy) {
+    case POLICY_REFERENCE:
+        return same_process(rec->creator, ctx->proc) ? 0 : CORE_EPERM;
+    case POLICY_KMOD:
+    case POLICY_KMOD_2024:
+        return rec->owner == ctx->leader ? 0 : CORE_EPERM;
+    case POLICY_FUSE_NAIVE:
+    case POLICY_FUSE_CLOSETRACKER:
+    case POLICY_COUNT:
+        break;
+    }
+    return 0; /* the FUSE client links a tmpfile for any caller */
 }
 
 static enum flush_decision reference_flush(const struct file_record *rec,
@@ -55,10 +85,11 @@ static enum flush_decision kmod_flush(const struct file_record *rec,
     return dying ? FLUSH_ABORT : FLUSH_SEAL;
 }
 
-enum flush_decision classify_flush(enum policy policy,
-                                   const struct file_record *rec,
-                                   const struct task_ctx *ctx,
-                                   const struct flush_inputs *in)
+/* A transient regular file's flush. */
+static enum flush_decision regular_flush(enum policy policy,
+                                         const struct file_record *rec,
+                                         const struct task_ctx *ctx,
+                                         const struct flush_inputs *in)
 {
     switch (policy) {
     case POLICY_REFERENCE:
@@ -77,14 +108,61 @@ enum flush_decision classify_flush(enum policy policy,
     return FLUSH_IGNORE;
 }
 
-void note_close_syscall(struct file_record *rec)
+/* A transient tmpfile's flush: closing it without a link discards it. */
+static enum flush_decision tmpfile_flush(enum policy policy,
+                                         const struct file_record *rec,
+                                         const struct task_ctx *ctx)
 {
+    switch (policy) {
+    case POLICY_REFERENCE: {
+        enum flush_decision d = reference_flush(rec, ctx);
+        return d == FLUSH_SEAL ? FLUSH_ABORT : d;
+    }
+    case POLICY_KMOD:
+    case POLICY_KMOD_2024:
+        return kmod_flush(rec, ctx, true);
+    case POLICY_FUSE_NAIVE:
+    case POLICY_FUSE_CLOSETRACKER:
+    case POLICY_COUNT:
+        break;
+    }
+    return FLUSH_IGNORE;
+}
+
+enum flush_decision classify_flush(enum policy policy,
+                                   const struct file_record *rec,
+                                   const struct task_ctx *ctx,
+                                   const struct flush_inputs *in)
+{
+    return rec->tmpfile ? tmpfile_flush(policy, rec, ctx)
+                        : regular_flush(policy, rec, ctx, in);
+}
+
+void note_aborted(enum policy policy, struct file_record *rec)
+{
+    if (policy == POLICY_KMOD || policy == POLICY_KMOD_2024)
+        rec->errored = true;
+}
+
+void note_close_syscall(struct closetracker_map *map, struct file_record *rec)
+{
+    if (!rec->counted) {
+        if (map->entries >= map->capacity)
+            return; /* the map is full: this close is not counted */
+        rec->counted = true;
+        rec->close_count = 0;
+        map->entries++;
+    }
     rec->close_count++;
 }
 
-void note_sealed(struct file_record *rec)
+void note_sealed(struct closetracker_map *map, struct file_record *rec)
 {
+    if (rec->tmpfile || !rec->counted)
+        return;
+    rec->counted = false;
     rec->close_count = 0;
+    map->entries--;
 }
 
 static const struct policy_desc policy_descs[POLICY_COUNT] = {

@@ -76,7 +76,9 @@ enum flush_decision {
 
 /* Errno values the core returns (Linux numbering, defined here because the
  * core cannot include <errno.h>). */
+#define CORE_EPERM 1
 #define CORE_EIO 5
+#define CORE_EOPNOTSUPP 95
 
 /* A process identity that survives pid reuse and exec: (tgid, start time). */
 struct proc_identity {
@@ -102,9 +104,18 @@ struct file_record {
     struct proc_identity creator; /* reference: the creator's process     */
     uint64_t owner;               /* kmod: creator's group_leader pointer */
     uint64_t owner_mm;            /* kmod: group_leader->mm at create     */
-    bool errored;                 /* kmod: an earlier error poisoned it   */
+    bool errored;                 /* kmod: an abort poisoned it (EIO)     */
+    bool tmpfile;                 /* O_TMPFILE: visible only by linkat    */
+    bool counted;                 /* closetracker: has a map entry        */
     uint32_t close_count;         /* closetracker: counted close(2) calls */
 };
+
+/* The close tracker's map (fuse-closetracker): one counter per inode, at
+ * most `capacity` of them (TernFS: 1,048,576). */
+struct closetracker_map {
+    uint32_t capacity, entries;
+};
+#define CLOSETRACKER_MAP_DEFAULT 1048576u
 
 /* What a flush may also need to know, read at flush time. */
 struct flush_inputs {
@@ -119,16 +130,35 @@ struct flush_inputs {
 int classify_create(enum policy policy, const struct task_ctx *ctx,
                     struct file_record *rec);
 
-/* Decide what a flush of a still-transient file does. */
+/* The same for open(O_TMPFILE): a policy without tmpfiles (kmod-2024)
+ * refuses with CORE_EOPNOTSUPP before anything else; `rec->tmpfile` set. */
+int classify_tmpfile(enum policy policy, const struct task_ctx *ctx,
+                     struct file_record *rec);
+
+/* linkat(AT_EMPTY_PATH) of a transient tmpfile by `ctx`: 0 (it becomes
+ * visible: sealed) or CORE_EPERM. */
+int classify_link(enum policy policy, const struct file_record *rec,
+                  const struct task_ctx *ctx);
+
+/* Decide what a flush of a file does: a transient file (a regular one or a
+ * tmpfile), or an aborted one whose record is errored (kmod: a `fail` for
+ * its owner).  Anything else: FLUSH_IGNORE. */
 enum flush_decision classify_flush(enum policy policy,
                                    const struct file_record *rec,
                                    const struct task_ctx *ctx,
                                    const struct flush_inputs *in);
 
-/* POLICY_FUSE_CLOSETRACKER bookkeeping: a close(2) syscall on the file's
- * inode is counted before its flush runs, and a seal consumes the count. */
-void note_close_syscall(struct file_record *rec);
-void note_sealed(struct file_record *rec);
+/* After a flush the policy decided to abort: under the kmod policies the
+ * file is errored, so its owner's later flushes fail with EIO. */
+void note_aborted(enum policy policy, struct file_record *rec);
+
+/* The close tracker's bookkeeping: a close(2) syscall by a user task on
+ * any fd of the file's inode is counted before its flush runs (in a new
+ * map entry if the map has room, else not at all); the flush that seals a
+ * transient regular file consumes (deletes) its entry.  Nothing else
+ * deletes one. */
+void note_close_syscall(struct closetracker_map *map, struct file_record *rec);
+void note_sealed(struct closetracker_map *map, struct file_record *rec);
 
 /* The descriptor of a policy (NULL when out of range). */
 const struct policy_desc *policy_desc(enum policy policy);

@@ -20,9 +20,13 @@
 
 /* Linux errno values used in results (negated). */
 #define ERR_EPERM 1
+#define ERR_ENOENT 2
 #define ERR_EIO 5
 #define ERR_EBADF 9
 #define ERR_EEXIST 17
+#define ERR_EINVAL 22
+#define ERR_EROFS 30
+#define ERR_EOPNOTSUPP 95
 
 enum event_type {
     EV_OP,      /* a statement ran: op, task, proc, result; file/fd/bytes as apt */
@@ -36,6 +40,8 @@ enum event_type {
     EV_EXIT,    /* task exited (its mm is gone)                                    */
     EV_DEATH,   /* process died: from here on it cannot consciously close          */
     EV_UNSEEN,  /* an observer looked and file was not visible (real mounts)       */
+    EV_LINK,    /* task linked tmpfile `file` (result 0 or -errno; file EV_NONE
+                   when the fd was a failed one: no file)                      */
     EV_TYPE_COUNT
 };
 
@@ -61,7 +67,11 @@ struct event {
      * create) has been freed since: file_owner is a stale pointer, which a
      * newer task may hold (slot reuse, SPEC §2). */
     uint8_t owner_recycled;
-    uint8_t pad[2];
+    /* EV_WRITE/EV_CLOSE/EV_FLUSH: through a read-only fd (`open`): never a
+     * conscious close, never a write to the file's content */
+    uint8_t rdonly;
+    /* EV_CREATE: the file is a tmpfile (`tmpfile`), visible only by link */
+    uint8_t tmpfile;
     int32_t result;   /* 0, -errno, or RESULT_UNKNOWN                 */
     uint32_t step;    /* index of the trace statement that caused it  */
     uint16_t task;    /* acting task                                  */

@@ -11,14 +11,6 @@ struct lines {
     unsigned n;
 };
 
-static bool file_created(const struct program *p, uint16_t f)
-{
-    for (uint32_t i = 0; i < p->nsteps; i++)
-        if (p->steps[i].op == OP_CREATE && p->steps[i].file == f)
-            return true;
-    return false;
-}
-
 static void add(struct lines *l, const char *s)
 {
     for (unsigned i = 0; i < l->n; i++)
@@ -35,7 +27,7 @@ static void describe(const struct program *p, const struct verdict *v,
     char s[LINE_LEN];
     out->n = 0;
     for (uint16_t f = 0; f < v->nfiles; f++) {
-        if (!file_created(p, f))
+        if (!program_makes_file(p, f))
             continue;
         const struct file_outcome *o = &v->files[f];
         if (o->state == OUTCOME_SEALED)

@@ -209,7 +209,7 @@ static void generate(struct model *m, struct program *p, uint32_t nsteps,
     while (p->nsteps < nsteps && misses < 1000) {
         struct step *s = &p->steps[p->nsteps];
         gen_propose(s, rng, &n);
-        if (user_only && s->op == OP_KTHREAD) { /* not in user space */
+        if (user_only && statement_not_real(s->op)) { /* not for real */
             misses++;
             continue;
         }

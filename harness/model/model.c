@@ -43,6 +43,7 @@ void model_reset(struct model *m, const struct program *prog,
     memset(m->task, 0, prog->ntasks * sizeof m->task[0]);
     memset(m->file, 0, prog->nfiles * sizeof m->file[0]);
     m->nprocs = 0;
+    m->ctmap = (struct closetracker_map){CLOSETRACKER_MAP_DEFAULT, 0};
     m->nslots = 0;
     m->nmms = m->nmm_free = 0;
     m->nfdts = m->nfdt_free = 0;
@@ -228,10 +229,10 @@ static int fd_lowest_free(const struct fdtable *tb)
 
 
 static void fd_bind(struct model *m, struct fdtable *tb, int idx,
-                    uint16_t name, uint16_t file, bool cloexec)
+                    uint16_t name, uint16_t file, bool cloexec, bool rdonly)
 {
     tb->used[idx / 64] |= 1ull << (idx % 64);
-    tb->ent[idx] = (struct fdent){name, file, cloexec, 0};
+    tb->ent[idx] = (struct fdent){name, file, cloexec, 0, rdonly};
     tb->nbound++;
     m->file[file].refs++;
 }
@@ -239,7 +240,7 @@ static void fd_bind(struct model *m, struct fdtable *tb, int idx,
 static void fd_bind_failed(struct fdtable *tb, uint16_t name, uint16_t file,
                            bool cloexec)
 {
-    tb->fail[tb->nfailed++] = (struct fdent){name, file, cloexec, 0};
+    tb->fail[tb->nfailed++] = (struct fdent){name, file, cloexec, 0, 0};
     tb->nbound++;
 }
 
@@ -307,30 +308,36 @@ static void file_release(struct model *m, uint16_t f)
     }
 }
 
-/* One fd of file f, number idx+3, closed by task t: flush it. */
-static void close_fd(struct model *m, uint16_t t, uint16_t f, int idx,
-                     enum close_cause cause)
+/* One fd `ent` (of its file), number idx+3, closed by task t: flush it.
+ * Returns what close(2) returns: 0, or -EIO when the flush fails. */
+static int close_fd(struct model *m, uint16_t t, struct fdent ent, int idx,
+                    enum close_cause cause)
 {
+    uint16_t f = ent.file;
     struct mfile *fl = &m->file[f];
     struct event *e = emit(m, EV_CLOSE, t);
     e->file = f;
     e->fd = (int16_t)(idx + 3);
     e->cause = (uint8_t)cause;
-    if (cause == CLOSE_SYSCALL)
-        note_close_syscall(&fl->rec);
+    e->rdonly = ent.rdonly;
+    if (cause == CLOSE_SYSCALL && !m->task[t].kthread)
+        note_close_syscall(&m->ctmap, &fl->rec); /* any fd, any state */
 
     struct task_ctx c = ctx_of(m, t);
     e = emit(m, EV_FLUSH, t);
     e->file = f;
     e->fd = (int16_t)(idx + 3);
     e->cause = (uint8_t)cause;
+    e->rdonly = ent.rdonly;
     e->ctx_leader = (uint32_t)c.leader;
     e->ctx_mm = (uint32_t)c.mm;
     e->file_owner = (uint32_t)fl->rec.owner;
     e->owner_recycled = fl->rec.owner != 0 &&
                         m->task[fl->owner_task].slot != fl->rec.owner;
     e->decision = DECISION_NONE;
-    if (fl->state == FILE_TRANSIENT) {
+    int result = 0;
+    if (fl->state == FILE_TRANSIENT ||
+        (fl->state == FILE_ABORTED && fl->rec.errored)) {
         uint64_t owner = fl->rec.owner;
         struct flush_inputs in = {
             .owner_mm_now = owner <= MAX_TASK_NAMES ? m->slot_mm[owner] : 0,
@@ -338,21 +345,25 @@ static void close_fd(struct model *m, uint16_t t, uint16_t f, int idx,
         e->file_mm = (uint32_t)fl->rec.owner_mm;
         e->owner_mm_now = (uint32_t)in.owner_mm_now;
         enum flush_decision d = classify_flush(m->policy, &fl->rec, &c, &in);
+        if (fl->state != FILE_TRANSIENT && d != FLUSH_FAIL)
+            d = FLUSH_IGNORE; /* an aborted file: nothing but `fail` */
         e->decision = (uint8_t)d;
         if (d == FLUSH_SEAL) {
             fl->state = FILE_SEALED;
-            note_sealed(&fl->rec);
+            note_sealed(&m->ctmap, &fl->rec);
             struct event *s = emit(m, EV_SEAL, t);
             s->file = f;
             s->bytes = fl->size;
         } else if (d == FLUSH_ABORT) {
             fl->state = FILE_ABORTED;
+            note_aborted(m->policy, &fl->rec);
             emit(m, EV_ABORT, t)->file = f;
         } else if (d == FLUSH_FAIL) {
-            e->result = -ERR_EIO;
+            e->result = result = -ERR_EIO;
         }
     }
     file_release(m, f);
+    return result;
 }
 
 /* Close the fds of a table in ascending order (only the close-on-exec ones
@@ -369,7 +380,7 @@ static void close_all(struct model *m, uint16_t t, uint16_t tbi,
             if (cloexec_only && !tb->ent[idx].cloexec)
                 continue;
             struct fdent e = fd_unbind(tb, idx);
-            close_fd(m, t, e.file, idx, cause);
+            close_fd(m, t, e, idx, cause);
             if (cloexec_only && e.name_stays)
                 fd_bind_failed(tb, e.name, e.file, false);
         }
@@ -644,21 +655,37 @@ static int do_unshare(struct model *m, const struct step *s,
     return 0;
 }
 
-static int do_create(struct model *m, const struct step *s,
+/* create F (regular) and tmpfile F: the same but for the name rules, the
+ * core's question and the record's kind. */
+static int do_create(struct model *m, const struct step *s, bool tmpfile,
                      struct trace_error *err)
 {
     TRY(need_running(m, s->task, err));
     TRY(need_unbound(m, s->task, s->fd, err));
     struct mfile *fl = &m->file[s->file];
+    if (tmpfile && fl->named != NAMED_NONE)
+        return terr(m, err,
+                    "tmpfile '%s': the name is already used by an earlier "
+                    "create or tmpfile",
+                    m->prog->file_names[s->file]);
+    if (!tmpfile && fl->named == NAMED_TMPFILE)
+        return terr(m, err,
+                    "create '%s': the name is a tmpfile's (an earlier "
+                    "tmpfile used it)",
+                    m->prog->file_names[s->file]);
     struct fdtable *tb = table_of(m, s->task);
     bool cloexec = s->flags & STEP_CLOEXEC;
     struct event *e = emit(m, EV_CREATE, s->task);
     e->file = s->file;
+    e->tmpfile = tmpfile;
+    if (fl->named == NAMED_NONE)
+        fl->named = tmpfile ? NAMED_TMPFILE : NAMED_CREATE;
     if (fl->state != FILE_NONE) {
         e->result = -ERR_EEXIST;
     } else {
         struct task_ctx c = ctx_of(m, s->task);
-        int rc = classify_create(m->policy, &c, &fl->rec);
+        int rc = tmpfile ? classify_tmpfile(m->policy, &c, &fl->rec)
+                         : classify_create(m->policy, &c, &fl->rec);
         if (rc)
             e->result = -rc;
     }
@@ -673,8 +700,82 @@ static int do_create(struct model *m, const struct step *s,
     if (fl->grabbed_mm)
         m->mm_grabs[fl->grabbed_mm]++; /* mmgrab: never reused while held */
     int idx = fd_lowest_free(tb);
-    fd_bind(m, tb, idx, s->fd, s->file, cloexec);
+    fd_bind(m, tb, idx, s->fd, s->file, cloexec, false);
     e->fd = (int16_t)(idx + 3);
+    return 0;
+}
+
+/* linkat(D, "", dir, F, AT_EMPTY_PATH): a transient tmpfile becomes
+ * visible, if the policy lets this task. */
+static int do_link(struct model *m, const struct step *s,
+                   struct trace_error *err)
+{
+    int where;
+    TRY(need_running(m, s->task, err));
+    TRY(need_fd(m, s->task, s->fd, &where, err));
+    struct event *e = emit(m, EV_LINK, s->task);
+    if (where < 0) {
+        e->result = -ERR_EBADF; /* a failed fd links no file */
+        return 0;
+    }
+    const struct fdent *ent = &table_of(m, s->task)->ent[where];
+    struct mfile *fl = &m->file[ent->file];
+    e->file = ent->file;
+    e->fd = (int16_t)(where + 3);
+    e->rdonly = ent->rdonly;
+    if (!fl->rec.tmpfile || fl->state != FILE_TRANSIENT) {
+        e->result = -ERR_EINVAL;
+        return 0;
+    }
+    struct task_ctx c = ctx_of(m, s->task);
+    int rc = classify_link(m->policy, &fl->rec, &c);
+    if (rc) {
+        e->result = -rc;
+        return 0;
+    }
+    fl->state = FILE_SEALED;
+    struct event *sealed = emit(m, EV_SEAL, s->task);
+    sealed->file = ent->file;
+    sealed->bytes = fl->size;
+    return 0;
+}
+
+/* open(F, O_RDONLY): a read-only fd of the visible file F; ENOENT (a failed
+ * fd) when F is not visible. */
+static int do_open(struct model *m, const struct step *s,
+                   struct trace_error *err)
+{
+    TRY(need_running(m, s->task, err));
+    TRY(need_unbound(m, s->task, s->fd, err));
+    struct mfile *fl = &m->file[s->file];
+    if (fl->named == NAMED_NONE)
+        return terr(m, err,
+                    "open '%s': no earlier create or tmpfile uses the name",
+                    m->prog->file_names[s->file]);
+    struct fdtable *tb = table_of(m, s->task);
+    struct event *e = op_event(m, s);
+    e->file = s->file;
+    if (fl->state != FILE_SEALED) {
+        e->result = -ERR_ENOENT;
+        fd_bind_failed(tb, s->fd, s->file, false);
+        return 0;
+    }
+    int idx = fd_lowest_free(tb);
+    fd_bind(m, tb, idx, s->fd, s->file, false, true);
+    e->fd = (int16_t)(idx + 3);
+    e->rdonly = 1;
+    return 0;
+}
+
+/* closetracker_map N: the close tracker's capacity, before anything. */
+static int do_closetracker_map(struct model *m, const struct step *s,
+                               struct trace_error *err)
+{
+    if (m->step != 0)
+        return terr(m, err, "closetracker_map must come before any other "
+                            "statement");
+    m->ctmap.capacity = s->n;
+    op_event(m, s);
     return 0;
 }
 
@@ -694,10 +795,13 @@ static int do_write(struct model *m, const struct step *s,
     struct mfile *fl = &m->file[ent->file];
     e->file = ent->file;
     e->fd = (int16_t)(where + 3);
-    if (fl->state == FILE_TRANSIENT)
+    e->rdonly = ent->rdonly;
+    if (ent->rdonly)
+        e->result = -ERR_EBADF; /* not open for writing */
+    else if (fl->state == FILE_TRANSIENT)
         fl->size += s->n;
     else
-        e->result = fl->state == FILE_SEALED ? -ERR_EPERM : -ERR_EIO;
+        e->result = fl->state == FILE_SEALED ? -ERR_EROFS : -ERR_EIO;
     return 0;
 }
 
@@ -712,7 +816,7 @@ static int do_close(struct model *m, const struct step *s,
     if (where < 0)
         e->result = -ERR_EBADF;
     else
-        close_fd(m, s->task, ent.file, where, cause);
+        e->result = close_fd(m, s->task, ent, where, cause);
     return 0;
 }
 
@@ -740,7 +844,8 @@ static int do_dup(struct model *m, const struct step *s,
         return 0;
     }
     int idx = fd_lowest_free(tb);
-    fd_bind(m, tb, idx, s->fd2, tb->ent[where].file, false);
+    fd_bind(m, tb, idx, s->fd2, tb->ent[where].file, false,
+            tb->ent[where].rdonly);
     e->fd = (int16_t)(idx + 3);
     return 0;
 }
@@ -779,14 +884,14 @@ static int do_dup2(struct model *m, const struct step *s,
         return 0;
     }
     struct fdent src = tb->ent[where];
-    struct fdent gone = {0, 0, 0, 0};
+    struct fdent gone = {0, 0, 0, 0, 0};
     if (old != -1)
         gone = fd_unbind(tb, old);
     int idx = old >= 0 ? old : fd_lowest_free(tb);
-    fd_bind(m, tb, idx, s->fd2, src.file, false);
+    fd_bind(m, tb, idx, s->fd2, src.file, false, src.rdonly);
     e->fd = (int16_t)(idx + 3);
     if (old >= 0)
-        close_fd(m, s->task, gone.file, old, CLOSE_DUP2);
+        close_fd(m, s->task, gone, old, CLOSE_DUP2);
     return 0;
 }
 
@@ -806,7 +911,8 @@ static int do_send(struct model *m, const struct step *s,
         return 0;
     }
     int idx = fd_lowest_free(to);
-    fd_bind(m, to, idx, s->fd2, from->ent[where].file, false);
+    fd_bind(m, to, idx, s->fd2, from->ent[where].file, false,
+            from->ent[where].rdonly);
     e->fd = (int16_t)(idx + 3);
     return 0;
 }
@@ -928,7 +1034,11 @@ int model_step(struct model *m, uint32_t i, struct trace_error *err)
     switch (s->op) {
     case OP_SPAWN: rc = do_spawn(m, s, false, err); break;
     case OP_KTHREAD: rc = do_spawn(m, s, true, err); break;
-    case OP_CREATE: rc = do_create(m, s, err); break;
+    case OP_CREATE: rc = do_create(m, s, false, err); break;
+    case OP_TMPFILE: rc = do_create(m, s, true, err); break;
+    case OP_LINK: rc = do_link(m, s, err); break;
+    case OP_OPEN: rc = do_open(m, s, err); break;
+    case OP_CLOSETRACKER_MAP: rc = do_closetracker_map(m, s, err); break;
     case OP_WRITE: rc = do_write(m, s, err); break;
     case OP_CLOSE: rc = do_close(m, s, CLOSE_SYSCALL, err); break;
     case OP_URING_CLOSE: rc = do_close(m, s, CLOSE_URING, err); break;

@@ -47,6 +47,7 @@ struct fdent {
     uint8_t cloexec;
     uint8_t name_stays; /* a failed dup2 left it (SPEC §3): when exec
                            closes it, its name stays bound, failed      */
+    uint8_t rdonly;     /* a read-only fd (`open`)                       */
 };
 
 struct fdtable {
@@ -59,8 +60,13 @@ struct fdtable {
     struct fdent fail[MAX_FDS]; /* names bound to a failed create */
 };
 
+/* Which statement first used a file name (SPEC v2 §3: a tmpfile's name is
+ * its own; `open` needs a name some create or tmpfile used). */
+enum file_named { NAMED_NONE, NAMED_CREATE, NAMED_TMPFILE };
+
 struct mfile {
     uint8_t state; /* enum file_state */
+    uint8_t named; /* enum file_named: even when the statement failed */
     uint16_t refs; /* fds referring to its one open file */
     uint16_t grabbed_mm;
     uint16_t owner_task; /* the task whose slot rec.owner was at create */
@@ -92,6 +98,7 @@ struct model {
     uint16_t nfdt_free;
 
     struct mfile file[MAX_FILE_NAMES];
+    struct closetracker_map ctmap; /* fuse-closetracker's counters */
 
     struct history hist;
     struct event spill; /* written when the history is full */

@@ -50,7 +50,7 @@ void model_sanitize_run(struct model *m, struct program *prog,
     }
     bool created[MAX_FILE_NAMES] = {0};
     for (uint32_t i = 0; i < prog->nsteps; i++)
-        if (prog->steps[i].op == OP_CREATE)
+        if (statement_makes_file(prog->steps[i].op))
             created[prog->steps[i].file] = true;
     uint32_t removed_before_end = 0;
     for (uint32_t i = 0; i < prog->nsteps;) {

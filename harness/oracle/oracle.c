@@ -7,6 +7,8 @@
 struct ofile {
     uint8_t state;     /* enum outcome */
     bool created, uncertain;
+    bool tmpfile;      /* visible only by link: no early-seal, no
+                          visible-after-abort; lost-file after a link */
     bool closed;       /* the creator consciously closed it (or may have) */
     bool reported[FIND_KIND_COUNT];
     bool pending;      /* a conscious close waits for its result */
@@ -96,6 +98,7 @@ static void check_pending(struct oracle *o, uint16_t fi, uint32_t at)
     if (r) {
         r->state = f->state;
         r->unseen = o->looks_only && f->state != OUTCOME_SEALED;
+        r->after_link = f->tmpfile;
         r->expected = f->pend_lo;
         r->got = f->sealed_bytes;
         r->cause = at; /* what settled it: the next event, or a look */
@@ -121,7 +124,7 @@ static void became_visible(struct oracle *o, uint16_t fi, uint64_t bytes,
     f->state = OUTCOME_SEALED;
     f->sealed_bytes = bytes;
     f->seal_index = index;
-    if (f->closed || !f->created || f->uncertain)
+    if (f->closed || !f->created || f->uncertain || f->tmpfile)
         return;
     struct finding *r = report(o, o->dead[f->creator]
                                       ? FIND_VISIBLE_AFTER_ABORT
@@ -139,12 +142,14 @@ static void on_create(struct oracle *o, const struct event *e, uint32_t i)
     if (e->result == 0 || e->result == RESULT_UNKNOWN) {
         memset(f, 0, sizeof *f);
         f->created = true;
+        f->tmpfile = e->tmpfile;
         f->uncertain = e->result == RESULT_UNKNOWN;
         f->creator = e->proc;
         f->state = OUTCOME_TRANSIENT;
         return;
     }
-    if (e->result == -ERR_EEXIST)
+    /* EEXIST is no refusal; EOPNOTSUPP is a TernFS without tmpfiles */
+    if (e->result == -ERR_EEXIST || e->result == -ERR_EOPNOTSUPP)
         return;
     struct finding *r = report(o, e->kthread ? FIND_KERNEL_CREATE_REFUSED
                                              : FIND_CREATE_FAILED,
@@ -156,6 +161,8 @@ static void on_create(struct oracle *o, const struct event *e, uint32_t i)
 static void on_write(struct oracle *o, const struct event *e, uint32_t i)
 {
     struct ofile *f = &o->file[e->file];
+    if (e->rdonly)
+        return; /* through a read-only fd: not the file's content */
     if (e->result == 0) {
         if (f->state == OUTCOME_SEALED) {
             struct finding *r = report(o, FIND_MUTATED_AFTER_SEAL, e->file, i);
@@ -177,24 +184,49 @@ static void on_write(struct oracle *o, const struct event *e, uint32_t i)
     }
 }
 
-static void on_close(struct oracle *o, const struct event *e, uint32_t i)
+/* Arm the lost-file check: right after this event (a conscious close, or
+ * a tmpfile's link), F must be sealed with the bytes written so far. */
+static void expect_sealed_now(struct oracle *o, uint16_t fi, uint32_t i)
 {
-    struct ofile *f = &o->file[e->file];
-    if (!f->created || !close_cause_is_explicit((enum close_cause)e->cause) ||
-        e->proc != f->creator || o->dead[e->proc])
-        return;
-    f->closed = true;
-    if (e->result == RESULT_UNKNOWN || e->result < 0)
-        return;
-    if (f->pending && o->looks_only)
-        return; /* still waiting for a look after the first one */
+    struct ofile *f = &o->file[fi];
     f->pending = true;
     f->pending_index = i;
     f->pend_lo = f->lo;
     f->pend_hi = f->hi;
     if (o->looks_only && f->state == OUTCOME_SEALED)
-        check_pending(o, e->file, f->seal_index); /* a look proved the seal,
-                                                  which is final */
+        check_pending(o, fi, f->seal_index); /* a look proved the seal,
+                                                which is final */
+}
+
+static void on_close(struct oracle *o, const struct event *e, uint32_t i)
+{
+    struct ofile *f = &o->file[e->file];
+    if (!f->created || !close_cause_is_explicit((enum close_cause)e->cause) ||
+        e->rdonly || e->proc != f->creator || o->dead[e->proc])
+        return;
+    f->closed = true;
+    if (f->tmpfile)
+        return; /* a tmpfile is made visible by link, not by a close */
+    if (e->result == RESULT_UNKNOWN || e->result < 0)
+        return;
+    if (f->pending && o->looks_only)
+        return; /* still waiting for a look after the first one */
+    expect_sealed_now(o, e->file, i);
+}
+
+/* A link of tmpfile F by a thread of its live creator process, before any
+ * conscious close of F: F must be sealed with what was written (whatever
+ * the link returned: a refused link is the lost file). */
+static void on_link(struct oracle *o, const struct event *e, uint32_t i)
+{
+    if (e->file == EV_NONE) /* a failed fd: no file */
+        return;
+    struct ofile *f = &o->file[e->file];
+    if (!f->created || !f->tmpfile || f->uncertain || f->closed ||
+        e->proc != f->creator || o->dead[e->proc] ||
+        e->result == RESULT_UNKNOWN || f->pending)
+        return;
+    expect_sealed_now(o, e->file, i);
 }
 
 static void on_death(struct oracle *o, const struct event *e, uint32_t i,
@@ -203,8 +235,9 @@ static void on_death(struct oracle *o, const struct event *e, uint32_t i,
     o->dead[e->proc] = 1;
     for (uint32_t fi = 0; fi < nfiles; fi++) {
         struct ofile *f = &o->file[fi];
-        if (f->created && !f->uncertain && f->creator == e->proc &&
-            !f->closed && f->state == OUTCOME_SEALED) {
+        if (f->created && !f->uncertain && !f->tmpfile &&
+            f->creator == e->proc && !f->closed &&
+            f->state == OUTCOME_SEALED) {
             struct finding *r =
                 report(o, FIND_VISIBLE_AFTER_ABORT, (uint16_t)fi, i);
             if (r) {
@@ -234,7 +267,7 @@ int oracle_judge(struct oracle *o, const struct history *h, uint32_t nfiles,
                           e->type == EV_SEAL || e->type == EV_ABORT ||
                           e->type == EV_OBSERVE || e->type == EV_UNSEEN;
         bool needs_proc = e->type == EV_CREATE || e->type == EV_CLOSE ||
-                          e->type == EV_DEATH;
+                          e->type == EV_DEATH || e->type == EV_LINK;
         if ((has_file && e->file >= nfiles) || (needs_file && !has_file) ||
             (e->proc != EV_NONE && e->proc >= o->max_procs) ||
             (needs_proc && e->proc == EV_NONE)) {
@@ -260,6 +293,9 @@ int oracle_judge(struct oracle *o, const struct history *h, uint32_t nfiles,
             break;
         case EV_CLOSE:
             on_close(o, e, i);
+            break;
+        case EV_LINK:
+            on_link(o, e, i);
             break;
         case EV_SEAL:
             became_visible(o, e->file, e->bytes, i);
@@ -332,25 +368,28 @@ size_t finding_explain(const struct finding *f, const char *file, char *buf,
                      "%s is visible with %llu bytes",
                      file, file, got);
         break;
-    case FIND_LOST_FILE:
+    case FIND_LOST_FILE: {
+        const char *act = f->after_link ? "link" : "close";
         if (f->state == OUTCOME_SEALED)
             n = snprintf(buf, cap,
-                         "right after its creator's close, %s is sealed "
+                         "right after its creator's %s, %s is sealed "
                          "with %llu bytes, not the %llu written",
-                         file, got, exp);
+                         act, file, got, exp);
         else if (f->unseen)
             n = snprintf(buf, cap,
-                         "right after its creator's close, %s is not "
+                         "right after its creator's %s, %s is not "
                          "visible (transient or aborted) instead of sealed "
                          "with the %llu bytes written: a look after the "
-                         "close did not find it",
-                         file, exp);
+                         "%s did not find it",
+                         act, file, exp, act);
         else
             n = snprintf(buf, cap,
-                         "right after its creator's close, %s is %s instead "
+                         "right after its creator's %s, %s is %s instead "
                          "of sealed with the %llu bytes written",
-                         file, outcome_name((enum outcome)f->state), exp);
+                         act, file, outcome_name((enum outcome)f->state),
+                         exp);
         break;
+    }
     case FIND_MUTATED_AFTER_SEAL:
         if (f->by_write)
             n = snprintf(buf, cap,
@@ -364,8 +403,8 @@ size_t finding_explain(const struct finding *f, const char *file, char *buf,
                          file, exp, got);
         break;
     case FIND_CREATE_FAILED:
-        n = snprintf(buf, cap, "a live user task's create of %s failed "
-                               "(errno %d)",
+        n = snprintf(buf, cap, "a live user task's create (or tmpfile) of "
+                               "%s failed (errno %d)",
                      file, (int)f->err);
         break;
     case FIND_WRITE_AFTER_SEAL:

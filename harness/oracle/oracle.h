@@ -34,6 +34,7 @@ struct finding {
     bool by_write;     /* mutated-after-seal: a write succeeded           */
     bool unseen;       /* lost-file, looks only: a look after the close
                           did not find the file (transient or aborted)   */
+    bool after_link;   /* lost-file of a tmpfile: after its creator's link */
     uint64_t expected; /* lost-file: bytes written before the close       */
     uint64_t got;      /* bytes seen (sealed size)                        */
 };

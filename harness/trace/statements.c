@@ -88,6 +88,22 @@ const struct statement statement_table[OP_COUNT] = {
                    "expect[P,...] F sealed N | F aborted | F transient | "
                    "clean | violation KIND F | hazard KIND F",
                    0, false},
+    [OP_TMPFILE] = {"tmpfile", OP_TMPFILE, 19, FORM_BY_TASK, 2, 2,
+                    {ACTOR, NEW_FILE},
+                    {OPT_AS(SLOT_FD, SLOT_FILE), OPT_CLOEXEC}, 0, 0, NULL,
+                    "P tmpfile F [as D] [cloexec]", 4, true},
+    [OP_LINK] = {"link", OP_LINK, 20, FORM_BY_TASK, 2, 0,
+                 {ACTOR, FD(SLOT_FD)}, {{0}}, 0, 0, NULL, "P link D", 4,
+                 true},
+    [OP_OPEN] = {"open", OP_OPEN, 21, FORM_BY_TASK, 2, 1,
+                 {ACTOR, {OPERAND_FILE, SLOT_FILE}},
+                 {OPT_AS(SLOT_FD, SLOT_FILE)}, 0, 0, NULL,
+                 "P open F [as D]", 3, true},
+    /* weight 0: it only ever comes first (trace_parse.c, gen.c) */
+    [OP_CLOSETRACKER_MAP] = {"closetracker_map", OP_CLOSETRACKER_MAP, 22,
+                             FORM_KEYWORD_FIRST, 1, 0, {NUMBER}, {{0}}, 1,
+                             CLOSETRACKER_MAP_DEFAULT, "map size",
+                             "closetracker_map N", 0, false},
 };
 
 const struct statement *statement_by_keyword(const char *keyword, size_t len)
@@ -131,6 +147,20 @@ const struct statement *statement_by_wire(uint8_t code)
 bool statement_kill_may_land(unsigned op)
 {
     return op < OP_COUNT && statement_table[op].kill_may_land;
+}
+
+const char *statement_not_real(unsigned op)
+{
+    switch (op) {
+    case OP_KTHREAD: return "a kernel thread: user space cannot make one";
+    case OP_TMPFILE:
+    case OP_LINK:
+    case OP_OPEN:
+    case OP_CLOSETRACKER_MAP:
+        return "SPEC v2's tmpfile, link, open and closetracker_map do not "
+               "run for real yet (the model only)";
+    default: return NULL;
+    }
 }
 
 bool statement_makes_file(unsigned op)

@@ -9,17 +9,8 @@
  * the help text read this table; what a statement *does* is the model's.
  *
  * Adding a statement: a value in enum trace_op, a row in statements.c with
- * an unused wire code (19..30 are reserved for this; 31 is the escape of
- * statements with SPEC v2's options, see trace_codec.c), and its semantics
- * in the model.  The kinds below already describe SPEC v2's statements:
- *
- *   tmpfile F [as D] [cloexec]  by task; operand NEW_FILE -> file; options
- *                               `as` NAME NEW_FD -> fd (default: F's
- *                               name), `cloexec` FLAG
- *   link D                      by task; operand FD -> fd
- *   open F [as D]               by task; operand FILE -> file; option `as`
- *   closetracker_map N          keyword first; operand NUMBER -> n, with
- *                               the row's range 1..1048576
+ * an unused wire code (23..30 are free; 31 is the escape of statements with
+ * SPEC v2's options, see trace_codec.c), and its semantics in the model.
  *
  * The schedule options (SPEC v2 §3) are rows' options already: `reuses X`
  * (NAME, RELEASED_TASK -> reuses) and `order T...` (LIST of DYING_TASK).
@@ -53,6 +44,11 @@ enum trace_op {
     OP_KILL,
     OP_SEND,
     OP_EXPECT,
+    /* SPEC v2 (wire codes 19..22; the ids equal the codes) */
+    OP_TMPFILE,
+    OP_LINK,
+    OP_OPEN,
+    OP_CLOSETRACKER_MAP,
     OP_COUNT
 };
 
@@ -189,5 +185,9 @@ bool statement_makes_file(unsigned op);
 
 /* True if a kill may land while statement `op` runs (see above). */
 bool statement_kill_may_land(unsigned op);
+
+/* Why statement `op` cannot run on a real kernel and mount (the real
+ * executor, the storm's scenarios), or NULL when it can. */
+const char *statement_not_real(unsigned op);
 
 #endif

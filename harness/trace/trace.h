@@ -159,6 +159,8 @@ bool trace_is_binary(const uint8_t *data, size_t len);
 const char *trace_op_name(enum trace_op op);
 /* Start a program with no statements and no names. */
 void program_init(struct program *p);
+/* True if a statement of `p` makes file `f` (create, tmpfile). */
+bool program_makes_file(const struct program *p, uint16_t f);
 /* Remove statement `i`, keeping the rest in order. */
 void program_remove_step(struct program *p, uint32_t i);
 

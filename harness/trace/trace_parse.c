@@ -71,6 +71,14 @@ int program_set_order(struct program *p, struct step *s,
     return 0;
 }
 
+bool program_makes_file(const struct program *p, uint16_t f)
+{
+    for (uint32_t i = 0; i < p->nsteps; i++)
+        if (statement_makes_file(p->steps[i].op) && p->steps[i].file == f)
+            return true;
+    return false;
+}
+
 void program_remove_step(struct program *p, uint32_t i)
 {
     if (i >= p->nsteps)
