@@ -286,7 +286,9 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static int write_refusal(const struct node *nd, const struct fuse_file_info *fi,
                          off_t off)
 {
-    if (fi->fh != WRITER_FH || nd->state == N_SEALED)
+    if (nd->state == N_SEALED)
+        return EROFS; /* SPEC v2: a sealed file is read-only */
+    if (fi->fh != WRITER_FH)
         return EPERM;
     if (nd->state != N_TRANSIENT)
         return EIO; /* aborted */

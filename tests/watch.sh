@@ -116,7 +116,7 @@ assert r["exit"] == 3 and r["command_exit"] == 1 and r["policy"] == "reference",
 assert f["path"] == "out" and f["verdict"] == "empty" and f["visible"], f
 assert [e["op"] for e in f["events"]] == ["create", "flush", "write_refused"], f
 assert f["events"][1]["decision"] == "seal" and f["events"][1]["mm_alive"], f
-assert f["events"][2]["result"] == "EPERM", f
+assert f["events"][2]["result"] == "EROFS", f
 EOF
 then ok json_fields; else fail json_fields; fi
 
