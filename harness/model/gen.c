@@ -168,15 +168,7 @@ void gen_names_of(const struct program *p, struct gen_names *n)
 
 void gen_name_all(struct program *p)
 {
-    for (int i = 0; i < MAX_TASK_NAMES; i++)
-        snprintf(p->task_names[i], sizeof p->task_names[i], "p%d", i);
-    for (int i = 0; i < MAX_FILE_NAMES; i++)
-        snprintf(p->file_names[i], sizeof p->file_names[i], "f%d", i);
-    for (int i = 0; i < MAX_FD_NAMES; i++)
-        snprintf(p->fd_names[i], sizeof p->fd_names[i], "d%d", i);
-    p->ntasks = MAX_TASK_NAMES;
-    p->nfiles = MAX_FILE_NAMES;
-    p->nfds = MAX_FD_NAMES;
+    trace_generated_names(p, MAX_TASK_NAMES, MAX_FILE_NAMES, MAX_FD_NAMES);
 }
 
 static void generate(struct model *m, struct program *p, uint32_t nsteps,

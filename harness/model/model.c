@@ -40,6 +40,7 @@ void model_reset(struct model *m, const struct program *prog,
     m->prog = prog;
     m->step = 0;
     m->overflow = false;
+    m->quiet = false;
     memset(m->task, 0, prog->ntasks * sizeof m->task[0]);
     memset(m->file, 0, prog->nfiles * sizeof m->file[0]);
     m->nprocs = 0;
@@ -57,6 +58,11 @@ static int terr(struct model *m, struct trace_error *err, const char *fmt, ...)
 
 static int terr(struct model *m, struct trace_error *err, const char *fmt, ...)
 {
+    err->line = m->prog->steps[m->step].line;
+    if (m->quiet) { /* model_sanitize drops the statement, unread */
+        err->msg[0] = 0;
+        return -1;
+    }
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);

@@ -79,6 +79,7 @@ struct model {
     const struct program *prog;
     uint32_t step;
     bool overflow;
+    bool quiet; /* sanitizing: a trace error's message is not wanted */
 
     struct mtask task[MAX_TASK_NAMES];
     struct mproc proc[MAX_PROCS];

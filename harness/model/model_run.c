@@ -30,6 +30,7 @@ void model_sanitize_run(struct model *m, struct program *prog,
 {
     struct trace_error err;
     model_reset(m, prog, policy);
+    m->quiet = true;
     for (uint32_t i = 0; i < prog->nsteps;) {
         uint32_t before = m->hist.len;
         if (model_step(m, i, &err) < 0) {

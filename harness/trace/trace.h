@@ -148,6 +148,11 @@ size_t trace_print_step(const struct program *p, const struct step *s,
 #define TRACE_BIN_MAGIC_LEN 4
 #define TRACE_DECODE_MAX_STEPS 512
 size_t trace_encode(const struct program *p, uint8_t *buf, size_t cap);
+/* Give p the decoder's generated names (p0.., f0.., d0..), the first
+ * ntasks, nfiles and nfds of each namespace (at most the limits), and
+ * those counts. */
+void trace_generated_names(struct program *p, unsigned ntasks,
+                           unsigned nfiles, unsigned nfds);
 void trace_decode(const uint8_t *data, size_t len, struct program *out);
 /* The libFuzzer/AFL++ dictionary of the binary form (fuzz/ternrig.dict),
  * made from the statement table.  Returns the length it needed (like

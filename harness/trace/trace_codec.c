@@ -300,8 +300,6 @@ void trace_decode(const uint8_t *data, size_t len, struct program *out)
         r.pos = TRACE_BIN_MAGIC_LEN;
         limit = MAX_STEPS;
     }
-    if (!gen_ready)
-        gen_names();
     program_init(out);
     unsigned mt = 0, mf = 0, md = 0;
     while (out->nsteps < limit) {
@@ -323,12 +321,20 @@ void trace_decode(const uint8_t *data, size_t len, struct program *out)
             mf = s->file + 1u;
         out->nsteps++;
     }
-    memcpy(out->task_names, gen_task, mt * sizeof gen_task[0]);
-    memcpy(out->file_names, gen_file, mf * sizeof gen_file[0]);
-    memcpy(out->fd_names, gen_fd, md * sizeof gen_fd[0]);
-    out->ntasks = (uint16_t)mt;
-    out->nfiles = (uint16_t)mf;
-    out->nfds = (uint16_t)md;
+    trace_generated_names(out, mt, mf, md);
+}
+
+void trace_generated_names(struct program *p, unsigned ntasks,
+                           unsigned nfiles, unsigned nfds)
+{
+    if (!gen_ready)
+        gen_names();
+    memcpy(p->task_names, gen_task, ntasks * sizeof gen_task[0]);
+    memcpy(p->file_names, gen_file, nfiles * sizeof gen_file[0]);
+    memcpy(p->fd_names, gen_fd, nfds * sizeof gen_fd[0]);
+    p->ntasks = (uint16_t)ntasks;
+    p->nfiles = (uint16_t)nfiles;
+    p->nfds = (uint16_t)nfds;
 }
 
 /* ---- the fuzz dictionary ---- */
