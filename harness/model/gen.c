@@ -79,14 +79,16 @@ void gen_propose(struct step *s, uint64_t *rng, const struct gen_names *n)
                       : (uint16_t)below(rng, files ? files : 1);
     for (int k = 0; k < row->noptions; k++) {
         const struct statement_option *o = &row->options[k];
-        if (o->kind == OPTION_NAME) {
+        if (o->kind == OPTION_NAME && o->default_slot != SLOT_NONE) {
             /* always named: an fd named after a file is a new fd */
             if (o->default_slot == SLOT_FILE && fds < MAX_FD_NAMES)
                 step_set_slot(s, o->name.slot, fds);
             s->flags |= o->flag;
-        } else if (!below(rng, 4)) {
+        } else if (o->kind == OPTION_FLAG && !below(rng, 4)) {
             s->flags |= o->flag;
         }
+        /* the schedule options (`reuses`, `order`) need the model's view
+         * of released and dying tasks: gen_propose_live's business */
     }
     /* a size up to 4096 (numbers of other kinds: in their range) */
     uint32_t lo = row->number_max ? row->number_min : 1;
