@@ -10,7 +10,8 @@
 # 5 min), replay the corpus
 # (model, every policy; for real on the embedded filesystem when root
 # and /dev/fuse; on $TERNRIG_MOUNT when set), fuzz every policy target for
-# its share of the budget (`ternrig fuzz --all`, on all cores; libFuzzer,
+# its share of the budget (`ternrig fuzz --all`, on all cores, 80 % of it
+# without sanitizers and 20 % with; libFuzzer,
 # or AFL++ on odd days of the year when afl-fuzz is installed), run
 # `ternrig stress` on the embedded filesystem and on $TERNRIG_MOUNT, then
 # `ternrig report`.  Everything lands in the output directory:
@@ -177,12 +178,14 @@ if [ $skip_setup -eq 0 ]; then
         finish
     fi
     record setup pass "$took" "$logrel" "installed what was missing, built ./build"
-    step fuzz-build 1800 -- bash -c "cmake --preset $preset && cmake --build --preset $preset -j $jobs"
+    # both builds: the fuzz step hunts with the fast one (no sanitizer) and
+    # gives the sanitized one its share (ternrig fuzz --sanitize-share)
+    step fuzz-build 1800 -- bash -c "cmake --preset $preset-nosan && cmake --build --preset $preset-nosan -j $jobs && cmake --preset $preset && cmake --build --preset $preset -j $jobs"
     if [ $rc -ne 0 ]; then
-        record fuzz-build error "$took" "$logrel" "cmake --preset $preset failed (exit $rc)"
+        record fuzz-build error "$took" "$logrel" "cmake --preset $preset-nosan / $preset failed (exit $rc)"
         setup_failed=1
     else
-        record fuzz-build pass "$took" "$logrel" "$engine targets (cmake --preset $preset)"
+        record fuzz-build pass "$took" "$logrel" "$engine targets (cmake --preset $preset-nosan and $preset)"
     fi
 else
     record setup skip 0 "" "--skip-setup: using the existing build"
@@ -261,6 +264,7 @@ else
 fi
 
 fuzz_dir=$root/build-$([ "$engine" = afl ] && echo afl || echo fuzz)/fuzz
+nosan_dir=$root/build-$([ "$engine" = afl ] && echo afl || echo fuzz)-nosan/fuzz
 # the engine build: every policy's byte-level target (no replay-only build)
 fuzz_built() {
     local p
@@ -283,9 +287,10 @@ else
     # stops cleanly on SIGINT: aim short, interrupt at the share
     aim=$((fuzz_s - fuzz_s / 5 - 3))
     step fuzz "$fuzz_s" -- "$ternrig" fuzz --all --engine "$engine" --fuzz-dir "$fuzz_dir" \
+        --nosan-dir "$nosan_dir" --sanitize-share 20 \
         --time "${aim}s" --jobs "$jobs" --out "$out/fuzz"
     case $rc in
-    0 | 1 | 124) record fuzz pass "$took" "$logrel" "$engine, all policies, ${aim}s on $jobs cores$([ $rc -eq 124 ] && echo ', stopped at its share')" ;;
+    0 | 1 | 124) record fuzz pass "$took" "$logrel" "$engine, all policies, ${aim}s on $jobs cores (80% without sanitizers, 20% ASan+UBSan)$([ $rc -eq 124 ] && echo ', stopped at its share')" ;;
     *) record fuzz error "$took" "$logrel" "ternrig fuzz failed (exit $rc)"; setup_failed=1 ;;
     esac
     if [ -n "$history" ] && [ "$engine" = libfuzzer ] && [ "$(left)" -gt 5 ]; then

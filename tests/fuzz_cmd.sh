@@ -51,6 +51,32 @@ grep -q 'interrupted' "$tmp/b.log" || bad "no 'interrupted' notice"
 grep -q 'Findings:' "$tmp/b.log" || bad "no findings summary after SIGINT"
 if pgrep -f "$D/fuzz_kmod" >/dev/null; then bad "engines left running"; pkill -9 -f "$D/fuzz_kmod"; fi
 
+# Phases: without sanitizers first, then the sanitized share (the same
+# build stands in for both here: CI builds the sanitized one only)
+"$T" fuzz --policy fuse-naive --time 4s --jobs 1 --fuzz-dir "$D" --nosan-dir "$D" \
+    --sanitize-share 50 --out "$tmp/p" >"$tmp/p.log" 2>&1
+rc=$?
+[ $rc -eq 0 ] || { bad "phased run exit $rc"; cat "$tmp/p.log"; }
+grep -q '2s without sanitizers .*, then 2s under ASan+UBSan' "$tmp/p.log" ||
+    { bad "phased run does not say its phases"; head -3 "$tmp/p.log"; }
+python3 - "$tmp/p" <<'EOF' || bad "fuzz.json: one series per phase, the sanitized one marked"
+import json, sys
+s = json.load(open(sys.argv[1] + "/fuzz.json"))["series"]
+assert [x["target"] for x in s] == ["fuzz_fuse_naive", "fuzz_fuse_naive (asan)"], s
+assert all(x["samples"] and x["samples"][-1][1] > 0 for x in s), s
+EOF
+"$T" fuzz --policy fuse-naive --time 2s --jobs 1 --nosan-dir "$D" --no-sanitize \
+    --out "$tmp/q" >"$tmp/q.log" 2>&1
+[ $? -eq 0 ] && grep -q '2s without sanitizers' "$tmp/q.log" && ! grep -q 'ASan' "$tmp/q.log" ||
+    { bad "--no-sanitize"; head -3 "$tmp/q.log"; }
+"$T" fuzz --sanitize-share 101 --time 1s >/dev/null 2>&1
+[ $? -eq 2 ] || bad "bad --sanitize-share accepted"
+# only the sanitized build found: all the time goes to it, saying so
+"$T" fuzz --policy fuse-naive --time 1s --jobs 1 --fuzz-dir "$D" --nosan-dir /nonexistent \
+    --out "$tmp/r" >"$tmp/r.log" 2>&1
+[ $? -eq 0 ] && grep -q 'no no-sanitizer build found: the whole time goes to the sanitized one' "$tmp/r.log" ||
+    { bad "missing no-sanitizer build: no notice"; head -3 "$tmp/r.log"; }
+
 "$T" fuzz --fuzz-dir /nonexistent --time 1s >"$tmp/c.log" 2>&1
 [ $? -eq 2 ] && grep -q 'no libfuzzer fuzz targets found' "$tmp/c.log" || bad "missing targets: no clear error"
 "$T" fuzz --time 0 >/dev/null 2>&1

@@ -815,7 +815,7 @@ static int corpus_min(int argc, char **argv)
     if (strlen(out) > 1024)
         return usage_error("corpus", "min: path too long");
     char fuzz_dir[PATH_MAX];
-    if (!fuzz_find_dir("libfuzzer", given, fuzz_dir, sizeof fuzz_dir)) {
+    if (!fuzz_find_dir("libfuzzer", given, true, fuzz_dir, sizeof fuzz_dir)) {
         fprintf(stderr,
                 "ternrig corpus min: no libFuzzer targets found%s%s.\n"
                 "Build them first:  cmake --preset fuzz && cmake --build "

@@ -32,7 +32,8 @@
 static const char fuzz_help[] =
     "usage: ternrig fuzz [--policy P | --all] [--engine libfuzzer|afl]\n"
     "                    [--time 10m] [--jobs N] [--out DIR] [--bytes]\n"
-    "                    [--fuzz-dir DIR]\n"
+    "                    [--fuzz-dir DIR] [--nosan-dir DIR]\n"
+    "                    [--sanitize | --no-sanitize | --sanitize-share PCT]\n"
     "\n"
     "Fuzz the model under flush policies, then turn every violation found\n"
     "into a reproducer: decoded to a text trace, minimized by deleting\n"
@@ -44,15 +45,25 @@ static const char fuzz_help[] =
     "\n"
     "  -p, --policy P    one policy (default: all)\n"
     "  -a, --all         every policy\n"
-    "  -e, --engine E    libfuzzer (default; targets from `cmake --preset fuzz`)\n"
-    "                    or afl (AFL++; targets from `cmake --preset afl`)\n"
+    "  -e, --engine E    libfuzzer (default; targets from `cmake --preset\n"
+    "                    fuzz-nosan` and `fuzz`) or afl (AFL++; `afl-nosan`\n"
+    "                    and `afl`)\n"
     "  -t, --time T      total time: 90s, 10m, 1h (default 1m)\n"
     "  -j, --jobs N      engine processes at once (default: number of CPUs)\n"
     "  -o, --out DIR     output directory (default ternrig-fuzz-out)\n"
     "  -b, --bytes       byte-level mutation instead of the structure-aware\n"
     "                    custom mutator (for comparison)\n"
-    "  -d, --fuzz-dir D  where the fuzz binaries are (default: found from\n"
-    "                    the build next to this ternrig)\n"
+    "  -d, --fuzz-dir D  where the sanitized fuzz binaries are (default:\n"
+    "                    found from the build next to this ternrig)\n"
+    "  -n, --nosan-dir D where the fuzz binaries without sanitizers are\n"
+    "                    (default: build-fuzz-nosan or build-afl-nosan next\n"
+    "                    to this ternrig: cmake --preset fuzz-nosan|afl-nosan)\n"
+    "  -S, --sanitize-share PCT  the share of the time given to the sanitized\n"
+    "                    build, after the rest ran without sanitizers on the\n"
+    "                    same corpus (default 20: violations are hunted at\n"
+    "                    full speed, the rig's own memory bugs still caught)\n"
+    "      --sanitize    the whole time under ASan+UBSan (share 100)\n"
+    "      --no-sanitize the whole time without sanitizers (share 0)\n"
     "  -h, --help        this help\n"
     "\n"
     "Exit status: 0 done, 1 a finding under `reference` (the policy meant to\n"
@@ -119,14 +130,15 @@ static bool holds_policy_targets(const char *dir, bool bytes)
 }
 
 /* Find the directory holding the engine's fuzz binaries (commands.h). */
-bool fuzz_find_dir(const char *engine, const char *given, char *out,
-                          size_t cap)
+bool fuzz_find_dir(const char *engine, const char *given, bool sanitized,
+                   char *out, size_t cap)
 {
     if (given) {
         snprintf(out, cap, "%s", given);
         return holds_policy_targets(out, false);
     }
-    const char *env = getenv("TERNRIG_FUZZ_DIR");
+    const char *env = sanitized ? getenv("TERNRIG_FUZZ_DIR")
+                                : getenv("TERNRIG_FUZZ_NOSAN_DIR");
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0)
@@ -140,8 +152,10 @@ bool fuzz_find_dir(const char *engine, const char *given, char *out,
     int nc = 0;
     if (env)
         snprintf(cands[nc++], PATH_MAX, "%s", env);
-    snprintf(cands[nc++], PATH_MAX, "%.3900s/../%s/fuzz", exe, build);
-    snprintf(cands[nc++], PATH_MAX, "%.3900s/fuzz", exe);
+    snprintf(cands[nc++], PATH_MAX, "%.3900s/../%s%s/fuzz", exe, build,
+             sanitized ? "" : "-nosan");
+    if (sanitized) /* a ternrig inside the build: its own targets */
+        snprintf(cands[nc++], PATH_MAX, "%.3900s/fuzz", exe);
     for (int i = 0; i < nc; i++) {
         if (holds_policy_targets(cands[i], true)) {
             if (!realpath(cands[i], out))
@@ -430,6 +444,89 @@ static int reap(struct job *jobs, int njobs)
     return running;
 }
 
+/* One phase of the run: every policy's jobs on the targets in `dir` for
+ * `seconds`, in rounds when there are fewer jobs than policies.  Its series
+ * go to `series` (rounds x per_round of them; `tag` marks their target
+ * names).  0, or 2 when a job cannot start. */
+struct phase {
+    const char *dir, *tag;
+    long seconds;
+};
+
+static int run_phase(struct run *r, const struct phase *ph,
+                     const enum policy *list, int npol, long njobs,
+                     struct fuzz_series *series, time_t start, bool tty)
+{
+    int rounds = (int)((npol + njobs - 1) / njobs);
+    int per_round = (int)(njobs < npol ? njobs : (npol > njobs ? npol : njobs));
+    long round_seconds = ph->seconds / rounds;
+    if (round_seconds < 1)
+        round_seconds = 1;
+    r->fuzz_dir = ph->dir;
+    struct job *jobs = calloc((size_t)per_round, sizeof *jobs);
+    if (!jobs)
+        return 2;
+    int next_policy = 0;
+    for (int round = 0; round < rounds && !interrupted; round++) {
+        int nj = 0;
+        for (int k = 0; k < per_round; k++) {
+            if (rounds > 1 && next_policy >= npol)
+                break;
+            struct job *j = &jobs[nj];
+            memset(j, 0, sizeof *j);
+            j->out_fd = -1;
+            j->policy = list[next_policy++ % npol];
+            fuzz_target_name(j->policy, j->target, sizeof j->target);
+            char label[80];
+            snprintf(label, sizeof label, "%s%s", j->target, ph->tag);
+            fuzz_series_init(&series[round * per_round + k], j->policy,
+                             label, round * per_round + k);
+            if (start_job(r, j, round_seconds, round * per_round + k) < 0) {
+                stop_all(jobs, nj, SIGKILL);
+                reap(jobs, nj);
+                free(jobs);
+                return 2;
+            }
+            nj++;
+        }
+        time_t round_end = time(NULL) + round_seconds + 30; /* hard stop */
+        time_t last = 0;
+        while (reap(jobs, nj) > 0) {
+            struct pollfd pf[64];
+            int np = 0;
+            for (int i = 0; i < nj && np < 64; i++)
+                if (jobs[i].out_fd >= 0)
+                    pf[np++] = (struct pollfd){jobs[i].out_fd, POLLIN, 0};
+            poll(pf, (nfds_t)np, 200);
+            for (int i = 0; i < nj; i++)
+                drain(&jobs[i]);
+            if (interrupted) {
+                printf("\nternrig fuzz: interrupted, stopping the engines\n");
+                stop_all(jobs, nj, SIGTERM);
+                for (int w = 0; w < 50 && reap(jobs, nj) > 0; w++)
+                    usleep(100000);
+                stop_all(jobs, nj, SIGKILL);
+                break;
+            }
+            if (time(NULL) > round_end) {
+                stop_all(jobs, nj, SIGKILL);
+            }
+            if (time(NULL) != last) {
+                last = time(NULL);
+                if (tty || (last - start) % 10 == 0)
+                    progress(r, jobs, nj, start, tty);
+                record_samples(jobs, nj, &series[round * per_round], start,
+                               false);
+            }
+        }
+        while (reap(jobs, nj) > 0)
+            usleep(10000);
+        record_samples(jobs, nj, &series[round * per_round], start, true);
+    }
+    free(jobs);
+    return 0;
+}
+
 int cmd_fuzz(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -441,17 +538,22 @@ int cmd_fuzz(int argc, char **argv)
         {"out", required_argument, 0, 'o'},
         {"bytes", no_argument, 0, 'b'},
         {"fuzz-dir", required_argument, 0, 'd'},
+        {"nosan-dir", required_argument, 0, 'n'},
+        {"sanitize-share", required_argument, 0, 'S'},
+        {"sanitize", no_argument, 0, 'Z'},
+        {"no-sanitize", no_argument, 0, 'N'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     unsigned policies = POLICY_MASK_ALL;
     struct run r = {"libfuzzer", NULL, "ternrig-fuzz-out", false, 60, 0};
-    const char *given_dir = NULL;
+    const char *given_dir = NULL, *given_nosan = NULL;
+    long share = 20; /* percent of the time under sanitizers */
     long njobs = sysconf(_SC_NPROCESSORS_ONLN);
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:ae:t:j:o:bd:h", longopts, NULL)) !=
-           -1) {
+    while ((c = getopt_long(argc, argv, "p:ae:t:j:o:bd:n:S:h", longopts,
+                            NULL)) != -1) {
         switch (c) {
         case 'p': {
             enum policy pol;
@@ -485,27 +587,61 @@ int cmd_fuzz(int argc, char **argv)
         case 'o': r.out = optarg; break;
         case 'b': r.bytes = true; break;
         case 'd': given_dir = optarg; break;
+        case 'n': given_nosan = optarg; break;
+        case 'S': {
+            char *end;
+            share = strtol(optarg, &end, 10);
+            if (*end || share < 0 || share > 100)
+                return usage_error("fuzz", "bad --sanitize-share '%s' "
+                                           "(0..100)",
+                                   optarg);
+            break;
+        }
+        case 'Z': share = 100; break;
+        case 'N': share = 0; break;
         case 'h': return policy_help(fuzz_help);
         default: return usage_error("fuzz", "bad option");
         }
     }
     if (optind != argc)
         return usage_error("fuzz", "unexpected argument '%s'", argv[optind]);
-    if (strlen(r.out) > 1024 || (given_dir && strlen(given_dir) > 1024))
+    if (strlen(r.out) > 1024 || (given_dir && strlen(given_dir) > 1024) ||
+        (given_nosan && strlen(given_nosan) > 1024))
         return usage_error("fuzz", "path too long (at most 1024 bytes)");
-    char fuzz_dir[PATH_MAX];
-    if (!fuzz_find_dir(r.engine, given_dir, fuzz_dir, sizeof fuzz_dir)) {
+    bool afl = strcmp(r.engine, "afl") == 0;
+    char fuzz_dir[PATH_MAX], nosan_dir[PATH_MAX];
+    bool have_san = share > 0 &&
+                    fuzz_find_dir(r.engine, given_dir, true, fuzz_dir,
+                                  sizeof fuzz_dir);
+    bool have_nosan = share < 100 &&
+                      fuzz_find_dir(r.engine, given_nosan, false, nosan_dir,
+                                    sizeof nosan_dir);
+    if (share > 0 && share < 100 && have_san != have_nosan) {
+        fprintf(stderr,
+                "ternrig fuzz: no %s build found: the whole time goes to the "
+                "%s one\n  (cmake --preset %s%s && cmake --build --preset "
+                "%s%s for both)\n",
+                have_san ? "no-sanitizer" : "sanitized",
+                have_san ? "sanitized" : "no-sanitizer", afl ? "afl" : "fuzz",
+                have_san ? "-nosan" : "", afl ? "afl" : "fuzz",
+                have_san ? "-nosan" : "");
+        share = have_san ? 100 : 0;
+    }
+    if (!have_san && !have_nosan) {
+        const char *preset = share == 100 ? (afl ? "afl" : "fuzz")
+                                          : (afl ? "afl-nosan" : "fuzz-nosan");
         fprintf(stderr,
                 "ternrig fuzz: no %s fuzz targets found%s%s.\n"
                 "Build them first:  cmake --preset %s && cmake --build "
-                "--preset %s\n(or point --fuzz-dir or TERNRIG_FUZZ_DIR at "
-                "the directory holding the fuzz_POLICY targets)\n",
-                r.engine, given_dir ? " in " : "", given_dir ? given_dir : "",
-                strcmp(r.engine, "afl") ? "fuzz" : "afl",
-                strcmp(r.engine, "afl") ? "fuzz" : "afl");
+                "--preset %s\n(or point --fuzz-dir / --nosan-dir, or "
+                "TERNRIG_FUZZ_DIR / TERNRIG_FUZZ_NOSAN_DIR, at the directory "
+                "holding the fuzz_POLICY targets)\n",
+                r.engine, given_dir || given_nosan ? " in " : "",
+                given_dir ? given_dir : given_nosan ? given_nosan : "",
+                preset, preset);
         return 2;
     }
-    r.fuzz_dir = fuzz_dir;
+    r.fuzz_dir = share > 0 ? fuzz_dir : nosan_dir;
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/logs", r.out);
     if (make_dirs(path) < 0) {
@@ -525,16 +661,29 @@ int cmd_fuzz(int argc, char **argv)
     for (int p = 0; p < POLICY_COUNT; p++)
         if (policies & (1u << p))
             list[npol++] = (enum policy)p;
+    /* Phases: first without sanitizers (the fast build hunts violations),
+     * then the sanitized build for its share of the time, on the same
+     * corpus (it replays what the first phase found). */
+    struct phase phases[2] = {
+        {nosan_dir, "", r.seconds * (100 - share) / 100},
+        {fuzz_dir, " (asan)", 0},
+    };
+    phases[1].seconds = r.seconds - phases[0].seconds;
+    if (share > 0 && share < 100 && phases[1].seconds < 1) {
+        phases[1].seconds = 1;
+        phases[0].seconds = r.seconds - 1;
+    }
     int rounds = (int)((npol + njobs - 1) / njobs);
     int per_round = (int)(njobs < npol ? njobs : (npol > njobs ? npol : njobs));
-    long round_seconds = r.seconds / rounds;
-    if (round_seconds < 1)
-        round_seconds = 1;
-    printf("ternrig fuzz: %s%s, %d polic%s, %ld job%s, %lds, targets in %s,\n"
-           "  output in %s\n",
-           r.engine, r.bytes ? " (byte-level)" : " (custom mutator)", npol,
-           npol == 1 ? "y" : "ies", njobs, njobs == 1 ? "" : "s", r.seconds,
-           fuzz_dir, r.out);
+    printf("ternrig fuzz: %s%s, %d polic%s, %ld job%s, %lds: ", r.engine,
+           r.bytes ? " (byte-level)" : " (custom mutator)", npol,
+           npol == 1 ? "y" : "ies", njobs, njobs == 1 ? "" : "s", r.seconds);
+    if (phases[0].seconds > 0)
+        printf("%lds without sanitizers (%s)%s", phases[0].seconds, nosan_dir,
+               phases[1].seconds > 0 ? ", then " : "");
+    if (phases[1].seconds > 0)
+        printf("%lds under ASan+UBSan (%s)", phases[1].seconds, fuzz_dir);
+    printf(",\n  output in %s\n", r.out);
 
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
@@ -542,71 +691,20 @@ int cmd_fuzz(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     bool tty = isatty(STDOUT_FILENO);
     time_t start = time(NULL);
-    struct job *jobs = calloc((size_t)per_round, sizeof *jobs);
-    unsigned nseries = (unsigned)(rounds * per_round);
-    struct fuzz_series *series = calloc(nseries, sizeof *series);
-    if (!jobs || !series) {
-        free(jobs);
-        free(series);
+    unsigned per_phase = (unsigned)(rounds * per_round), nseries = 0;
+    struct fuzz_series *series = calloc(2 * per_phase, sizeof *series);
+    if (!series)
         return 2;
-    }
-    int next_policy = 0;
-    for (int round = 0; round < rounds && !interrupted; round++) {
-        int nj = 0;
-        for (int k = 0; k < per_round; k++) {
-            if (rounds > 1 && next_policy >= npol)
-                break;
-            struct job *j = &jobs[nj];
-            memset(j, 0, sizeof *j);
-            j->out_fd = -1;
-            j->policy = list[next_policy++ % npol];
-            fuzz_target_name(j->policy, j->target, sizeof j->target);
-            fuzz_series_init(&series[round * per_round + k], j->policy,
-                             j->target, round * per_round + k);
-            if (start_job(&r, j, round_seconds, round * per_round + k) < 0) {
-                stop_all(jobs, nj, SIGKILL);
-                reap(jobs, nj);
-                free(jobs);
-                free(series);
-                return 2;
-            }
-            nj++;
+    for (int ph = 0; ph < 2 && !interrupted; ph++) {
+        if (phases[ph].seconds <= 0)
+            continue;
+        if (run_phase(&r, &phases[ph], list, npol, njobs, &series[nseries],
+                      start, tty)) {
+            free(series);
+            return 2;
         }
-        time_t round_end = time(NULL) + round_seconds + 30; /* hard stop */
-        time_t last = 0;
-        while (reap(jobs, nj) > 0) {
-            struct pollfd pf[64];
-            int np = 0;
-            for (int i = 0; i < nj && np < 64; i++)
-                if (jobs[i].out_fd >= 0)
-                    pf[np++] = (struct pollfd){jobs[i].out_fd, POLLIN, 0};
-            poll(pf, (nfds_t)np, 200);
-            for (int i = 0; i < nj; i++)
-                drain(&jobs[i]);
-            if (interrupted) {
-                printf("\nternrig fuzz: interrupted, stopping the engines\n");
-                stop_all(jobs, nj, SIGTERM);
-                for (int w = 0; w < 50 && reap(jobs, nj) > 0; w++)
-                    usleep(100000);
-                stop_all(jobs, nj, SIGKILL);
-                break;
-            }
-            if (time(NULL) > round_end) {
-                stop_all(jobs, nj, SIGKILL);
-            }
-            if (time(NULL) != last) {
-                last = time(NULL);
-                if (tty || (last - start) % 10 == 0)
-                    progress(&r, jobs, nj, start, tty);
-                record_samples(jobs, nj, &series[round * per_round], start,
-                               false);
-            }
-        }
-        while (reap(jobs, nj) > 0)
-            usleep(10000);
-        record_samples(jobs, nj, &series[round * per_round], start, true);
+        nseries += per_phase;
     }
-    free(jobs);
     if (tty)
         printf("\n");
     signal(SIGINT, SIG_IGN);

@@ -22,12 +22,14 @@ int cmd_policies(int argc, char **argv);
 #include <stddef.h>
 #include "core.h"
 void fuzz_target_name(enum policy p, char *buf, size_t cap);
-/* The directory holding an engine's (libfuzzer, afl) fuzz targets: `given`,
- * else $TERNRIG_FUZZ_DIR, else the build next to this ternrig.  False when
+/* The directory holding an engine's (libfuzzer, afl) fuzz targets, built
+ * with sanitizers or without: `given`, else $TERNRIG_FUZZ_DIR (sanitized)
+ * or $TERNRIG_FUZZ_NOSAN_DIR, else the build next to this ternrig
+ * (build-fuzz, build-fuzz-nosan, build-afl, build-afl-nosan).  False when
  * none holds them. */
 #include <stdbool.h>
-bool fuzz_find_dir(const char *engine, const char *given, char *out,
-                   size_t cap);
+bool fuzz_find_dir(const char *engine, const char *given, bool sanitized,
+                   char *out, size_t cap);
 
 /* A command this build lacks: `--help` prints `help` (exit 0), anything
  * else says "ternrig CMD: built without WHAT" (exit 2). */
