@@ -6,7 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "findings.h"
+#include "mechanism.h"
 #include "minimize.h"
+#include "shape.h"
 #include "util.h"
 
 static int cmp_shape(const void *a, const void *b)
@@ -16,6 +18,8 @@ static int cmp_shape(const void *a, const void *b)
         return (int)x->policy - (int)y->policy;
     if (x->kind != y->kind)
         return (int)x->kind - (int)y->kind;
+    if (x->inputs != y->inputs)
+        return x->inputs > y->inputs ? -1 : 1; /* the commonest first */
     return x->first_seconds < y->first_seconds ? -1
                                                 : x->first_seconds >
                                                       y->first_seconds;
@@ -59,15 +63,46 @@ static int write_reproducer(struct shape *sh, const struct program *p,
     fprintf(f,
             "# ternrig fuzz finding: %s under the %s policy.\n"
             "# %s.\n"
+            "# Mechanism: %s.\n"
             "# Found by %s after %.0f s (input %s), minimized at the trace\n"
             "# level.  Replay: ternrig replay --policy %s -v %s\n",
-            finding_kind_name(sh->kind), policy_name(sh->policy), why, engine,
-            sh->first_seconds, input, policy_name(sh->policy), sh->path);
+            finding_kind_name(sh->kind), policy_name(sh->policy), why,
+            sh->mechanism, engine, sh->first_seconds, input,
+            policy_name(sh->policy), sh->path);
     (void)dir;
     fputs(sh->text, f);
     fprintf(f, "expect[%s] violation %s %s\n", policy_name(sh->policy),
             finding_kind_name(sh->kind), p->file_names[file]);
     return fclose(f) == 0 ? 0 : -1;
+}
+
+/* The mechanism of the first `kind` finding of `p` under `pol`. */
+static bool mechanism_of(struct judge *j, const struct program *p,
+                         enum policy pol, enum finding_kind kind, char *buf,
+                         size_t cap)
+{
+    struct judgement out;
+    if (judge_run(j, p, pol, &out) < 0)
+        return false;
+    for (uint32_t i = 0; i < out.verdict.nfindings; i++)
+        if (out.verdict.findings[i].kind == kind) {
+            finding_mechanism(model_history(j->model),
+                              &out.verdict.findings[i], pol, buf, cap);
+            return true;
+        }
+    return false;
+}
+
+/* Count a minimized program among those of its mechanism. */
+static void note_program(struct shape *sh, const char *text)
+{
+    uint64_t h = shape_hash(text);
+    for (unsigned i = 0; i < sh->programs && i < MAX_SHAPE_TEXTS; i++)
+        if (sh->text_hash[i] == h)
+            return;
+    if (sh->programs < MAX_SHAPE_TEXTS)
+        sh->text_hash[sh->programs] = h;
+    sh->programs++;
 }
 
 int findings_process(const char *collect_dir, const char *findings_dir,
@@ -124,34 +159,52 @@ int findings_process(const char *collect_dir, const char *findings_dir,
         minimize_program(&j, p, scratch, pol, kind);
         canonicalize_names(p);
         trace_print(p, text, textcap);
+        char mech[sizeof out->shapes[0].mechanism];
+        if (!mechanism_of(&j, p, pol, kind, mech, sizeof mech)) {
+            out->unusable++;
+            continue;
+        }
         double when = difftime(st.st_mtime, start);
         struct shape *sh = NULL;
         for (unsigned i = 0; i < out->nshapes && !sh; i++)
             if (out->shapes[i].policy == pol && out->shapes[i].kind == kind &&
-                strcmp(out->shapes[i].text, text) == 0)
+                strcmp(out->shapes[i].mechanism, mech) == 0)
                 sh = &out->shapes[i];
+        bool write = false;
         if (!sh) {
             if (out->nshapes == MAX_SHAPES) {
                 out->truncated = true;
                 continue;
             }
             sh = &out->shapes[out->nshapes++];
+            memset(sh, 0, sizeof *sh);
             sh->policy = pol;
             sh->kind = kind;
+            snprintf(sh->mechanism, sizeof sh->mechanism, "%s", mech);
             sh->first_seconds = when;
-            sh->text = strdup(text);
             snprintf(sh->path, sizeof sh->path, "%s/%s-%s-%u.trace",
                      findings_dir, policy_name(pol), finding_kind_name(kind),
                      ++counter[pol][kind]);
-            if (!sh->text ||
-                write_reproducer(sh, p, &j, findings_dir, engine,
-                                 de->d_name) < 0) {
-                out->nshapes--;
-                free(sh->text);
+            write = true;
+        } else {
+            if (when < sh->first_seconds)
+                sh->first_seconds = when;
+            write = strlen(text) < strlen(sh->text); /* a smaller program */
+        }
+        note_program(sh, text);
+        if (write) {
+            char *copy = strdup(text);
+            if (!copy) {
+                out->unusable++;
                 continue;
             }
-        } else if (when < sh->first_seconds) {
-            sh->first_seconds = when;
+            free(sh->text);
+            sh->text = copy;
+            if (write_reproducer(sh, p, &j, findings_dir, engine,
+                                 de->d_name) < 0) {
+                out->unusable++;
+                continue;
+            }
         }
         sh->inputs++;
     }
@@ -173,31 +226,25 @@ void findings_free(struct finding_set *s)
 
 void findings_print(FILE *f, const struct finding_set *s)
 {
-    fprintf(f, "\nFindings: %u collected input(s), %u distinct shape(s)%s\n\n",
-            s->inputs, s->nshapes, s->truncated ? " (more left out)" : "");
+    unsigned programs = 0;
+    for (unsigned i = 0; i < s->nshapes; i++)
+        programs += s->shapes[i].programs;
+    fprintf(f,
+            "\nFindings: %u collected input(s), %u distinct mechanism(s) "
+            "(%u distinct program(s))%s\n\n",
+            s->inputs, s->nshapes, programs,
+            s->truncated ? " (more left out)" : "");
     if (s->nshapes == 0)
         return;
-    fprintf(f, "%-18s %-20s %7s %7s %8s  %s\n", "policy", "kind", "inputs",
-            "shapes", "first", "reproducer (first shape)");
-    for (unsigned i = 0; i < s->nshapes;) {
-        unsigned k = i, inputs = 0;
-        double first = s->shapes[i].first_seconds;
-        const char *path = s->shapes[i].path;
-        while (k < s->nshapes && s->shapes[k].policy == s->shapes[i].policy &&
-               s->shapes[k].kind == s->shapes[i].kind) {
-            inputs += s->shapes[k].inputs;
-            if (s->shapes[k].first_seconds < first) {
-                first = s->shapes[k].first_seconds;
-                path = s->shapes[k].path;
-            }
-            k++;
-        }
+    fprintf(f, "%-18s %-20s %7s %8s %6s  %s\n", "policy", "kind", "inputs",
+            "programs", "first", "mechanism -> reproducer (the smallest)");
+    for (unsigned i = 0; i < s->nshapes; i++) {
+        const struct shape *sh = &s->shapes[i];
         char when[32];
-        snprintf(when, sizeof when, "%.0fs", first < 0 ? 0 : first);
-        fprintf(f, "%-18s %-20s %7u %7u %8s  %s\n",
-                policy_name(s->shapes[i].policy),
-                finding_kind_name(s->shapes[i].kind), inputs, k - i, when,
-                path);
-        i = k;
+        snprintf(when, sizeof when, "%.0fs",
+                 sh->first_seconds < 0 ? 0 : sh->first_seconds);
+        fprintf(f, "%-18s %-20s %7u %8u %6s  %s\n%58s-> %s\n",
+                policy_name(sh->policy), finding_kind_name(sh->kind),
+                sh->inputs, sh->programs, when, sh->mechanism, "", sh->path);
     }
 }

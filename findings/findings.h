@@ -2,8 +2,9 @@
  *
  * Owns: turning the fuzz targets' collected inputs (POLICY.KIND.HASH.trb)
  * into findings: decoded, minimized at the trace level, canonically named,
- * deduplicated by (policy, kind, minimized shape) and written as .trace
- * files that `ternrig replay` reproduces.
+ * deduplicated by (policy, kind, mechanism: the root cause read off the
+ * history, mechanism.h) and written as .trace files that `ternrig replay`
+ * reproduces, the smallest program of each mechanism.
  */
 #ifndef TERNRIG_FINDINGS_H
 #define TERNRIG_FINDINGS_H
@@ -15,13 +16,19 @@
 
 #define MAX_SHAPES 256
 
+#define MAX_SHAPE_TEXTS 32 /* distinct programs counted per mechanism */
+
+/* One distinct finding: a (policy, kind, mechanism). */
 struct shape {
     enum policy policy;
     enum finding_kind kind;
-    unsigned inputs;       /* collected inputs that minimized to it */
+    char mechanism[192];   /* the root cause (mechanism.h)           */
+    unsigned inputs;       /* collected inputs with this mechanism   */
+    unsigned programs;     /* distinct minimized programs among them */
+    uint64_t text_hash[MAX_SHAPE_TEXTS];
     double first_seconds;  /* since the run started                */
-    char path[512];        /* the reproducer written                */
-    char *text;            /* the minimized program (malloc'd)       */
+    char path[512];        /* the reproducer written: the smallest   */
+    char *text;            /* its minimized program (malloc'd)       */
 };
 
 struct finding_set {
@@ -38,8 +45,8 @@ int findings_process(const char *collect_dir, const char *findings_dir,
                      time_t start, const char *engine,
                      struct finding_set *out);
 void findings_free(struct finding_set *s);
-/* The summary table: per policy and kind, inputs, shapes, first found,
- * reproducer. */
+/* The summary table: one line per mechanism, with its policy, kind,
+ * inputs, distinct programs, first found and reproducer. */
 void findings_print(FILE *f, const struct finding_set *s);
 
 #endif

@@ -72,10 +72,12 @@ void fuzz_record_write(FILE *f, const struct fuzz_run_info *info,
         const struct shape *sh = &found->shapes[i];
         fprintf(f,
                 "%s\n{\"policy\":\"%s\",\"kind\":\"%s\",\"inputs\":%u,"
-                "\"first_s\":%.1f,\"reproducer\":",
+                "\"programs\":%u,\"first_s\":%.1f,\"mechanism\":",
                 i ? "," : "", policy_name(sh->policy),
-                finding_kind_name(sh->kind), sh->inputs,
+                finding_kind_name(sh->kind), sh->inputs, sh->programs,
                 sh->first_seconds < 0 ? 0.0 : sh->first_seconds);
+        json_string(f, sh->mechanism);
+        fputs(",\"reproducer\":", f);
         json_string(f, relative(sh->path, info->out));
         fputc('}', f);
     }
