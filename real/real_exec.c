@@ -680,19 +680,18 @@ static void written_order(const struct run *r, const struct step *s,
  * that agrees with the written schedule, it stays as written; else the
  * order is the written (or version 1's) with each observed thread moved to
  * its side of the leader, and the unobserved ones left where they were. */
-static void take_order(struct run *r, uint32_t i, const uint16_t *dying,
-                       unsigned n, uint16_t leader)
+/* What this step's flushes showed of the order of the n dying threads:
+ * rel[t] -1 when t exited before the leader, 1 after, 0 not seen.  Whether
+ * anything was seen.  `step` is for a difference (a thread that saw the
+ * leader's mm both set and gone). */
+static bool observe_order(struct run *r, uint32_t step, const uint16_t *dying,
+                          unsigned n, uint16_t leader, int8_t *rel)
 {
-    struct step *s = &r->p->steps[i];
-    const struct step *w = &r->written->steps[i];
-    int8_t rel[MAX_TASK_NAMES] = {0}; /* -1 before the leader, 1 after */
     bool leader_dies = false, seen = false;
     for (unsigned a = 0; a < n; a++)
         leader_dies |= dying[a] == leader;
-    if (n >= 2)
-        r->sched_seen[i] = SCHED_UNSEEN;
     if (!leader_dies || n < 2)
-        return; /* nothing a flush can show */
+        return false; /* nothing a flush can show */
     for (unsigned a = 0; a < n; a++) {
         uint16_t t = dying[a];
         if (t == leader)
@@ -706,12 +705,24 @@ static void take_order(struct run *r, uint32_t i, const uint16_t *dying,
                 seen = true;
             }
         if (set && gone) /* the first flush places it; the rest differ */
-            differ(r, i, "%s's teardown flushes saw the leader's mm set, "
-                         "then gone: the leader's exit_mm came in the middle "
-                         "of %s's exit_files, which no `order` says",
+            differ(r, step, "%s's teardown flushes saw the leader's mm set, "
+                            "then gone: the leader's exit_mm came in the "
+                            "middle of %s's exit_files, which no `order` "
+                            "says",
                    r->p->task_names[t], r->p->task_names[t]);
     }
-    if (!seen)
+    return seen;
+}
+
+static void take_order(struct run *r, uint32_t i, const uint16_t *dying,
+                       unsigned n, uint16_t leader)
+{
+    struct step *s = &r->p->steps[i];
+    const struct step *w = &r->written->steps[i];
+    int8_t rel[MAX_TASK_NAMES] = {0}; /* -1 before the leader, 1 after */
+    if (n >= 2)
+        r->sched_seen[i] = SCHED_UNSEEN;
+    if (!observe_order(r, i, dying, n, leader, rel))
         return;
     r->sched_seen[i] = SCHED_SEEN;
     uint16_t base[MAX_TASK_NAMES], list[MAX_TASK_NAMES];
@@ -848,6 +859,8 @@ struct forcing {
 /* Before statement i (kill, exit_group, exec) runs for real: seize its
  * dying threads with PTRACE_O_TRACEEXIT, so that each stops in do_exit
  * before exit_mm.  Returns whether it did (all of them). */
+static bool force_threads(struct run *r, pid_t pid, struct forcing *f);
+
 static bool force_begin(struct run *r, uint32_t i, pid_t pid,
                         struct forcing *f)
 {
@@ -860,8 +873,14 @@ static bool force_begin(struct run *r, uint32_t i, pid_t pid,
     if (f->n < 2)
         return false;
     written_order(r, &r->written->steps[i], dying, f->n, leader, f->order);
-    f->pid = pid;
     f->exec = s->op == OP_EXEC;
+    return force_threads(r, pid, f);
+}
+
+/* Seize the f->n threads of f->order (process `pid`). */
+static bool force_threads(struct run *r, pid_t pid, struct forcing *f)
+{
+    f->pid = pid;
     for (unsigned a = 0; a < f->n; a++) {
         f->tid[a] = r->tid[f->order[a]];
         f->seized[a] = ptrace(PTRACE_SEIZE, f->tid[a], 0,
@@ -1329,6 +1348,32 @@ static void after_statement(struct run *r, uint32_t i, int res, int victim,
     }
 }
 
+/* A process killed at the end of the trace (its n live threads, creation
+ * order): the model kills it in version 1's schedule, which no option can
+ * change, so a flush that shows another order is a difference. */
+static void end_order(struct run *r, const uint16_t *dying, unsigned n,
+                      uint16_t leader)
+{
+    int8_t rel[MAX_TASK_NAMES] = {0};
+    if (n < 2)
+        return;
+    struct real_outcome *o = r->out;
+    if (!observe_order(r, r->p->nsteps, dying, n, leader, rel)) {
+        o->unobserved[REAL_SCHED_END]++;
+        return;
+    }
+    for (unsigned a = 0; a < n; a++)
+        if (rel[dying[a]] < 0) {
+            o->taken[REAL_SCHED_END]++;
+            differ(r, r->p->nsteps,
+                   "%s exited before its leader %s (its flush saw the "
+                   "leader's mm), which the end of a trace does not say",
+                   r->p->task_names[dying[a]], r->p->task_names[leader]);
+            return;
+        }
+    o->followed[REAL_SCHED_END]++;
+}
+
 /* The end of the trace: SIGKILL every live process, creation order, one
  * process at a time, each followed (with `judging`) by the log, the
  * model's events up to the next death and a look: without a flush log,
@@ -1338,6 +1383,16 @@ static int kill_at_end(struct run *r, bool judging)
 {
     int rc = 0;
     uint32_t before = model_history(r->m)->len;
+    /* who dies at the end, before the model kills them: each process's
+     * live threads and leader (version 1's schedule: leader first) */
+    bool alive[MAX_TASK_NAMES] = {0};
+    uint16_t proc_of[MAX_TASK_NAMES], leader_of[MAX_TASK_NAMES];
+    for (uint16_t t = 0; t < r->p->ntasks; t++) {
+        struct task_view v = model_task(r->m, t);
+        alive[t] = v.state == TASK_ALIVE && !v.kthread;
+        proc_of[t] = v.proc;
+        leader_of[t] = v.leader;
+    }
     model_finish(r->m);
     const struct history *hist = model_history(r->m);
     uint32_t from = before;
@@ -1348,14 +1403,35 @@ static int kill_at_end(struct run *r, bool judging)
         while (to < hist->len && hist->ev[to].type != EV_DEATH)
             to++;
         pid_t pid = r->pid[model_proc_name(r->m, hist->ev[i].proc)];
+        uint16_t dying[MAX_TASK_NAMES], leader = 0;
+        unsigned n = 0;
+        for (uint16_t t = 0; t < r->p->ntasks; t++)
+            if (alive[t] && proc_of[t] == hist->ev[i].proc) {
+                dying[n++] = t;
+                leader = leader_of[t];
+            }
+        struct forcing f;
+        memset(&f, 0, sizeof f);
+        bool forced = false;
+        if (r->force_order && n >= 2) {
+            f.n = n;
+            written_order(r, &(struct step){0}, dying, n, leader, f.order);
+            forced = force_threads(r, pid, &f);
+        }
         kill(pid, SIGKILL);
+        if (forced)
+            force_run(r, &f);
         if (!wait_gone(pid) && rc == 0) {
             fail(r, "process %d did not exit in %d s at the end", (int)pid,
                  STEP_TIMEOUT_MS / 1000);
             rc = -1;
         }
+        if (forced)
+            force_end(&f);
         if (judging) {
             read_log(r);
+            if (r->taking)
+                end_order(r, dying, n, leader);
             take_model_events(r, from, to, 0, false);
             observe(r, r->p->nsteps);
         }
