@@ -326,9 +326,21 @@ static void apply_decision(struct fs *fs, fuse_ino_t ino, struct node *nd,
     else if (d == FLUSH_ABORT) {
         nd->state = N_ABORTED; /* keeps its name (EEXIST), not its data */
         node_drop_data(nd);
+        note_aborted(fs->policy, &nd->file.rec); /* kmod: errored (EIO) */
     }
-    if (nd->state != N_TRANSIENT)
+    /* an errored file's flushes are still decided (its owner's fail with
+     * EIO): the source keeps what they need until its release */
+    if (nd->state != N_TRANSIENT && !nd->file.rec.errored)
         fs->src->decided(fs->src, ino, &nd->file);
+}
+
+/* Whether a flush of `nd` is decided: a transient file's, and under the
+ * kmod policies an aborted (errored) one's (SPEC v2 §4: its owner's later
+ * flushes fail with EIO). */
+static bool flush_decides(const struct node *nd)
+{
+    return nd && (nd->state == N_TRANSIENT ||
+                  (nd->state == N_ABORTED && nd->file.rec.errored));
 }
 
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -337,7 +349,7 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     struct fs *fs = fs_of(req);
     struct node *nd = node_of(&fs->nodes, ino);
     fs->flushes++;
-    if (!nd || nd->state != N_TRANSIENT) {
+    if (!flush_decides(nd)) {
         if (nd && !nd->is_dir && fs->log_late && fs->log) {
             struct requester who;
             who_sent(fs, req, &who); /* takes the record */
