@@ -13,6 +13,9 @@
  *   (b) tp/syscalls/sys_enter_close: counts close(2) calls per inode of the
  *       watched connection, for the files the filesystem tracks (the
  *       mechanism of TernFS's FUSE client, fuse-closetracker).
+ *   (c) raw_tp/task_newtask: the task_struct pointer of every new task, by
+ *       thread id, as copy_process() made it (a real run asks which
+ *       released task's memory a new task got: SPEC v2's `reuses`).
  * The layouts of the records are in flushctx.h.  CO-RE: every kernel
  * field is read with BPF_CORE_READ, relocated against the running kernel's
  * BTF at load time.
@@ -49,6 +52,27 @@ struct {
     __type(key, __u64);
     __type(value, struct flushctx_file);
 } files SEC(".maps");
+
+/* Map `tasks` (LRU hash, key: thread id in the initial pid namespace):
+ * the task_struct pointer of each new task.  Every clone on the machine
+ * lands here (one map update; the LRU drops the oldest), and a real run
+ * looks its new task up right after making it. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 16384);
+    __type(key, __u32);
+    __type(value, __u64);
+} tasks SEC(".maps");
+
+SEC("raw_tp/task_newtask")
+int on_task_newtask(struct bpf_raw_tracepoint_args *ctx)
+{
+    struct task_struct *t = (struct task_struct *)ctx->args[0];
+    __u32 tid = (__u32)BPF_CORE_READ(t, pid);
+    __u64 ptr = (__u64)t;
+    bpf_map_update_elem(&tasks, &tid, &ptr, BPF_ANY);
+    return 0;
+}
 
 SEC("raw_tp/fuse_request_send")
 int on_fuse_request_send(struct bpf_raw_tracepoint_args *ctx)

@@ -8,6 +8,9 @@
  * own context.  The filesystem reads the header's `unique` of the request
  * it is handling and takes (looks up, then deletes) that entry.
  *
+ * Map `tasks` (LRU hash, key: thread id): the task_struct pointer of each
+ * new task, written by copy_process()'s task_newtask tracepoint.
+ *
  * Map `files` (hash, key: inode number): the transient files ternrig fs
  * tracks.  The filesystem inserts one at create (owner = the creator's
  * group_leader pointer, closes = 0) and deletes it when the file is decided;

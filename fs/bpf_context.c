@@ -255,6 +255,15 @@ uint64_t bpf_context_lost(const struct bpf_context *bc)
     return bc->skel->bss->lost_records;
 }
 
+uint64_t bpf_context_task(const struct bpf_context *bc, uint32_t tid)
+{
+    uint64_t ptr = 0;
+    if (bpf_map__lookup_elem(bc->skel->maps.tasks, &tid, sizeof tid, &ptr,
+                             sizeof ptr, 0) != 0)
+        return 0;
+    return ptr;
+}
+
 #else /* built without libbpf, bpftool or clang */
 
 struct bpf_context {
@@ -320,6 +329,13 @@ void bpf_context_untrack(struct bpf_context *bc, uint64_t ino)
 uint64_t bpf_context_lost(const struct bpf_context *bc)
 {
     (void)bc;
+    return 0;
+}
+
+uint64_t bpf_context_task(const struct bpf_context *bc, uint32_t tid)
+{
+    (void)bc;
+    (void)tid;
     return 0;
 }
 
@@ -497,6 +513,11 @@ static uint64_t bpf_lost(const struct context_source *src)
     return bpf_context_lost(src->state);
 }
 
+static uint64_t bpf_task_ptr(const struct context_source *src, pid_t tid)
+{
+    return bpf_context_task(src->state, (uint32_t)tid);
+}
+
 static void bpf_close(struct context_source *src)
 {
     bpf_context_close(src->state);
@@ -521,6 +542,7 @@ struct context_source *bpf_context_source(struct bpf_context *bc)
         .describe = bpf_describe,
         .watch = bpf_watch,
         .lost = bpf_lost,
+        .task_ptr = bpf_task_ptr,
         .close = bpf_close,
     };
     return src;

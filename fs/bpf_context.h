@@ -65,6 +65,11 @@ int64_t bpf_context_closes(struct bpf_context *bc, uint64_t ino);
 void bpf_context_untrack(struct bpf_context *bc, uint64_t ino);
 /* Records the program could not store (request map full). */
 uint64_t bpf_context_lost(const struct bpf_context *bc);
+/* The task_struct pointer of the task with thread id `tid` (initial pid
+ * namespace), as the kernel made it (its task_newtask tracepoint); 0 when
+ * not recorded (made before the program was attached, or dropped by the
+ * LRU map). */
+uint64_t bpf_context_task(const struct bpf_context *bc, uint32_t tid);
 
 /* Pure: if mountinfo `line` is the mount on `mountpoint` (an absolute
  * path, unescaped), set the kernel dev_t of the mount (major << 20 | minor)

@@ -95,6 +95,10 @@ struct context_source {
     /* Records lost (BPF map full); 0 for /proc. */
     uint64_t (*lost)(const struct context_source *src);
     void (*close)(struct context_source *src);
+    /* The task_struct pointer the kernel gave the task with thread id
+     * `tid` when it was made (0: not known); NULL for a source without the
+     * kernel's view. */
+    uint64_t (*task_ptr)(const struct context_source *src, pid_t tid);
 };
 
 /* Where the flusher's context comes from. */

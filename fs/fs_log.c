@@ -69,6 +69,26 @@ void fs_log_flush(FILE *log, enum policy policy, struct context_source *src,
     flushlog_write(log, ev);
 }
 
+void fs_log_late_flush(FILE *log, enum policy policy,
+                       struct context_source *src, const struct requester *who,
+                       node_ino ino, const struct node *nd)
+{
+    if (!log)
+        return;
+    struct flog_event ev;
+    flushlog_event_init(&ev, FLOG_FLUSH);
+    comm_of(who->tid, ev.comm, sizeof ev.comm);
+    src->describe(who, &nd->file, &ev);
+    set_str(ev.policy, sizeof ev.policy, policy_name(policy));
+    ev.ino = (unsigned long)ino;
+    set_str(ev.name, sizeof ev.name, nd->name);
+    ev.creator = (int)nd->file.creator;
+    set_str(ev.state, sizeof ev.state, node_state_name(nd->state));
+    ev.size = (long long)nd->size;
+    set_str(ev.why, sizeof ev.why, "decided already");
+    flushlog_write(log, &ev);
+}
+
 void fs_log_refused(FILE *log, pid_t pid, node_ino ino, const struct node *nd,
                     enum flog_op op, off_t off, size_t len, int err)
 {

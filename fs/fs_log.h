@@ -20,6 +20,12 @@ void fs_log_create(FILE *log, enum policy policy, struct context_source *src,
                    const struct requester *who, node_ino ino, node_ino parent,
                    const char *name, int err, const char *why);
 
+/* A flush of the file `nd`, already sealed or aborted: its context, no
+ * decision (ternrig fs --log-late). */
+void fs_log_late_flush(FILE *log, enum policy policy,
+                       struct context_source *src, const struct requester *who,
+                       node_ino ino, const struct node *nd);
+
 /* A flush of the file `nd` (its state already the decided one); `seen`
  * holds what the source read for the decision (flush_decide). */
 void fs_log_flush(FILE *log, enum policy policy, struct context_source *src,

@@ -33,6 +33,7 @@ struct fs {
     char log_path[4096]; /* absolute, for the user.ternrig.log xattr */
     struct nodes nodes;
     unsigned long flushes;
+    bool log_late; /* fs_options.log_late */
 };
 
 #define WRITER_FH 1 /* fi->fh of the creator's open file; 0 a reader's */
@@ -325,9 +326,21 @@ static void apply_decision(struct fs *fs, fuse_ino_t ino, struct node *nd,
     else if (d == FLUSH_ABORT) {
         nd->state = N_ABORTED; /* keeps its name (EEXIST), not its data */
         node_drop_data(nd);
+        note_aborted(fs->policy, &nd->file.rec); /* kmod: errored (EIO) */
     }
-    if (nd->state != N_TRANSIENT)
+    /* an errored file's flushes are still decided (its owner's fail with
+     * EIO): the source keeps what they need until its release */
+    if (nd->state != N_TRANSIENT && !nd->file.rec.errored)
         fs->src->decided(fs->src, ino, &nd->file);
+}
+
+/* Whether a flush of `nd` is decided: a transient file's, and under the
+ * kmod policies an aborted (errored) one's (SPEC v2 §4: its owner's later
+ * flushes fail with EIO). */
+static bool flush_decides(const struct node *nd)
+{
+    return nd && (nd->state == N_TRANSIENT ||
+                  (nd->state == N_ABORTED && nd->file.rec.errored));
 }
 
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -336,8 +349,14 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     struct fs *fs = fs_of(req);
     struct node *nd = node_of(&fs->nodes, ino);
     fs->flushes++;
-    if (!nd || nd->state != N_TRANSIENT) {
-        fs->src->forget(fs->src, fs->unique);
+    if (!flush_decides(nd)) {
+        if (nd && !nd->is_dir && fs->log_late && fs->log) {
+            struct requester who;
+            who_sent(fs, req, &who); /* takes the record */
+            fs_log_late_flush(fs->log, fs->policy, fs->src, &who, ino, nd);
+        } else {
+            fs->src->forget(fs->src, fs->unique);
+        }
         fuse_reply_err(req, 0); /* sealed or aborted: nothing to decide */
         return;
     }
@@ -464,14 +483,33 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 #define POLICY_XATTR "user.ternrig.policy"
 /* ... and user.ternrig.log where its flush log is (`ternrig watch --mount`) */
 #define LOG_XATTR "user.ternrig.log"
+/* ... and, with BPF contexts, user.ternrig.task.TID the task_struct pointer
+ * the kernel gave thread TID when it was made ("0x..."): a real run asks it
+ * of each new task, to see which released task's memory it got (SPEC v2
+ * `reuses`). */
+#define TASK_XATTR "user.ternrig.task."
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
                         size_t size)
 {
     struct fs *fs = fs_of(req);
     bool log = strcmp(name, LOG_XATTR) == 0 && fs->log_path[0];
     const char *v = log ? fs->log_path : policy_name(fs->policy);
+    char ptr[24];
+    bool task = false;
+    if (ino == 1 && !strncmp(name, TASK_XATTR, strlen(TASK_XATTR)) &&
+        fs->src->task_ptr) {
+        char *end;
+        long tid = strtol(name + strlen(TASK_XATTR), &end, 10);
+        uint64_t p = tid > 0 && !*end ? fs->src->task_ptr(fs->src, (pid_t)tid)
+                                      : 0;
+        if (p) {
+            snprintf(ptr, sizeof ptr, "0x%llx", (unsigned long long)p);
+            v = ptr;
+            task = true;
+        }
+    }
     size_t len = strlen(v);
-    if (ino != 1 || (!log && strcmp(name, POLICY_XATTR) != 0))
+    if (ino != 1 || (!log && !task && strcmp(name, POLICY_XATTR) != 0))
         fuse_reply_err(req, ENODATA);
     else if (size == 0)
         fuse_reply_xattr(req, len);
@@ -598,6 +636,7 @@ int ternfs_fs_run(const struct fs_options *o, char *why, size_t cap)
 {
     struct fs fs = {0};
     fs.policy = o->policy;
+    fs.log_late = o->log_late;
     why[0] = 0;
     char mountpoint[4096]; /* resolved now: after mounting it would
                                   ask us, and we do not serve yet */

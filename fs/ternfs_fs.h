@@ -26,6 +26,8 @@ struct fs_options {
     bool debug;           /* libfuse debug output */
     fs_notice_fn *notice; /* what the user should know (may be NULL) */
     void *notice_arg;
+    bool log_late;        /* log flushes of decided files too (no
+                             decision): real runs read their contexts */
 };
 
 /* Mount, serve until unmounted or SIGINT/SIGTERM/SIGHUP, unmount.  Returns

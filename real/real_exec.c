@@ -13,10 +13,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/ptrace.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
+#include "expect_gen.h"
 #include "flushlog.h"
 #include "real_exec.h"
 #include "real_history.h"
@@ -56,6 +59,28 @@ struct run {
         uint64_t leader, owner;
     } decp[256];
     unsigned ndec;              /* the fs's decisions during this step */
+    /* every flush the kernel showed during this step (BPF contexts): who
+     * sent it, its mm and its group leader's mm */
+    struct flush_seen {
+        int32_t tid;
+        bool mm, leader_mm;
+    } obs[256];
+    unsigned nobs;
+    bool log_early;             /* this step's log is read already       */
+    /* the schedule the kernel took (real_replay): p is a working copy of
+     * `written`, its options set as the kernel did, statement by
+     * statement, before the model runs the statement */
+    bool taking;
+    bool force_order;           /* stop dying threads at their exit (root) */
+    const struct program *written;
+    const char *mount;          /* the mount root: user.ternrig.task.TID */
+    uint64_t kptr[MAX_TASK_NAMES]; /* each task's task_struct; 0 unknown */
+    uint32_t born[MAX_TASK_NAMES]; /* creation sequence, from 1         */
+    uint32_t nborn;
+    /* per statement: SCHED_NONE (no choice: nothing dies in order, no task
+     * released), SCHED_UNSEEN (a choice the kernel did not show), or
+     * SCHED_SEEN */
+    uint8_t sched_seen[MAX_STEPS];
     struct real_outcome *out;
     char *why;
 };
@@ -264,7 +289,11 @@ static void read_log(struct run *r)
     struct flog_tail tail;
     struct flog_event ev;
     flushlog_tail_init(&tail, f, r->log_off);
+    r->nobs = 0;
     while (r->ndec < 256 && flushlog_tail_next(&tail, &ev) == 1) {
+        if (ev.op == FLOG_FLUSH && ev.kernel_view && r->nobs < 256)
+            r->obs[r->nobs++] = (struct flush_seen){ev.tid, ev.mm != 0,
+                                                    ev.leader_mm != 0};
         if (ev.op != FLOG_FLUSH || !ev.decision[0])
             continue;
         uint8_t type = !strcmp(ev.decision, "seal")    ? EV_SEAL
@@ -318,33 +347,6 @@ static const char *dec_name(uint8_t type)
     return type == EV_SEAL ? "seal" : type == EV_ABORT ? "abort" : "ignore";
 }
 
-/* A decision on task pointers (POLICY_FACT_TASK_PTRS) through a freed
- * owner task_struct that differs from the model's: the kernel gave that
- * memory to another task than the model's LIFO reuse did (or to none
- * yet). */
-static void reuse_miss(struct run *r, uint32_t step, const struct event *model,
-                       unsigned k)
-{
-    const struct rh_decision *d = &r->dec[k];
-    const struct dec_pointers *dp = &r->decp[k];
-    struct real_outcome *o = r->out;
-    uint8_t mdec = model->decision == FLUSH_SEAL    ? EV_SEAL
-                   : model->decision == FLUSH_ABORT ? EV_ABORT
-                                                    : EV_FLUSH;
-    if (o->reuse_misses++ == 0)
-        snprintf(o->reuse_miss, sizeof o->reuse_miss,
-                 "line %u: flush of %s through the freed owner task_struct: "
-                 "model (LIFO reuse) %s %s; kernel: leader 0x%llx %s owner "
-                 "0x%llx, %s",
-                 step < r->p->nsteps ? r->p->steps[step].line : 0,
-                 r->p->file_names[d->file],
-                 model->ctx_leader == model->file_owner ? "owner matches,"
-                                                        : "owner differs,",
-                 dec_name(mdec), (unsigned long long)dp->leader,
-                 dp->leader == dp->owner ? "==" : "!=",
-                 (unsigned long long)dp->owner, dec_name(d->type));
-}
-
 /* The real decision for one flush the model made (`model`, or NULL for the
  * kernel's flushes the model did not predict), recorded as a seal or abort
  * event and compared with the model's. */
@@ -384,11 +386,6 @@ static void real_decision(struct run *r, const struct event *model,
                 differ(r, step, "the kernel flushed %s while it was "
                                 "transient; in the model it was not",
                        fname);
-            else if (want == r->dec[k].tgid &&
-                     (model->ctx_mm != 0) == r->dec[k].mm_alive &&
-                     mdec != r->dec[k].type && model->owner_recycled &&
-                     policy_needs(r->pol, POLICY_FACT_TASK_PTRS))
-                reuse_miss(r, step, model, k);
             else if (want != r->dec[k].tgid ||
                      (model->ctx_mm != 0) != r->dec[k].mm_alive ||
                      mdec != r->dec[k].type)
@@ -508,9 +505,9 @@ static int send_real(struct run *r, int from, int to, int fd)
 
 /* Before a new task is made, when one may have been freed: run the pending
  * RCU callbacks (the kernel frees a task_struct in one), so that the freed
- * memory is on the (pinned) CPU's free list, where the model's LIFO reuse
- * expects it.  rcutree's do_rcu_barrier is a knob of recent kernels;
- * without it reuse is left to chance, and to retries. */
+ * memory is on the (pinned) CPU's free list, where a written `reuses`
+ * wants it.  rcutree's do_rcu_barrier is a knob of recent kernels; without
+ * it reuse is left to chance (the run is judged by what happened). */
 static void settle_slots(struct run *r)
 {
     if (!r->settle_slots || !r->freed)
@@ -520,9 +517,447 @@ static void settle_slots(struct run *r)
                   O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return;
-    if (write(fd, "1", 1) < 0) { /* no barrier: retries will do */
+    if (write(fd, "1", 1) < 0) { /* no barrier: chance decides */
     }
     close(fd);
+}
+
+
+/* ---- the schedule the kernel took (SPEC v2 §3) ---- */
+
+enum { SCHED_NONE, SCHED_UNSEEN, SCHED_SEEN };
+
+static const char *const sched_kind_names[REAL_SCHED_KINDS] = {
+    "spawn", "fork", "vfork", "thread", "kill", "exit_group", "exec",
+    "end of trace",
+};
+
+const char *real_sched_kind_name(unsigned kind)
+{
+    return kind < REAL_SCHED_KINDS ? sched_kind_names[kind] : "?";
+}
+
+void real_sched_add(struct real_sched_tally *t, const struct real_outcome *o)
+{
+    for (unsigned k = 0; k < REAL_SCHED_KINDS; k++) {
+        t->followed[k] += o->followed[k];
+        t->taken[k] += o->taken[k];
+        t->unobserved[k] += o->unobserved[k];
+    }
+    t->forced += o->forced;
+    t->not_forced += o->not_forced;
+    o->schedule_differs ? t->by_taken++ : t->as_written++;
+}
+
+void real_sched_print(FILE *f, const struct real_sched_tally *t)
+{
+    fprintf(f, "schedules: %u run%s judged as written, %u by the schedule "
+               "the kernel took\n",
+            t->as_written, t->as_written == 1 ? "" : "s", t->by_taken);
+    fprintf(f, "  %-13s %9s %9s %11s\n", "statement", "followed", "took other",
+            "not seen");
+    for (unsigned k = 0; k < REAL_SCHED_KINDS; k++)
+        if (t->followed[k] + t->taken[k] + t->unobserved[k])
+            fprintf(f, "  %-13s %9u %9u %11u\n", sched_kind_names[k],
+                    t->followed[k], t->taken[k], t->unobserved[k]);
+    fprintf(f, "  exit order forced with ptrace: %u statement%s, %u could "
+               "not be\n",
+            t->forced, t->forced == 1 ? "" : "s", t->not_forced);
+}
+
+/* The schedule kind of a statement, or -1 when it has no schedule option. */
+static int sched_kind(uint8_t op)
+{
+    switch (op) {
+    case OP_SPAWN: return REAL_SCHED_SPAWN;
+    case OP_FORK: return REAL_SCHED_FORK;
+    case OP_VFORK: return REAL_SCHED_VFORK;
+    case OP_THREAD: return REAL_SCHED_THREAD;
+    case OP_KILL: return REAL_SCHED_KILL;
+    case OP_EXIT_GROUP: return REAL_SCHED_EXIT_GROUP;
+    case OP_EXEC: return REAL_SCHED_EXEC;
+    default: return -1;
+    }
+}
+
+/* The task_struct pointer the kernel gave thread `tid` (ternrig fs with BPF
+ * contexts records it at copy_process and answers user.ternrig.task.TID on
+ * its root); 0 when it cannot say. */
+static uint64_t task_ptr(const struct run *r, pid_t tid)
+{
+    char name[48], val[32];
+    if (!r->mount || tid <= 0)
+        return 0;
+    snprintf(name, sizeof name, "user.ternrig.task.%d", (int)tid);
+    ssize_t n = getxattr(r->mount, name, val, sizeof val - 1);
+    if (n <= 0)
+        return 0;
+    val[n] = 0;
+    return strtoull(val, NULL, 16);
+}
+
+/* Statement i made task n: learn its task_struct and set `reuses` on the
+ * working copy as the kernel did: the task whose memory it got (of those
+ * with that pointer, the last made: the one whose memory it was), or none
+ * (fresh memory). */
+static void take_reuse(struct run *r, uint32_t i)
+{
+    struct step *s = &r->p->steps[i];
+    uint16_t n = s->op == OP_SPAWN ? s->task : s->task2;
+    uint64_t ptr = task_ptr(r, r->tid[n]);
+    r->born[n] = ++r->nborn;
+    r->kptr[n] = ptr;
+    /* a choice only once some task of the run is released */
+    for (uint16_t t = 0; t < r->p->ntasks; t++) {
+        struct task_view v = model_task(r->m, t);
+        if (t != n && v.state != TASK_UNBORN && v.slot == 0)
+            r->sched_seen[i] = SCHED_UNSEEN;
+    }
+    if (!ptr)
+        return; /* the kernel did not say: as written */
+    r->out->schedule_known = true;
+    if (r->sched_seen[i])
+        r->sched_seen[i] = SCHED_SEEN;
+    int x = -1;
+    for (uint16_t t = 0; t < r->p->ntasks; t++)
+        if (t != n && r->kptr[t] == ptr &&
+            (x < 0 || r->born[t] > r->born[x]))
+            x = t;
+    if (x < 0) {
+        s->flags &= (uint8_t)~STEP_REUSES;
+        s->reuses = 0;
+    } else {
+        s->flags |= STEP_REUSES;
+        s->reuses = (uint16_t)x;
+    }
+}
+
+/* The threads that die in statement s (kill, exit_group, exec), in
+ * creation order, and the group's leader; before the model runs it. */
+static unsigned dying_threads(const struct run *r, const struct step *s,
+                              uint16_t *out, uint16_t *leader)
+{
+    struct task_view av = model_task(r->m, s->task);
+    unsigned n = 0;
+    *leader = av.leader;
+    if (av.kthread)
+        return 0;
+    for (uint16_t t = 0; t < r->p->ntasks; t++) {
+        struct task_view v = model_task(r->m, t);
+        if (v.state != TASK_ALIVE || v.proc != av.proc)
+            continue;
+        if (s->op == OP_EXEC && t == s->task)
+            continue;
+        out[n++] = t;
+    }
+    return n;
+}
+
+/* The order statement s (as written) gives its n dying threads: its list,
+ * else creation order with the leader first (version 1's schedule: every
+ * exit_mm first, so every teardown flush sees the leader's mm gone). */
+static void written_order(const struct run *r, const struct step *s,
+                          const uint16_t *dying, unsigned n, uint16_t leader,
+                          uint16_t *out)
+{
+    if (s->flags & STEP_ORDER && s->norder == n) {
+        memcpy(out, step_order(r->written, s), n * sizeof *out);
+        return;
+    }
+    unsigned k = 0;
+    for (unsigned a = 0; a < n; a++)
+        if (dying[a] == leader)
+            out[k++] = leader;
+    for (unsigned a = 0; a < n; a++)
+        if (dying[a] != leader)
+            out[k++] = dying[a];
+}
+
+/* Statement i (kill, exit_group, exec) ran for real and its flushes are
+ * read: set `order` on the working copy as the kernel took it.  A thread
+ * t's teardown flush (its mm gone) that saw the leader's mm still set
+ * means t exited before the leader; one that saw it gone, after.  Where
+ * that agrees with the written schedule, it stays as written; else the
+ * order is the written (or version 1's) with each observed thread moved to
+ * its side of the leader, and the unobserved ones left where they were. */
+/* What this step's flushes showed of the order of the n dying threads:
+ * rel[t] -1 when t exited before the leader, 1 after, 0 not seen.  Whether
+ * anything was seen.  `step` is for a difference (a thread that saw the
+ * leader's mm both set and gone). */
+static bool observe_order(struct run *r, uint32_t step, const uint16_t *dying,
+                          unsigned n, uint16_t leader, int8_t *rel)
+{
+    bool leader_dies = false, seen = false;
+    for (unsigned a = 0; a < n; a++)
+        leader_dies |= dying[a] == leader;
+    if (!leader_dies || n < 2)
+        return false; /* nothing a flush can show */
+    for (unsigned a = 0; a < n; a++) {
+        uint16_t t = dying[a];
+        if (t == leader)
+            continue;
+        bool set = false, gone = false;
+        for (unsigned k = 0; k < r->nobs; k++)
+            if (r->obs[k].tid == r->tid[t] && !r->obs[k].mm) {
+                if (!rel[t])
+                    rel[t] = r->obs[k].leader_mm ? -1 : 1;
+                r->obs[k].leader_mm ? (set = true) : (gone = true);
+                seen = true;
+            }
+        if (set && gone) /* the first flush places it; the rest differ */
+            differ(r, step, "%s's teardown flushes saw the leader's mm set, "
+                            "then gone: the leader's exit_mm came in the "
+                            "middle of %s's exit_files, which no `order` "
+                            "says",
+                   r->p->task_names[t], r->p->task_names[t]);
+    }
+    return seen;
+}
+
+static void take_order(struct run *r, uint32_t i, const uint16_t *dying,
+                       unsigned n, uint16_t leader)
+{
+    struct step *s = &r->p->steps[i];
+    const struct step *w = &r->written->steps[i];
+    int8_t rel[MAX_TASK_NAMES] = {0}; /* -1 before the leader, 1 after */
+    if (n >= 2)
+        r->sched_seen[i] = SCHED_UNSEEN;
+    if (!observe_order(r, i, dying, n, leader, rel))
+        return;
+    r->sched_seen[i] = SCHED_SEEN;
+    uint16_t base[MAX_TASK_NAMES], list[MAX_TASK_NAMES];
+    written_order(r, w, dying, n, leader, base);
+    unsigned lpos = 0;
+    for (unsigned a = 0; a < n; a++)
+        if (base[a] == leader)
+            lpos = a;
+    bool agrees = true;
+    for (unsigned a = 0; a < n; a++)
+        if (rel[base[a]] && (rel[base[a]] < 0) != (a < lpos))
+            agrees = false;
+    if (agrees)
+        return;
+    unsigned k = 0;
+    for (unsigned a = 0; a < n; a++) {
+        uint16_t t = base[a];
+        if (t != leader && (rel[t] < 0 || (rel[t] == 0 && a < lpos)))
+            list[k++] = t;
+    }
+    list[k++] = leader;
+    for (unsigned a = 0; a < n; a++) {
+        uint16_t t = base[a];
+        if (t != leader && !(rel[t] < 0 || (rel[t] == 0 && a < lpos)))
+            list[k++] = t;
+    }
+    program_set_order(r->p, s, list, k);
+}
+
+/* The working copy's statement i back as written (its option was not valid
+ * in the model). */
+static void restore_written(struct run *r, uint32_t i)
+{
+    struct step *s = &r->p->steps[i];
+    const struct step *w = &r->written->steps[i];
+    s->flags = (uint8_t)((s->flags & ~(STEP_REUSES | STEP_ORDER)) |
+                         (w->flags & (STEP_REUSES | STEP_ORDER)));
+    s->reuses = w->reuses;
+    if (w->flags & STEP_ORDER)
+        program_set_order(r->p, s, step_order(r->written, w), w->norder);
+    else
+        s->norder = 0;
+}
+
+/* Whether the options of statement i differ between the two programs. */
+static bool options_differ(const struct program *a, const struct program *b,
+                           uint32_t i)
+{
+    const struct step *x = &a->steps[i], *y = &b->steps[i];
+    uint8_t fx = x->flags & (STEP_REUSES | STEP_ORDER),
+            fy = y->flags & (STEP_REUSES | STEP_ORDER);
+    if (fx != fy)
+        return true;
+    if (fx & STEP_REUSES && x->reuses != y->reuses)
+        return true;
+    if (fx & STEP_ORDER &&
+        (x->norder != y->norder ||
+         memcmp(step_order(a, x), step_order(b, y),
+                x->norder * sizeof(uint16_t))))
+        return true;
+    return false;
+}
+
+/* After the run: the counts per kind, and the schedule line: "as written"
+ * or "schedule taken: " and every statement whose options differ. */
+static void schedule_summary(struct run *r)
+{
+    struct real_outcome *o = r->out;
+    const struct program *w = r->written;
+    size_t len = 0;
+    o->schedule_differs = 0;
+    for (uint32_t i = 0; i < w->nsteps; i++) {
+        int kind = sched_kind(w->steps[i].op);
+        if (kind < 0)
+            continue;
+        bool differs = options_differ(r->p, w, i);
+        if (differs)
+            o->taken[kind]++;
+        else if (r->sched_seen[i] == SCHED_SEEN)
+            o->followed[kind]++;
+        else if (r->sched_seen[i] == SCHED_UNSEEN)
+            o->unobserved[kind]++;
+        if (!differs)
+            continue;
+        char stmt[200];
+        trace_print_step(r->p, &r->p->steps[i], stmt, sizeof stmt);
+        if (o->schedule_differs++ == 0)
+            len = (size_t)snprintf(o->schedule, sizeof o->schedule,
+                                   "schedule taken:");
+        if (len < sizeof o->schedule)
+            len += (size_t)snprintf(o->schedule + len,
+                                    sizeof o->schedule - len, "%s line %u: %s",
+                                    o->schedule_differs > 1 ? ";" : "",
+                                    w->steps[i].line, stmt);
+    }
+    if (!o->schedule_differs)
+        snprintf(o->schedule, sizeof o->schedule, "as written");
+}
+
+/* ---- making the kernel follow the written exit order (ptrace) ---- */
+
+/* Wait (up to the step time limit) for a ptrace event of thread `tid`:
+ * returns its status, or -1.  Signal-delivery stops are passed on. */
+static int trace_wait(pid_t tid)
+{
+    for (int waited = 0; waited < STEP_TIMEOUT_MS * 10; waited++) {
+        int st;
+        pid_t got = waitpid(tid, &st, __WALL | WNOHANG);
+        if (got == tid) {
+            if (WIFSTOPPED(st) && st >> 8 != (SIGTRAP | PTRACE_EVENT_EXIT << 8)) {
+                int sig = WSTOPSIG(st);
+                ptrace(PTRACE_CONT, tid, 0,
+                       (void *)(long)(sig == SIGTRAP || sig == SIGSTOP ? 0 : sig));
+                continue;
+            }
+            return st;
+        }
+        if (got < 0 && errno != EINTR)
+            return -1;
+        usleep(100);
+    }
+    return -1;
+}
+
+struct forcing {
+    unsigned n;
+    uint16_t order[MAX_TASK_NAMES];
+    pid_t tid[MAX_TASK_NAMES];
+    bool seized[MAX_TASK_NAMES];
+    pid_t pid;
+    bool exec; /* de_thread releases the old leader itself */
+};
+
+/* Before statement i (kill, exit_group, exec) runs for real: seize its
+ * dying threads with PTRACE_O_TRACEEXIT, so that each stops in do_exit
+ * before exit_mm.  Returns whether it did (all of them). */
+static bool force_threads(struct run *r, pid_t pid, struct forcing *f);
+
+static bool force_begin(struct run *r, uint32_t i, pid_t pid,
+                        struct forcing *f)
+{
+    const struct step *s = &r->p->steps[i];
+    uint16_t dying[MAX_TASK_NAMES], leader;
+    memset(f, 0, sizeof *f);
+    if (!r->force_order)
+        return false;
+    f->n = dying_threads(r, s, dying, &leader);
+    if (f->n < 2)
+        return false;
+    written_order(r, &r->written->steps[i], dying, f->n, leader, f->order);
+    f->exec = s->op == OP_EXEC;
+    return force_threads(r, pid, f);
+}
+
+/* Seize the f->n threads of f->order (process `pid`). */
+static bool force_threads(struct run *r, pid_t pid, struct forcing *f)
+{
+    f->pid = pid;
+    for (unsigned a = 0; a < f->n; a++) {
+        f->tid[a] = r->tid[f->order[a]];
+        f->seized[a] = ptrace(PTRACE_SEIZE, f->tid[a], 0,
+                              (void *)(long)PTRACE_O_TRACEEXIT) == 0;
+        if (!f->seized[a]) {
+            for (unsigned b = 0; b < a; b++)
+                if (f->seized[b])
+                    ptrace(PTRACE_DETACH, f->tid[b], 0, 0);
+            r->out->not_forced++;
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The statement's kill is on its way: wait for every dying thread to stop
+ * at its exit, then let them go one at a time in the written order, each
+ * gone (its flushes answered) before the next.  A non-leader thread is
+ * reaped (it is ours to reap while traced); the leader stays a zombie
+ * until its group is empty and is reaped, as tracer, after. */
+static bool force_run(struct run *r, struct forcing *f)
+{
+    bool ok = true;
+    for (unsigned a = 0; a < f->n; a++) {
+        int st = trace_wait(f->tid[a]);
+        if (st < 0 || !WIFSTOPPED(st))
+            ok = false; /* gone already, or never stopped */
+    }
+    for (unsigned a = 0; a < f->n; a++) {
+        pid_t tid = f->tid[a];
+        if (ptrace(PTRACE_CONT, tid, 0, 0) < 0) {
+            ok = false;
+            continue;
+        }
+        if (tid == f->pid) { /* the leader: a zombie until the group dies */
+            /* in an exec, the last one lets de_thread go on, which gives
+             * its pid to the exec'ing thread: the exec's reply says */
+            if (!(f->exec && a + 1 == f->n) && !wait_thread_gone(f->pid, tid))
+                ok = false;
+            f->seized[a] = !f->exec;
+            continue;
+        }
+        int st;
+        for (int w = 0; w < STEP_TIMEOUT_MS * 10; w++) {
+            pid_t got = waitpid(tid, &st, __WALL | WNOHANG);
+            if (got == tid && WIFSTOPPED(st)) { /* not the exit yet */
+                ptrace(PTRACE_CONT, tid, 0, 0);
+                continue;
+            }
+            if (got == tid || (got < 0 && errno == ECHILD))
+                break;
+            usleep(100);
+        }
+        f->seized[a] = false; /* reaped */
+    }
+    ok ? r->out->forced++ : r->out->not_forced++;
+    return ok;
+}
+
+/* After the statement: reap the traced leader (its exit is reported to
+ * the tracer first) or detach from what is left. */
+static void force_end(struct forcing *f)
+{
+    for (unsigned a = 0; a < f->n; a++) {
+        if (!f->seized[a])
+            continue;
+        int st;
+        pid_t got = 0;
+        for (int w = 0; w < 2000 && got == 0; w++) {
+            got = waitpid(f->tid[a], &st, __WALL | WNOHANG);
+            if (got == 0)
+                usleep(500);
+        }
+        if (got == 0)
+            ptrace(PTRACE_DETACH, f->tid[a], 0, 0);
+        f->seized[a] = false;
+    }
 }
 
 /* Reap the run's exited processes at once, as the model's parents do (the
@@ -569,11 +1004,17 @@ static int run_step(struct run *r, uint32_t i)
     case OP_KILL: {
         struct task_view v = model_task(r->m, s->task);
         pid_t pid = r->pid[model_proc_name(r->m, v.proc)];
+        struct forcing f;
+        bool forced = force_begin(r, i, pid, &f);
         kill(pid, SIGKILL);
-        return wait_gone(pid) ? 0
-                              : fail(r, "the killed process %d did not exit "
-                                        "in %d s",
-                                     (int)pid, STEP_TIMEOUT_MS / 1000);
+        if (forced)
+            force_run(r, &f);
+        bool gone = wait_gone(pid);
+        if (forced)
+            force_end(&f);
+        return gone ? 0
+                    : fail(r, "the killed process %d did not exit in %d s",
+                           (int)pid, STEP_TIMEOUT_MS / 1000);
     }
     case OP_EXPECT:
         return 0;
@@ -621,8 +1062,16 @@ static int run_step(struct run *r, uint32_t i)
         return -EBADF;
     }
     pid_t pid = r->pid[t], tid = r->tid[t];
-    if (send_msg(r, t, &m, -1) == RUN_FAILED)
+    struct forcing f;
+    bool forced = (s->op == OP_EXIT_GROUP || s->op == OP_EXEC) &&
+                  force_begin(r, i, pid, &f);
+    if (send_msg(r, t, &m, -1) == RUN_FAILED) {
+        if (forced)
+            force_end(&f);
         return RUN_FAILED;
+    }
+    if (forced)
+        force_run(r, &f);
     if (s->op == OP_EXIT) { /* no reply: wait for the thread to be gone */
         return wait_thread_gone(pid, tid)
                    ? 0
@@ -630,11 +1079,17 @@ static int run_step(struct run *r, uint32_t i)
                           STEP_TIMEOUT_MS / 1000);
     }
     if (s->op == OP_EXIT_GROUP) {
-        return wait_gone(pid) ? 0
-                              : fail(r, "process %d did not exit in %d s",
-                                     (int)pid, STEP_TIMEOUT_MS / 1000);
+        bool gone = wait_gone(pid);
+        if (forced)
+            force_end(&f);
+        return gone ? 0
+                    : fail(r, "process %d did not exit in %d s", (int)pid,
+                           STEP_TIMEOUT_MS / 1000);
     }
-    if (wait_msg(r, t, &m) == RUN_FAILED) /* exec: the new image's READY */
+    int got = wait_msg(r, t, &m); /* exec: the new image's READY */
+    if (forced)
+        force_end(&f);
+    if (got == RUN_FAILED)
         return RUN_FAILED;
     return m.result;
 }
@@ -727,7 +1182,10 @@ static int check_fd_agreement(struct run *r, uint32_t i, int res,
                                                    : st->fd2);
     else if (st->op == OP_SEND)
         want = model_fd_number(r->m, st->task2, st->fd2);
-    if (!interrupted &&
+    /* dup2 of a failed fd fails with EBADF and leaves D2 as it was (SPEC
+     * v2): D2 keeps its number, if it has one */
+    bool dup2_failed = st->op == OP_DUP2 && res == -EBADF;
+    if (!interrupted && !dup2_failed &&
         (st->op == OP_CREATE || st->op == OP_DUP ||
          (st->op == OP_DUP2 && st->fd != st->fd2) || st->op == OP_SEND) &&
         (res >= 0 ? res : -1) != want) {
@@ -735,7 +1193,9 @@ static int check_fd_agreement(struct run *r, uint32_t i, int res,
                        "and kernel disagree",
                     st->line, res, want);
     }
-    if (closes_fd >= 0 && !interrupted && res < 0) {
+    /* a close returns its flush's error (an errored file's EIO, SPEC v2
+     * §4); the fd is closed anyway */
+    if (closes_fd >= 0 && !interrupted && res < 0 && res != -EIO) {
         /* e.g. IORING_OP_CLOSE after unshare(CLONE_FILES): io-wq
          * workers keep the fd table they started with */
         return fail(r, "line %u: the real %s of fd %d failed (%s); in the "
@@ -749,6 +1209,29 @@ static int check_fd_agreement(struct run *r, uint32_t i, int res,
                     st->line, strerror(-res));
     }
     return 0;
+}
+
+/* Statement i ran for real (result `res`), the model has not run it yet:
+ * set its schedule option on the working copy as the kernel took it. */
+static void take_schedule(struct run *r, uint32_t i, int res)
+{
+    const struct step *s = &r->p->steps[i];
+    switch (s->op) {
+    case OP_SPAWN: case OP_FORK: case OP_VFORK: case OP_THREAD:
+        if (res >= 0)
+            take_reuse(r, i);
+        break;
+    case OP_KILL: case OP_EXIT_GROUP: case OP_EXEC: {
+        uint16_t dying[MAX_TASK_NAMES], leader;
+        unsigned n = dying_threads(r, s, dying, &leader);
+        read_log(r); /* its flushes, before the model decides its order */
+        r->log_early = true;
+        take_order(r, i, dying, n, leader);
+        break;
+    }
+    default:
+        break;
+    }
 }
 
 /* Statement i for real, with the SIGKILL a stress worker may inject in
@@ -799,7 +1282,19 @@ static int run_one_statement(struct run *r, uint32_t i, int *victim_out,
     *interrupted_out = interrupted;
     if (res == RUN_FAILED)
         return RUN_FAILED;
-    if (model_step(r->m, i, &err) < 0) {
+    if (r->taking && !interrupted)
+        take_schedule(r, i, res);
+    int mrc = model_step(r->m, i, &err);
+    if (mrc < 0 && r->taking && options_differ(r->p, r->written, i)) {
+        /* the kernel's choice is one the model does not allow: a
+         * difference, and the statement as written */
+        differ(r, i, "the schedule the kernel took is not valid in the "
+                     "model: %.100s",
+               err.msg);
+        restore_written(r, i);
+        mrc = model_step(r->m, i, &err);
+    }
+    if (mrc < 0) {
         snprintf(r->out->reason, sizeof r->out->reason, "line %u: %.120s",
                  err.line, err.msg);
         return RUN_FAILED;
@@ -845,11 +1340,40 @@ static void after_statement(struct run *r, uint32_t i, int res, int victim,
     }
     if (judging) {
         const struct step *s = &p->steps[i];
-        read_log(r);
+        if (r->log_early)
+            r->log_early = false;
+        else
+            read_log(r);
         take_model_events(r, before, model_history(r->m)->len, res,
                           s->op == OP_CREATE || s->op == OP_WRITE);
         observe(r, i);
     }
+}
+
+/* A process killed at the end of the trace (its n live threads, creation
+ * order): the model kills it in version 1's schedule, which no option can
+ * change, so a flush that shows another order is a difference. */
+static void end_order(struct run *r, const uint16_t *dying, unsigned n,
+                      uint16_t leader)
+{
+    int8_t rel[MAX_TASK_NAMES] = {0};
+    if (n < 2)
+        return;
+    struct real_outcome *o = r->out;
+    if (!observe_order(r, r->p->nsteps, dying, n, leader, rel)) {
+        o->unobserved[REAL_SCHED_END]++;
+        return;
+    }
+    for (unsigned a = 0; a < n; a++)
+        if (rel[dying[a]] < 0) {
+            o->taken[REAL_SCHED_END]++;
+            differ(r, r->p->nsteps,
+                   "%s exited before its leader %s (its flush saw the "
+                   "leader's mm), which the end of a trace does not say",
+                   r->p->task_names[dying[a]], r->p->task_names[leader]);
+            return;
+        }
+    o->followed[REAL_SCHED_END]++;
 }
 
 /* The end of the trace: SIGKILL every live process, creation order, one
@@ -861,6 +1385,16 @@ static int kill_at_end(struct run *r, bool judging)
 {
     int rc = 0;
     uint32_t before = model_history(r->m)->len;
+    /* who dies at the end, before the model kills them: each process's
+     * live threads and leader (version 1's schedule: leader first) */
+    bool alive[MAX_TASK_NAMES] = {0};
+    uint16_t proc_of[MAX_TASK_NAMES], leader_of[MAX_TASK_NAMES];
+    for (uint16_t t = 0; t < r->p->ntasks; t++) {
+        struct task_view v = model_task(r->m, t);
+        alive[t] = v.state == TASK_ALIVE && !v.kthread;
+        proc_of[t] = v.proc;
+        leader_of[t] = v.leader;
+    }
     model_finish(r->m);
     const struct history *hist = model_history(r->m);
     uint32_t from = before;
@@ -871,14 +1405,35 @@ static int kill_at_end(struct run *r, bool judging)
         while (to < hist->len && hist->ev[to].type != EV_DEATH)
             to++;
         pid_t pid = r->pid[model_proc_name(r->m, hist->ev[i].proc)];
+        uint16_t dying[MAX_TASK_NAMES], leader = 0;
+        unsigned n = 0;
+        for (uint16_t t = 0; t < r->p->ntasks; t++)
+            if (alive[t] && proc_of[t] == hist->ev[i].proc) {
+                dying[n++] = t;
+                leader = leader_of[t];
+            }
+        struct forcing f;
+        memset(&f, 0, sizeof f);
+        bool forced = false;
+        if (r->force_order && n >= 2) {
+            f.n = n;
+            written_order(r, &(struct step){0}, dying, n, leader, f.order);
+            forced = force_threads(r, pid, &f);
+        }
         kill(pid, SIGKILL);
+        if (forced)
+            force_run(r, &f);
         if (!wait_gone(pid) && rc == 0) {
             fail(r, "process %d did not exit in %d s at the end", (int)pid,
                  STEP_TIMEOUT_MS / 1000);
             rc = -1;
         }
+        if (forced)
+            force_end(&f);
         if (judging) {
             read_log(r);
+            if (r->taking)
+                end_order(r, dying, n, leader);
             take_model_events(r, from, to, 0, false);
             observe(r, r->p->nsteps);
         }
@@ -925,12 +1480,53 @@ static void remove_run_dir(struct run *r)
     rmdir(r->dir);
 }
 
-/* The real history judged by the oracle, and the trace's expectations
- * checked against the verdict.  0, or -1 (reason in out). */
+/* The schedule taken (the working copy) with the model's expectations under
+ * it, for `pol`, in place of the trace's own; NULL when it cannot be made
+ * (out of memory, or too long to print).  Uses the judge's model. */
+static const struct program *taken_expectations(struct judge *j,
+                                                const struct program *taken,
+                                                enum policy pol)
+{
+    static struct program *q;
+    static char *text;
+    const size_t cap = 1 << 20;
+    if (!q && !(q = malloc(sizeof *q)))
+        return NULL;
+    if (!text && !(text = malloc(cap)))
+        return NULL;
+    *q = *taken;
+    for (uint32_t i = q->nsteps; i-- > 0;)
+        if (q->steps[i].op == OP_EXPECT)
+            program_remove_step(q, i);
+    size_t len = trace_print(q, text, cap);
+    if (len >= cap)
+        return NULL;
+    size_t more = expectations_text_for(j, q, pol, text + len, cap - len);
+    if (more == 0 || len + more >= cap)
+        return NULL;
+    struct trace_error err;
+    if (trace_parse(text, len + more, q, &err) < 0)
+        return NULL;
+    return q;
+}
+
+/* The real history judged by the oracle, and the expectations checked
+ * against the verdict: the trace's, or, when the kernel took another
+ * schedule, the model's under the schedule taken.  0, or -1 (reason in
+ * out). */
 static int judge_history(struct judge *j, struct run *r, enum policy pol,
                          struct real_outcome *out)
 {
-    const struct program *p = r->p;
+    const struct program *p = r->written;
+    if (out->schedule_differs) {
+        p = taken_expectations(j, r->p, pol);
+        if (!p) {
+            snprintf(out->reason, sizeof out->reason,
+                     "cannot write the expectations of the schedule taken");
+            return -1;
+        }
+    }
+    out->judged_by = p;
     uint32_t bad;
     if (r->hist.overflow) {
         snprintf(out->reason, sizeof out->reason, "out of memory for the "
@@ -948,9 +1544,12 @@ static int judge_history(struct judge *j, struct run *r, enum policy pol,
     return 0;
 }
 
-int real_run(struct judge *j, struct program *p, enum policy pol,
-             const char *mount, const char *log, const struct real_hooks *h,
-             struct real_outcome *out)
+/* real_run; with `written` (real_replay), `p` is a working copy of it
+ * whose schedule options become the kernel's. */
+static int run_trace(struct judge *j, struct program *p,
+                     const struct program *written, enum policy pol,
+                     const char *mount, const char *log,
+                     const struct real_hooks *h, struct real_outcome *out)
 {
     memset(out, 0, sizeof *out);
     if (cannot_run(p, out))
@@ -966,6 +1565,13 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
      * kills decide, not the model) */
     r.settle_slots = !h && policy_needs(pol, POLICY_FACT_TASK_PTRS);
     r.log = h && h->no_judge ? NULL : log;
+    r.written = written ? written : p;
+    r.taking = written && !h && r.log;
+    /* TERNRIG_NO_PTRACE=1: leave the exit order to the kernel (to measure
+     * what it does alone, and to test judging by the schedule taken) */
+    const char *np = getenv("TERNRIG_NO_PTRACE");
+    r.force_order = r.taking && geteuid() == 0 && !(np && *np == '1');
+    r.mount = mount;
     /* without a flush log, the looks are all there is */
     rh_init(&r.hist, !r.log);
     r.why = out->reason;
@@ -1005,6 +1611,10 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
     if (rc == 0)
         rc = kill_at_end(&r, judging);
     end_tasks(&r);
+    if (r.taking)
+        schedule_summary(&r);
+    else
+        snprintf(out->schedule, sizeof out->schedule, "as written");
     if (!judging) { /* the caller keeps the directory and judges */
         rh_free(&r.hist);
         return rc;
@@ -1014,6 +1624,13 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
         rc = -1;
     rh_free(&r.hist);
     return rc < 0 ? -1 : 0;
+}
+
+int real_run(struct judge *j, struct program *p, enum policy pol,
+             const char *mount, const char *log, const struct real_hooks *h,
+             struct real_outcome *out)
+{
+    return run_trace(j, p, NULL, pol, mount, log, h, out);
 }
 
 int real_replay(struct judge *j, const struct program *p, enum policy pol,
@@ -1029,13 +1646,14 @@ int real_replay(struct judge *j, const struct program *p, enum policy pol,
         CPU_SET(cpu < 0 ? 0 : cpu, &one);
         pinned = sched_setaffinity(0, sizeof one, &one) == 0;
     }
-    int rc;
-    unsigned attempts = 0;
-    do {
-        rc = real_run(j, (struct program *)p, pol, mount, log, NULL, out);
-        attempts++;
-    } while (rc == 0 && out->reuse_misses && attempts < REAL_REUSE_ATTEMPTS);
-    out->attempts = attempts;
+    static struct program *work; /* the schedule taken, in lockstep */
+    if (!work && !(work = malloc(sizeof *work))) {
+        memset(out, 0, sizeof *out);
+        snprintf(out->reason, sizeof out->reason, "out of memory");
+        return -1;
+    }
+    *work = *p;
+    int rc = run_trace(j, work, p, pol, mount, log, NULL, out);
     if (pinned)
         sched_setaffinity(0, sizeof saved, &saved);
     return rc;

@@ -15,7 +15,17 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include "judge.h"
+
+/* The statement kinds a schedule option belongs to (SPEC v2 §3). */
+enum real_sched_kind {
+    REAL_SCHED_SPAWN, REAL_SCHED_FORK, REAL_SCHED_VFORK, REAL_SCHED_THREAD,
+    REAL_SCHED_KILL, REAL_SCHED_EXIT_GROUP, REAL_SCHED_EXEC, REAL_SCHED_END,
+    REAL_SCHED_KINDS
+};
+/* Its name: "spawn", ..., "end of trace". */
+const char *real_sched_kind_name(unsigned kind);
 
 struct real_outcome {
     bool skipped;             /* the trace needs what user space cannot do */
@@ -31,30 +41,59 @@ struct real_outcome {
      * differ from the model's: who flushed, mm alive, decision */
     unsigned flushes_compared, ndiffs;
     char diffs[8][200];
-    /* kmod, kmod-2024: flushes whose decision went through a freed owner
-     * task_struct and differed from the model's because the kernel did not
-     * hand that slot to the task the model (LIFO) did.  Not a difference:
-     * the run is retried (see real_replay). */
-    unsigned reuse_misses;
-    char reuse_miss[200];
-    unsigned attempts; /* runs made (1 + retries after reuse misses) */
+    /* The schedule the kernel took (SPEC v2 §3), learnt with BPF contexts
+     * (ternrig fs's user.ternrig.task.TID and its flush log): which
+     * released task's task_struct each new task got (`reuses`), and in
+     * which order the threads of a group death exited, as their teardown
+     * flushes saw the leader's mm (`order`).  The run is judged by the
+     * model under that schedule: a copy of the trace with those options
+     * set as the kernel did, in lockstep.  When it differs from the trace
+     * as written, its expectations are the model's under the schedule
+     * taken (`judged_by`). */
+    bool schedule_known;      /* task pointers were there to compare      */
+    unsigned schedule_differs;/* statements whose options differ          */
+    char schedule[600];       /* "as written", or "schedule taken: ..."  */
+    /* per statement kind (enum real_sched_kind), over the statements
+     * where the kernel had a choice (two threads or more die; a task of
+     * the run was released before a new one): it followed the written
+     * schedule, took another one, or showed nothing of its choice */
+    unsigned followed[REAL_SCHED_KINDS], taken[REAL_SCHED_KINDS],
+        unobserved[REAL_SCHED_KINDS];
+    /* exit order forced with ptrace (PTRACE_O_TRACEEXIT): statements where
+     * the dying threads were released one at a time in the written order,
+     * and where that could not be done */
+    unsigned forced, not_forced;
+    /* the program whose expectations were checked (failures[].step is one
+     * of its statements): the trace, or the schedule taken with the
+     * model's expectations under it.  Valid until the next run. */
+    const struct program *judged_by;
 };
 
-/* Runs of a trace whose slot reuse did not happen as the model says. */
-#define REAL_REUSE_ATTEMPTS 8
+/* Schedule counts over many runs, for the commands' summaries. */
+struct real_sched_tally {
+    unsigned followed[REAL_SCHED_KINDS], taken[REAL_SCHED_KINDS],
+        unobserved[REAL_SCHED_KINDS];
+    unsigned forced, not_forced;
+    unsigned as_written, by_taken; /* runs judged by either */
+};
+void real_sched_add(struct real_sched_tally *t, const struct real_outcome *o);
+/* "schedules: ..." lines: per kind, how often the kernel followed the
+ * written schedule, took another, or showed nothing; the exits forced. */
+void real_sched_print(FILE *f, const struct real_sched_tally *t);
 
 /* Run `p` (valid) for real in a fresh subdirectory of `mount`, whose flush
  * log (ternrig fs --log) is `log` or NULL.  Returns 0 (outcome filled),
  * or -1 when the run itself failed (reason says why).
  *
- * Under kmod and kmod-2024, decisions compare task_struct pointers, so a
- * freed task_struct must go to the task the model gives it to.  The kernel
- * frees task_structs an RCU grace period late, into per-CPU free lists: so
- * the run is pinned to one CPU, processes are reaped at once, and before a
- * new task is made after one was freed, pending RCU callbacks are run
- * (rcutree.do_rcu_barrier).  When a flush still saw a different reuse than
- * the model, the trace is run again, up to REAL_REUSE_ATTEMPTS times; the
- * outcome is the last run's, with `attempts` and `reuse_misses` set. */
+ * Under the policies that compare task pointers, the run is pinned to one
+ * CPU, processes are reaped at once, and before a new task is made after
+ * one was freed pending RCU callbacks are run (rcutree.do_rcu_barrier):
+ * the kernel frees task_structs an RCU grace period late, into per-CPU
+ * free lists, so this makes the written `reuses` likely.  With root, the
+ * threads of a group death are stopped at their exit (PTRACE_O_TRACEEXIT)
+ * and released one at a time in the written order.  Whatever the kernel
+ * did, the run is judged by the schedule it took (see schedule above):
+ * one run, no retries. */
 int real_replay(struct judge *j, const struct program *p, enum policy pol,
                 const char *mount, const char *log, struct real_outcome *out);
 

@@ -35,9 +35,24 @@ int real_mount_start(struct real_mount *rm, const char *exe, enum policy pol,
     return real_mount_start_ctx(rm, exe, pol, NULL, why, cap);
 }
 
+static int start(struct real_mount *rm, const char *exe, enum policy pol,
+                 const char *context, bool late, char *why, size_t cap);
+
 int real_mount_start_ctx(struct real_mount *rm, const char *exe,
                          enum policy pol, const char *context, char *why,
                          size_t cap)
+{
+    return start(rm, exe, pol, context, false, why, cap);
+}
+
+int real_mount_start_late(struct real_mount *rm, const char *exe,
+                          enum policy pol, char *why, size_t cap)
+{
+    return start(rm, exe, pol, NULL, true, why, cap);
+}
+
+static int start(struct real_mount *rm, const char *exe, enum policy pol,
+                 const char *context, bool late, char *why, size_t cap)
 {
     memset(rm, 0, sizeof *rm);
     snprintf(rm->dir, sizeof rm->dir, "/tmp/ternrig-real-XXXXXX");
@@ -49,9 +64,14 @@ int real_mount_start_ctx(struct real_mount *rm, const char *exe,
     rm->pid = fork();
     if (rm->pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
-        execl(exe ? exe : "/proc/self/exe", "ternrig", "fs", "--policy",
-              policy_name(pol), "--context", context ? context : "auto",
-              "--log", rm->log, rm->dir, (char *)NULL);
+        const char *argv[] = {"ternrig", "fs", "--policy", policy_name(pol),
+                              "--context", context ? context : "auto",
+                              "--log", rm->log, rm->dir, NULL, NULL};
+        if (late) { /* before the mount point */
+            argv[8] = "--log-late";
+            argv[9] = rm->dir;
+        }
+        execv(exe ? exe : "/proc/self/exe", (char *const *)argv);
         _exit(127);
     }
     for (double t0 = now_s(); now_s() - t0 < 5; usleep(10000)) {

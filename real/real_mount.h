@@ -23,6 +23,10 @@ int real_mount_start(struct real_mount *rm, const char *exe, enum policy pol,
 int real_mount_start_ctx(struct real_mount *rm, const char *exe,
                          enum policy pol, const char *context, char *why,
                          size_t cap);
+/* The same with `--log-late` (flushes of decided files logged too, with
+ * their context): for real runs that learn the schedule the kernel took. */
+int real_mount_start_late(struct real_mount *rm, const char *exe,
+                          enum policy pol, char *why, size_t cap);
 /* SIGTERM, wait (5 s, then SIGKILL and a lazy unmount), remove the temp
  * dir and log.  Returns 0 when it unmounted cleanly. */
 int real_mount_stop(struct real_mount *rm);

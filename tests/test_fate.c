@@ -409,6 +409,41 @@ TEST(schedule_of_a_group_exit_is_told)
     CHECK(!strstr(expl, "schedule"));
 }
 
+/* reuses-old-leader-slot-kmod-early-seal under kmod, as the BPF context
+ * logs it: a process made after the creator's leader was released got its
+ * task_struct, and its flush, the owner pointer matching, seals the file.
+ * The explanation says the schedule (the reuse) decided. */
+TEST(schedule_of_a_task_struct_reuse_is_told)
+{
+    const char *reused[] = {
+        "{\"t\":1,\"op\":\"create\",\"ino\":2,\"parent\":1,\"name\":\"f\","
+        "\"tid\":9,\"tgid\":9,\"comm\":\"prog\",\"result\":\"ok\"}",
+        "{\"t\":2,\"op\":\"flush\",\"ino\":2,\"name\":\"f\",\"tid\":20,"
+        "\"tgid\":20,\"known\":true,\"mm_alive\":true,\"task\":\"0x1\","
+        "\"leader\":\"0x1\",\"mm\":\"0x7\",\"leader_mm\":\"0x7\","
+        "\"owner\":\"0x1\",\"owner_mm\":\"0x5\",\"decision\":\"seal\","
+        "\"state\":\"sealed\",\"size\":10}",
+        NULL};
+    char expl[600];
+    const struct fate *f = one(reused, expl, sizeof expl);
+    REQUIRE(f);
+    CHECK(strstr(expl, "by a flush from"));
+    CHECK(strstr(expl, "schedule: its group leader got the freed "
+                       "task_struct of the creator's leader"));
+    /* another process whose leader is not the owner: no reuse to tell */
+    const char *other[] = {
+        reused[0],
+        "{\"t\":2,\"op\":\"flush\",\"ino\":2,\"name\":\"f\",\"tid\":20,"
+        "\"tgid\":20,\"known\":true,\"mm_alive\":true,\"task\":\"0x3\","
+        "\"leader\":\"0x3\",\"mm\":\"0x7\",\"leader_mm\":\"0x7\","
+        "\"owner\":\"0x1\",\"owner_mm\":\"0x5\",\"decision\":\"seal\","
+        "\"state\":\"sealed\",\"size\":10}",
+        NULL};
+    f = one(other, expl, sizeof expl);
+    REQUIRE(f);
+    CHECK(!strstr(expl, "schedule"));
+}
+
 /* ---- client scripts and cells ---- */
 
 TEST(client_header)

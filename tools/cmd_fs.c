@@ -37,6 +37,10 @@ static const char fs_help[] =
     "                   or why not (exit 1); mounts nothing\n"
     "  -l, --log FILE   append every create and flush, with the raw context\n"
     "                   and the decision, as JSON lines\n"
+    "      --log-late   log the flushes of files already sealed or aborted\n"
+    "                   too, with their context and no decision (real runs\n"
+    "                   read from them in which order a group's threads\n"
+    "                   exited)\n"
     "  -D, --daemon     detach once mounted\n"
     "  -d, --debug      libfuse debug output\n"
     "  -h, --help       this help\n"
@@ -80,13 +84,14 @@ int cmd_fs(int argc, char **argv)
         {"context", required_argument, 0, 'c'},
         {"probe", no_argument, 0, 'P'},
         {"log", required_argument, 0, 'l'},
+        {"log-late", no_argument, 0, 'L'},
         {"daemon", no_argument, 0, 'D'},
         {"debug", no_argument, 0, 'd'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     struct fs_options o = {NULL, POLICY_REFERENCE, FS_CONTEXT_AUTO, NULL,
-                           false, false, print_notice, NULL};
+                           false, false, print_notice, NULL, false};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:c:l:Ddh", longopts, NULL)) != -1) {
@@ -108,6 +113,7 @@ int cmd_fs(int argc, char **argv)
             break;
         case 'P': return probe_bpf();
         case 'l': o.log_path = optarg; break;
+        case 'L': o.log_late = true; break;
         case 'D': o.daemon = true; break;
         case 'd': o.debug = true; break;
         case 'h': return policy_help(fs_help);

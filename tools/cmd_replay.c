@@ -36,11 +36,14 @@ static const char replay_help[] =
     "                      temporary directory, run real tasks and syscalls,\n"
     "                      judge what really happened (root, /dev/fuse;\n"
     "                      BPF too for the policies that read kernel-only\n"
-    "                      facts).  Under the policies that compare\n"
-    "                      task_struct pointers, a trace whose freed\n"
-    "                      task_struct the kernel did not reuse as the\n"
-    "                      model does is run again, up to 8 times, and\n"
-    "                      shown as LUCK (not a failure) if it never was\n"
+    "                      facts).  With BPF contexts the run learns the\n"
+    "                      schedule the kernel took (which freed\n"
+    "                      task_struct each new task got, in which order\n"
+    "                      a group's threads exited) and is judged by the\n"
+    "                      model under it: each line says \"as written\"\n"
+    "                      or \"schedule taken: ...\" (the statements whose\n"
+    "                      `reuses`/`order` differ; the expectations are\n"
+    "                      then the model's under that schedule)\n"
     "  -m, --mount DIR     run for real in a fresh subdirectory of DIR, a\n"
     "                      mount running --policy (default: the policy a\n"
     "                      ternrig fs mount reports, else reference).  The\n"
@@ -77,6 +80,9 @@ struct tally {
     unsigned found[POLICY_COUNT][FIND_KIND_COUNT];
     unsigned traces, trace_errors;
     unsigned open_expectations; /* looks alone could not judge them */
+#ifdef TERNRIG_HAVE_REAL
+    struct real_sched_tally sched; /* real runs' schedules */
+#endif
 };
 
 static void print_files(FILE *out, const struct program *p,
@@ -253,12 +259,7 @@ static int replay_one(struct judge *jd, const char *path,
                    ro.reason);
             return 0;
         }
-        if (ro.reuse_misses) { /* chance, not a failure: see real_exec.h */
-            printf("LUCK  %-17s %s  (the kernel never reused a freed "
-                   "task_struct as the model does in %u runs; last: %s)\n",
-                   policy_name(pol), path, ro.attempts, ro.reuse_miss);
-            return 0;
-        }
+        real_sched_add(&t->sched, &ro);
         t->runs[pol]++;
         bool pass = ro.failed == 0;
         t->passed[pol] += pass;
@@ -268,25 +269,21 @@ static int replay_one(struct judge *jd, const char *path,
         for (int k = 0; k < FIND_KIND_COUNT; k++)
             t->found[pol][k] += seen[k];
         if (!(o->quiet && pass)) {
-            char tries[64] = "";
-            if (ro.attempts > 1)
-                snprintf(tries, sizeof tries, ", slot reuse as modelled on "
-                                              "run %u",
-                         ro.attempts);
             char open[64] = "";
             if (ro.unjudged)
                 snprintf(open, sizeof open, ", %u open without a flush log",
                          ro.unjudged);
             printf("%s  %-17s %s  (real, %u statements, %u expectation%s "
-                   "judged%s%s)\n",
+                   "judged%s; %s)\n",
                    pass ? "PASS" : "FAIL", policy_name(pol), path, ro.steps,
-                   ro.applicable, ro.applicable == 1 ? "" : "s", open, tries);
+                   ro.applicable, ro.applicable == 1 ? "" : "s", open,
+                   ro.schedule);
             print_files(stdout, p, &ro.verdict);
             print_findings(stdout, p, &ro.verdict);
             j.failed = ro.failed;
             memcpy(j.failures, ro.failures, sizeof j.failures);
-            print_failures(stdout, p, &j);
-            print_open(stdout, p, pol, &ro.verdict);
+            print_failures(stdout, ro.judged_by, &j);
+            print_open(stdout, ro.judged_by, pol, &ro.verdict);
         }
         t->open_expectations += ro.unjudged;
         return pass ? 0 : 1;
@@ -453,7 +450,7 @@ int cmd_replay(int argc, char **argv)
     if (real) {
         char why[256];
         enum policy pol = (enum policy)__builtin_ctz(o.policies);
-        if (real_mount_start(&rm, NULL, pol, why, sizeof why) < 0) {
+        if (real_mount_start_late(&rm, NULL, pol, why, sizeof why) < 0) {
             fprintf(stderr, "ternrig replay --real: %s\n", why);
             return 2;
         }
@@ -506,6 +503,12 @@ int cmd_replay(int argc, char **argv)
         ran |= t.runs[pol] > 0;
     if (!o.json && ran)
         print_summary(&t, o.policies);
+#ifdef TERNRIG_HAVE_REAL
+    if (!o.json && ran && o.mount) {
+        printf("\n");
+        real_sched_print(stdout, &t.sched);
+    }
+#endif
     judge_destroy(&jd);
     free(p);
 #ifdef TERNRIG_HAVE_REAL

@@ -322,6 +322,20 @@ static void put_schedule(struct text *t, const struct flog_event *d,
         d->leader_mm ? "which still had its mm" : "whose mm was gone");
 }
 
+/* A flush from another process that a policy on task pointers took for the
+ * creator's: its group leader is the creator's freed leader task_struct,
+ * reused (SPEC v2, `reuses`).  Says so, from the pointers the flush
+ * showed (BPF contexts only). */
+static void put_reuse(struct text *t, const struct fate *f,
+                      const struct flog_event *d)
+{
+    if (!d || !d->kernel_view || !d->owner_known || !d->owner ||
+        d->leader != d->owner || d->tgid == f->creator_tgid)
+        return;
+    put(t, " (schedule: its group leader got the freed task_struct of the "
+           "creator's leader, so the owner pointer matched it)");
+}
+
 static void put_sealed(struct text *t, const struct fate *f,
                        const struct flog_event *d, bool with_pids)
 {
@@ -338,8 +352,10 @@ static void put_sealed(struct text *t, const struct fate *f,
                "file itself");
         put_schedule(t, d, with_pids);
     }
-    else
+    else {
         put(t, " by a flush from %s", who);
+        put_reuse(t, f, d);
+    }
     if (f->verdict == FATE_EMPTY && creator && d->mm_alive &&
         f->refused_by_creator && f->refused_sealed)
         put(t, ", though it still had the file open on a second fd (open, "
@@ -372,8 +388,10 @@ void fate_explain(const struct fate *f, const struct flog *log,
                     "closing it, and the flush at its exit (mm gone) aborts",
                 f->creator_comm);
             put_schedule(&t, d, with_pids);
-        } else
+        } else {
             put(&t, "never visible: aborted by a flush from %s", who);
+            put_reuse(&t, f, d);
+        }
         put_lost(&t, f, d->size);
         put_refusals(&t, f);
         break;

@@ -300,7 +300,9 @@ static struct task_ctx ctx_of(const struct model *m, uint16_t t)
     c.mm = m->slot_mm[k->slot];
     c.leader_mm = m->slot_mm[leader->slot];
     c.kthread = k->kthread;
-    c.other_thread_has_mm = p->nmm > (c.mm ? 1u : 0u);
+    /* a group death has begun: the process is dead for every flush of it
+     * (SPEC §3), whichever of its threads still has its mm */
+    c.other_thread_has_mm = p->alive && p->nmm > (c.mm ? 1u : 0u);
     return c;
 }
 
