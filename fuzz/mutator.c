@@ -101,7 +101,8 @@ static bool same_names(const uint16_t *list, unsigned n, const uint16_t *want,
 /* How a schedule mutation changes an `order` list or a `reuses`: a
  * statement without the option gets one; one with it loses it a third of
  * the time, else a list is permuted (two names swapped, or all shuffled)
- * and a `reuses` names another released task when there is one.  A list
+ * and a `reuses` names another released task when there is one (X drawn
+ * as the generator draws it: gen_pick_reusable).  A list
  * that no longer names exactly the dying threads (the statements before
  * it changed) is drawn anew. */
 static void mutate_order(struct program *p, struct step *s,
@@ -146,10 +147,14 @@ static void mutate_reuses(struct step *s, const struct model *m,
     }
     if (n == 0)
         return;
-    unsigned pick = below(rng, n);
-    if (has && n > 1 && released[pick] == s->reuses) /* another one */
-        pick = (pick + 1 + below(rng, n - 1)) % n;
-    s->reuses = released[pick];
+    uint16_t x = gen_pick_reusable(m, released, n, rng);
+    if (has && n > 1 && x == s->reuses) { /* another one */
+        unsigned at = 0;
+        while (released[at] != x)
+            at++;
+        x = released[(at + 1 + below(rng, n - 1)) % n];
+    }
+    s->reuses = x;
     s->flags |= STEP_REUSES;
 }
 

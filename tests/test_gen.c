@@ -211,6 +211,40 @@ TEST(schedule_proposals_are_the_models_views)
     model_free(m);
 }
 
+/* X of a `reuses` leans to a task_struct that an open file still names as
+ * its owner: after t's exec, f (open in t's table) names p's; u's is
+ * released too, and named by nothing. */
+TEST(reuses_lean_to_a_task_struct_a_file_still_names)
+{
+    struct model *m = model_new();
+    REQUIRE(m);
+    struct trace_error err;
+    const char *text = "spawn p\np thread t\np thread u\nu exit\n"
+                       "p create f\nt exec\nt fork q\n";
+    REQUIRE(trace_parse(text, strlen(text), &P, &err) == 0);
+    model_reset(m, &P, POLICY_REFERENCE);
+    for (uint32_t i = 0; i < 6; i++)
+        REQUIRE(model_step(m, i, &err) == 0);
+    CHECK(model_released_still_named(m, 0));  /* p: f's owner */
+    CHECK(!model_released_still_named(m, 2)); /* u */
+    CHECK(!model_released_still_named(m, 1)); /* t: alive */
+    uint64_t rng = 9;
+    unsigned p = 0, u = 0;
+    for (int i = 0; i < 600; i++) {
+        struct step *fork = &P.steps[6];
+        gen_schedule(&P, fork, &rng, m);
+        if (fork->flags & STEP_REUSES) {
+            p += fork->reuses == 0;
+            u += fork->reuses == 2;
+        }
+    }
+    printf("reuses p %u times, u %u times\n", p, u);
+    CHECK(p + u > 120 && p + u < 280); /* a third of 600 */
+    CHECK(p > 5 * u);                  /* 7/8 against 1/8 */
+    CHECK(u > 0);
+    model_free(m);
+}
+
 /* What the storm runs for real carries no schedule (the kernel takes its
  * own: stress/scenario.c) and no kernel thread. */
 TEST(user_programs_carry_no_schedules)

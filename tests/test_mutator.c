@@ -93,10 +93,11 @@ static bool valid_everywhere(struct model *m, const uint8_t *b, size_t len)
     return true;
 }
 
-/* Grow a population from `spawn a`: each round mutates a random member
- * (splicing with another now and then, as AFL++ does) and keeps the mutant
- * in a random slot. */
-static void evolve(unsigned seed, unsigned rounds, struct changes *c)
+/* Mutate a population that starts as `start` (`spawn a` when NULL): each
+ * round mutates a random member (splicing with another now and then, as
+ * AFL++ does) and, when `grow`, keeps the mutant in a random slot. */
+static void evolve(unsigned seed, unsigned rounds, const uint8_t *start,
+                   size_t start_len, bool grow, struct changes *c)
 {
     struct model *m = model_new();
     void *mu = afl_custom_init(NULL, seed);
@@ -107,8 +108,13 @@ static void evolve(unsigned seed, unsigned rounds, struct changes *c)
     }
     memset(c, 0, sizeof *c);
     for (int i = 0; i < POP; i++) {
-        pop[i].len = 2; /* spawn a: statement code 0, task 0 */
-        pop[i].b[0] = pop[i].b[1] = 0;
+        if (start) {
+            memcpy(pop[i].b, start, start_len);
+            pop[i].len = start_len;
+        } else {
+            pop[i].len = 2; /* spawn a: statement code 0, task 0 */
+            pop[i].b[0] = pop[i].b[1] = 0;
+        }
     }
     uint64_t rng = seed * 2654435761u + 1;
     for (unsigned r = 0; r < rounds; r++) {
@@ -138,6 +144,8 @@ static void evolve(unsigned seed, unsigned rounds, struct changes *c)
         }
         c->with_reuses += has_r;
         c->with_order += has_o;
+        if (!grow)
+            continue;
         struct input *slot = &pop[(rng >> 40) % POP];
         memcpy(slot->b, out, len);
         slot->len = len;
@@ -146,34 +154,72 @@ static void evolve(unsigned seed, unsigned rounds, struct changes *c)
     model_free(m);
 }
 
-TEST(mutants_are_valid_and_search_schedules)
+/* From `spawn a` alone, mutants stay valid and come to carry both
+ * schedules. */
+TEST(mutants_from_spawn_a_are_valid_and_reach_schedules)
 {
     struct changes c;
-    evolve(1, 20000, &c);
-    printf("%u mutants, %u valid (%.1f statements on average); with a reuses: %u, with an order of two "
-           "or more: %u; %u changed only schedules: reuses +%u -%u ~%u, "
-           "order +%u -%u ~%u\n",
+    evolve(1, 20000, NULL, 0, true, &c);
+    printf("from spawn a: %u mutants, %u valid (%.1f statements on "
+           "average); with a reuses: %u, with an order of two or more: %u\n",
            c.mutants, c.valid, c.valid ? (double)c.steps / c.valid : 0.0,
-           c.with_reuses, c.with_order,
-           c.schedule_only, c.reuses_added, c.reuses_dropped,
-           c.reuses_changed, c.order_added, c.order_dropped,
-           c.order_permuted);
+           c.with_reuses, c.with_order);
     CHECK(c.valid * 10 >= c.mutants * 9);
-    CHECK(c.with_reuses * 100 >= c.valid); /* at least 1 % of the mutants */
-    CHECK(c.with_order * 100 >= c.valid);
-    CHECK(c.reuses_added > 0 && c.reuses_dropped > 0 && c.reuses_changed > 0);
-    CHECK(c.order_added > 0 && c.order_dropped > 0 && c.order_permuted > 0);
-}
-
-/* The same from another seed: what the rates say is no accident of one
- * random stream. */
-TEST(mutants_search_schedules_from_another_seed)
-{
-    struct changes c;
-    evolve(99, 8000, &c);
+    CHECK(c.with_reuses * 200 >= c.valid); /* at least 0.5 % */
+    CHECK(c.with_order > 0);
+    evolve(99, 8000, NULL, 0, true, &c);
     CHECK(c.valid * 10 >= c.mutants * 9);
     CHECK(c.with_reuses > 0 && c.with_order > 0);
-    CHECK(c.order_added > 0 && c.reuses_added > 0);
+}
+
+/* Programs with schedules to change, mutated again and again (no
+ * population: each mutant's parent is one of them): each kind of change
+ * happens, and every mutant is valid. */
+static const char *const RICH[] = {
+    /* a kill of three threads, a group exit of two, reuses given and not */
+    "spawn p\np create f\np thread t\np thread u\nt unshare_files\n"
+    "u create g\nkill p order u t p\nspawn q reuses t\nq thread v\n"
+    "q exit_group order v q\nspawn r\nr thread w\nr exit_group\n",
+    /* the ABA of an old leader's task_struct */
+    "spawn a\na thread b\na create f\na write f 2\nb exec\n"
+    "b fork c reuses a\nc close f\n",
+};
+
+TEST(schedule_mutations_add_drop_change_and_permute)
+{
+    static uint8_t seeds[2][MAX_INPUT];
+    size_t lens[2];
+    struct trace_error err;
+    for (int i = 0; i < 2; i++) {
+        REQUIRE(trace_parse(RICH[i], strlen(RICH[i]), &parent, &err) == 0);
+        lens[i] = trace_encode(&parent, seeds[i], sizeof seeds[i]);
+        REQUIRE(lens[i] > 0 && lens[i] <= MAX_INPUT);
+    }
+    struct changes c, sum;
+    memset(&sum, 0, sizeof sum);
+    for (int i = 0; i < 2; i++) {
+        evolve(7 + (unsigned)i, 10000, seeds[i], lens[i], false, &c);
+        CHECK(c.valid * 10 >= c.mutants * 9);
+        sum.valid += c.valid;
+        sum.schedule_only += c.schedule_only;
+        sum.reuses_added += c.reuses_added;
+        sum.reuses_dropped += c.reuses_dropped;
+        sum.reuses_changed += c.reuses_changed;
+        sum.order_added += c.order_added;
+        sum.order_dropped += c.order_dropped;
+        sum.order_permuted += c.order_permuted;
+    }
+    printf("from two programs with schedules: %u valid mutants, %u changed "
+           "only schedules: reuses +%u -%u ~%u, order +%u -%u ~%u\n",
+           sum.valid, sum.schedule_only, sum.reuses_added,
+           sum.reuses_dropped, sum.reuses_changed, sum.order_added,
+           sum.order_dropped, sum.order_permuted);
+    CHECK(sum.reuses_added >= 10);
+    CHECK(sum.reuses_dropped >= 10);
+    CHECK(sum.reuses_changed >= 10);
+    CHECK(sum.order_added >= 10);
+    CHECK(sum.order_dropped >= 10);
+    CHECK(sum.order_permuted >= 10);
 }
 
 int main(void)

@@ -147,17 +147,33 @@ void gen_shuffle(uint16_t *v, unsigned n, uint64_t *rng)
 }
 
 /* How often a proposal carries a schedule.  `reuses`: on a third of the
- * new tasks while some task_struct is released and not reused, the task
- * drawn uniformly among those (the kernel reuses 0-98 % of the time, SPEC
- * v2 §2: a third keeps fresh memory and reuse both common).  `order`: on
+ * new tasks while some task_struct is released and not reused (the kernel
+ * reuses 0-98 % of the time, SPEC v2 §2: a third keeps fresh memory and
+ * reuse both common); X is, three times in four, one that an open file
+ * still names as its owner when there is one (only such a reuse can change
+ * a flush: model_released_still_named), else any of them.  `order`: on
  * half of the statements that kill two threads or more, a permutation
  * drawn uniformly (the other half keep version 1's schedule, which no
  * `order` can write: every exit_mm first); on one in sixteen that kill one
  * thread or none, the list that changes nothing (one name, or none), so
  * that the printer, the codec and the sanitizer see those lists too. */
 #define GEN_REUSES_ONE_IN 3
+#define GEN_REUSES_NAMED_IN_4 3
 #define GEN_ORDER_ONE_IN 2
 #define GEN_TRIVIAL_ORDER_ONE_IN 16
+
+uint16_t gen_pick_reusable(const struct model *m, const uint16_t *released,
+                           unsigned n, uint64_t *rng)
+{
+    uint16_t named[MAX_TASK_NAMES];
+    unsigned nn = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (model_released_still_named(m, released[i]))
+            named[nn++] = released[i];
+    if (nn && below(rng, 4) < GEN_REUSES_NAMED_IN_4)
+        return named[below(rng, nn)];
+    return released[below(rng, n)];
+}
 
 void gen_schedule(struct program *p, struct step *s, uint64_t *rng,
                   const struct model *m)
@@ -172,7 +188,8 @@ void gen_schedule(struct program *p, struct step *s, uint64_t *rng,
         if (o->name.kind == OPERAND_RELEASED_TASK) {
             unsigned n = model_reusable_tasks(m, names);
             if (n && below(rng, GEN_REUSES_ONE_IN) == 0) {
-                step_set_slot(s, o->name.slot, names[below(rng, n)]);
+                step_set_slot(s, o->name.slot,
+                              gen_pick_reusable(m, names, n, rng));
                 s->flags |= o->flag;
             }
         } else if (o->name.kind == OPERAND_DYING_TASK) {

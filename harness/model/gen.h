@@ -41,6 +41,11 @@ void gen_propose_live(struct step *s, uint64_t *rng, const struct gen_names *n,
  * this. */
 void gen_schedule(struct program *p, struct step *s, uint64_t *rng,
                   const struct model *m);
+/* The X of a `reuses`, among the `n` tasks of `released` (from
+ * model_reusable_tasks(m)), weighted as gen.c states towards those whose
+ * task_struct an open file still names. */
+uint16_t gen_pick_reusable(const struct model *m, const uint16_t *released,
+                           unsigned n, uint64_t *rng);
 /* Count the names statement `s` introduces. */
 void gen_note(const struct step *s, struct gen_names *n);
 void gen_names_of(const struct program *p, struct gen_names *n);

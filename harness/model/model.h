@@ -107,6 +107,12 @@ int model_fd_file(const struct model *m, uint16_t task, uint16_t fd);
  * MAX_TASK_NAMES). */
 unsigned model_reusable_tasks(const struct model *m,
                               uint16_t out[MAX_TASK_NAMES]);
+/* Whether an open file (one an fd still refers to) names the released
+ * task_struct of `task` as its owner: only a reuse of such a task_struct
+ * can change what a flush sees (a stale owner pointer that compares equal
+ * to the new task, or reads its mm); reusing any other changes nothing but
+ * its address.  False for a task whose task_struct is not released. */
+bool model_released_still_named(const struct model *m, uint16_t task);
 /* The threads that die if statement `s` (`kill`, `exit_group` or `exec`)
  * runs now, in creation order: every live thread of the group of s's task,
  * less the exec'ing task for `exec`; none for a kernel thread, a dead

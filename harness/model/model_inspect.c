@@ -85,6 +85,20 @@ unsigned model_reusable_tasks(const struct model *m,
     return n;
 }
 
+bool model_released_still_named(const struct model *m, uint16_t t)
+{
+    const struct mtask *k = &m->task[t];
+    if (t >= m->prog->ntasks || k->state == TASK_UNBORN || !k->freed_slot ||
+        k->reused)
+        return false;
+    for (uint16_t f = 0; f < m->prog->nfiles; f++) {
+        const struct mfile *fl = &m->file[f];
+        if (fl->state != FILE_NONE && fl->refs && fl->rec.owner == k->freed_slot)
+            return true;
+    }
+    return false;
+}
+
 unsigned model_dying_threads(const struct model *m, const struct step *s,
                              uint16_t out[MAX_TASK_NAMES])
 {
