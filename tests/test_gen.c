@@ -175,19 +175,34 @@ TEST(programs_carry_schedules_at_the_stated_rates)
     model_free(m);
 }
 
+/* A model that ran the first `n` statements of `text` (parsed into P), or
+ * NULL. */
+static struct model *model_before(const char *text, uint32_t n)
+{
+    struct trace_error err;
+    struct model *m = model_new();
+    if (!m || trace_parse(text, strlen(text), &P, &err) < 0) {
+        model_free(m);
+        return NULL;
+    }
+    model_reset(m, &P, POLICY_REFERENCE);
+    for (uint32_t i = 0; i < n; i++) {
+        if (model_step(m, i, &err) < 0) {
+            fprintf(stderr, "statement %u: %s\n", i + 1, err.msg);
+            model_free(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
 /* gen_schedule alone: on a statement where no schedule fits, nothing; on
  * one where it does, only what the model offers. */
 TEST(schedule_proposals_are_the_models_views)
 {
-    struct model *m = model_new();
+    struct model *m = model_before("spawn p\np thread t\np thread u\n"
+                                   "u exit\nkill p\nspawn q\n", 4);
     REQUIRE(m);
-    struct trace_error err;
-    const char *text = "spawn p\np thread t\np thread u\nu exit\n"
-                       "kill p\nspawn q\n";
-    REQUIRE(trace_parse(text, strlen(text), &P, &err) == 0);
-    model_reset(m, &P, POLICY_REFERENCE);
-    for (uint32_t i = 0; i < 4; i++)
-        REQUIRE(model_step(m, i, &err) == 0);
     uint64_t rng = 5;
     unsigned orders = 0, reuses = 0;
     for (int i = 0; i < 200; i++) {
@@ -216,15 +231,10 @@ TEST(schedule_proposals_are_the_models_views)
  * released too, and named by nothing. */
 TEST(reuses_lean_to_a_task_struct_a_file_still_names)
 {
-    struct model *m = model_new();
+    struct model *m = model_before("spawn p\np thread t\np thread u\n"
+                                   "u exit\np create f\nt exec\nt fork q\n",
+                                   6);
     REQUIRE(m);
-    struct trace_error err;
-    const char *text = "spawn p\np thread t\np thread u\nu exit\n"
-                       "p create f\nt exec\nt fork q\n";
-    REQUIRE(trace_parse(text, strlen(text), &P, &err) == 0);
-    model_reset(m, &P, POLICY_REFERENCE);
-    for (uint32_t i = 0; i < 6; i++)
-        REQUIRE(model_step(m, i, &err) == 0);
     CHECK(model_released_still_named(m, 0));  /* p: f's owner */
     CHECK(!model_released_still_named(m, 2)); /* u */
     CHECK(!model_released_still_named(m, 1)); /* t: alive */
