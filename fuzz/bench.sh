@@ -13,7 +13,13 @@
 # followed by cmake --build --preset NAME.  Environment: SEEDS (5), CAP (60),
 # RATE_SECONDS (5), PAR (2: runs at once), CONFIGS (which detection configs),
 # SKIP_RATES (set: only the detection table), TERNRIG (the ternrig that
-# lists the policies; default build-fuzz/ternrig).
+# lists the policies; default build-fuzz/ternrig), PAIRS (which
+# policy:kind pairs to time, e.g. "kmod_2024:visible-after-abort"; default
+# every pair the corpus expects), SCHEDULE (set: count only the findings
+# that an `order` or a `reuses` makes, TERNRIG_FUZZ_SCHEDULE), KEEP (a
+# directory: keep each run's finding there as CONFIG-POLICY-KIND-SEED, for
+# `ternrig decode` and `ternrig corpus add` to show its shape, and each
+# run's time in KEEP/times).
 set -u
 cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-5}
@@ -120,26 +126,32 @@ detect() {
         ls "$w/out/default/crashes"/id:* >/dev/null 2>&1 && found=1 || found=0
     fi
     t1=$(date +%s.%N)
-    if [ $found = 1 ]; then
-        awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f\n", b - a}'
-    else
-        echo $((CAP + 1))
+    [ -n "${KEEP:-}" ] && mkdir -p "$KEEP"
+    if [ $found = 1 ] && [ -n "${KEEP:-}" ]; then
+        cp "$(ls "$w"/crash-* "$w/out/default/crashes"/id:* 2>/dev/null | head -1)" \
+            "$KEEP/$cfg-$pol-$kind-$seed"
     fi
+    local secs=$((CAP + 1))
+    [ $found = 1 ] && secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
+    [ -n "${KEEP:-}" ] && echo "$cfg $pol $kind $seed $secs" >>"$KEEP/times"
+    echo "$secs"
     rm -rf "$w"
 }
 export -f detect dir_of
 export tmp CAP
+[ -n "${SCHEDULE:-}" ] && export TERNRIG_FUZZ_SCHEDULE=1
+export KEEP=${KEEP:-}
 
 # policy:kind for every violation kind the corpus expects under the policy
-pairs=$(for p in $("$ternrig" policies); do
+pairs=${PAIRS:-$(for p in $("$ternrig" policies); do
     grep -h '^expect\[[^]]*\] violation ' corpus/traces/*.trace |
         awk -v p="$p" '{ l = $1; gsub(/^expect\[|\]$/, "", l)
             n = split(l, a, ","); for (i = 1; i <= n; i++) if (a[i] == p) print $3 }' |
         sort -u | sed "s/^/${p//-/_}:/"
-done)
+done)}
 
 echo
-echo "== time to first detection from \`spawn a\` (s): median of $SEEDS seeds, cap ${CAP}s, no sanitizers"
+echo "== time to first detection from \`spawn a\` (s): median of $SEEDS seeds, cap ${CAP}s, no sanitizers${SCHEDULE:+, schedule-made findings only}"
 printf '%-38s' "policy / kind"
 for c in $CONFIGS; do printf ' %16s' "$c"; done
 echo

@@ -8,7 +8,10 @@
  * text trace, unless TERNRIG_FUZZ_COLLECT names a directory: then the input
  * is saved there as POLICY.KIND.HASH.trb and fuzzing goes on (`ternrig fuzz`
  * uses this).  TERNRIG_FUZZ_KIND=KIND counts only that kind (the detection
- * benchmark).  With `check_invariants`, the model's bookkeeping is checked
+ * benchmark).  TERNRIG_FUZZ_SCHEDULE=1 counts only the findings that the
+ * program's schedules make (the benchmark of SPEC v2's schedules): the
+ * same program without its `order` and `reuses` options (version 1's exit
+ * order, fresh memory) does not show that kind.  With `check_invariants`, the model's bookkeeping is checked
  * after every statement and any break aborts: the reference target, the
  * policy meant to be correct, does so as a self-check of model and oracle.
  */
@@ -31,6 +34,8 @@ struct fuzz_state {
     struct program prog;
     const char *collect;       /* TERNRIG_FUZZ_COLLECT */
     int only_kind;             /* TERNRIG_FUZZ_KIND, or -1 */
+    bool only_schedule;        /* TERNRIG_FUZZ_SCHEDULE */
+    struct program plain;      /* only_schedule: prog without schedules */
     unsigned saved[FIND_KIND_COUNT];
     size_t smallest[FIND_KIND_COUNT];
     char text[1 << 16];
@@ -47,6 +52,8 @@ static struct fuzz_state *fuzz_state(void)
         abort();
     }
     st->collect = getenv("TERNRIG_FUZZ_COLLECT");
+    const char *sch = getenv("TERNRIG_FUZZ_SCHEDULE");
+    st->only_schedule = sch && *sch && strcmp(sch, "0") != 0;
     st->only_kind = -1;
     const char *k = getenv("TERNRIG_FUZZ_KIND");
     if (k && *k) {
@@ -110,6 +117,54 @@ static void fuzz_save(struct fuzz_state *st, enum policy pol,
     }
 }
 
+_Static_assert(FIND_KIND_COUNT <= 32, "a set of kinds fits in 32 bits");
+
+/* The violation kinds of verdict `v` that count (bit per kind). */
+static uint32_t counted_kinds(const struct fuzz_state *st,
+                              const struct verdict *v)
+{
+    uint32_t kinds = 0;
+    for (uint32_t i = 0; i < v->nfindings; i++) {
+        enum finding_kind k = (enum finding_kind)v->findings[i].kind;
+        if (!finding_is_hazard(k) &&
+            (st->only_kind < 0 || st->only_kind == (int)k))
+            kinds |= 1u << k;
+    }
+    return kinds;
+}
+
+/* only_schedule: the kinds st->prog (just run) shows that it does not
+ * show without its schedules; the model and `v` then hold st->prog's run
+ * again. */
+static uint32_t schedule_made(struct fuzz_state *st, enum policy pol,
+                              struct verdict *v, uint32_t kinds)
+{
+    struct model *m = st->judge.model;
+    struct trace_error err;
+    uint32_t bad;
+    bool any = false;
+    st->plain = st->prog;
+    for (uint32_t i = 0; i < st->plain.nsteps; i++) {
+        struct step *s = &st->plain.steps[i];
+        any |= (s->flags & (STEP_REUSES | STEP_ORDER)) != 0;
+        s->flags &= (uint8_t)~(STEP_REUSES | STEP_ORDER);
+        s->norder = 0;
+    }
+    if (!any)
+        return 0;
+    /* without schedules a valid program stays valid (SPEC v2 §3) */
+    if (model_run(m, &st->plain, pol, &err) < 0 ||
+        oracle_judge(st->judge.oracle, model_history(m), st->plain.nfiles, v,
+                     &bad) < 0)
+        abort();
+    kinds &= ~counted_kinds(st, v);
+    if (model_run(m, &st->prog, pol, &err) < 0 ||
+        oracle_judge(st->judge.oracle, model_history(m), st->prog.nfiles, v,
+                     &bad) < 0)
+        abort();
+    return kinds;
+}
+
 static int fuzz_policy(enum policy pol, const uint8_t *data, size_t size,
                        bool check_invariants)
 {
@@ -124,11 +179,13 @@ static int fuzz_policy(enum policy pol, const uint8_t *data, size_t size,
     if (oracle_judge(st->judge.oracle, model_history(m), st->prog.nfiles, &v,
                      &bad) < 0)
         abort();
-    for (uint32_t i = 0; i < v.nfindings; i++) {
+    uint32_t kinds = counted_kinds(st, &v);
+    if (kinds && st->only_schedule)
+        kinds = schedule_made(st, pol, &v, kinds);
+    for (uint32_t i = 0; kinds && i < v.nfindings; i++) {
         const struct finding *f = &v.findings[i];
         enum finding_kind k = (enum finding_kind)f->kind;
-        if (finding_is_hazard(k) ||
-            (st->only_kind >= 0 && st->only_kind != (int)k))
+        if (!(kinds & (1u << k)))
             continue;
         if (st->collect) {
             fuzz_save(st, pol, k, data, size);

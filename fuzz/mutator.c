@@ -5,11 +5,15 @@
  *
  * A mutant is made from whole statements: insert a statement that is valid
  * where it lands (proposed at random, checked on the model run up to that
- * point), delete one or a run of statements, swap two, rewrite one operand
- * (task, file, fd, size, flags) or the statement itself, duplicate one, or
- * splice with another input.  The result is made valid (statements broken by
- * the change are dropped) and encoded, so every mutant is a meaningful
- * program.  A small share of mutations is left to the byte level.
+ * point, with the schedule options the generator gives), delete one or a
+ * run of statements, swap two, rewrite one operand (task, file, fd, size,
+ * flags) or the statement itself, duplicate one, change the schedule of
+ * one (SPEC v2 §3: add, drop or change its `reuses`; insert, drop or
+ * permute its `order`, from the model's views at that point), or splice
+ * with another input.  The result is made valid (statements broken by the
+ * change are dropped; a schedule that no longer fits is dropped alone, see
+ * model_sanitize) and encoded, so every mutant is a meaningful program.  A
+ * small share of mutations is left to the byte level.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +42,23 @@ static uint32_t below(uint64_t *rng, uint32_t n)
     return n ? (uint32_t)(gen_next(rng) % n) : 0;
 }
 
-/* Insert at `pos` a statement valid after the statements before it: run the
- * prefix once, then try proposals there (a rejected statement leaves the
- * model as it was). */
+/* Run the model over statements 0..pos-1 of mu->prog.  False if one of
+ * them is a trace error (an earlier mutation broke it). */
+static bool run_prefix(struct mutator *mu, uint32_t pos)
+{
+    struct trace_error err;
+    model_reset(mu->model, &mu->prog, POLICY_REFERENCE);
+    for (uint32_t i = 0; i < pos; i++)
+        if (model_step(mu->model, i, &err) < 0)
+            return false;
+    return true;
+}
+
+/* Insert at `pos` a statement valid after the statements before it: make
+ * room (the program keeps every statement, so its order lists stay whole),
+ * run the prefix once, then try proposals there, each with the schedule
+ * the generator would give it (a rejected statement leaves the model as it
+ * was). */
 static void insert_valid(struct mutator *mu, uint32_t pos, uint64_t *rng)
 {
     struct program *p = &mu->prog;
@@ -49,28 +67,150 @@ static void insert_valid(struct mutator *mu, uint32_t pos, uint64_t *rng)
     struct gen_names n;
     gen_names_of(p, &n);
     struct trace_error err;
-    uint32_t total = p->nsteps;
-    struct step saved = p->steps[pos];
-    p->nsteps = pos + 1;
-    model_reset(mu->model, p, POLICY_REFERENCE);
-    bool ok = true;
-    for (uint32_t i = 0; i < pos && ok; i++)
-        ok = model_step(mu->model, i, &err) == 0;
+    memmove(&p->steps[pos + 1], &p->steps[pos],
+            (p->nsteps - pos) * sizeof p->steps[0]);
+    p->nsteps++;
+    memset(&p->steps[pos], 0, sizeof p->steps[pos]);
+    bool ok = run_prefix(mu, pos);
     for (int attempt = 0; ok && attempt < 16; attempt++) {
-        struct step cand;
-        gen_propose_live(&cand, rng, &n, mu->model);
-        p->steps[pos] = cand;
-        if (model_step(mu->model, pos, &err) == 0) {
-            p->steps[pos] = saved;
-            memmove(&p->steps[pos + 1], &p->steps[pos],
-                    (total - pos) * sizeof p->steps[0]);
-            p->steps[pos] = cand;
-            p->nsteps = total + 1;
+        struct step *cand = &p->steps[pos];
+        gen_propose_live(cand, rng, &n, mu->model);
+        gen_schedule(p, cand, rng, mu->model);
+        if (model_step(mu->model, pos, &err) == 0)
             return;
-        }
     }
-    p->steps[pos] = saved;
-    p->nsteps = total;
+    program_remove_step(p, pos);
+}
+
+_Static_assert(MAX_TASK_NAMES <= 64, "a set of task names fits in 64 bits");
+
+/* True if `list` (n names) is a permutation of `want` (nw names). */
+static bool same_names(const uint16_t *list, unsigned n, const uint16_t *want,
+                       unsigned nw)
+{
+    if (n != nw)
+        return false;
+    uint64_t a = 0, b = 0;
+    for (unsigned i = 0; i < n; i++) {
+        a |= 1ull << list[i];
+        b |= 1ull << want[i];
+    }
+    return a == b && __builtin_popcountll(a) == (int)n;
+}
+
+/* How a schedule mutation changes an `order` list or a `reuses`: a
+ * statement without the option gets one; one with it loses it a third of
+ * the time, else a list is permuted (two names swapped, or all shuffled)
+ * and a `reuses` names another released task when there is one (X drawn
+ * as the generator draws it: gen_pick_reusable).  A list
+ * that no longer names exactly the dying threads (the statements before
+ * it changed) is drawn anew. */
+static void mutate_order(struct program *p, struct step *s,
+                         const struct model *m, uint64_t *rng)
+{
+    uint16_t dying[MAX_TASK_NAMES], list[MAX_TASK_NAMES];
+    unsigned n = model_dying_threads(m, s, dying);
+    bool has = s->flags & STEP_ORDER;
+    if (has && (n < 2 || below(rng, 3) == 0)) { /* drop: version 1's */
+        s->flags &= (uint8_t)~STEP_ORDER;
+        s->norder = 0;
+        return;
+    }
+    if (has && same_names(step_order(p, s), s->norder, dying, n)) {
+        memcpy(list, step_order(p, s), n * sizeof list[0]);
+        if (below(rng, 2)) { /* swap two names */
+            unsigned a = below(rng, n), b = below(rng, n - 1);
+            b += b >= a;
+            uint16_t t = list[a];
+            list[a] = list[b];
+            list[b] = t;
+        } else {
+            gen_shuffle(list, n, rng);
+        }
+    } else { /* insert, or replace a list that no longer fits */
+        memcpy(list, dying, n * sizeof list[0]);
+        gen_shuffle(list, n, rng);
+    }
+    program_set_order(p, s, list, n); /* full: left as it was */
+}
+
+static void mutate_reuses(struct step *s, const struct model *m,
+                          uint64_t *rng)
+{
+    uint16_t released[MAX_TASK_NAMES];
+    unsigned n = model_reusable_tasks(m, released);
+    bool has = s->flags & STEP_REUSES;
+    if (has && (n == 0 || below(rng, 3) == 0)) { /* drop: fresh memory */
+        s->flags &= (uint8_t)~STEP_REUSES;
+        s->reuses = 0;
+        return;
+    }
+    if (n == 0)
+        return;
+    uint16_t x = gen_pick_reusable(m, released, n, rng);
+    if (has && n > 1 && x == s->reuses) { /* another one */
+        unsigned at = 0;
+        while (released[at] != x)
+            at++;
+        x = released[(at + 1 + below(rng, n - 1)) % n];
+    }
+    s->reuses = x;
+    s->flags |= STEP_REUSES;
+}
+
+/* The schedule options statement `s`'s row offers (STEP_* bits). */
+static uint8_t schedule_flags(const struct step *s)
+{
+    const struct statement *row = statement_of(s->op);
+    uint8_t f = 0;
+    for (int k = 0; row && k < row->noptions; k++)
+        f |= row->options[k].flag & (STEP_REUSES | STEP_ORDER);
+    return f;
+}
+
+/* Whether a schedule mutation can change statement `s` where the model
+ * `m` stands: it has an option to drop or permute, or the model offers
+ * one (a released task; two dying threads or more, as one alone has only
+ * the default schedule). */
+static bool schedule_can_change(const struct step *s, const struct model *m)
+{
+    uint8_t f = schedule_flags(s);
+    uint16_t names[MAX_TASK_NAMES];
+    if (s->flags & f)
+        return true;
+    if (f & STEP_REUSES)
+        return model_reusable_tasks(m, names) > 0;
+    if (f & STEP_ORDER)
+        return model_dying_threads(m, s, names) >= 2;
+    return false;
+}
+
+/* Change the schedule of one statement whose schedule can change (one
+ * pass of the model finds them; a second runs up to the one drawn): a
+ * `reuses` or `order` valid where it stands.  False when none can (the
+ * caller mutates otherwise). */
+static bool mutate_schedule(struct mutator *mu, uint64_t *rng)
+{
+    struct program *p = &mu->prog;
+    struct trace_error err;
+    uint32_t at[TRACE_DECODE_MAX_STEPS], n = 0;
+    model_reset(mu->model, p, POLICY_REFERENCE);
+    for (uint32_t i = 0; i < p->nsteps && n < TRACE_DECODE_MAX_STEPS; i++) {
+        if (schedule_can_change(&p->steps[i], mu->model))
+            at[n++] = i;
+        if (model_step(mu->model, i, &err) < 0)
+            break; /* an earlier mutation broke it: what is before only */
+    }
+    if (n == 0)
+        return false;
+    uint32_t i = at[below(rng, n)];
+    run_prefix(mu, i);
+    struct step *s = &p->steps[i];
+    if (schedule_flags(s) & STEP_ORDER)
+        mutate_order(p, s, mu->model, rng);
+    else
+        mutate_reuses(s, mu->model, rng);
+    return true;
 }
 
 /* Any statement the generator proposes (expect aside), all alike. */
@@ -98,7 +238,12 @@ static void rewrite_operand(struct program *p, uint32_t i, uint64_t *rng)
     case 3: s->fd = (uint16_t)below(rng, n.fds + 1u); break;
     case 4: s->fd2 = (uint16_t)below(rng, n.fds + 1u); break;
     case 5: s->n = 1 + below(rng, below(rng, 2) ? 64 : MAX_WRITE); break;
-    default: s->op = any_statement(rng); break;
+    default:
+        s->op = any_statement(rng);
+        /* a schedule the new statement cannot carry goes */
+        s->flags &= (uint8_t)~((STEP_REUSES | STEP_ORDER) &
+                               ~schedule_flags(s));
+        break;
     }
     if (s->task >= MAX_TASK_NAMES) s->task = 0;
     if (s->task2 >= MAX_TASK_NAMES) s->task2 = 0;
@@ -113,9 +258,11 @@ static void mutate_once(struct mutator *mu, uint64_t *rng,
 {
     struct program *p = &mu->prog;
     uint32_t n = p->nsteps;
-    uint32_t choice = below(rng, other ? 9 : 8);
+    uint32_t choice = below(rng, other ? 10 : 9);
     if (n == 0)
         choice = 0;
+    else if (choice == 8 && !mutate_schedule(mu, rng))
+        choice = 0; /* nothing can carry a schedule: grow instead */
     switch (choice) {
     case 0: case 1: case 2: /* insert, often at the end: scenarios grow */
         insert_valid(mu, below(rng, 2) ? n : below(rng, n + 1), rng);
@@ -138,7 +285,8 @@ static void mutate_once(struct mutator *mu, uint64_t *rng,
     case 5: case 6: /* rewrite an operand or the statement */
         rewrite_operand(p, below(rng, n), rng);
         break;
-    case 7: /* duplicate a statement somewhere later */
+    case 7: /* duplicate a statement somewhere later (sharing its order
+             * list, which the lists' compaction copies apart) */
         if (n < TRACE_DECODE_MAX_STEPS) {
             uint32_t a = below(rng, n), at = a + 1 + below(rng, n - a);
             struct step t = p->steps[a];
@@ -148,16 +296,32 @@ static void mutate_once(struct mutator *mu, uint64_t *rng,
             p->nsteps++;
         }
         break;
+    case 8: /* the schedule of one statement: done above */
+        break;
     default: { /* splice: our prefix, the other input's suffix */
         trace_decode(other, other_size, &mu->other);
         uint32_t cut = below(rng, n + 1);
         uint32_t from = below(rng, mu->other.nsteps + 1);
         uint32_t take = mu->other.nsteps - from;
-        if (cut + take > TRACE_DECODE_MAX_STEPS)
-            take = TRACE_DECODE_MAX_STEPS - cut;
+        uint32_t room = cut < TRACE_DECODE_MAX_STEPS
+                            ? TRACE_DECODE_MAX_STEPS - cut
+                            : 0;
+        if (take > room)
+            take = room;
         memcpy(&p->steps[cut], &mu->other.steps[from],
                take * sizeof p->steps[0]);
         p->nsteps = cut + take;
+        /* their order lists are the other program's: copy them over, one
+         * by one (until then a step has none, so that a compaction of the
+         * lists never reads another program's index) */
+        for (uint32_t k = 0; k < take; k++)
+            p->steps[cut + k].flags &= (uint8_t)~STEP_ORDER;
+        for (uint32_t k = 0; k < take; k++) {
+            const struct step *o = &mu->other.steps[from + k];
+            if (o->flags & STEP_ORDER)
+                program_set_order(p, &p->steps[cut + k],
+                                  step_order(&mu->other, o), o->norder);
+        }
         break;
     }
     }

@@ -10,7 +10,25 @@
  * interleaved at random, each keeping its order.  Statements of different
  * scenarios never share a name, so every interleaving is as valid as its
  * parts; the model checks it anyway (and the first part alone is used if
- * the names do not fit). */
+ * the names do not fit).
+ *
+ * Scenarios carry no schedule (`order`, `reuses`: gen_program_user leaves
+ * them out).  The storm runs them on a real kernel, which picks its own
+ * exit order and task_struct reuse whatever a statement says (the real
+ * executor cannot make it follow a written one), and the judge replays
+ * the scenario on the model as written.  Under a policy whose outcome
+ * the schedule can change (one that reads task_struct or mm pointers,
+ * POLICY_FACTS_POINTERS: the kmod policies, on the embedded fs with BPF
+ * contexts or on a real kmod mount) a written schedule the kernel did not
+ * take would be judged as if it had been, and its findings would be the
+ * judge's mistakes; under the others no outcome depends on it (a dying
+ * group's flushes all run with mm NULL in a dead process, an exec's with
+ * the exec'ing thread still holding its mm, whatever the order), so it
+ * would add nothing that the kernel's own schedules do not already
+ * exercise.  The storm also rebuilds each scenario from its seed with no
+ * policy at hand (judging.c), so scenarios cannot depend on the policy
+ * either.  Judging a run by the schedule the kernel took is issue 14's
+ * item 4. */
 void scenario_program(struct model *m, struct program *p, uint64_t seed,
                       uint32_t nsteps, unsigned interleave)
 {

@@ -293,6 +293,20 @@ TEST(missing_records_are_not_judged)
     CHECK(!v.judged);
 }
 
+/* The storm's scenarios are real programs as written: many statements,
+ * interleaved or not, and no schedule (scenario.c says why). */
+TEST(scenarios_carry_no_schedules)
+{
+    unsigned total = 0;
+    for (unsigned i = 0; i < 40; i++) {
+        scenario_program(J.model, &P, 1000 + i, 64, 1 + i % 4);
+        total += P.nsteps;
+        for (uint32_t k = 0; k < P.nsteps; k++)
+            CHECK(!(P.steps[k].flags & (STEP_REUSES | STEP_ORDER)));
+    }
+    CHECK(total >= 40u * 48u);
+}
+
 int main(void)
 {
     if (judge_init(&J) < 0)

@@ -48,6 +48,14 @@ static int slot_kind(const struct statement *row, unsigned slot)
     return -1;
 }
 
+/* A schedule option (SPEC v2 §3): its names are what the model says at
+ * that point (a released task, the dying threads), not a random draw. */
+static bool is_schedule(const struct statement_option *o)
+{
+    return o->name.kind == OPERAND_RELEASED_TASK ||
+           o->name.kind == OPERAND_DYING_TASK;
+}
+
 /* Every slot gets a draw; then the kind of the word in it decides: a new
  * name is mostly the next unused one (sometimes one in use, which the
  * model rejects or, for a file, makes fail at run time), a name that must
@@ -79,6 +87,8 @@ void gen_propose(struct step *s, uint64_t *rng, const struct gen_names *n)
                       : (uint16_t)below(rng, files ? files : 1);
     for (int k = 0; k < row->noptions; k++) {
         const struct statement_option *o = &row->options[k];
+        if (is_schedule(o))
+            continue; /* gen_schedule's, on the model */
         if (o->kind == OPTION_NAME && o->default_slot != SLOT_NONE) {
             /* always named: an fd named after a file is a new fd */
             if (o->default_slot == SLOT_FILE && fds < MAX_FD_NAMES)
@@ -87,8 +97,6 @@ void gen_propose(struct step *s, uint64_t *rng, const struct gen_names *n)
         } else if (o->kind == OPTION_FLAG && !below(rng, 4)) {
             s->flags |= o->flag;
         }
-        /* the schedule options (`reuses`, `order`) need the model's view
-         * of released and dying tasks: gen_propose_live's business */
     }
     /* a size up to 4096 (numbers of other kinds: in their range) */
     uint32_t lo = row->number_max ? row->number_min : 1;
@@ -125,6 +133,73 @@ void gen_propose_live(struct step *s, uint64_t *rng, const struct gen_names *n,
         if (kind == OPERAND_FD ||
             (kind == OPERAND_ANY_FD && below(rng, 2)))
             step_set_slot(s, slot, bound[below(rng, nb)]);
+    }
+}
+
+void gen_shuffle(uint16_t *v, unsigned n, uint64_t *rng)
+{
+    for (unsigned i = n; i > 1; i--) { /* Fisher-Yates */
+        unsigned j = below(rng, i);
+        uint16_t t = v[i - 1];
+        v[i - 1] = v[j];
+        v[j] = t;
+    }
+}
+
+/* How often a proposal carries a schedule.  `reuses`: on a third of the
+ * new tasks while some task_struct is released and not reused (the kernel
+ * reuses 0-98 % of the time, SPEC v2 §2: a third keeps fresh memory and
+ * reuse both common); X is, three times in four, one that an open file
+ * still names as its owner when there is one (only such a reuse can change
+ * a flush: model_released_still_named), else any of them.  `order`: on
+ * half of the statements that kill two threads or more, a permutation
+ * drawn uniformly (the other half keep version 1's schedule, which no
+ * `order` can write: every exit_mm first); on one in sixteen that kill one
+ * thread or none, the list that changes nothing (one name, or none), so
+ * that the printer, the codec and the sanitizer see those lists too. */
+#define GEN_REUSES_ONE_IN 3
+#define GEN_REUSES_NAMED_IN_4 3
+#define GEN_ORDER_ONE_IN 2
+#define GEN_TRIVIAL_ORDER_ONE_IN 16
+
+uint16_t gen_pick_reusable(const struct model *m, const uint16_t *released,
+                           unsigned n, uint64_t *rng)
+{
+    uint16_t named[MAX_TASK_NAMES];
+    unsigned nn = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (model_released_still_named(m, released[i]))
+            named[nn++] = released[i];
+    if (nn && below(rng, 4) < GEN_REUSES_NAMED_IN_4)
+        return named[below(rng, nn)];
+    return released[below(rng, n)];
+}
+
+void gen_schedule(struct program *p, struct step *s, uint64_t *rng,
+                  const struct model *m)
+{
+    const struct statement *row = statement_of(s->op);
+    s->flags &= (uint8_t)~(STEP_REUSES | STEP_ORDER);
+    s->norder = 0;
+    s->reuses = 0;
+    for (int k = 0; row && k < row->noptions; k++) {
+        const struct statement_option *o = &row->options[k];
+        uint16_t names[MAX_TASK_NAMES];
+        if (o->name.kind == OPERAND_RELEASED_TASK) {
+            unsigned n = model_reusable_tasks(m, names);
+            if (n && below(rng, GEN_REUSES_ONE_IN) == 0) {
+                step_set_slot(s, o->name.slot,
+                              gen_pick_reusable(m, names, n, rng));
+                s->flags |= o->flag;
+            }
+        } else if (o->name.kind == OPERAND_DYING_TASK) {
+            unsigned n = model_dying_threads(m, s, names);
+            if (below(rng, n >= 2 ? GEN_ORDER_ONE_IN
+                                  : GEN_TRIVIAL_ORDER_ONE_IN) != 0)
+                continue;
+            gen_shuffle(names, n, rng);
+            program_set_order(p, s, names, n); /* full: no order */
+        }
     }
 }
 
@@ -188,6 +263,7 @@ void gen_program_user(struct model *m, struct program *p, uint32_t nsteps,
     generate(m, p, nsteps, rng, true);
 }
 
+/* `user_only`: no kernel threads and no schedules (gen.h). */
 static void generate(struct model *m, struct program *p, uint32_t nsteps,
                      uint64_t *rng, bool user_only)
 {
@@ -207,6 +283,8 @@ static void generate(struct model *m, struct program *p, uint32_t nsteps,
             misses++;
             continue;
         }
+        if (!user_only)
+            gen_schedule(p, s, rng, m);
         s->line = p->nsteps + 1;
         p->nsteps++;
         if (model_step(m, p->nsteps - 1, &err) < 0) {

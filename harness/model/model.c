@@ -458,15 +458,6 @@ static void set_mm(struct model *m, uint16_t t, uint16_t mm)
         m->proc[m->task[t].proc].nmm++;
 }
 
-/* True if thread t dies in statement `s` of process pi: a live thread of
- * the group, other than the exec'ing task `except` (NONE: none). */
-static bool dies_in(const struct model *m, uint16_t pi, uint16_t t,
-                    uint16_t except)
-{
-    return m->task[t].state != TASK_UNBORN && m->task[t].proc == pi &&
-           m->task[t].state == TASK_ALIVE && t != except;
-}
-
 /* `order T...` (when given) lists every thread that dies in the statement
  * exactly once (SPEC v2 §3). */
 static int need_order(struct model *m, const struct step *s, uint16_t pi,

@@ -97,4 +97,28 @@ int model_fd_number(const struct model *m, uint16_t task, uint16_t fd);
 /* The file an fd name refers to in the task's table, -1 if none or failed. */
 int model_fd_file(const struct model *m, uint16_t task, uint16_t fd);
 
+/* Schedules (SPEC v2 §3), for the generator and the mutator: what a
+ * statement's `reuses` or `order` may say at this point of the run.  Both
+ * only read the model; whether a whole statement is valid is still
+ * model_step's to say.
+ *
+ * The tasks whose task_struct is released and not yet reused, the names
+ * `reuses X` may give now, in task order.  Returns how many (at most
+ * MAX_TASK_NAMES). */
+unsigned model_reusable_tasks(const struct model *m,
+                              uint16_t out[MAX_TASK_NAMES]);
+/* Whether an open file (one an fd still refers to) names the released
+ * task_struct of `task` as its owner: only a reuse of such a task_struct
+ * can change what a flush sees (a stale owner pointer that compares equal
+ * to the new task, or reads its mm); reusing any other changes nothing but
+ * its address.  False for a task whose task_struct is not released. */
+bool model_released_still_named(const struct model *m, uint16_t task);
+/* The threads that die if statement `s` (`kill`, `exit_group` or `exec`)
+ * runs now, in creation order: every live thread of the group of s's task,
+ * less the exec'ing task for `exec`; none for a kernel thread, a dead
+ * process or another statement.  Any permutation of them is the `order`
+ * the model accepts there.  Returns how many (at most MAX_TASK_NAMES). */
+unsigned model_dying_threads(const struct model *m, const struct step *s,
+                             uint16_t out[MAX_TASK_NAMES]);
+
 #endif

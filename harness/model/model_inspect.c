@@ -73,6 +73,50 @@ int model_fd_file(const struct model *m, uint16_t t, uint16_t d)
     return where >= 0 ? m->fdt[k->fdt].ent[where].file : -1;
 }
 
+unsigned model_reusable_tasks(const struct model *m,
+                              uint16_t out[MAX_TASK_NAMES])
+{
+    unsigned n = 0;
+    for (uint16_t t = 0; t < m->prog->ntasks && t < MAX_TASK_NAMES; t++) {
+        const struct mtask *k = &m->task[t];
+        if (k->state != TASK_UNBORN && k->freed_slot && !k->reused)
+            out[n++] = t;
+    }
+    return n;
+}
+
+bool model_released_still_named(const struct model *m, uint16_t t)
+{
+    const struct mtask *k = &m->task[t];
+    if (t >= m->prog->ntasks || k->state == TASK_UNBORN || !k->freed_slot ||
+        k->reused)
+        return false;
+    for (uint16_t f = 0; f < m->prog->nfiles; f++) {
+        const struct mfile *fl = &m->file[f];
+        if (fl->state != FILE_NONE && fl->refs && fl->rec.owner == k->freed_slot)
+            return true;
+    }
+    return false;
+}
+
+unsigned model_dying_threads(const struct model *m, const struct step *s,
+                             uint16_t out[MAX_TASK_NAMES])
+{
+    if ((s->op != OP_KILL && s->op != OP_EXIT_GROUP && s->op != OP_EXEC) ||
+        s->task >= m->prog->ntasks || m->task[s->task].state == TASK_UNBORN)
+        return 0;
+    uint16_t pi = m->task[s->task].proc;
+    const struct mproc *p = &m->proc[pi];
+    if (p->kthread || !p->alive)
+        return 0;
+    uint16_t except = s->op == OP_EXEC ? s->task : NONE;
+    unsigned n = 0;
+    for (uint16_t t = p->head; t != NONE; t = m->task[t].next)
+        if (dies_in(m, pi, t, except))
+            out[n++] = t;
+    return n;
+}
+
 /* ------------------------------------------------------------ invariants */
 
 static int broken(char *why, size_t cap, const char *fmt, ...)

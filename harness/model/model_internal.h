@@ -130,4 +130,16 @@ static inline int fd_find(const struct fdtable *tb, uint16_t name)
     return -1;
 }
 
+/* True if thread t dies in a statement that kills the threads of process
+ * pi: a live thread of the group, other than the exec'ing task `except`
+ * (NONE: none).  need_order (model.c) and model_dying_threads
+ * (model_inspect.c) both ask this, so that the generator's lists are the
+ * ones the model accepts. */
+static inline bool dies_in(const struct model *m, uint16_t pi, uint16_t t,
+                           uint16_t except)
+{
+    return m->task[t].state == TASK_ALIVE && m->task[t].proc == pi &&
+           t != except;
+}
+
 #endif
