@@ -2,6 +2,7 @@
 #define _XOPEN_SOURCE 700 /* nftw */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,15 @@ char *read_file(const char *path, size_t limit, size_t *len, char *errbuf,
     errbuf[0] = 0;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(errbuf, errcap, "%s: %s", path, strerror(errno));
+        int e = errno;
+        struct stat st;
+        if (e == ENOENT && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+            snprintf(errbuf, errcap, "%s: a dangling symlink", path);
+        else if (e == ELOOP)
+            snprintf(errbuf, errcap, "%s: a symlink loop (%s)", path,
+                     strerror(e));
+        else
+            snprintf(errbuf, errcap, "%s: %s", path, strerror(e));
         return NULL;
     }
     size_t cap = 4096, n = 0;
@@ -85,45 +94,149 @@ static int has_suffix(const char *s, const char *suf)
     return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
-static int walk(const char *dir, struct path_list *out, char *errbuf,
-                size_t errcap, int depth)
+static bool is_trace_name(const char *name)
+{
+    return has_suffix(name, ".trace") || has_suffix(name, ".trb");
+}
+
+/* A note about an entry the walk leaves out, on stderr: never silent. */
+static void walk_note(const struct path_list *l, const char *path,
+                      const char *why)
+{
+    if (l->cmd)
+        fprintf(stderr, "ternrig %s: %s: skipped: %s\n", l->cmd, path, why);
+    else
+        fprintf(stderr, "ternrig: %s: skipped: %s\n", path, why);
+}
+
+static const char *kind_name(mode_t m)
+{
+    return S_ISFIFO(m)  ? "a FIFO, not a regular file"
+           : S_ISSOCK(m) ? "a socket, not a regular file"
+           : S_ISCHR(m)  ? "a character device, not a regular file"
+           : S_ISBLK(m)  ? "a block device, not a regular file"
+                         : "not a regular file";
+}
+
+/* What a walk has seen: every directory and file by device and inode, so
+ * that a symlink loop, or two names of one file, give each file once. */
+struct seen {
+    struct { dev_t dev; ino_t ino; } *v;
+    size_t n, cap;
+};
+
+/* 1 if (dev, ino) was seen already, else 0 after adding it; -1 no memory. */
+static int seen_add(struct seen *s, const struct stat *st)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].dev == st->st_dev && s->v[i].ino == st->st_ino)
+            return 1;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        void *nv = realloc(s->v, cap * sizeof *s->v);
+        if (!nv)
+            return -1;
+        s->v = nv;
+        s->cap = cap;
+    }
+    s->v[s->n].dev = st->st_dev;
+    s->v[s->n].ino = st->st_ino;
+    s->n++;
+    return 0;
+}
+
+/* The names in dir (no dot files), read whole and closed before the walk
+ * goes deeper: no depth holds a descriptor, so no depth limit is needed. */
+static char **read_names(const char *dir, size_t *n, char *errbuf,
+                         size_t errcap)
 {
     DIR *d = opendir(dir);
     if (!d) {
         snprintf(errbuf, errcap, "%s: %s", dir, strerror(errno));
-        return -1;
+        return NULL;
     }
-    size_t first = out->n;
+    struct path_list names = {0};
     struct dirent *de;
     int rc = 0;
-    while (rc == 0 && (de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        char p[4096];
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        struct stat st;
-        if (stat(p, &st) < 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            if (depth < 8)
-                rc = walk(p, out, errbuf, errcap, depth + 1);
-        } else if (has_suffix(p, ".trace") || has_suffix(p, ".trb")) {
-            if (add_path(out, p) < 0) {
-                snprintf(errbuf, errcap, "out of memory");
-                rc = -1;
-            }
-        }
-    }
+    while (rc == 0 && (de = readdir(d)))
+        if (de->d_name[0] != '.')
+            rc = add_path(&names, de->d_name) < 0 ? -1 : 0;
     closedir(d);
-    if (out->n - first > 1)
-        qsort(out->paths + first, out->n - first, sizeof *out->paths,
-              cmp_str);
+    if (rc < 0) {
+        snprintf(errbuf, errcap, "%s: out of memory", dir);
+        path_list_free(&names);
+        return NULL;
+    }
+    *n = names.n;
+    if (names.n > 1) /* the first name of a file found twice is kept */
+        qsort(names.paths, names.n, sizeof *names.paths, cmp_str);
+    return names.paths ? names.paths : calloc(1, sizeof(char *));
+}
+
+static int walk(const char *dir, struct path_list *out, struct seen *seen,
+                char *errbuf, size_t errcap)
+{
+    size_t n = 0;
+    char **names = read_names(dir, &n, errbuf, errcap);
+    if (!names)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        size_t len = strlen(dir) + strlen(names[i]) + 2;
+        char *p = malloc(len);
+        if (!p) {
+            snprintf(errbuf, errcap, "out of memory");
+            rc = -1;
+            break;
+        }
+        snprintf(p, len, "%s/%s", dir, names[i]);
+        struct stat lst, st;
+        bool trace = is_trace_name(names[i]);
+        if (lstat(p, &lst) < 0) {
+            snprintf(errbuf, errcap, "%s: %s", p, strerror(errno));
+            rc = -1;
+        } else if (stat(p, &st) < 0) {
+            /* a dangling or looping symlink: a trace name is kept, so the
+             * load reports it as it does a missing argument */
+            if (trace)
+                rc = add_path(out, p) < 0 ? -1 : 0;
+            else
+                walk_note(out, p, errno == ELOOP ? "a symlink loop"
+                                                 : "a dangling symlink");
+        } else if (S_ISDIR(st.st_mode)) {
+            int s = seen_add(seen, &st);
+            if (s == 0)
+                rc = walk(p, out, seen, errbuf, errcap);
+            else if (s > 0)
+                walk_note(out, p, "a directory already searched (a symlink "
+                                  "back into the tree)");
+            else
+                rc = -1;
+        } else if (trace && !S_ISREG(st.st_mode)) {
+            walk_note(out, p, kind_name(st.st_mode));
+        } else if (trace) {
+            int s = seen_add(seen, &st);
+            if (s == 0)
+                rc = add_path(out, p) < 0 ? -1 : 0;
+            else if (s > 0)
+                walk_note(out, p, "a file already found under another name");
+            else
+                rc = -1;
+        }
+        if (rc < 0 && !errbuf[0])
+            snprintf(errbuf, errcap, "out of memory");
+        free(p);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
     return rc;
 }
 
 int collect_traces(const char *path, struct path_list *out, char *errbuf,
                    size_t errcap)
 {
+    errbuf[0] = 0;
     struct stat st;
     if (stat(path, &st) < 0) {
         snprintf(errbuf, errcap, "%s: %s", path, strerror(errno));
@@ -132,12 +245,20 @@ int collect_traces(const char *path, struct path_list *out, char *errbuf,
     if (!S_ISDIR(st.st_mode))
         return add_path(out, path) < 0 ? -1 : 1;
     size_t before = out->n;
-    if (walk(path, out, errbuf, errcap, 0) < 0)
+    struct seen seen = {0};
+    int rc = seen_add(&seen, &st) < 0 ? -1
+             : walk(path, out, &seen, errbuf, errcap);
+    free(seen.v);
+    if (rc < 0) {
+        if (!errbuf[0])
+            snprintf(errbuf, errcap, "out of memory");
         return -1;
+    }
     if (out->n == before) {
         snprintf(errbuf, errcap, "%s: no .trace or .trb files in it", path);
         return -1;
     }
+    qsort(out->paths + before, out->n - before, sizeof *out->paths, cmp_str);
     return (int)(out->n - before);
 }
 

@@ -11,11 +11,19 @@
 char *read_file(const char *path, size_t limit, size_t *len, char *errbuf,
                 size_t errcap);
 
-/* The trace files a path names: itself if a file, else the *.trace and
- * *.trb files below it, sorted.  Returns the count, or -1 with errbuf. */
+/* The trace files a path names: itself if a file (any kind: the caller
+ * named it), else the *.trace and *.trb regular files below it, at any
+ * depth, sorted.  The walk follows symlinks but searches each directory
+ * and lists each file once (by device and inode), so a symlink loop ends;
+ * a dangling or looping symlink with a trace's name is listed (loading it
+ * says why it cannot be read); what it leaves out otherwise (a FIFO, a
+ * device, a loop, a dangling symlink) it says on stderr, as "ternrig CMD:
+ * PATH: skipped: why" when `cmd` is set.  Returns the count, or -1 with
+ * errbuf. */
 struct path_list {
     char **paths;
     size_t n, cap;
+    const char *cmd; /* for the notes: "replay" */
 };
 int collect_traces(const char *path, struct path_list *out, char *errbuf,
                    size_t errcap);

@@ -478,7 +478,7 @@ int cmd_replay(int argc, char **argv)
     struct tally t = {0};
     int worst = 0;
     for (int i = optind; i < argc; i++) {
-        struct path_list l = {0};
+        struct path_list l = {.cmd = "replay"};
         char err[512];
         if (collect_traces(argv[i], &l, err, sizeof err) < 0) {
             if (o.json) {

@@ -127,7 +127,7 @@ int cmd_seeds(int argc, char **argv)
         rc = 2;
     }
     for (int i = optind; i < argc && rc == 0; i++) {
-        struct path_list l = {0};
+        struct path_list l = {.cmd = "seeds"};
         if (collect_traces(argv[i], &l, err, sizeof err) < 0) {
             fprintf(stderr, "ternrig seeds: %s\n", err);
             rc = 2;

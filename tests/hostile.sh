@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# hostile.sh TERNRIG CORPUS - the commands that do not mount, given what an
+# attacker of the command line (or a shared directory) gives them (issue
+# 18): FIFOs, symlink loops, deep trees, dangling links, text named .trb,
+# raw bytes that look like text, bytes that are not UTF-8, bad numbers,
+# broken nightly pieces.  Every command runs under `timeout`, so a
+# regression to a hang fails here instead of hanging CI.
+set -u
+T=$1
+CORPUS=$2
+source "$(dirname "$0")/checks.sh"
+t() { timeout 20 "$T" "$@"; } # a hang is exit 124, never a stuck CI job
+good=$CORPUS/basic-close.trace
+
+# --- 1-4: the directory walk -------------------------------------------
+mkdir "$tmp/fifo"
+cp "$good" "$tmp/fifo/"
+mkfifo "$tmp/fifo/x.trace"
+expect_rc fifo_skipped_said 0 'x.trace: skipped: a FIFO' -- t replay "$tmp/fifo"
+expect_rc fifo_one_trace 0 'out of 1 trace$' -- t replay "$tmp/fifo"
+expect_rc fifo_json 0 '"pass":true' -- t replay --json "$tmp/fifo"
+expect_rc fifo_seeds 0 'skipped: a FIFO' -- t seeds --out "$tmp/fifo-seeds" "$tmp/fifo"
+expect_rc fifo_corpus_check 0 'skipped: a FIFO' -- t corpus check "$tmp/fifo"
+
+mkdir "$tmp/loop"
+cp "$good" "$tmp/loop/"
+ln -s . "$tmp/loop/again"
+ln -s "$tmp/loop" "$tmp/loop/abs"
+expect_rc symlink_loop_once 0 'out of 1 trace$' -- t replay "$tmp/loop"
+expect_rc symlink_loop_said 0 'again: skipped: a directory already searched' -- t replay "$tmp/loop"
+expect_rc symlink_loop_corpus_check 0 '' -- t corpus check "$tmp/loop"
+ln -s basic-close.trace "$tmp/loop/alias.trace"
+expect_rc file_alias_said 0 'close.trace: skipped: a file already found' -- t replay "$tmp/loop"
+expect_rc file_alias_once 0 'out of 1 trace$' -- t replay "$tmp/loop"
+
+mkdir -p "$tmp/deep/1/2/3/4/5/6/7/8/9/10/11/12"
+cp "$good" "$tmp/deep/1/2/3/4/5/6/7/8/9/10/11/12/deep.trace"
+expect_rc deep_trace_found 0 'PASS .*12/deep.trace' -- t replay "$tmp/deep"
+
+mkdir "$tmp/dangle"
+cp "$good" "$tmp/dangle/"
+ln -s nowhere "$tmp/dangle/gone.trace"
+expect_rc dangling_trace_reported 2 'gone.trace: a dangling symlink' -- t replay "$tmp/dangle"
+rm "$tmp/dangle/gone.trace"
+ln -s self.trace "$tmp/dangle/self.trace"
+expect_rc looping_trace_reported 2 'self.trace: a symlink loop' -- t replay "$tmp/dangle"
+rm "$tmp/dangle/self.trace"
+ln -s nowhere "$tmp/dangle/subdir"
+expect_rc dangling_other_said 0 'subdir: skipped: a dangling symlink' -- t replay "$tmp/dangle"
+checks_done hostile-input
