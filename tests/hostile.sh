@@ -47,4 +47,18 @@ expect_rc looping_trace_reported 2 'self.trace: a symlink loop' -- t replay "$tm
 rm "$tmp/dangle/self.trace"
 ln -s nowhere "$tmp/dangle/subdir"
 expect_rc dangling_other_said 0 'subdir: skipped: a dangling symlink' -- t replay "$tmp/dangle"
+
+# --- 5-6: text or binary, by content ------------------------------------
+printf 'spawn a\na create f\na write f 5\na close f\nexpect f sealed 6\n' >"$tmp/wrong.trb"
+expect_rc text_named_trb_parsed 1 'expectation failed, line 5' -- t replay "$tmp/wrong.trb"
+printf 'spawn a\na frob f\n' >"$tmp/typo.trb"
+expect_rc text_named_trb_error 2 'typo.trb:2: .*read as a text trace' -- t replay "$tmp/typo.trb"
+expect_rc text_trb_decode_refused 2 'is a text trace already' -- t decode "$tmp/wrong.trb"
+for b in '\x20' '\x0a' '#x' '\x23\x20\x01' '\xff\xfe' '\x00'; do
+    printf "$b" >"$tmp/raw.trb"
+    expect_rc "decode_raw_$b" 0 '# decoded from' -- t decode "$tmp/raw.trb"
+    t decode -o "$tmp/raw.trace" "$tmp/raw.trb" >/dev/null 2>&1
+    expect_rc "decoded_raw_replays_$b" 0 '' -- t replay "$tmp/raw.trace"
+    expect_rc "replay_raw_$b" 0 'PASS' -- t replay "$tmp/raw.trb"
+done
 checks_done hostile-input
