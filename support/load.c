@@ -5,24 +5,6 @@
 #include "load.h"
 #include "util.h"
 
-/* One UTF-8 sequence at s (n bytes left): its length, or 0 if invalid
- * (overlong, a surrogate, above U+10FFFF, cut short). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2
-               : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    if (len == 0 || len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) ||
-        (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
-        return 0;
-    return len;
-}
-
 bool trace_bytes_are_text(const char *data, size_t len)
 {
     const unsigned char *s = (const unsigned char *)data;
@@ -42,7 +24,7 @@ bool trace_bytes_are_text(const char *data, size_t len)
             return false;
         if (c == 0x7f)
             return false;
-        size_t l = utf8_len(s + i, len - i);
+        size_t l = utf8_seq_len(s + i, len - i);
         if (l == 0)
             return false;
         if (line_start && c == '#')

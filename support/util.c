@@ -288,29 +288,56 @@ int make_dirs(const char *dir)
     return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-/* One byte of a JSON string's contents, escaped: a quote or a backslash
- * after a backslash, a control character as \u00XX, any other byte as it
- * is (UTF-8 passes through).  Returns the length written to out (at most
- * 6). */
-static size_t json_escape_byte(unsigned char c, char out[7])
+/* One UTF-8 sequence at s (n bytes left): its length, or 0 if invalid
+ * (overlong, a surrogate, above U+10FFFF, cut short). */
+size_t utf8_seq_len(const unsigned char *s, size_t n)
 {
+    unsigned c = s[0];
+    size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2
+               : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (len == 0 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) ||
+        (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
+        return 0;
+    return len;
+}
+
+/* The next piece of a JSON string's contents at s, escaped into out: a
+ * quote or a backslash after a backslash, a control character as \u00XX,
+ * a valid UTF-8 sequence as it is, and a byte that is no part of one as
+ * \u00XX too (the code point of the same number, as Latin-1 reads it), so
+ * that every string written is valid UTF-8 and ternrig's readers can take
+ * the byte back.  Sets *used to the bytes of s consumed; returns the
+ * length written (at most 6). */
+static size_t json_escape_next(const char *s, size_t *used, char out[7])
+{
+    unsigned char c = (unsigned char)*s;
+    *used = 1;
     if (c == '"' || c == '\\') {
         out[0] = '\\';
         out[1] = (char)c;
         return 2;
     }
-    if (c < 0x20)
+    size_t l = utf8_seq_len((const unsigned char *)s, strnlen(s, 4));
+    if (c < 0x20 || l == 0)
         return (size_t)snprintf(out, 7, "\\u%04x", c);
-    out[0] = (char)c;
-    return 1;
+    memcpy(out, s, l);
+    *used = l;
+    return l;
 }
 
 void json_string(FILE *f, const char *s)
 {
     fputc('"', f);
-    for (; *s; s++) {
+    while (*s) {
         char e[7];
-        fwrite(e, 1, json_escape_byte((unsigned char)*s, e), f);
+        size_t used;
+        fwrite(e, 1, json_escape_next(s, &used, e), f);
+        s += used;
     }
     fputc('"', f);
 }
@@ -328,9 +355,11 @@ static size_t put_bytes(char *buf, size_t cap, size_t n, const char *e,
 size_t json_quote(char *buf, size_t cap, const char *s)
 {
     size_t n = put_bytes(buf, cap, 0, "\"", 1);
-    for (; *s; s++) {
+    while (*s) {
         char e[7];
-        n = put_bytes(buf, cap, n, e, json_escape_byte((unsigned char)*s, e));
+        size_t used;
+        n = put_bytes(buf, cap, n, e, json_escape_next(s, &used, e));
+        s += used;
     }
     n = put_bytes(buf, cap, n, "\"", 1);
     if (cap)

@@ -32,7 +32,12 @@ void path_list_free(struct path_list *l);
 /* mkdir -p: 0, or -1 with errno. */
 int make_dirs(const char *dir);
 
-/* Write a JSON string literal. */
+/* The length of the UTF-8 sequence at s (n bytes left), or 0 when it is
+ * not a valid one (overlong, a surrogate, above U+10FFFF, cut short). */
+size_t utf8_seq_len(const unsigned char *s, size_t n);
+
+/* Write a JSON string literal: always valid UTF-8 and valid JSON, whatever
+ * the bytes (a byte that is no part of valid UTF-8 becomes \u00XX). */
 void json_string(FILE *f, const char *s);
 /* The same literal, quotes included, into buf: at most cap-1 bytes and a
  * NUL, as snprintf.  Returns the length it needed (>= cap: truncated). */

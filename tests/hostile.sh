@@ -61,4 +61,26 @@ for b in '\x20' '\x0a' '#x' '\x23\x20\x01' '\xff\xfe' '\x00'; do
     expect_rc "decoded_raw_replays_$b" 0 '' -- t replay "$tmp/raw.trace"
     expect_rc "replay_raw_$b" 0 'PASS' -- t replay "$tmp/raw.trb"
 done
+
+# --- 7: JSON is valid UTF-8 whatever the bytes of a path ------------------
+bad_name=$(printf 'n\xff\xfe\xc3(\xed\xa0\x80"\\\001')
+mkdir "$tmp/$bad_name"
+cp "$good" "$tmp/$bad_name/x.trace"
+printf 'spawn a\na frob f\n' >"$tmp/$bad_name/y.trace"
+json_valid() { # NAME LINES FILE: FILE holds LINES lines, each valid JSON in strict UTF-8
+    if python3 -c 'import json, sys
+lines = open(sys.argv[1], encoding="utf-8", errors="strict").read().splitlines()
+assert len(lines) == int(sys.argv[2]), lines
+for l in lines:
+    json.loads(l)
+' "$3" "$2"; then ok "$1"; else bad "$1"; cat "$3"; fi
+}
+t replay --all-policies --json "$tmp/$bad_name" >"$tmp/json" 2>/dev/null
+json_valid json_non_utf8_path 10 "$tmp/json"
+t replay --json "$tmp/$bad_name/gone.trace" >"$tmp/json" 2>/dev/null
+json_valid json_non_utf8_missing 1 "$tmp/json"
+python3 -c 'import json, sys
+o = json.loads(open(sys.argv[1], encoding="utf-8").read())
+assert o["trace"].endswith("n\u00ff\u00fe\u00c3(\u00ed\u00a0\u0080\"\\\u0001/gone.trace"), o["trace"]
+' "$tmp/json" && ok json_bytes_as_latin1_code_points || bad json_bytes_as_latin1_code_points
 checks_done hostile-input
