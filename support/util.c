@@ -367,6 +367,22 @@ size_t json_quote(char *buf, size_t cap, const char *s)
     return n;
 }
 
+int parse_number(const char *s, unsigned long long min, unsigned long long max,
+                 unsigned long long *out)
+{
+    /* strtoull skips spaces, takes a sign and wraps "-1" round: refuse
+     * anything but digits (0x hex too), and a value it had to clamp */
+    if (!s || !((*s >= '0' && *s <= '9')))
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 /* ---- removing a tree (no symlink is followed) ---- */
 
 static int remove_one(const char *path, const struct stat *st, int flag,

@@ -43,6 +43,12 @@ void json_string(FILE *f, const char *s);
  * NUL, as snprintf.  Returns the length it needed (>= cap: truncated). */
 size_t json_quote(char *buf, size_t cap, const char *s);
 
+/* A whole number argument: decimal (or 0x hex), digits only (no sign,
+ * no space, nothing after), not clamped by strtoull, within min..max.
+ * Returns 0 with *out, or -1. */
+int parse_number(const char *s, unsigned long long min, unsigned long long max,
+                 unsigned long long *out);
+
 /* Remove `path` and everything under it, never following a symlink.
  * Returns 0 when it is gone. */
 int remove_tree(const char *path);

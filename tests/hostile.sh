@@ -83,4 +83,14 @@ python3 -c 'import json, sys
 o = json.loads(open(sys.argv[1], encoding="utf-8").read())
 assert o["trace"].endswith("n\u00ff\u00fe\u00c3(\u00ed\u00a0\u0080\"\\\u0001/gone.trace"), o["trace"]
 ' "$tmp/json" && ok json_bytes_as_latin1_code_points || bad json_bytes_as_latin1_code_points
+
+# --- 10-11: help about help; numbers that wrap are refused ---------------
+expect_rc help_help 0 'usage: ternrig help \[COMMAND\]' -- t help help
+for n in -1 ' 1' +1 99999999999999999999999 18446744073709551616 0 1x ''; do
+    expect_rc "bench_seed_'$n'" 2 'bad --seed' -- t bench --seed "$n" --seconds 0.01 --programs 1
+done
+expect_rc bench_seed_max 0 'model ops/s' -- t bench --seed 18446744073709551615 --seconds 0.01 --programs 1
+expect_rc bench_programs_wrap 2 'bad --programs' -- t bench --programs 18446744073709551617 --seconds 0.01
+expect_rc stress_workers_wrap 2 'workers must be' -- t stress --workers 4294967297 --policy no-such  # never mounts
+expect_rc stress_seed_negative 2 'bad seed' -- t stress --seed -1 --policy no-such
 checks_done hostile-input

@@ -422,6 +422,7 @@ int cmd_stress(int argc, char **argv)
     bool calibrate = false, chose_policy = false;
     int c;
     char *end;
+    unsigned long long num;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:p:d:w:s:k:l:o:r:j:qh", longopts,
                             NULL)) != -1) {
@@ -438,14 +439,14 @@ int cmd_stress(int argc, char **argv)
                                              "90s, 10m, 1h)", optarg);
             break;
         case 'w':
-            o.workers = (unsigned)strtoul(optarg, &end, 10);
-            if (*end || o.workers < 1 || o.workers > 64)
+            if (parse_number(optarg, 1, 64, &num) < 0)
                 return usage_error("stress", "--workers must be 1..64");
+            o.workers = (unsigned)num;
             break;
         case 's':
-            o.seed = strtoull(optarg, &end, 0);
-            if (*end)
+            if (parse_number(optarg, 0, UINT64_MAX, &num) < 0)
                 return usage_error("stress", "bad seed '%s'", optarg);
+            o.seed = num;
             break;
         case 'k':
             o.kill_rate = strtod(optarg, &end);
@@ -454,14 +455,14 @@ int cmd_stress(int argc, char **argv)
                                              "per second");
             break;
         case 'S':
-            o.steps = (unsigned)strtoul(optarg, &end, 10);
-            if (*end || o.steps < 2 || o.steps > 1000)
+            if (parse_number(optarg, 2, 1000, &num) < 0)
                 return usage_error("stress", "--steps must be 2..1000");
+            o.steps = (unsigned)num;
             break;
         case 'I':
-            o.interleave = (unsigned)strtoul(optarg, &end, 10);
-            if (*end || o.interleave < 1 || o.interleave > 4)
+            if (parse_number(optarg, 1, 4, &num) < 0)
                 return usage_error("stress", "--interleave must be 1..4");
+            o.interleave = (unsigned)num;
             break;
         case 'l': o.load = optarg; break;
         case 'o': o.out_dir = optarg; break;
