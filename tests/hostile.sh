@@ -93,4 +93,24 @@ expect_rc bench_seed_max 0 'model ops/s' -- t bench --seed 18446744073709551615 
 expect_rc bench_programs_wrap 2 'bad --programs' -- t bench --programs 18446744073709551617 --seconds 0.01
 expect_rc stress_workers_wrap 2 'workers must be' -- t stress --workers 4294967297 --policy no-such  # never mounts
 expect_rc stress_seed_negative 2 'bad seed' -- t stress --seed -1 --policy no-such
+
+# --- --json: a missing PATH per policy, failures cut at 32 said ----------
+t replay --all-policies --json "$tmp/nowhere" >"$tmp/json" 2>/dev/null
+json_valid json_missing_path_valid 5 "$tmp/json"
+python3 -c 'import json, sys
+for l in open(sys.argv[1]):
+    o = json.loads(l)
+    assert o["policy"] and o["pass"] is False and "No such file" in o["error"], o
+' "$tmp/json" && ok json_missing_path_has_policy || bad json_missing_path_has_policy
+{ printf 'spawn a\na create f\na write f 5\na close f\n'
+  for i in $(seq 40); do echo 'expect f sealed 6'; done; } >"$tmp/f40.trace"
+t replay --json "$tmp/f40.trace" >"$tmp/json" 2>/dev/null
+python3 -c 'import json, sys
+o = json.loads(open(sys.argv[1]).read())
+assert o["failed"] == 40 and len(o["failures"]) == 32, o
+assert o["failures_cut"] is True and o["failures_left_out"] == 8, o
+' "$tmp/json" && ok json_failures_cut_said || { bad json_failures_cut_said; cat "$tmp/json"; }
+expect_rc text_failures_cut_said 1 '8 more failed expectations left out' -- t replay "$tmp/f40.trace"
+expect_rc json_with_real_refused 2 'without --all-policies, --json' -- t replay --json --mount "$tmp/nowhere" "$good" # never mounts
+expect_rc usage_json_not_with_real 0 'ternrig replay \(--real' -- t replay --help
 checks_done hostile-input
