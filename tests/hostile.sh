@@ -6,7 +6,7 @@
 # broken nightly pieces.  Every command runs under `timeout`, so a
 # regression to a hang fails here instead of hanging CI.
 set -u
-T=$1
+T=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 CORPUS=$2
 source "$(dirname "$0")/checks.sh"
 t() { timeout 20 "$T" "$@"; } # a hang is exit 124, never a stuck CI job
@@ -113,4 +113,27 @@ assert o["failures_cut"] is True and o["failures_left_out"] == 8, o
 expect_rc text_failures_cut_said 1 '8 more failed expectations left out' -- t replay "$tmp/f40.trace"
 expect_rc json_with_real_refused 2 'without --all-policies, --json' -- t replay --json --mount "$tmp/nowhere" "$good" # never mounts
 expect_rc usage_json_not_with_real 0 'ternrig replay \(--real' -- t replay --help
+
+# --- 8-9: report without its corpus, or with broken pieces ---------------
+mkdir "$tmp/night"
+echo '{"name":"build","status":"pass","seconds":1}' >"$tmp/night/steps.jsonl"
+expect_rc report_clean_night 0 '0 findings under reference' -- t report --corpus "$CORPUS" "$tmp/night"
+expect_rc report_no_corpus 2 'corpus /nonexistent: No such file' -- t report --corpus /nonexistent "$tmp/night"
+expect_rc report_no_corpus_said_once 2 'cannot be trusted' -- t report --corpus /nonexistent "$tmp/night"
+expect_rc report_outside_repository 2 'corpus corpus/traces: No such file.*--corpus DIR' -- env -C "$tmp" timeout 20 "$T" report "$tmp/night"
+mkdir "$tmp/empty-corpus"
+expect_rc report_empty_corpus 2 'no .trace or .trb files' -- t report --corpus "$tmp/empty-corpus" "$tmp/night"
+report_refuses() { # NAME PATTERN STEP-LINE: the step line is refused, exit 2, one message
+    echo "$3" >"$tmp/night/steps.jsonl"
+    expect_rc "report_$1" 2 "$2" -- t report --corpus "$CORPUS" "$tmp/night"
+    if grep -q 'not in the corpus' "$tmp/out"; then bad "report_$1: also says a finding count"; fi
+}
+report_refuses unknown_status 'steps.jsonl:1: step .build.: "status" must be' '{"name":"build","status":"weird","seconds":1}'
+report_refuses seconds_string 'steps.jsonl:1: step .build.: "seconds" must be a number' '{"name":"build","status":"pass","seconds":"abc"}'
+report_refuses no_name 'steps.jsonl:1: a step needs a "name"' '{"status":"pass"}'
+report_refuses broken_line 'steps.jsonl:1: ' '{"name":'
+echo '{"name":"build","status":"pass","seconds":1}' >"$tmp/night/steps.jsonl"
+echo '{"started":' >"$tmp/night/meta.json"
+report_refuses broken_meta 'meta.json:' '{"name":"build","status":"pass","seconds":1}'
+rm "$tmp/night/meta.json"
 checks_done hostile-input

@@ -69,7 +69,9 @@ static const char report_help[] =
     "Exit status: 0 no finding under the policy under test has a shape\n"
     "outside the corpus, 1 one has, 2 a step reported an error (status\n"
     "\"error\": the night cannot be trusted), a JSON file below OUTDIR is\n"
-    "broken, or bad usage.\n";
+    "broken, a step line is not as above (an unknown status, seconds not a\n"
+    "number), the corpus is missing, empty or has a bad trace, or bad\n"
+    "usage.  Each of these is an error step in the report too.\n";
 
 static struct json *load_json(const char *path, char *err, size_t errcap)
 {
@@ -119,6 +121,45 @@ static void problem(struct merge *m, const char *what, const char *why)
     put(m, m->steps, NULL, st);
 }
 
+/* A step line as the help describes it, or why not: a name, a status of
+ * the four, seconds a number >= 0, log and note strings.  A value nobody
+ * knows would be rendered as if it meant something. */
+static bool step_invalid(const struct json *st, char *why, size_t cap)
+{
+    static const char *const statuses[] = {"pass", "fail", "skip", "error"};
+    const struct json *name = json_get(st, "name");
+    const struct json *status = json_get(st, "status");
+    const struct json *secs = json_get(st, "seconds");
+    if (!name || name->type != JSON_STRING) {
+        snprintf(why, cap, "a step needs a \"name\" string");
+        return true;
+    }
+    bool known = false;
+    for (size_t i = 0; status && status->type == JSON_STRING && i < 4; i++)
+        known |= !strcmp(status->string, statuses[i]);
+    if (!known) {
+        snprintf(why, cap, "step '%.64s': \"status\" must be pass, fail, "
+                           "skip or error",
+                 name->string);
+        return true;
+    }
+    if (secs && (secs->type != JSON_NUMBER || !(secs->number >= 0))) {
+        snprintf(why, cap, "step '%.64s': \"seconds\" must be a number >= 0",
+                 name->string);
+        return true;
+    }
+    for (const char *const *k = (const char *const[]){"log", "note", NULL};
+         *k; k++) {
+        const struct json *v = json_get(st, *k);
+        if (v && v->type != JSON_STRING) {
+            snprintf(why, cap, "step '%.64s': \"%s\" must be a string",
+                     name->string, *k);
+            return true;
+        }
+    }
+    return false;
+}
+
 static void load_steps(struct merge *m)
 {
     char path[PATH_MAX], err[512];
@@ -139,6 +180,14 @@ static void load_steps(struct merge *m)
             char why[PATH_MAX + 600];
             snprintf(why, sizeof why, "%s:%u: %s", path, lineno,
                      st ? "not a JSON object" : err);
+            problem(m, "steps.jsonl", why);
+            json_free(st);
+            continue;
+        }
+        char bad[256];
+        if (step_invalid(st, bad, sizeof bad)) {
+            char why[PATH_MAX + 600];
+            snprintf(why, sizeof why, "%s:%u: %s", path, lineno, bad);
             problem(m, "steps.jsonl", why);
             json_free(st);
             continue;
@@ -452,12 +501,6 @@ int cmd_report(int argc, char **argv)
         return 2;
     }
     char err[768];
-    int rc = 0;
-    if (corpus_index_load(&cl.ix, corpus, &cl.j, err, sizeof err) < 0) {
-        fprintf(stderr, "ternrig report: the corpus has a bad trace: %s\n",
-                err);
-        rc = 2;
-    }
     struct merge m = {dir,
                       "",
                       json_new(JSON_OBJECT),
@@ -470,6 +513,28 @@ int cmd_report(int argc, char **argv)
         m.oom = true;
     if (!realpath(dir, m.absdir))
         m.absdir[0] = 0;
+    /* without the corpus no finding can be known: a setup error, never a
+     * night of "new" findings */
+    struct stat cst;
+    if (m.oom) {
+    } else if (stat(corpus, &cst) < 0 || !S_ISDIR(cst.st_mode)) {
+        char why[1024];
+        snprintf(why, sizeof why, "--corpus %s: %s (run from the repository, "
+                                  "or give --corpus DIR)",
+                 corpus, stat(corpus, &cst) < 0 ? strerror(errno)
+                                                : "not a directory");
+        problem(&m, "corpus", why);
+    } else if (corpus_index_load(&cl.ix, corpus, &cl.j, err, sizeof err) < 0) {
+        char why[1024];
+        snprintf(why, sizeof why, "the corpus has a bad trace: %s", err);
+        problem(&m, "corpus", why);
+    } else if (cl.ix.n == 0) {
+        char why[1024];
+        snprintf(why, sizeof why, "--corpus %s: no .trace or .trb files in "
+                                  "it",
+                 corpus);
+        problem(&m, "corpus", why);
+    }
     char mpath[PATH_MAX];
     snprintf(mpath, sizeof mpath, "%s/meta.json", dir);
     struct json *meta = NULL;
@@ -488,7 +553,7 @@ int cmd_report(int argc, char **argv)
     }
     /* new shapes under the policy under test; errors from the steps */
     unsigned fresh = 0;
-    bool setup_error = rc == 2;
+    bool setup_error = false;
     const char *counted[512];
     unsigned nc = 0;
     for (const struct json *fd = m.findings ? m.findings->first : NULL; fd;
@@ -535,7 +600,12 @@ int cmd_report(int argc, char **argv)
         wrc |= write_out(dir, "summary.md", m.night, report_markdown, h, nh);
         wrc |= write_out(dir, "junit.xml", m.night, render_junit, h, nh);
     }
-    if (wrc == 0)
+    if (wrc == 0 && setup_error)
+        printf("ternrig report: %s/report.html, summary.md, nightly.json, "
+               "junit.xml: the night cannot be trusted (an error, see "
+               "above and in the report)\n",
+               dir);
+    else if (wrc == 0)
         printf("ternrig report: %s/report.html, summary.md, nightly.json, "
                "junit.xml: %u finding%s under %s not in the corpus\n",
                dir, fresh, fresh == 1 ? "" : "s", policy);
