@@ -136,4 +136,14 @@ echo '{"name":"build","status":"pass","seconds":1}' >"$tmp/night/steps.jsonl"
 echo '{"started":' >"$tmp/night/meta.json"
 report_refuses broken_meta 'meta.json:' '{"name":"build","status":"pass","seconds":1}'
 rm "$tmp/night/meta.json"
+
+# --- 12: seeds writes nothing when a trace is bad --------------------------
+mkdir "$tmp/half"
+cp "$good" "$tmp/half/a.trace"
+printf 'spawn a\na frob f\n' >"$tmp/half/b.trace"
+cp "$good" "$tmp/half/c.trace"
+expect_rc seeds_trace_error 2 'b.trace:2: unknown statement' -- t seeds --out "$tmp/half-seeds" "$tmp/half"
+[ ! -e "$tmp/half-seeds" ] && ok seeds_nothing_written || { bad seeds_nothing_written; find "$tmp/half-seeds" | head; }
+rm "$tmp/half/b.trace"
+expect_rc seeds_good 0 '2 traces ->' -- t seeds --out "$tmp/half-seeds" "$tmp/half"
 checks_done hostile-input
