@@ -94,9 +94,12 @@ static int has_suffix(const char *s, const char *suf)
     return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
-static bool is_trace_name(const char *name)
+static bool has_any_suffix(const char *name, const char *const *suffixes)
 {
-    return has_suffix(name, ".trace") || has_suffix(name, ".trb");
+    for (; *suffixes; suffixes++)
+        if (has_suffix(name, *suffixes))
+            return true;
+    return false;
 }
 
 /* A note about an entry the walk leaves out, on stderr: never silent. */
@@ -173,8 +176,9 @@ static char **read_names(const char *dir, size_t *n, char *errbuf,
     return names.paths ? names.paths : calloc(1, sizeof(char *));
 }
 
-static int walk(const char *dir, struct path_list *out, struct seen *seen,
-                char *errbuf, size_t errcap)
+static int walk(const char *dir, const char *const *suffixes,
+                struct path_list *out, struct seen *seen, char *errbuf,
+                size_t errcap)
 {
     size_t n = 0;
     char **names = read_names(dir, &n, errbuf, errcap);
@@ -191,7 +195,7 @@ static int walk(const char *dir, struct path_list *out, struct seen *seen,
         }
         snprintf(p, len, "%s/%s", dir, names[i]);
         struct stat lst, st;
-        bool trace = is_trace_name(names[i]);
+        bool trace = has_any_suffix(names[i], suffixes);
         if (lstat(p, &lst) < 0) {
             snprintf(errbuf, errcap, "%s: %s", p, strerror(errno));
             rc = -1;
@@ -206,7 +210,7 @@ static int walk(const char *dir, struct path_list *out, struct seen *seen,
         } else if (S_ISDIR(st.st_mode)) {
             int s = seen_add(seen, &st);
             if (s == 0)
-                rc = walk(p, out, seen, errbuf, errcap);
+                rc = walk(p, suffixes, out, seen, errbuf, errcap);
             else if (s > 0)
                 walk_note(out, p, "a directory already searched (a symlink "
                                   "back into the tree)");
@@ -233,8 +237,8 @@ static int walk(const char *dir, struct path_list *out, struct seen *seen,
     return rc;
 }
 
-int collect_traces(const char *path, struct path_list *out, char *errbuf,
-                   size_t errcap)
+int collect_files(const char *path, const char *const *suffixes,
+                  struct path_list *out, char *errbuf, size_t errcap)
 {
     errbuf[0] = 0;
     struct stat st;
@@ -246,20 +250,29 @@ int collect_traces(const char *path, struct path_list *out, char *errbuf,
         return add_path(out, path) < 0 ? -1 : 1;
     size_t before = out->n;
     struct seen seen = {0};
-    int rc = seen_add(&seen, &st) < 0 ? -1
-             : walk(path, out, &seen, errbuf, errcap);
+    int rc = seen_add(&seen, &st) < 0
+                 ? -1
+                 : walk(path, suffixes, out, &seen, errbuf, errcap);
     free(seen.v);
     if (rc < 0) {
         if (!errbuf[0])
             snprintf(errbuf, errcap, "out of memory");
         return -1;
     }
-    if (out->n == before) {
+    qsort(out->paths + before, out->n - before, sizeof *out->paths, cmp_str);
+    return (int)(out->n - before);
+}
+
+int collect_traces(const char *path, struct path_list *out, char *errbuf,
+                   size_t errcap)
+{
+    static const char *const trace_names[] = {".trace", ".trb", NULL};
+    int n = collect_files(path, trace_names, out, errbuf, errcap);
+    if (n == 0) {
         snprintf(errbuf, errcap, "%s: no .trace or .trb files in it", path);
         return -1;
     }
-    qsort(out->paths + before, out->n - before, sizeof *out->paths, cmp_str);
-    return (int)(out->n - before);
+    return n;
 }
 
 void path_list_free(struct path_list *l)

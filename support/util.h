@@ -27,6 +27,11 @@ struct path_list {
 };
 int collect_traces(const char *path, struct path_list *out, char *errbuf,
                    size_t errcap);
+/* The same walk for files ending in any of `suffixes` (NULL-terminated):
+ * the count found below a directory (0 is no error), 1 for a file, or -1
+ * with errbuf. */
+int collect_files(const char *path, const char *const *suffixes,
+                  struct path_list *out, char *errbuf, size_t errcap);
 void path_list_free(struct path_list *l);
 
 /* mkdir -p: 0, or -1 with errno. */

@@ -146,4 +146,14 @@ expect_rc seeds_trace_error 2 'b.trace:2: unknown statement' -- t seeds --out "$
 [ ! -e "$tmp/half-seeds" ] && ok seeds_nothing_written || { bad seeds_nothing_written; find "$tmp/half-seeds" | head; }
 rm "$tmp/half/b.trace"
 expect_rc seeds_good 0 '2 traces ->' -- t seeds --out "$tmp/half-seeds" "$tmp/half"
+
+# --- report walks OUTDIR with the same walker: FIFO, loop, depth ----------
+mkdir -p "$tmp/night2/a/b/c/d/e/f"
+echo '{"name":"build","status":"pass","seconds":1}' >"$tmp/night2/steps.jsonl"
+mkfifo "$tmp/night2/a/stuck.json"
+ln -s .. "$tmp/night2/a/up"
+echo '{"tool":' >"$tmp/night2/a/b/c/d/e/f/deep.json"
+expect_rc report_fifo_skipped 2 'stuck.json: skipped: a FIFO' -- t report --corpus "$CORPUS" "$tmp/night2"
+expect_rc report_deep_json_read 2 'deep.json:2:1' -- t report --corpus "$CORPUS" "$tmp/night2"
+expect_rc report_loop_ended 2 'up: skipped: a directory already searched' -- t report --corpus "$CORPUS" "$tmp/night2"
 checks_done hostile-input

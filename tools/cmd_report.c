@@ -302,56 +302,45 @@ static void take_stress(struct merge *m, struct classify *c, struct json *run,
     put(m, m->stress, NULL, run);
 }
 
-static int cmp_str(const void *a, const void *b)
+/* Every *.json below OUTDIR, in path order, at any depth, through the
+ * walker every command shares (FIFOs skipped, symlink loops ended, each
+ * file once, what is left out said). */
+static void walk(struct merge *m, struct classify *c)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Every *.json below OUTDIR/sub, in name order, depth-limited. */
-static void walk(struct merge *m, struct classify *c, const char *sub,
-                 int depth)
-{
-    char dir[PATH_MAX * 2];
-    snprintf(dir, sizeof dir, "%s%s%s", m->dir, sub[0] ? "/" : "", sub);
-    DIR *d = opendir(dir);
-    if (!d)
+    static const char *const json_names[] = {".json", NULL};
+    struct path_list l = {.cmd = "report"};
+    char err[768];
+    if (collect_files(m->dir, json_names, &l, err, sizeof err) < 0) {
+        problem(m, "walk", err);
+        path_list_free(&l);
         return;
-    char *names[4096];
-    size_t n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) && n < 4096)
-        if (de->d_name[0] != '.')
-            names[n] = strdup(de->d_name), n += names[n] != NULL;
-    closedir(d);
-    qsort(names, n, sizeof names[0], cmp_str);
-    for (size_t i = 0; i < n; i++) {
-        char rel[PATH_MAX], path[PATH_MAX * 2];
-        join(rel, sizeof rel, sub, names[i]);
-        snprintf(path, sizeof path, "%s/%s", m->dir, rel);
-        struct stat st;
-        size_t len = strlen(names[i]);
-        bool ok = stat(path, &st) == 0;
-        if (ok && S_ISDIR(st.st_mode)) {
-            if (depth < 4)
-                walk(m, c, rel, depth + 1);
-        } else if (ok && len > 5 && !strcmp(names[i] + len - 5, ".json") &&
-                   strcmp(rel, "nightly.json") && strcmp(rel, "meta.json")) {
-            char err[768];
-            struct json *v = load_json(path, err, sizeof err);
-            const char *tool = json_get_str(v, "tool", "");
-            if (!v) {
-                problem(m, rel, err);
-            } else if (!strcmp(tool, "ternrig fuzz")) {
-                take_fuzz(m, c, v, sub);
-                v = NULL;
-            } else if (!strcmp(tool, "ternrig stress")) {
-                take_stress(m, c, v, sub);
-                v = NULL;
-            }
-            json_free(v);
-        }
-        free(names[i]);
     }
+    size_t dl = strlen(m->dir);
+    for (size_t i = 0; i < l.n; i++) {
+        const char *rel = l.paths[i] + dl + 1; /* OUTDIR/rel */
+        if (!strcmp(rel, "nightly.json") || !strcmp(rel, "meta.json"))
+            continue;
+        char sub[PATH_MAX];
+        snprintf(sub, sizeof sub, "%s", rel);
+        char *slash = strrchr(sub, '/');
+        if (slash)
+            *slash = 0;
+        else
+            sub[0] = 0;
+        struct json *v = load_json(l.paths[i], err, sizeof err);
+        const char *tool = json_get_str(v, "tool", "");
+        if (!v) {
+            problem(m, rel, err);
+        } else if (!strcmp(tool, "ternrig fuzz")) {
+            take_fuzz(m, c, v, sub);
+            v = NULL;
+        } else if (!strcmp(tool, "ternrig stress")) {
+            take_stress(m, c, v, sub);
+            v = NULL;
+        }
+        json_free(v);
+    }
+    path_list_free(&l);
 }
 
 static int cmp_night(const void *a, const void *b)
@@ -549,7 +538,7 @@ int cmd_report(int argc, char **argv)
                  json_get_str(meta, "started", NULL));
     if (!m.oom) {
         load_steps(&m);
-        walk(&m, &cl, "", 0);
+        walk(&m, &cl);
     }
     /* new shapes under the policy under test; errors from the steps */
     unsigned fresh = 0;
