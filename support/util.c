@@ -396,6 +396,52 @@ int parse_number(const char *s, unsigned long long min, unsigned long long max,
     return 0;
 }
 
+int prepare_output_dir(const char *dir, char *errbuf, size_t errcap)
+{
+    struct stat st;
+    if (make_dirs(dir) < 0) {
+        snprintf(errbuf, errcap, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(errbuf, errcap, "%s: not a directory", dir);
+        return -1;
+    }
+    if (access(dir, W_OK | X_OK) < 0) {
+        snprintf(errbuf, errcap, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int prepare_output_file(const char *path, char *errbuf, size_t errcap)
+{
+    char dir[4096];
+    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) {
+        snprintf(errbuf, errcap, "%.64s...: path too long", path);
+        return -1;
+    }
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        dir[1] = 0; /* "/x": the root */
+    else if (slash)
+        *slash = 0;
+    else
+        snprintf(dir, sizeof dir, ".");
+    if (prepare_output_dir(dir, errbuf, errcap) < 0)
+        return -1;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(errbuf, errcap, "%s: a directory, not a file", path);
+        return -1;
+    }
+    if (stat(path, &st) == 0 && access(path, W_OK) < 0) {
+        snprintf(errbuf, errcap, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- removing a tree (no symlink is followed) ---- */
 
 static int remove_one(const char *path, const struct stat *st, int flag,

@@ -54,6 +54,13 @@ size_t json_quote(char *buf, size_t cap, const char *s);
 int parse_number(const char *s, unsigned long long min, unsigned long long max,
                  unsigned long long *out);
 
+/* Output paths checked before a long run, so that its results are not
+ * lost at the end: the directory made (mkdir -p) and writable; for a
+ * file, its folder made and writable and the file, if there, writable and
+ * no directory.  0, or -1 with errbuf ("PATH: why"). */
+int prepare_output_dir(const char *dir, char *errbuf, size_t errcap);
+int prepare_output_file(const char *path, char *errbuf, size_t errcap);
+
 /* Remove `path` and everything under it, never following a symlink.
  * Returns 0 when it is gone. */
 int remove_tree(const char *path);

@@ -156,4 +156,13 @@ echo '{"tool":' >"$tmp/night2/a/b/c/d/e/f/deep.json"
 expect_rc report_fifo_skipped 2 'stuck.json: skipped: a FIFO' -- t report --corpus "$CORPUS" "$tmp/night2"
 expect_rc report_deep_json_read 2 'deep.json:2:1' -- t report --corpus "$CORPUS" "$tmp/night2"
 expect_rc report_loop_ended 2 'up: skipped: a directory already searched' -- t report --corpus "$CORPUS" "$tmp/night2"
+
+# --- 13-14: stress checks its output paths before the run ----------------
+# (--mount of a missing directory: stress stops there, never mounting)
+echo x >"$tmp/afile"
+expect_rc stress_report_unwritable 2 'stress: --report .*afile.*: [Nn]ot a directory' -- t stress --mount "$tmp/nowhere" --duration 1s --report "$tmp/afile/r.json"
+expect_rc stress_junit_is_dir 2 'stress: --junit .*: a directory, not a file' -- t stress --mount "$tmp/nowhere" --duration 1s --junit "$tmp"
+expect_rc stress_out_unwritable 2 'stress: --out .*afile.*: [Nn]ot a directory' -- t stress --mount "$tmp/nowhere" --duration 1s --out "$tmp/afile/out"
+t stress --mount "$tmp/nowhere" --duration 1s --out "$tmp/made/out" --report "$tmp/made2/sub/r.json" >/dev/null 2>&1
+[ -d "$tmp/made/out" ] && [ -d "$tmp/made2/sub" ] && ok stress_output_folders_made_first || bad stress_output_folders_made_first
 checks_done hostile-input

@@ -57,6 +57,9 @@ static const char stress_help[] =
     "                      ternrig-stress-out)\n"
     "  -r, --report FILE   the JSON report\n"
     "  -j, --junit FILE    JUnit XML for a CI server\n"
+    "                      (DIR, and the folders of FILE, are made before\n"
+    "                      the run; one that cannot be written refuses it,\n"
+    "                      exit 2, instead of losing its results)\n"
     "      --calibrate     first measure this machine's raw fork+exit+wait\n"
     "                      and fork+exec rates (1 s each), and report the\n"
     "                      storm's rates as a ratio of them\n"
@@ -377,6 +380,27 @@ static void summary(FILE *out, const struct stress_options *o,
     }
 }
 
+/* Every output path made or refused before the run starts: a report or
+ * a reproducer that cannot be written at the end loses the whole run. */
+static int check_outputs(const struct stress_options *o, const char *report,
+                         const char *junit)
+{
+    char why[4200];
+    if (o->out_dir && prepare_output_dir(o->out_dir, why, sizeof why) < 0) {
+        fprintf(stderr, "ternrig stress: --out %s\n", why);
+        return -1;
+    }
+    if (report && prepare_output_file(report, why, sizeof why) < 0) {
+        fprintf(stderr, "ternrig stress: --report %s\n", why);
+        return -1;
+    }
+    if (junit && prepare_output_file(junit, why, sizeof why) < 0) {
+        fprintf(stderr, "ternrig stress: --junit %s\n", why);
+        return -1;
+    }
+    return 0;
+}
+
 int cmd_stress(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -483,6 +507,8 @@ int cmd_stress(int argc, char **argv)
     if (o.no_log && !o.mount)
         return usage_error("stress", "--no-log goes with --mount (the "
                                      "embedded filesystem's log is ours)");
+    if (check_outputs(&o, report, junit) < 0)
+        return 2;
     if (o.mount && !chose_policy)
         real_mount_policy(o.mount, &o.policy); /* what ternrig fs runs */
     if (!o.mount) {
