@@ -259,7 +259,9 @@ int collect_files(const char *path, const char *const *suffixes,
             snprintf(errbuf, errcap, "out of memory");
         return -1;
     }
-    qsort(out->paths + before, out->n - before, sizeof *out->paths, cmp_str);
+    if (out->n - before > 1)
+        qsort(out->paths + before, out->n - before, sizeof *out->paths,
+              cmp_str);
     return (int)(out->n - before);
 }
 
