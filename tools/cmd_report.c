@@ -506,6 +506,7 @@ int cmd_report(int argc, char **argv)
      * night of "new" findings */
     struct stat cst;
     if (m.oom) {
+        /* said below */
     } else if (stat(corpus, &cst) < 0 || !S_ISDIR(cst.st_mode)) {
         char why[1024];
         snprintf(why, sizeof why, "--corpus %s: %s (run from the repository, "
