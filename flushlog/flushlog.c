@@ -226,7 +226,9 @@ static const char *parse_string(const char *s, char *out, size_t cap)
                     v = v * 16 + h;
                 }
                 s += 4;
-                c = v < 0x80 ? (char)v : '?'; /* the writer escapes < 0x20 */
+                /* the writer escapes < 0x20, and a byte that is no part
+                 * of valid UTF-8 as \u0080..\u00ff: the byte back */
+                c = v < 0x100 ? (char)v : '?';
                 break;
             }
             default: return NULL;

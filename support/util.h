@@ -11,24 +11,55 @@
 char *read_file(const char *path, size_t limit, size_t *len, char *errbuf,
                 size_t errcap);
 
-/* The trace files a path names: itself if a file, else the *.trace and
- * *.trb files below it, sorted.  Returns the count, or -1 with errbuf. */
+/* The trace files a path names: itself if a file (any kind: the caller
+ * named it), else the *.trace and *.trb regular files below it, at any
+ * depth, sorted.  The walk follows symlinks but searches each directory
+ * and lists each file once (by device and inode), so a symlink loop ends;
+ * a dangling or looping symlink with a trace's name is listed (loading it
+ * says why it cannot be read); what it leaves out otherwise (a FIFO, a
+ * device, a loop, a dangling symlink) it says on stderr, as "ternrig CMD:
+ * PATH: skipped: why" when `cmd` is set.  Returns the count, or -1 with
+ * errbuf. */
 struct path_list {
     char **paths;
     size_t n, cap;
+    const char *cmd; /* for the notes: "replay" */
 };
 int collect_traces(const char *path, struct path_list *out, char *errbuf,
                    size_t errcap);
+/* The same walk for files ending in any of `suffixes` (NULL-terminated):
+ * the count found below a directory (0 is no error), 1 for a file, or -1
+ * with errbuf. */
+int collect_files(const char *path, const char *const *suffixes,
+                  struct path_list *out, char *errbuf, size_t errcap);
 void path_list_free(struct path_list *l);
 
 /* mkdir -p: 0, or -1 with errno. */
 int make_dirs(const char *dir);
 
-/* Write a JSON string literal. */
+/* The length of the UTF-8 sequence at s (n bytes left), or 0 when it is
+ * not a valid one (overlong, a surrogate, above U+10FFFF, cut short). */
+size_t utf8_seq_len(const unsigned char *s, size_t n);
+
+/* Write a JSON string literal: always valid UTF-8 and valid JSON, whatever
+ * the bytes (a byte that is no part of valid UTF-8 becomes \u00XX). */
 void json_string(FILE *f, const char *s);
 /* The same literal, quotes included, into buf: at most cap-1 bytes and a
  * NUL, as snprintf.  Returns the length it needed (>= cap: truncated). */
 size_t json_quote(char *buf, size_t cap, const char *s);
+
+/* A whole number argument: decimal (or 0x hex), digits only (no sign,
+ * no space, nothing after), not clamped by strtoull, within min..max.
+ * Returns 0 with *out, or -1. */
+int parse_number(const char *s, unsigned long long min, unsigned long long max,
+                 unsigned long long *out);
+
+/* Output paths checked before a long run, so that its results are not
+ * lost at the end: the directory made (mkdir -p) and writable; for a
+ * file, its folder made and writable and the file, if there, writable and
+ * no directory.  0, or -1 with errbuf ("PATH: why"). */
+int prepare_output_dir(const char *dir, char *errbuf, size_t errcap);
+int prepare_output_file(const char *path, char *errbuf, size_t errcap);
 
 /* Remove `path` and everything under it, never following a symlink.
  * Returns 0 when it is gone. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "check.h"
 #include "flushlog.h"
+#include "util.h"
 
 #define T_NS 1795984343373125086ULL
 
@@ -188,6 +189,25 @@ TEST(every_kind_of_line_reads_back_field_by_field)
     ev = refused(FLOG_WRITE, EINVAL);
     round_trip(&ev);
     ev = refused(FLOG_TRUNCATE, EPERM);
+    round_trip(&ev);
+}
+
+TEST(a_name_of_any_bytes_is_valid_utf8_and_reads_back)
+{
+    struct flog_event ev = bpf_create();
+    /* bytes that are no UTF-8, a cut sequence, a surrogate, and an e-acute */
+    snprintf(ev.name, sizeof ev.name, "n\xff\xfe\xc3(\xed\xa0\x80\xc3\xa9");
+    char line[FLOG_LINE_MAX];
+    int n = flushlog_format(&ev, line, sizeof line);
+    REQUIRE(n > 0);
+    for (int i = 0; i < n;) {
+        size_t l = utf8_seq_len((const unsigned char *)line + i,
+                                (size_t)(n - i));
+        REQUIRE(l > 0);
+        i += (int)l;
+    }
+    CHECK(strstr(line, "\"n\\u00ff\\u00fe\\u00c3(\\u00ed\\u00a0\\u0080\xc3\xa9\"") !=
+          NULL);
     round_trip(&ev);
 }
 

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "gen.h"
 #include "judge.h"
+#include "util.h"
 
 static const char bench_help[] =
     "usage: ternrig bench [--policy P] [--seconds S] [--programs N] "
@@ -58,16 +59,18 @@ int cmd_bench(int argc, char **argv)
             if (*end || !(seconds > 0 && seconds <= 3600))
                 return usage_error("bench", "bad --seconds '%s'", optarg);
             break;
-        case 'n':
-            nprog = strtol(optarg, &end, 10);
-            if (*end || nprog < 1 || nprog > 100000)
+        case 'n': {
+            unsigned long long v;
+            if (parse_number(optarg, 1, 100000, &v) < 0)
                 return usage_error("bench", "bad --programs '%s' (1..100000)",
                                    optarg);
+            nprog = (long)v;
             break;
+        }
         case 'x':
-            seed = strtoull(optarg, &end, 0);
-            if (*end || seed == 0)
-                return usage_error("bench", "bad --seed '%s' (not 0)", optarg);
+            if (parse_number(optarg, 1, UINT64_MAX, &seed) < 0)
+                return usage_error("bench", "bad --seed '%s' (1..%llu)",
+                                   optarg, (unsigned long long)UINT64_MAX);
             break;
         case 'h': return policy_help(bench_help);
         default: return usage_error("bench", "bad option");

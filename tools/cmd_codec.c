@@ -23,7 +23,10 @@ static const char decode_help[] =
     "\n"
     "Decode a binary trace (with the TRB1 magic, or raw fuzzer bytes) to a\n"
     "text trace.  Any bytes decode: statements that would be trace errors\n"
-    "are dropped, so the output is always a valid trace.\n"
+    "are dropped, so the output is always a valid trace.  The one refusal\n"
+    "(exit 2) is a text trace: bytes without the magic that are UTF-8 text\n"
+    "with a line that is neither blank nor a comment, which `replay` reads\n"
+    "as text even when named .trb.\n"
     "\n"
     "  -o, --output OUT  write to OUT (default: standard output)\n"
     "  -h, --help        this help\n";
@@ -149,14 +152,13 @@ int cmd_decode(int argc, char **argv)
     struct program *p = malloc(sizeof *p);
     struct model *m = model_new();
     int rc = 2;
-    struct trace_error terr;
     if (!p || !m) {
         fprintf(stderr, "ternrig decode: out of memory\n");
-    } else if (!trace_is_binary((const uint8_t *)data, len) && len > 0 &&
-               trace_parse(data, len, p, &terr) == 0) {
+    } else if (trace_bytes_are_text(data, len)) {
+        /* the rule replay uses for a .trb: the same bytes mean the same */
         fprintf(stderr,
-                "ternrig decode: %s is a text trace already (replay it, or "
-                "encode it)\n",
+                "ternrig decode: %s is a text trace already: no TRB1 magic, "
+                "only text, a statement line (replay it, or encode it)\n",
                 in);
     } else {
         trace_decode((const uint8_t *)data, len, p);

@@ -368,7 +368,7 @@ static int corpus_add(int argc, char **argv)
         worst = 2;
     }
     for (int i = optind; i < argc && worst < 2; i++) {
-        struct path_list l = {0};
+        struct path_list l = {.cmd = "corpus"};
         if (collect_traces(argv[i], &l, err, sizeof err) < 0) {
             fprintf(stderr, "ternrig corpus add: %s\n", err);
             worst = 2;
@@ -390,7 +390,7 @@ static int corpus_add(int argc, char **argv)
 static int check_dir(struct work *w, struct corpus_index *ix, const char *dir,
                      unsigned *ntraces)
 {
-    struct path_list l = {0};
+    struct path_list l = {.cmd = "corpus"};
     char err[768];
     if (collect_traces(dir, &l, err, sizeof err) < 0) {
         fprintf(stderr, "ternrig corpus check: %s\n", err);
@@ -715,7 +715,7 @@ static int corpus_fill(int argc, char **argv)
         return 2;
     int worst = 0;
     for (int i = 0; i < npaths; i++) {
-        struct path_list l = {0};
+        struct path_list l = {.cmd = "corpus"};
         char err[768];
         if (collect_traces(paths[i], &l, err, sizeof err) < 0) {
             fprintf(stderr, "ternrig corpus fill: %s\n", err);

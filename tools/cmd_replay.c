@@ -17,8 +17,10 @@
 #endif
 
 static const char replay_help[] =
-    "usage: ternrig replay [--policy P | --all-policies] [-v] [--json] "
+    "usage: ternrig replay [--policy P | --all-policies] [-v | --json] "
     "PATH...\n"
+    "       ternrig replay (--real | --mount DIR [--no-log]) [--policy P] "
+    "[-q] PATH...\n"
     "\n"
     "Run each trace (a .trace text file, a .trb binary file, or a directory\n"
     "searched for both) through the model of Linux under a flush policy,\n"
@@ -131,6 +133,31 @@ static void print_findings(FILE *out, const struct program *p,
         fprintf(out, "      (more findings left out)\n");
 }
 
+/* The failures listed stop at JUDGE_MAX_REPORTED_FAILURES: say how many
+ * more there were, so that `failed` and the list never disagree silently. */
+static uint32_t failures_left_out(const struct judgement *j)
+{
+    return j->failed > JUDGE_MAX_REPORTED_FAILURES
+               ? j->failed - JUDGE_MAX_REPORTED_FAILURES
+               : 0;
+}
+
+static void print_failures_cut(FILE *out, const struct judgement *j)
+{
+    if (failures_left_out(j))
+        fprintf(out, "      (%u more failed expectation%s left out: the "
+                     "first %d are listed)\n",
+                failures_left_out(j), failures_left_out(j) == 1 ? "" : "s",
+                JUDGE_MAX_REPORTED_FAILURES);
+}
+
+static void print_json_failures_cut(FILE *o, const struct judgement *j)
+{
+    if (failures_left_out(j))
+        fprintf(o, ",\"failures_cut\":true,\"failures_left_out\":%u",
+                failures_left_out(j));
+}
+
 static void print_failures(FILE *out, const struct program *p,
                            const struct judgement *j)
 {
@@ -142,6 +169,7 @@ static void print_failures(FILE *out, const struct program *p,
         fprintf(out, "      expectation failed, line %u: %s: %s\n", s->line,
                 stmt, j->failures[i].got);
     }
+    print_failures_cut(out, j);
 }
 
 /* The expectations looks alone cannot judge (see expect_judgeable). */
@@ -157,6 +185,23 @@ static void print_open(FILE *out, const struct program *p, enum policy pol,
         fprintf(out, "      OPEN line %u: %s: without a flush log, %s is "
                      "only known not visible (transient or aborted)\n",
                 s->line, stmt, p->file_names[s->file]);
+    }
+}
+
+/* A trace that could not be read (or a PATH that names none), in --json:
+ * one object per policy asked for, as a trace error of each. */
+static void print_json_error(const char *path, unsigned policies,
+                             const char *err)
+{
+    for (int pol = 0; pol < POLICY_COUNT; pol++) {
+        if (!(policies & (1u << pol)))
+            continue;
+        printf("{\"trace\":");
+        json_string(stdout, path);
+        printf(",\"policy\":\"%s\",\"pass\":false,\"error\":",
+               policy_name((enum policy)pol));
+        json_string(stdout, err);
+        printf("}\n");
     }
 }
 
@@ -215,7 +260,9 @@ static void print_json(const char *path, enum policy pol,
         json_string(o, j->failures[i].got);
         fputc('}', o);
     }
-    fprintf(o, "]}\n");
+    fputc(']', o);
+    print_json_failures_cut(o, j);
+    fprintf(o, "}\n");
 }
 
 /* Returns 0 pass, 1 expectation failure, 2 trace error. */
@@ -228,16 +275,7 @@ static int replay_one(struct judge *jd, const char *path,
     if (load_program(path, p, jd->model, err, sizeof err) < 0) {
         t->trace_errors++;
         if (o->json) {
-            for (int pol = 0; pol < POLICY_COUNT; pol++) {
-                if (!(o->policies & (1u << pol)))
-                    continue;
-                printf("{\"trace\":");
-                json_string(stdout, path);
-                printf(",\"policy\":\"%s\",\"pass\":false,\"error\":",
-                       policy_name((enum policy)pol));
-                json_string(stdout, err);
-                printf("}\n");
-            }
+            print_json_error(path, o->policies, err);
         } else {
             fprintf(stderr, "%s\n", err);
         }
@@ -475,16 +513,11 @@ int cmd_replay(int argc, char **argv)
     struct tally t = {0};
     int worst = 0;
     for (int i = optind; i < argc; i++) {
-        struct path_list l = {0};
+        struct path_list l = {.cmd = "replay"};
         char err[512];
         if (collect_traces(argv[i], &l, err, sizeof err) < 0) {
-            if (o.json) {
-                printf("{\"trace\":");
-                json_string(stdout, argv[i]);
-                printf(",\"pass\":false,\"error\":");
-                json_string(stdout, err);
-                printf("}\n");
-            }
+            if (o.json)
+                print_json_error(argv[i], o.policies, err);
             fprintf(stderr, "ternrig replay: %s\n", err);
             worst = 2;
             t.trace_errors++;

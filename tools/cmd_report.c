@@ -69,7 +69,9 @@ static const char report_help[] =
     "Exit status: 0 no finding under the policy under test has a shape\n"
     "outside the corpus, 1 one has, 2 a step reported an error (status\n"
     "\"error\": the night cannot be trusted), a JSON file below OUTDIR is\n"
-    "broken, or bad usage.\n";
+    "broken, a step line is not as above (an unknown status, seconds not a\n"
+    "number), the corpus is missing, empty or has a bad trace, or bad\n"
+    "usage.  Each of these is an error step in the report too.\n";
 
 static struct json *load_json(const char *path, char *err, size_t errcap)
 {
@@ -119,6 +121,45 @@ static void problem(struct merge *m, const char *what, const char *why)
     put(m, m->steps, NULL, st);
 }
 
+/* A step line as the help describes it, or why not: a name, a status of
+ * the four, seconds a number >= 0, log and note strings.  A value nobody
+ * knows would be rendered as if it meant something. */
+static bool step_invalid(const struct json *st, char *why, size_t cap)
+{
+    static const char *const statuses[] = {"pass", "fail", "skip", "error"};
+    const struct json *name = json_get(st, "name");
+    const struct json *status = json_get(st, "status");
+    const struct json *secs = json_get(st, "seconds");
+    if (!name || name->type != JSON_STRING) {
+        snprintf(why, cap, "a step needs a \"name\" string");
+        return true;
+    }
+    bool known = false;
+    for (size_t i = 0; status && status->type == JSON_STRING && i < 4; i++)
+        known |= !strcmp(status->string, statuses[i]);
+    if (!known) {
+        snprintf(why, cap, "step '%.64s': \"status\" must be pass, fail, "
+                           "skip or error",
+                 name->string);
+        return true;
+    }
+    if (secs && (secs->type != JSON_NUMBER || !(secs->number >= 0))) {
+        snprintf(why, cap, "step '%.64s': \"seconds\" must be a number >= 0",
+                 name->string);
+        return true;
+    }
+    for (const char *const *k = (const char *const[]){"log", "note", NULL};
+         *k; k++) {
+        const struct json *v = json_get(st, *k);
+        if (v && v->type != JSON_STRING) {
+            snprintf(why, cap, "step '%.64s': \"%s\" must be a string",
+                     name->string, *k);
+            return true;
+        }
+    }
+    return false;
+}
+
 static void load_steps(struct merge *m)
 {
     char path[PATH_MAX], err[512];
@@ -139,6 +180,14 @@ static void load_steps(struct merge *m)
             char why[PATH_MAX + 600];
             snprintf(why, sizeof why, "%s:%u: %s", path, lineno,
                      st ? "not a JSON object" : err);
+            problem(m, "steps.jsonl", why);
+            json_free(st);
+            continue;
+        }
+        char bad[256];
+        if (step_invalid(st, bad, sizeof bad)) {
+            char why[PATH_MAX + 600];
+            snprintf(why, sizeof why, "%s:%u: %s", path, lineno, bad);
             problem(m, "steps.jsonl", why);
             json_free(st);
             continue;
@@ -253,56 +302,45 @@ static void take_stress(struct merge *m, struct classify *c, struct json *run,
     put(m, m->stress, NULL, run);
 }
 
-static int cmp_str(const void *a, const void *b)
+/* Every *.json below OUTDIR, in path order, at any depth, through the
+ * walker every command shares (FIFOs skipped, symlink loops ended, each
+ * file once, what is left out said). */
+static void walk(struct merge *m, struct classify *c)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Every *.json below OUTDIR/sub, in name order, depth-limited. */
-static void walk(struct merge *m, struct classify *c, const char *sub,
-                 int depth)
-{
-    char dir[PATH_MAX * 2];
-    snprintf(dir, sizeof dir, "%s%s%s", m->dir, sub[0] ? "/" : "", sub);
-    DIR *d = opendir(dir);
-    if (!d)
+    static const char *const json_names[] = {".json", NULL};
+    struct path_list l = {.cmd = "report"};
+    char err[768];
+    if (collect_files(m->dir, json_names, &l, err, sizeof err) < 0) {
+        problem(m, "walk", err);
+        path_list_free(&l);
         return;
-    char *names[4096];
-    size_t n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) && n < 4096)
-        if (de->d_name[0] != '.')
-            names[n] = strdup(de->d_name), n += names[n] != NULL;
-    closedir(d);
-    qsort(names, n, sizeof names[0], cmp_str);
-    for (size_t i = 0; i < n; i++) {
-        char rel[PATH_MAX], path[PATH_MAX * 2];
-        join(rel, sizeof rel, sub, names[i]);
-        snprintf(path, sizeof path, "%s/%s", m->dir, rel);
-        struct stat st;
-        size_t len = strlen(names[i]);
-        bool ok = stat(path, &st) == 0;
-        if (ok && S_ISDIR(st.st_mode)) {
-            if (depth < 4)
-                walk(m, c, rel, depth + 1);
-        } else if (ok && len > 5 && !strcmp(names[i] + len - 5, ".json") &&
-                   strcmp(rel, "nightly.json") && strcmp(rel, "meta.json")) {
-            char err[768];
-            struct json *v = load_json(path, err, sizeof err);
-            const char *tool = json_get_str(v, "tool", "");
-            if (!v) {
-                problem(m, rel, err);
-            } else if (!strcmp(tool, "ternrig fuzz")) {
-                take_fuzz(m, c, v, sub);
-                v = NULL;
-            } else if (!strcmp(tool, "ternrig stress")) {
-                take_stress(m, c, v, sub);
-                v = NULL;
-            }
-            json_free(v);
-        }
-        free(names[i]);
     }
+    size_t dl = strlen(m->dir);
+    for (size_t i = 0; i < l.n; i++) {
+        const char *rel = l.paths[i] + dl + 1; /* OUTDIR/rel */
+        if (!strcmp(rel, "nightly.json") || !strcmp(rel, "meta.json"))
+            continue;
+        char sub[PATH_MAX];
+        snprintf(sub, sizeof sub, "%s", rel);
+        char *slash = strrchr(sub, '/');
+        if (slash)
+            *slash = 0;
+        else
+            sub[0] = 0;
+        struct json *v = load_json(l.paths[i], err, sizeof err);
+        const char *tool = json_get_str(v, "tool", "");
+        if (!v) {
+            problem(m, rel, err);
+        } else if (!strcmp(tool, "ternrig fuzz")) {
+            take_fuzz(m, c, v, sub);
+            v = NULL;
+        } else if (!strcmp(tool, "ternrig stress")) {
+            take_stress(m, c, v, sub);
+            v = NULL;
+        }
+        json_free(v);
+    }
+    path_list_free(&l);
 }
 
 static int cmp_night(const void *a, const void *b)
@@ -452,12 +490,6 @@ int cmd_report(int argc, char **argv)
         return 2;
     }
     char err[768];
-    int rc = 0;
-    if (corpus_index_load(&cl.ix, corpus, &cl.j, err, sizeof err) < 0) {
-        fprintf(stderr, "ternrig report: the corpus has a bad trace: %s\n",
-                err);
-        rc = 2;
-    }
     struct merge m = {dir,
                       "",
                       json_new(JSON_OBJECT),
@@ -470,6 +502,29 @@ int cmd_report(int argc, char **argv)
         m.oom = true;
     if (!realpath(dir, m.absdir))
         m.absdir[0] = 0;
+    /* without the corpus no finding can be known: a setup error, never a
+     * night of "new" findings */
+    struct stat cst;
+    if (m.oom) {
+        /* said below */
+    } else if (stat(corpus, &cst) < 0 || !S_ISDIR(cst.st_mode)) {
+        char why[1024];
+        snprintf(why, sizeof why, "--corpus %s: %s (run from the repository, "
+                                  "or give --corpus DIR)",
+                 corpus, stat(corpus, &cst) < 0 ? strerror(errno)
+                                                : "not a directory");
+        problem(&m, "corpus", why);
+    } else if (corpus_index_load(&cl.ix, corpus, &cl.j, err, sizeof err) < 0) {
+        char why[1024];
+        snprintf(why, sizeof why, "the corpus has a bad trace: %s", err);
+        problem(&m, "corpus", why);
+    } else if (cl.ix.n == 0) {
+        char why[1024];
+        snprintf(why, sizeof why, "--corpus %s: no .trace or .trb files in "
+                                  "it",
+                 corpus);
+        problem(&m, "corpus", why);
+    }
     char mpath[PATH_MAX];
     snprintf(mpath, sizeof mpath, "%s/meta.json", dir);
     struct json *meta = NULL;
@@ -484,11 +539,11 @@ int cmd_report(int argc, char **argv)
                  json_get_str(meta, "started", NULL));
     if (!m.oom) {
         load_steps(&m);
-        walk(&m, &cl, "", 0);
+        walk(&m, &cl);
     }
     /* new shapes under the policy under test; errors from the steps */
     unsigned fresh = 0;
-    bool setup_error = rc == 2;
+    bool setup_error = false;
     const char *counted[512];
     unsigned nc = 0;
     for (const struct json *fd = m.findings ? m.findings->first : NULL; fd;
@@ -535,7 +590,12 @@ int cmd_report(int argc, char **argv)
         wrc |= write_out(dir, "summary.md", m.night, report_markdown, h, nh);
         wrc |= write_out(dir, "junit.xml", m.night, render_junit, h, nh);
     }
-    if (wrc == 0)
+    if (wrc == 0 && setup_error)
+        printf("ternrig report: %s/report.html, summary.md, nightly.json, "
+               "junit.xml: the night cannot be trusted (an error, see "
+               "above and in the report)\n",
+               dir);
+    else if (wrc == 0)
         printf("ternrig report: %s/report.html, summary.md, nightly.json, "
                "junit.xml: %u finding%s under %s not in the corpus\n",
                dir, fresh, fresh == 1 ? "" : "s", policy);

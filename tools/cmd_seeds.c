@@ -102,7 +102,30 @@ int cmd_seeds(int argc, char **argv)
         return 2;
     }
     char dir[4096], name[256], err[512];
+    /* every trace read before anything is written: a trace error partway
+     * leaves no half-written DIR behind */
+    struct path_list all = {.cmd = "seeds"};
     int rc = 0;
+    for (int i = optind; i < argc && rc == 0; i++)
+        if (collect_traces(argv[i], &all, err, sizeof err) < 0) {
+            fprintf(stderr, "ternrig seeds: %s\n", err);
+            rc = 2;
+        }
+    for (size_t k = 0; k < all.n && rc == 0; k++)
+        if (load_program(all.paths[k], p, j.model, err, sizeof err) < 0) {
+            fprintf(stderr, "%s\n", err);
+            rc = 2;
+        }
+    if (rc) {
+        fprintf(stderr, "ternrig seeds: nothing written to %s\n", out);
+        path_list_free(&all);
+        judge_destroy(&j);
+        free(p);
+        free(bin);
+        return rc;
+    }
+    struct stat ost;
+    bool made = stat(out, &ost) != 0; /* ours to remove if a write fails */
     unsigned written = 0;
     const char *fixed[] = {"fuzz_decode", "fuzz_trace_parse"};
     for (int k = 0; k < 2 && rc == 0; k++) {
@@ -126,55 +149,53 @@ int cmd_seeds(int argc, char **argv)
                 strerror(errno));
         rc = 2;
     }
-    for (int i = optind; i < argc && rc == 0; i++) {
-        struct path_list l = {0};
-        if (collect_traces(argv[i], &l, err, sizeof err) < 0) {
-            fprintf(stderr, "ternrig seeds: %s\n", err);
-            rc = 2;
-        }
-        for (size_t k = 0; k < l.n && rc == 0; k++) {
-            size_t len;
-            char *text = read_file(l.paths[k], TRACE_FILE_LIMIT, &len, err,
-                                   sizeof err);
-            if (!text || load_program(l.paths[k], p, j.model, err,
-                                      sizeof err) < 0) {
-                fprintf(stderr, "%s\n", err);
-                free(text);
-                rc = 2;
-                break;
-            }
-            base_name(l.paths[k], name, sizeof name);
-            snprintf(dir, sizeof dir, "%s/fuzz_trace_parse", out);
-            rc |= write_blob(dir, name, text, len);
+    for (size_t k = 0; k < all.n && rc == 0; k++) {
+        size_t len;
+        char *text = read_file(all.paths[k], TRACE_FILE_LIMIT, &len, err,
+                               sizeof err);
+        if (!text || load_program(all.paths[k], p, j.model, err,
+                                  sizeof err) < 0) {
+            fprintf(stderr, "%s\n", err);
             free(text);
-            size_t n = trace_encode(p, bin, 1 << 16);
-            snprintf(dir, sizeof dir, "%s/fuzz_decode", out);
-            rc |= write_blob(dir, name, bin, n);
-            for (uint32_t s = 0; s < p->nsteps;) /* seeds need no expects */
-                if (p->steps[s].op == OP_EXPECT)
-                    program_remove_step(p, s);
-                else
-                    s++;
-            n = trace_encode(p, bin, 1 << 16);
-            for (int pol = 0; pol < POLICY_COUNT; pol++) {
-                if (has_violation(&j, p, (enum policy)pol))
-                    continue;
-                char t[64];
-                fuzz_target_name((enum policy)pol, t, sizeof t);
-                for (int bytes = 0; bytes < 2; bytes++) {
-                    snprintf(dir, sizeof dir, "%s/%s%s", out, t,
-                             bytes ? "_bytes" : "");
-                    rc |= write_blob(dir, name, bin, n);
-                }
-            }
-            written++;
-            if (rc)
-                rc = 2;
+            rc = 2;
+            break;
         }
-        path_list_free(&l);
+        base_name(all.paths[k], name, sizeof name);
+        snprintf(dir, sizeof dir, "%s/fuzz_trace_parse", out);
+        rc |= write_blob(dir, name, text, len);
+        free(text);
+        size_t n = trace_encode(p, bin, 1 << 16);
+        snprintf(dir, sizeof dir, "%s/fuzz_decode", out);
+        rc |= write_blob(dir, name, bin, n);
+        for (uint32_t s = 0; s < p->nsteps;) /* seeds need no expects */
+            if (p->steps[s].op == OP_EXPECT)
+                program_remove_step(p, s);
+            else
+                s++;
+        n = trace_encode(p, bin, 1 << 16);
+        for (int pol = 0; pol < POLICY_COUNT; pol++) {
+            if (has_violation(&j, p, (enum policy)pol))
+                continue;
+            char t[64];
+            fuzz_target_name((enum policy)pol, t, sizeof t);
+            for (int bytes = 0; bytes < 2; bytes++) {
+                snprintf(dir, sizeof dir, "%s/%s%s", out, t,
+                         bytes ? "_bytes" : "");
+                rc |= write_blob(dir, name, bin, n);
+            }
+        }
+        written++;
+        if (rc)
+            rc = 2;
     }
-    if (rc == 0)
+    path_list_free(&all);
+    if (rc == 0) {
         printf("ternrig seeds: %u traces -> %s\n", written, out);
+    } else if (made) {
+        remove_tree(out);
+        fprintf(stderr, "ternrig seeds: %s removed (it was incomplete)\n",
+                out);
+    }
     judge_destroy(&j);
     free(p);
     free(bin);

@@ -57,6 +57,9 @@ static const char stress_help[] =
     "                      ternrig-stress-out)\n"
     "  -r, --report FILE   the JSON report\n"
     "  -j, --junit FILE    JUnit XML for a CI server\n"
+    "                      (DIR, and the folders of FILE, are made before\n"
+    "                      the run; one that cannot be written refuses it,\n"
+    "                      exit 2, instead of losing its results)\n"
     "      --calibrate     first measure this machine's raw fork+exit+wait\n"
     "                      and fork+exec rates (1 s each), and report the\n"
     "                      storm's rates as a ratio of them\n"
@@ -377,6 +380,27 @@ static void summary(FILE *out, const struct stress_options *o,
     }
 }
 
+/* Every output path made or refused before the run starts: a report or
+ * a reproducer that cannot be written at the end loses the whole run. */
+static int check_outputs(const struct stress_options *o, const char *report,
+                         const char *junit)
+{
+    char why[4200];
+    if (o->out_dir && prepare_output_dir(o->out_dir, why, sizeof why) < 0) {
+        fprintf(stderr, "ternrig stress: --out %s\n", why);
+        return -1;
+    }
+    if (report && prepare_output_file(report, why, sizeof why) < 0) {
+        fprintf(stderr, "ternrig stress: --report %s\n", why);
+        return -1;
+    }
+    if (junit && prepare_output_file(junit, why, sizeof why) < 0) {
+        fprintf(stderr, "ternrig stress: --junit %s\n", why);
+        return -1;
+    }
+    return 0;
+}
+
 int cmd_stress(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -422,6 +446,7 @@ int cmd_stress(int argc, char **argv)
     bool calibrate = false, chose_policy = false;
     int c;
     char *end;
+    unsigned long long num;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:p:d:w:s:k:l:o:r:j:qh", longopts,
                             NULL)) != -1) {
@@ -438,14 +463,14 @@ int cmd_stress(int argc, char **argv)
                                              "90s, 10m, 1h)", optarg);
             break;
         case 'w':
-            o.workers = (unsigned)strtoul(optarg, &end, 10);
-            if (*end || o.workers < 1 || o.workers > 64)
+            if (parse_number(optarg, 1, 64, &num) < 0)
                 return usage_error("stress", "--workers must be 1..64");
+            o.workers = (unsigned)num;
             break;
         case 's':
-            o.seed = strtoull(optarg, &end, 0);
-            if (*end)
+            if (parse_number(optarg, 0, UINT64_MAX, &num) < 0)
                 return usage_error("stress", "bad seed '%s'", optarg);
+            o.seed = num;
             break;
         case 'k':
             o.kill_rate = strtod(optarg, &end);
@@ -454,14 +479,14 @@ int cmd_stress(int argc, char **argv)
                                              "per second");
             break;
         case 'S':
-            o.steps = (unsigned)strtoul(optarg, &end, 10);
-            if (*end || o.steps < 2 || o.steps > 1000)
+            if (parse_number(optarg, 2, 1000, &num) < 0)
                 return usage_error("stress", "--steps must be 2..1000");
+            o.steps = (unsigned)num;
             break;
         case 'I':
-            o.interleave = (unsigned)strtoul(optarg, &end, 10);
-            if (*end || o.interleave < 1 || o.interleave > 4)
+            if (parse_number(optarg, 1, 4, &num) < 0)
                 return usage_error("stress", "--interleave must be 1..4");
+            o.interleave = (unsigned)num;
             break;
         case 'l': o.load = optarg; break;
         case 'o': o.out_dir = optarg; break;
@@ -482,6 +507,8 @@ int cmd_stress(int argc, char **argv)
     if (o.no_log && !o.mount)
         return usage_error("stress", "--no-log goes with --mount (the "
                                      "embedded filesystem's log is ours)");
+    if (check_outputs(&o, report, junit) < 0)
+        return 2;
     if (o.mount && !chose_policy)
         real_mount_policy(o.mount, &o.policy); /* what ternrig fs runs */
     if (!o.mount) {

@@ -104,6 +104,12 @@ int main(int argc, char **argv)
     const char *name = argv[1];
     if (!strcmp(name, "help") || !strcmp(name, "--help") ||
         !strcmp(name, "-h")) {
+        if (argc > 2 && !strcmp(argv[2], "help")) { /* help about help */
+            printf("usage: ternrig help [COMMAND]\n\n"
+                   "Without COMMAND, list the commands; with one, describe "
+                   "it\n(the same as `ternrig COMMAND --help`).\n");
+            return 0;
+        }
         if (argc > 2) {
             const struct command *c = find(argv[2]);
             if (!c) {
