@@ -213,6 +213,28 @@ static bool mutate_schedule(struct mutator *mu, uint64_t *rng)
     return true;
 }
 
+/* The close tracker's map (SPEC v2: `closetracker_map N`, first or not at
+ * all): set one with a small size, resize it, or drop it. */
+static void mutate_map(struct program *p, uint64_t *rng)
+{
+    bool has = p->nsteps && p->steps[0].op == OP_CLOSETRACKER_MAP;
+    if (has && below(rng, 3) == 0) {
+        program_remove_step(p, 0);
+        return;
+    }
+    struct step s;
+    gen_closetracker_map(&s, rng);
+    if (has) {
+        p->steps[0].n = s.n;
+        return;
+    }
+    if (p->nsteps >= TRACE_DECODE_MAX_STEPS)
+        return;
+    memmove(&p->steps[1], &p->steps[0], p->nsteps * sizeof p->steps[0]);
+    p->steps[0] = s;
+    p->nsteps++;
+}
+
 /* Any statement the generator proposes (expect aside), all alike. */
 static uint8_t any_statement(uint64_t *rng)
 {
@@ -261,6 +283,8 @@ static void mutate_once(struct mutator *mu, uint64_t *rng,
     uint32_t choice = below(rng, other ? 10 : 9);
     if (n == 0)
         choice = 0;
+    else if (choice == 8 && below(rng, 4) == 0)
+        mutate_map(p, rng); /* the map is the close tracker's schedule */
     else if (choice == 8 && !mutate_schedule(mu, rng))
         choice = 0; /* nothing can carry a schedule: grow instead */
     switch (choice) {

@@ -175,6 +175,40 @@ TEST(programs_carry_schedules_at_the_stated_rates)
     model_free(m);
 }
 
+/* A quarter of the programs set the close tracker's map, always first and
+ * mostly small (gen_closetracker_map): the fuzzers can fill it; user
+ * programs (the storm's, for real) never do.  With and without the map a
+ * program's statements are the same random stream. */
+TEST(a_quarter_of_programs_set_a_small_closetracker_map_first)
+{
+    struct model *m = model_new();
+    REQUIRE(m);
+    unsigned with = 0, small = 0, elsewhere = 0, programs = 400;
+    uint64_t rng = 5;
+    for (unsigned i = 0; i < programs; i++) {
+        gen_program(m, &P, 32, &rng);
+        for (uint32_t k = 1; k < P.nsteps; k++)
+            elsewhere += P.steps[k].op == OP_CLOSETRACKER_MAP;
+        if (P.nsteps && P.steps[0].op == OP_CLOSETRACKER_MAP) {
+            with++;
+            small += P.steps[0].n <= 16;
+        }
+    }
+    printf("%u of %u programs set the map, %u of them to at most 16\n",
+           with, programs, small);
+    CHECK(with > programs / 6 && with < programs / 3);
+    CHECK(small * 4 >= with * 3);
+    CHECK_EQ_INT(elsewhere, 0);
+    rng = 5;
+    for (unsigned i = 0; i < 100; i++) {
+        gen_program_user(m, &P, 32, &rng);
+        for (uint32_t k = 0; k < P.nsteps; k++)
+            elsewhere += P.steps[k].op == OP_CLOSETRACKER_MAP;
+    }
+    CHECK_EQ_INT(elsewhere, 0);
+    model_free(m);
+}
+
 /* A model that ran the first `n` statements of `text` (parsed into P), or
  * NULL. */
 static struct model *model_before(const char *text, uint32_t n)

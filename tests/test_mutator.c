@@ -222,6 +222,47 @@ TEST(schedule_mutations_add_drop_change_and_permute)
     CHECK(sum.order_permuted >= 10);
 }
 
+/* The close tracker's map (SPEC v2: first or nowhere): from `spawn a` the
+ * mutator comes to set it, resize it and drop it, and every mutant stays
+ * valid (a map statement anywhere but first would not be). */
+TEST(map_mutations_set_resize_and_drop_the_closetracker_map)
+{
+    struct model *m = model_new();
+    void *mu = afl_custom_init(NULL, 3);
+    REQUIRE(m && mu);
+    static uint8_t cur[MAX_INPUT];
+    size_t len = 2;
+    cur[0] = cur[1] = 0; /* spawn a */
+    unsigned set = 0, resized = 0, dropped = 0, mutants = 0;
+    for (int r = 0; r < 20000; r++) {
+        uint8_t *out = NULL;
+        size_t n = afl_custom_fuzz(mu, cur, len, &out, cur, len, MAX_INPUT);
+        if (!out || n == 0 || n > MAX_INPUT)
+            continue;
+        mutants++;
+        if (!valid_everywhere(m, out, n)) {
+            CHECK(!"every mutant is valid under every policy");
+            break;
+        }
+        trace_decode(cur, len, &parent);
+        trace_decode(out, n, &child);
+        bool had = parent.nsteps && parent.steps[0].op == OP_CLOSETRACKER_MAP;
+        bool has = child.nsteps && child.steps[0].op == OP_CLOSETRACKER_MAP;
+        set += !had && has;
+        dropped += had && !has;
+        resized += had && has && parent.steps[0].n != child.steps[0].n;
+        if (child.nsteps < 40) { /* a walk that stays short */
+            memcpy(cur, out, n);
+            len = n;
+        }
+    }
+    printf("%u mutants: map set %u, resized %u, dropped %u\n", mutants, set,
+           resized, dropped);
+    CHECK(set >= 10 && resized >= 10 && dropped >= 10);
+    afl_custom_deinit(mu);
+    model_free(m);
+}
+
 int main(void)
 {
     return run_tests();

@@ -251,6 +251,17 @@ void gen_name_all(struct program *p)
 static void generate(struct model *m, struct program *p, uint32_t nsteps,
                      uint64_t *rng, bool user_only);
 
+/* Map sizes: small, so that a program of a few dozen statements can fill
+ * the map (half of them 1 or 2), sometimes TernFS's own. */
+void gen_closetracker_map(struct step *s, uint64_t *rng)
+{
+    memset(s, 0, sizeof *s);
+    s->op = OP_CLOSETRACKER_MAP;
+    uint64_t r = gen_next(rng);
+    s->n = r % 8 == 0 ? CLOSETRACKER_MAP_DEFAULT
+                      : (uint32_t)(1 + (r >> 8) % (r % 2 ? 2 : 16));
+}
+
 void gen_program(struct model *m, struct program *p, uint32_t nsteps,
                  uint64_t *rng)
 {
@@ -275,6 +286,18 @@ static void generate(struct model *m, struct program *p, uint32_t nsteps,
     struct gen_names n = {0, 0, 0};
     if (nsteps > MAX_STEPS)
         nsteps = MAX_STEPS;
+    /* A quarter of the programs set the close tracker's map first, drawn
+     * from a stream of their own so that the statements after it are
+     * the ones a program without it gets. */
+    uint64_t side = *rng ^ 0xC105E7AC4E5ull;
+    if (!user_only && nsteps > 0 && gen_next(&side) % 4 == 0) {
+        gen_closetracker_map(&p->steps[0], &side);
+        p->steps[0].line = 1;
+        p->nsteps = 1;
+        struct trace_error e0;
+        if (model_step(m, 0, &e0) < 0)
+            p->nsteps = 0;
+    }
     unsigned misses = 0;
     while (p->nsteps < nsteps && misses < 1000) {
         struct step *s = &p->steps[p->nsteps];

@@ -46,6 +46,10 @@ void gen_schedule(struct program *p, struct step *s, uint64_t *rng,
  * task_struct an open file still names. */
 uint16_t gen_pick_reusable(const struct model *m, const uint16_t *released,
                            unsigned n, uint64_t *rng);
+/* `s` becomes `closetracker_map N` with a small N (SPEC v2: it comes only
+ * first): the generator puts one first in a quarter of its programs, the
+ * mutator adds, resizes and drops it. */
+void gen_closetracker_map(struct step *s, uint64_t *rng);
 /* Count the names statement `s` introduces. */
 void gen_note(const struct step *s, struct gen_names *n);
 void gen_names_of(const struct program *p, struct gen_names *n);
