@@ -58,11 +58,23 @@ leftovers() {
 }
 
 storm() { # name, then ternrig stress arguments
-    local name=$1; shift
-    "$T" stress --duration "$SECS" --workers 2 --quiet \
+    local name=$1 rc c; shift
+    # a crash leaves a core in its own folder, and its backtrace in the log
+    mkdir -p "$work/cores-$name"
+    (cd "$work/cores-$name" && ulimit -c unlimited 2>/dev/null
+     exec "$T" stress --duration "$SECS" --workers 2 --quiet \
         --report "$work/$name.json" --junit "$work/$name.xml" \
-        --out "$work/$name" "$@" >"$work/$name.out" 2>&1
-    echo $?
+        --out "$work/$name" "$@") >"$work/$name.out" 2>&1
+    rc=$?
+    if [ $rc -ge 128 ]; then
+        { echo "ternrig stress ($name) died of signal $((rc - 128)); its output:"
+          cat "$work/$name.out"
+          for c in "$work/cores-$name"/core*; do
+              [ -f "$c" ] && command -v gdb >/dev/null &&
+                  gdb -batch -ex 'thread apply all bt' "$T" "$c" 2>&1 | tail -60
+          done; } >&2
+    fi
+    echo $rc
 }
 
 rc=$(storm reference --policy reference --seed 1)
