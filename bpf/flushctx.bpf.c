@@ -4,15 +4,15 @@
  * Two programs, both on tracepoints (this kernel has no kprobes, and
  * refuses fentry):
  *   (a) raw_tp/fuse_request_send: for the watched FUSE connection and the
- *       CREATE, FLUSH and RELEASE opcodes, records the sending task's
+ *       CREATE, TMPFILE, LINK, FLUSH and RELEASE opcodes, records the sending task's
  *       context (task and group_leader pointers, their mm pointers, the
  *       process start time, exiting flags) under the request's unique id.
  *       The tracepoint fires in the sender's context, before the request
  *       reaches the filesystem, which is blocked on nothing: the
  *       filesystem reads the record when it handles the request.
  *   (b) tp/syscalls/sys_enter_close: counts close(2) calls per inode of the
- *       watched connection, for the files the filesystem tracks (the
- *       mechanism of TernFS's FUSE client, fuse-closetracker).
+ *       watched connection in a bounded map, as TernFS's FUSE client does
+ *       (fuse-closetracker): every inode, any fd, until the map is full.
  *   (c) raw_tp/task_newtask: the task_struct pointer of every new task, by
  *       thread id, as copy_process() made it (a real run asks which
  *       released task's memory a new task got: SPEC v2's `reuses`).
@@ -38,6 +38,8 @@ char LICENSE[] SEC("license") = "GPL";
 __u32 watched_dev;
 /* How many records could not be stored (map full): the loader reports it. */
 __u64 lost_records;
+/* close(2) calls not counted because the close tracker's map was full. */
+__u64 uncounted_closes;
 
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -52,6 +54,17 @@ struct {
     __type(key, __u64);
     __type(value, struct flushctx_file);
 } files SEC(".maps");
+
+/* The close tracker (flushctx.h): no preallocation, so that a map of
+ * TernFS's size costs memory only for the counters it holds; full is full
+ * either way (an insert past max_entries fails with E2BIG). */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __uint(max_entries, FLUSHCTX_CLOSETRACKER_ENTRIES);
+    __type(key, __u64);
+    __type(value, __u64);
+} closetracker SEC(".maps");
 
 /* Map `tasks` (LRU hash, key: thread id in the initial pid namespace):
  * the task_struct pointer of each new task.  Every clone on the machine
@@ -83,7 +96,8 @@ int on_fuse_request_send(struct bpf_raw_tracepoint_args *ctx)
         return 0;
     __u32 op = BPF_CORE_READ(req, in.h.opcode);
     if (op != FLUSHCTX_OP_CREATE && op != FLUSHCTX_OP_FLUSH &&
-        op != FLUSHCTX_OP_RELEASE)
+        op != FLUSHCTX_OP_RELEASE && op != FLUSHCTX_OP_TMPFILE &&
+        op != FLUSHCTX_OP_LINK)
         return 0;
 
     struct flushctx_rec r = {};
@@ -150,8 +164,18 @@ int on_sys_enter_close(struct trace_event_raw_sys_enter *ctx)
     if (BPF_CORE_READ(inode, i_sb, s_dev) != dev)
         return 0;
     __u64 ino = BPF_CORE_READ(inode, i_ino);
-    struct flushctx_file *f = bpf_map_lookup_elem(&files, &ino);
-    if (f)
-        __sync_fetch_and_add(&f->closes, 1);
+    __u64 *n = bpf_map_lookup_elem(&closetracker, &ino);
+    if (n) {
+        __sync_fetch_and_add(n, 1);
+        return 0;
+    }
+    __u64 one = 1;
+    long err = bpf_map_update_elem(&closetracker, &ino, &one, BPF_NOEXIST);
+    if (err == -17 /* EEXIST: another close made it meanwhile */) {
+        if ((n = bpf_map_lookup_elem(&closetracker, &ino)))
+            __sync_fetch_and_add(n, 1);
+    } else if (err) { /* E2BIG: full */
+        __sync_fetch_and_add(&uncounted_closes, 1);
+    }
     return 0;
 }

@@ -3,7 +3,7 @@
  * fixed-width fields only.
  *
  * Map `requests` (LRU hash, key: the FUSE request's `unique`): the sender's
- * context of every CREATE, FLUSH and RELEASE request of the watched FUSE
+ * context of every CREATE, TMPFILE, LINK, FLUSH and RELEASE request of the watched FUSE
  * connection, written when the kernel queues the request, in the sender's
  * own context.  The filesystem reads the header's `unique` of the request
  * it is handling and takes (looks up, then deletes) that entry.
@@ -13,10 +13,18 @@
  *
  * Map `files` (hash, key: inode number): the transient files ternrig fs
  * tracks.  The filesystem inserts one at create (owner = the creator's
- * group_leader pointer, closes = 0) and deletes it when the file is decided;
- * the BPF program adds one to `closes` on every close(2) of an fd of that
- * inode and, at a FLUSH of it, reads owner->mm through the (maybe stale)
- * owner pointer, as the TernFS kernel module of 2024 does.
+ * group_leader pointer) and deletes it when the file is decided; at a FLUSH
+ * of it the BPF program reads owner->mm through the (maybe stale) owner
+ * pointer, as the TernFS kernel module of 2024 does.
+ *
+ * Map `closetracker` (hash, key: inode number, value: a u64 counter): the
+ * close tracker of TernFS's FUSE client, as TernFS builds it.  Every
+ * close(2) by any task on an fd of any inode of the watched mount adds one
+ * to the inode's counter, creating it when absent; when the map is full
+ * (its max_entries, set by the loader: TernFS's is 1,048,576) a close of an
+ * inode without a counter is not counted (`uncounted_closes` counts those).
+ * Only the filesystem deletes a counter: at the flush that seals a
+ * transient regular file.  Counters of sealed files and tmpfiles stay.
  */
 #ifndef TERNRIG_FLUSHCTX_H
 #define TERNRIG_FLUSHCTX_H
@@ -33,9 +41,11 @@ typedef __s32 flushctx_s32;
 #endif
 
 /* FUSE opcodes (include/uapi/linux/fuse.h) the program records. */
+#define FLUSHCTX_OP_LINK 13
 #define FLUSHCTX_OP_RELEASE 18
 #define FLUSHCTX_OP_FLUSH 25
 #define FLUSHCTX_OP_CREATE 35
+#define FLUSHCTX_OP_TMPFILE 51
 
 /* flushctx_rec.flags */
 #define FLUSHCTX_EXITING 0x1u    /* current->flags & PF_EXITING           */
@@ -64,8 +74,10 @@ struct flushctx_rec {
 };
 
 struct flushctx_file {
-    flushctx_u64 owner;  /* the creator's group_leader pointer            */
-    flushctx_u64 closes; /* close(2) syscalls on the inode since create   */
+    flushctx_u64 owner; /* the creator's group_leader pointer             */
 };
+
+/* The close tracker's capacity when the loader sets none: TernFS's. */
+#define FLUSHCTX_CLOSETRACKER_ENTRIES 1048576u
 
 #endif

@@ -26,6 +26,7 @@ void flushlog_event_init(struct flog_event *ev, enum flog_op op)
 static const char *const op_names[] = {
     [FLOG_CREATE] = "create", [FLOG_FLUSH] = "flush",
     [FLOG_WRITE] = "write",   [FLOG_TRUNCATE] = "truncate",
+    [FLOG_LINK] = "link",
 };
 
 /* ------------------------------------------------------------- writing */
@@ -114,7 +115,7 @@ int flushlog_format(const struct flog_event *ev, char *buf, size_t cap)
         clock_gettime(CLOCK_REALTIME, &ts);
         t = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
     }
-    if (ev->op < FLOG_CREATE || ev->op > FLOG_TRUNCATE)
+    if (ev->op < FLOG_CREATE || ev->op >= FLOG_OTHER)
         return -1;
     put(&o, "{\"t\":%llu.%09llu,\"op\":\"%s\",\"ino\":%lu",
         (unsigned long long)(t / 1000000000ULL),
@@ -126,6 +127,16 @@ int flushlog_format(const struct flog_event *ev, char *buf, size_t cap)
         put(&o, ",\"parent\":%lu", ev->parent);
         put_str(&o, "comm", ev->comm);
         put(&o, ",\"result\":%d", -ev->err);
+        put_str(&o, "why", ev->why);
+        if (ev->tmpfile)
+            put(&o, ",\"tmpfile\":true");
+        break;
+    case FLOG_LINK:
+        put_requester(&o, ev);
+        put(&o, ",\"parent\":%lu", ev->parent);
+        put_str(&o, "comm", ev->comm);
+        put(&o, ",\"result\":%d", -ev->err);
+        put_str(&o, "state", ev->state);
         put_str(&o, "why", ev->why);
         break;
     case FLOG_FLUSH:
@@ -304,6 +315,7 @@ static const struct field fields[] = {
     FIELD("written", F_LLONG, written),
     FIELD("off", F_LLONG, off),
     FIELD("len", F_LLONG, len),
+    FIELD("tmpfile", F_BOOL, tmpfile),
 };
 
 /* "SEC.FRACTION" as ns, exactly (a double would round the ns away). */
@@ -354,7 +366,7 @@ static void set_field(struct flog_event *ev, const char *key,
 {
     if (!strcmp(key, "op")) {
         ev->op = FLOG_OTHER;
-        for (int k = FLOG_CREATE; k <= FLOG_TRUNCATE; k++)
+        for (int k = FLOG_CREATE; k < FLOG_OTHER; k++)
             if (!strcmp(v->str, op_names[k]))
                 ev->op = (enum flog_op)k;
         return;

@@ -11,7 +11,8 @@
  * integer, boolean values only.  Keys in the order written:
  *
  *   every line     "t"     CLOCK_REALTIME seconds, "SEC.NNNNNNNNN"
- *                  "op"    "create" | "flush" | "write" | "truncate"
+ *                  "op"    "create" | "flush" | "link" | "write" |
+ *                          "truncate"
  *                  "ino"   the file's inode (0: a create that failed)
  *                  "name"  the file's name (JSON-escaped, any bytes)
  *   create, flush: who asked, as the context source saw it
@@ -23,7 +24,11 @@
  *                  "leader_mm" (pointers, strings "0x..."), "start_ns",
  *                  "live", "exiting", "group_exit"
  *   create         "parent", "comm", "result" (a NUMBER: 0 or -errno),
- *                  "why"
+ *                  "why"; "tmpfile": true for an O_TMPFILE create (its
+ *                  "name" is the kernel's, "/": it has none until linked)
+ *   link           linkat(AT_EMPTY_PATH) of a tmpfile: who asked, then
+ *                  "parent" and "name" (the new name), "comm", "result"
+ *                  (a NUMBER), "state" after it, "why"
  *   flush          with BPF: "owner", "owner_mm" (pointers), "closes"
  *                  (close(2) count, -1: not counted); "owner_mm_now"
  *                  (pointer) when owner->mm was read at send time;
@@ -57,6 +62,7 @@ enum flog_op {
     FLOG_FLUSH,    /* a flush of a transient file and its decision          */
     FLOG_WRITE,    /* a write the file refused                              */
     FLOG_TRUNCATE, /* a size change the file refused                        */
+    FLOG_LINK,     /* a linkat of a tmpfile, granted (err 0) or refused      */
     FLOG_OTHER     /* (read only) an op this version does not know          */
 };
 
@@ -86,7 +92,8 @@ struct flog_event {
     bool owner_mm_now_read;
     uint64_t owner_mm_now;
     char decision[16];        /* flush: seal, abort, ignore, fail          */
-    int err;                  /* create/write/truncate: 0 or the errno    */
+    int err;                  /* create/link/write/truncate: 0 or errno   */
+    bool tmpfile;             /* create: O_TMPFILE                        */
     char result[24];          /* (read) "ok" or err's name ("EPERM")      */
     char state[16];           /* the file's state after the event          */
     char path[32];            /* (read, older logs) how the flush came    */

@@ -135,9 +135,11 @@ static int ensure_tracefs(char *why, size_t cap, char *note, size_t ncap)
     return 0;
 }
 
-struct bpf_context *bpf_context_open(bool count_closes, char *why,
-                                     size_t cap, char *note, size_t note_cap)
+struct bpf_context *bpf_context_open(uint32_t closetracker_entries,
+                                     char *why, size_t cap, char *note,
+                                     size_t note_cap)
 {
+    bool count_closes = closetracker_entries > 0;
     note[0] = 0;
     if (geteuid() != 0) {
         why_set(why, cap, "BPF needs root (CAP_BPF and CAP_PERFMON)");
@@ -166,6 +168,15 @@ struct bpf_context *bpf_context_open(bool count_closes, char *why,
     bc->skel = flushctx__open();
     if (bc->skel && !count_closes)
         bpf_program__set_autoload(bc->skel->progs.on_sys_enter_close, false);
+    if (bc->skel && count_closes &&
+        bpf_map__set_max_entries(bc->skel->maps.closetracker,
+                                 closetracker_entries) < 0) {
+        why_set(why, cap, "cannot size the close tracker's map to %u",
+                (unsigned)closetracker_entries);
+        flushctx__destroy(bc->skel);
+        free(bc);
+        return NULL;
+    }
     if (!bc->skel || flushctx__load(bc->skel) < 0) {
         why_set(why, cap, "loading the BPF program failed: %s%s%s",
                 strerror(errno), libbpf_last[0] ? ": " : "", libbpf_last);
@@ -228,7 +239,7 @@ bool bpf_context_take(struct bpf_context *bc, uint64_t unique,
 
 int bpf_context_track(struct bpf_context *bc, uint64_t ino, uint64_t owner)
 {
-    struct flushctx_file f = {owner, 0};
+    struct flushctx_file f = {owner};
     return bpf_map__update_elem(bc->skel->maps.files, &ino, sizeof ino, &f,
                                 sizeof f, BPF_ANY) == 0
                ? 0
@@ -237,12 +248,25 @@ int bpf_context_track(struct bpf_context *bc, uint64_t ino, uint64_t owner)
 
 int64_t bpf_context_closes(struct bpf_context *bc, uint64_t ino)
 {
-    struct flushctx_file f;
-    if (!bc->count_closes ||
-        bpf_map__lookup_elem(bc->skel->maps.files, &ino, sizeof ino, &f,
-                             sizeof f, 0) != 0)
+    uint64_t n = 0;
+    if (!bc->count_closes)
         return -1;
-    return (int64_t)f.closes;
+    if (bpf_map__lookup_elem(bc->skel->maps.closetracker, &ino, sizeof ino,
+                             &n, sizeof n, 0) != 0)
+        return 0; /* no counter: no close counted (TernFS: ignore) */
+    return (int64_t)n;
+}
+
+void bpf_context_consume_closes(struct bpf_context *bc, uint64_t ino)
+{
+    if (bc->count_closes)
+        bpf_map__delete_elem(bc->skel->maps.closetracker, &ino, sizeof ino,
+                             0);
+}
+
+uint64_t bpf_context_uncounted(const struct bpf_context *bc)
+{
+    return bc->count_closes ? bc->skel->bss->uncounted_closes : 0;
 }
 
 void bpf_context_untrack(struct bpf_context *bc, uint64_t ino)
@@ -270,10 +294,11 @@ struct bpf_context {
     uint32_t dev;
 };
 
-struct bpf_context *bpf_context_open(bool count_closes, char *why,
-                                     size_t cap, char *note, size_t note_cap)
+struct bpf_context *bpf_context_open(uint32_t closetracker_entries,
+                                     char *why, size_t cap, char *note,
+                                     size_t note_cap)
 {
-    (void)count_closes;
+    (void)closetracker_entries;
     if (note_cap)
         note[0] = 0;
     snprintf(why, cap, "this ternrig was built without BPF support "
@@ -318,6 +343,18 @@ int64_t bpf_context_closes(struct bpf_context *bc, uint64_t ino)
     (void)bc;
     (void)ino;
     return -1;
+}
+
+void bpf_context_consume_closes(struct bpf_context *bc, uint64_t ino)
+{
+    (void)bc;
+    (void)ino;
+}
+
+uint64_t bpf_context_uncounted(const struct bpf_context *bc)
+{
+    (void)bc;
+    return 0;
 }
 
 void bpf_context_untrack(struct bpf_context *bc, uint64_t ino)
@@ -453,10 +490,11 @@ static enum facts bpf_flush_facts(struct context_source *src,
 }
 
 static void bpf_decided(struct context_source *src, uint64_t ino,
-                        struct file_ctx *file)
+                        struct file_ctx *file, enum flush_decision d)
 {
-    (void)file;
     bpf_context_untrack(src->state, ino);
+    if (d == FLUSH_SEAL && !file->rec.tmpfile) /* as note_sealed */
+        bpf_context_consume_closes(src->state, ino);
 }
 
 static void bpf_released(struct context_source *src, uint64_t unique,

@@ -5,7 +5,7 @@
  * pointing it at one FUSE connection, and reading what it recorded: the
  * sender's context of each CREATE, FLUSH and RELEASE request (task and
  * group_leader pointers, mm pointers, process start time; record layout
- * in bpf/flushctx.h), the close(2) count of each tracked inode, and
+ * in bpf/flushctx.h), the close tracker's counter of each inode (TernFS's map), and
  * owner->mm read at a flush through the file's owner pointer.
  *
  * Requests are matched by the FUSE header's `unique` id, not by thread id:
@@ -29,14 +29,15 @@
 struct bpf_context;
 
 /* Load and attach the programs (root; BTF at /sys/kernel/btf/vmlinux; no
- * lockdown).  The close(2) counter only with `count_closes`: a syscall
+ * lockdown).  The close tracker (close(2) counts, TernFS's map of
+ * `closetracker_entries` counters) only when that is above 0: a syscall
  * tracepoint puts every syscall of every task on the machine on the slow
  * path (about +0.5 us per close(2) measured here), so it is attached only
  * for the policy that needs it.  Mounts tracefs on /sys/kernel/tracing when
  * no tracefs is mounted, and then says so in `note` (else note is "").
  * Returns NULL with `why` filled when BPF cannot be used. */
-struct bpf_context *bpf_context_open(bool count_closes, char *why,
-                                     size_t cap, char *note,
+struct bpf_context *bpf_context_open(uint32_t closetracker_entries,
+                                     char *why, size_t cap, char *note,
                                      size_t note_cap);
 void bpf_context_close(struct bpf_context *bc);
 
@@ -54,13 +55,16 @@ int bpf_context_watch(struct bpf_context *bc, const char *mountpoint,
 bool bpf_context_take(struct bpf_context *bc, uint64_t unique,
                       struct flushctx_rec *out);
 
-/* Track inode `ino` (a transient file) from its create on: close(2) calls
- * on it are counted, and its flushes read owner->mm through `owner`.
- * Returns 0, or -1 (map full). */
+/* Track inode `ino` (a transient file) from its create on: its flushes
+ * read owner->mm through `owner`.  Returns 0, or -1 (map full). */
 int bpf_context_track(struct bpf_context *bc, uint64_t ino, uint64_t owner);
-/* close(2) calls counted on a tracked inode since bpf_context_track; -1 if
- * the inode is not tracked or closes are not counted. */
+/* The close tracker's counter of `ino`: 0 when it has none (never counted,
+ * or consumed); -1 when closes are not counted. */
 int64_t bpf_context_closes(struct bpf_context *bc, uint64_t ino);
+/* Delete the counter of `ino` (the flush that sealed it took it). */
+void bpf_context_consume_closes(struct bpf_context *bc, uint64_t ino);
+/* close(2) calls the full map could not count. */
+uint64_t bpf_context_uncounted(const struct bpf_context *bc);
 /* Stop tracking (the file is decided, or its writer is released). */
 void bpf_context_untrack(struct bpf_context *bc, uint64_t ino);
 /* Records the program could not store (request map full). */

@@ -28,6 +28,7 @@ static void say(fs_notice_fn *notice, void *arg, const char *msg)
 
 struct context_source *flush_context_open(enum fs_context_source want,
                                           enum policy policy,
+                                          uint32_t closetracker_entries,
                                           fs_notice_fn *notice, void *arg,
                                           char *why, size_t cap)
 {
@@ -39,7 +40,9 @@ struct context_source *flush_context_open(enum fs_context_source want,
     }
     char bpf_why[256], note[160];
     struct bpf_context *bc =
-        bpf_context_open(policy_needs(policy, POLICY_FACT_CLOSE_COUNT),
+        bpf_context_open(!policy_needs(policy, POLICY_FACT_CLOSE_COUNT) ? 0
+                         : closetracker_entries ? closetracker_entries
+                                                : CLOSETRACKER_MAP_DEFAULT,
                          bpf_why, sizeof bpf_why, note, sizeof note);
     say(notice, arg, note);
     if (bc) {
@@ -89,7 +92,8 @@ enum flush_decision flush_decide(struct context_source *src,
     if (src->flush_facts(src, policy, ino, file, who, &c, &in, seen, why) ==
         FACTS_MISSING)
         return FLUSH_IGNORE; /* unsure what: never seal */
-    /* the close counts come from the BPF map at each flush, and the
-     * source's `decided` deletes the file's entry: no note_sealed here */
+    /* the close counts come from the kernel's map at each flush, and the
+     * source's `decided` deletes a sealed file's counter: the core's
+     * note_sealed on that map */
     return classify_flush(policy, &file->rec, &c, &in);
 }

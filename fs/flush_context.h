@@ -77,9 +77,12 @@ struct context_source {
                               const struct requester *who, struct task_ctx *c,
                               struct flush_inputs *in, struct flog_event *seen,
                               const char **why);
-    /* The file is decided (sealed or aborted): no flush of it will ask. */
+    /* The file is decided, `d` FLUSH_SEAL (by a flush or a link) or
+     * FLUSH_ABORT: no flush of it will ask.  A seal of a regular file
+     * consumes its close count (the core's note_sealed, on the kernel's
+     * map). */
     void (*decided)(struct context_source *src, uint64_t ino,
-                    struct file_ctx *file);
+                    struct file_ctx *file, enum flush_decision d);
     /* RELEASE of request `unique`: `writer` when it is the creator's open
      * file (no flush of it can follow). */
     void (*released)(struct context_source *src, uint64_t unique, uint64_t ino,
@@ -116,11 +119,14 @@ static inline bool policy_needs_bpf(enum policy p)
 }
 
 /* Open the source `want` asks for, for `policy`: BPF (its programs loaded,
- * not yet watching a mount), or /proc.  `notice` (may be NULL) hears what
+ * not yet watching a mount; a policy that reads close counts gets a close
+ * tracker of `closetracker_entries` counters, 0: TernFS's 1,048,576), or
+ * /proc.  `notice` (may be NULL) hears what
  * the user should know, e.g. that /proc is used because BPF cannot load.
  * Returns NULL with `why` when the source cannot be had. */
 struct context_source *flush_context_open(enum fs_context_source want,
                                           enum policy policy,
+                                          uint32_t closetracker_entries,
                                           fs_notice_fn *notice, void *arg,
                                           char *why, size_t cap);
 void flush_context_close(struct context_source *src);

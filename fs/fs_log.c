@@ -28,7 +28,7 @@ static void set_str(char *dst, size_t cap, const char *src)
 
 void fs_log_create(FILE *log, enum policy policy, struct context_source *src,
                    const struct requester *who, node_ino ino, node_ino parent,
-                   const char *name, int err, const char *why)
+                   const char *name, int err, bool tmpfile, const char *why)
 {
     if (!log)
         return;
@@ -41,6 +41,29 @@ void fs_log_create(FILE *log, enum policy policy, struct context_source *src,
     ev.parent = (unsigned long)parent;
     set_str(ev.name, sizeof ev.name, name);
     ev.err = err;
+    ev.tmpfile = tmpfile;
+    set_str(ev.why, sizeof ev.why, why);
+    flushlog_write(log, &ev);
+}
+
+void fs_log_link(FILE *log, enum policy policy, struct context_source *src,
+                 const struct requester *who, node_ino ino,
+                 const struct node *nd, node_ino parent, const char *name,
+                 int err, const char *why)
+{
+    if (!log)
+        return;
+    struct flog_event ev;
+    flushlog_event_init(&ev, FLOG_LINK);
+    comm_of(who->tid, ev.comm, sizeof ev.comm);
+    src->describe(who, nd ? &nd->file : NULL, &ev);
+    set_str(ev.policy, sizeof ev.policy, policy_name(policy));
+    ev.ino = (unsigned long)ino;
+    ev.parent = (unsigned long)parent;
+    set_str(ev.name, sizeof ev.name, name);
+    ev.err = err;
+    if (nd)
+        set_str(ev.state, sizeof ev.state, node_state_name(nd->state));
     set_str(ev.why, sizeof ev.why, why);
     flushlog_write(log, &ev);
 }

@@ -1,7 +1,7 @@
 /* fs_log.h - what the embedded filesystem tells its flush log (--log).
  *
- * Owns: choosing the facts of each logged event: a create (granted or
- * refused), a flush of a transient file with its decision, a write or
+ * Owns: choosing the facts of each logged event: a create or tmpfile
+ * (granted or refused), a link, a flush of a transient file with its decision, a write or
  * truncate the file refused.  The line format is flushlog.h's; the
  * requester's part comes from its context source (describe).  Each
  * function does nothing when `log` is NULL.
@@ -18,7 +18,14 @@
  * `why` a note ("" none). */
 void fs_log_create(FILE *log, enum policy policy, struct context_source *src,
                    const struct requester *who, node_ino ino, node_ino parent,
-                   const char *name, int err, const char *why);
+                   const char *name, int err, bool tmpfile, const char *why);
+
+/* A link of the tmpfile `ino` (`nd`, NULL when there is none) as
+ * `name` in `parent`: err 0 (its state now sealed) or the errno. */
+void fs_log_link(FILE *log, enum policy policy, struct context_source *src,
+                 const struct requester *who, node_ino ino,
+                 const struct node *nd, node_ino parent, const char *name,
+                 int err, const char *why);
 
 /* A flush of the file `nd`, already sealed or aborted: its context, no
  * decision (ternrig fs --log-late). */

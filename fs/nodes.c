@@ -156,13 +156,10 @@ void node_forget(struct nodes *ns, node_ino ino, uint64_t nlookup)
         node_drop_data(nd); /* nobody can read it any more */
 }
 
-node_ino node_new(struct nodes *ns, node_ino parent, const char *name,
-                  enum node_state st)
+/* A new node, not yet in the name index. */
+static node_ino node_alloc(struct nodes *ns, node_ino parent, const char *name,
+                           enum node_state st)
 {
-    if (strlen(name) >= sizeof ns->v[0].name)
-        return 0;
-    if (ns->nindexed + 1 > ns->nbuckets && !index_grow(ns))
-        return 0;
     if (ns->n == ns->cap) {
         size_t cap = ns->cap ? ns->cap * 2 : 64;
         struct node *nn = realloc(ns->v, cap * sizeof *nn);
@@ -179,8 +176,40 @@ node_ino node_new(struct nodes *ns, node_ino parent, const char *name,
     nd->state = st;
     nd->is_dir = st == N_DIR;
     file_ctx_init(&nd->file);
-    index_add(ns, ino);
     return ino;
+}
+
+node_ino node_new(struct nodes *ns, node_ino parent, const char *name,
+                  enum node_state st)
+{
+    if (strlen(name) >= sizeof ns->v[0].name)
+        return 0;
+    if (ns->nindexed + 1 > ns->nbuckets && !index_grow(ns))
+        return 0;
+    node_ino ino = node_alloc(ns, parent, name, st);
+    if (ino)
+        index_add(ns, ino);
+    return ino;
+}
+
+node_ino node_new_unnamed(struct nodes *ns, node_ino parent,
+                          enum node_state st)
+{
+    return node_alloc(ns, parent, "", st);
+}
+
+int node_link(struct nodes *ns, node_ino ino, node_ino parent,
+              const char *name)
+{
+    struct node *nd = node_of(ns, ino);
+    if (!nd || nd->indexed || strlen(name) >= sizeof nd->name)
+        return -1;
+    if (ns->nindexed + 1 > ns->nbuckets && !index_grow(ns))
+        return -1;
+    nd->parent = parent;
+    snprintf(nd->name, sizeof nd->name, "%s", name);
+    index_add(ns, ino);
+    return 0;
 }
 
 void node_rename(struct nodes *ns, node_ino ino, node_ino newparent,

@@ -59,6 +59,15 @@ node_ino node_child(struct nodes *ns, node_ino parent, const char *name);
  * name is too long or memory is out. */
 node_ino node_new(struct nodes *ns, node_ino parent, const char *name,
                   enum node_state st);
+/* A new node outside the namespace (an O_TMPFILE file): no name, in no
+ * directory, until node_link().  Returns its ino, or 0 (out of memory). */
+node_ino node_new_unnamed(struct nodes *ns, node_ino parent,
+                          enum node_state st);
+/* Give an unnamed node its first name in `parent` (linkat).  Returns 0, or
+ * -1 (it has a name already, the name is too long, out of memory); the
+ * caller checked that the name is free. */
+int node_link(struct nodes *ns, node_ino ino, node_ino parent,
+              const char *name);
 /* Give `ino` a new parent and name (the caller checked the name fits). */
 void node_rename(struct nodes *ns, node_ino ino, node_ino newparent,
                  const char *newname);

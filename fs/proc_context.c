@@ -256,10 +256,11 @@ static enum facts proc_flush_facts(struct context_source *src,
 }
 
 static void proc_decided(struct context_source *src, uint64_t ino,
-                         struct file_ctx *file)
+                         struct file_ctx *file, enum flush_decision d)
 {
     (void)src;
     (void)ino;
+    (void)d; /* /proc counts no closes */
     if (file->pidfd >= 0) { /* only transient files hold one */
         close(file->pidfd);
         file->pidfd = -1;

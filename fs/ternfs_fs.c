@@ -34,6 +34,10 @@ struct fs {
     struct nodes nodes;
     unsigned long flushes;
     bool log_late; /* fs_options.log_late */
+    /* The request being handled came as FUSE_TMPFILE: libfuse 3.14 has no
+     * handler for it, so serve() hands it to op_create (same arguments,
+     * same reply) and says so here. */
+    bool tmpfile_request;
 };
 
 #define WRITER_FH 1 /* fi->fh of the creator's open file; 0 a reader's */
@@ -64,7 +68,7 @@ static void fill_attr(struct fs *fs, fuse_ino_t ino, struct stat *st)
     } else {
         /* sealed files are read-only; a transient one is its writer's */
         st->st_mode = S_IFREG | (nd->state == N_SEALED ? 0444 : 0644);
-        st->st_nlink = 1;
+        st->st_nlink = nd->indexed ? 1 : 0; /* a tmpfile until linked: 0 */
         st->st_size = (off_t)nd->size;
     }
 }
@@ -195,13 +199,16 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
         reply_entry(req, fs, ino, NULL);
 }
 
-/* A create the core granted: the new transient file.  Returns its ino, or
- * 0 (name too long, out of memory). */
+/* A create the core granted: the new transient file, named in `parent`
+ * or (a tmpfile) unnamed until linked.  Returns its ino, or 0 (name too
+ * long, out of memory). */
 static fuse_ino_t new_file(struct fs *fs, fuse_ino_t parent, const char *name,
                            const struct requester *who,
                            const struct file_record *rec)
 {
-    fuse_ino_t ino = node_new(&fs->nodes, parent, name, N_TRANSIENT);
+    fuse_ino_t ino = rec->tmpfile
+                         ? node_new_unnamed(&fs->nodes, parent, N_TRANSIENT)
+                         : node_new(&fs->nodes, parent, name, N_TRANSIENT);
     if (!ino)
         return 0;
     struct node *nd = node_of(&fs->nodes, ino);
@@ -210,7 +217,7 @@ static fuse_ino_t new_file(struct fs *fs, fuse_ino_t parent, const char *name,
     const char *why = fs->src->created(fs->src, fs->policy, ino, &nd->file,
                                        who);
     fs_log_create(fs->log, fs->policy, fs->src, who, ino, parent, name, 0,
-                  why);
+                  rec->tmpfile, why);
     return ino;
 }
 
@@ -219,7 +226,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
     (void)mode;
     struct fs *fs = fs_of(req);
-    if (node_child(&fs->nodes, parent, name)) { /* sealed or transient */
+    bool tmpfile = fs->tmpfile_request; /* O_TMPFILE: no name to clash */
+    if (!tmpfile && node_child(&fs->nodes, parent, name)) {
         fs->src->forget(fs->src, fs->unique);
         fuse_reply_err(req, EEXIST); /* O_EXCL */
         return;
@@ -231,11 +239,13 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
     int err = EIO; /* no creator identity: refuse */
     if (who.known) {
         fs->src->create_ctx(fs->src, &who, &c);
-        err = classify_create(fs->policy, &c, &rec);
+        err = tmpfile ? classify_tmpfile(fs->policy, &c, &rec)
+                      : classify_create(fs->policy, &c, &rec);
     }
     if (err) {
         fs_log_create(fs->log, fs->policy, fs->src, &who, 0, parent, name,
-                      err, who.known ? "refused by the policy" : who.why);
+                      err, tmpfile,
+                      who.known ? "refused by the policy" : who.why);
         fuse_reply_err(req, err);
         return;
     }
@@ -331,7 +341,7 @@ static void apply_decision(struct fs *fs, fuse_ino_t ino, struct node *nd,
     /* an errored file's flushes are still decided (its owner's fail with
      * EIO): the source keeps what they need until its release */
     if (nd->state != N_TRANSIENT && !nd->file.rec.errored)
-        fs->src->decided(fs->src, ino, &nd->file);
+        fs->src->decided(fs->src, ino, &nd->file, d);
 }
 
 /* Whether a flush of `nd` is decided: a transient file's, and under the
@@ -454,6 +464,50 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
     fuse_reply_err(req, 0);
 }
 
+/* linkat(fd, "", dir, name, AT_EMPTY_PATH) of a tmpfile: the one way it
+ * becomes visible, if the core lets the linker (SPEC v2 §3-§4). */
+static int link_refusal(struct fs *fs, const struct node *nd,
+                        fuse_ino_t newparent, const char *newname)
+{
+    if (!nd || nd->state != N_TRANSIENT || !nd->file.rec.tmpfile)
+        return EINVAL; /* TernFS links only a tmpfile still being written */
+    if (strlen(newname) >= sizeof nd->name)
+        return ENAMETOOLONG;
+    if (node_child(&fs->nodes, newparent, newname))
+        return EEXIST;
+    return 0;
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+                    const char *newname)
+{
+    struct fs *fs = fs_of(req);
+    struct node *nd = node_of(&fs->nodes, ino);
+    struct requester who;
+    who_sent(fs, req, &who);
+    int err = link_refusal(fs, nd, newparent, newname);
+    const char *why = "";
+    if (!err && !who.known) {
+        err = EIO; /* no linker identity: refuse, never seal on a guess */
+        why = who.why;
+    } else if (!err) {
+        struct task_ctx c;
+        fs->src->create_ctx(fs->src, &who, &c);
+        if ((err = classify_link(fs->policy, &nd->file.rec, &c)))
+            why = "refused by the policy";
+        else if (node_link(&fs->nodes, ino, newparent, newname) < 0)
+            err = ENOMEM;
+    }
+    if (!err)
+        apply_decision(fs, ino, nd, FLUSH_SEAL);
+    fs_log_link(fs->log, fs->policy, fs->src, &who, ino, nd, newparent,
+                newname, err, why);
+    if (err)
+        fuse_reply_err(req, err);
+    else
+        reply_entry(req, fs, ino, NULL);
+}
+
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
     node_forget(&fs_of(req)->nodes, ino, nlookup);
@@ -522,6 +576,7 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 static const struct fuse_lowlevel_ops ternfs_ops = {
     .getxattr = op_getxattr,
     .lookup = op_lookup,
+    .link = op_link,
     .forget = op_forget,
     .forget_multi = op_forget_multi,
     .getattr = op_getattr,
@@ -542,9 +597,19 @@ static const struct fuse_lowlevel_ops ternfs_ops = {
 
 /* ------------------------------------------------------- serving, mount */
 
+/* FUSE opcodes (FUSE's stable ABI, include/uapi/linux/fuse.h).  The
+ * kernel sends FUSE_TMPFILE for open(O_TMPFILE) since Linux 6.1, with a
+ * CREATE's arguments (fuse_create_in, then the name, "/") and a CREATE's
+ * reply (entry and open); libfuse 3.14 answers opcodes it does not know
+ * with ENOSYS, after which the kernel stops asking (EOPNOTSUPP). */
+#define OPCODE_CREATE 35u
+#define OPCODE_TMPFILE 51u
+
 /* fuse_session_loop, but each request's header `unique` is kept for the
- * handlers: it names the request's BPF record.  (The header starts every
- * request: len, opcode, unique; FUSE's stable ABI.) */
+ * handlers: it names the request's BPF record; and a FUSE_TMPFILE is
+ * relabelled a CREATE for libfuse, which then calls op_create with
+ * fs->tmpfile_request set.  (The header starts every request: len,
+ * opcode, unique.) */
 static int serve(struct fuse_session *se, struct fs *fs)
 {
     struct fuse_buf buf = {0};
@@ -556,8 +621,17 @@ static int serve(struct fuse_session *se, struct fs *fs)
         if (res <= 0)
             break;
         fs->unique = 0;
-        if (!(buf.flags & FUSE_BUF_IS_FD) && buf.size >= 16)
+        fs->tmpfile_request = false;
+        if (!(buf.flags & FUSE_BUF_IS_FD) && buf.size >= 16) {
             memcpy(&fs->unique, (const char *)buf.mem + 8, sizeof fs->unique);
+            uint32_t opcode;
+            memcpy(&opcode, (const char *)buf.mem + 4, sizeof opcode);
+            if (opcode == OPCODE_TMPFILE) { /* served as a CREATE */
+                fs->tmpfile_request = true;
+                opcode = OPCODE_CREATE;
+                memcpy((char *)buf.mem + 4, &opcode, sizeof opcode);
+            }
+        }
         fuse_session_process_buf(se, &buf);
     }
     free(buf.mem);
@@ -644,7 +718,8 @@ int ternfs_fs_run(const struct fs_options *o, char *why, size_t cap)
         snprintf(why, cap, "%s: %s", o->mountpoint, strerror(errno));
         return -1;
     }
-    fs.src = flush_context_open(o->context, o->policy, o->notice,
+    fs.src = flush_context_open(o->context, o->policy, o->closetracker_map,
+                                o->notice,
                                 o->notice_arg, why, cap);
     if (!fs.src)
         return -1;

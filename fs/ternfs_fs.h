@@ -28,6 +28,8 @@ struct fs_options {
     void *notice_arg;
     bool log_late;        /* log flushes of decided files too (no
                              decision): real runs read their contexts */
+    uint32_t closetracker_map; /* the close tracker's capacity (policies
+                                  that count closes); 0: TernFS's 1,048,576 */
 };
 
 /* Mount, serve until unmounted or SIGINT/SIGTERM/SIGHUP, unmount.  Returns

@@ -35,25 +35,26 @@ int real_mount_start(struct real_mount *rm, const char *exe, enum policy pol,
     return real_mount_start_ctx(rm, exe, pol, NULL, why, cap);
 }
 
-static int start(struct real_mount *rm, const char *exe, enum policy pol,
-                 const char *context, bool late, char *why, size_t cap);
-
 int real_mount_start_ctx(struct real_mount *rm, const char *exe,
                          enum policy pol, const char *context, char *why,
                          size_t cap)
 {
-    return start(rm, exe, pol, context, false, why, cap);
+    struct real_mount_opts o = {.context = context};
+    return real_mount_start_opts(rm, exe, pol, &o, why, cap);
 }
 
 int real_mount_start_late(struct real_mount *rm, const char *exe,
                           enum policy pol, char *why, size_t cap)
 {
-    return start(rm, exe, pol, NULL, true, why, cap);
+    struct real_mount_opts o = {.late = true};
+    return real_mount_start_opts(rm, exe, pol, &o, why, cap);
 }
 
-static int start(struct real_mount *rm, const char *exe, enum policy pol,
-                 const char *context, bool late, char *why, size_t cap)
+int real_mount_start_opts(struct real_mount *rm, const char *exe,
+                          enum policy pol, const struct real_mount_opts *o,
+                          char *why, size_t cap)
 {
+    const char *context = o->context;
     memset(rm, 0, sizeof *rm);
     snprintf(rm->dir, sizeof rm->dir, "/tmp/ternrig-real-XXXXXX");
     if (!mkdtemp(rm->dir)) {
@@ -64,13 +65,20 @@ static int start(struct real_mount *rm, const char *exe, enum policy pol,
     rm->pid = fork();
     if (rm->pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
-        const char *argv[] = {"ternrig", "fs", "--policy", policy_name(pol),
-                              "--context", context ? context : "auto",
-                              "--log", rm->log, rm->dir, NULL, NULL};
-        if (late) { /* before the mount point */
-            argv[8] = "--log-late";
-            argv[9] = rm->dir;
+        char map[32];
+        snprintf(map, sizeof map, "%u", o->closetracker_map);
+        const char *argv[16] = {"ternrig", "fs", "--policy", policy_name(pol),
+                                "--context", context ? context : "auto",
+                                "--log", rm->log};
+        int n = 8;
+        if (o->late)
+            argv[n++] = "--log-late";
+        if (o->closetracker_map) {
+            argv[n++] = "--closetracker-map";
+            argv[n++] = map;
         }
+        argv[n++] = rm->dir; /* the mount point last */
+        argv[n] = NULL;
         execv(exe ? exe : "/proc/self/exe", (char *const *)argv);
         _exit(127);
     }

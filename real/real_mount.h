@@ -23,6 +23,15 @@ int real_mount_start(struct real_mount *rm, const char *exe, enum policy pol,
 int real_mount_start_ctx(struct real_mount *rm, const char *exe,
                          enum policy pol, const char *context, char *why,
                          size_t cap);
+/* The same with any of `ternrig fs`'s options. */
+struct real_mount_opts {
+    const char *context;       /* --context (NULL: auto)                  */
+    bool late;                 /* --log-late                              */
+    unsigned closetracker_map; /* --closetracker-map N (0: the default)   */
+};
+int real_mount_start_opts(struct real_mount *rm, const char *exe,
+                          enum policy pol, const struct real_mount_opts *o,
+                          char *why, size_t cap);
 /* The same with `--log-late` (flushes of decided files logged too, with
  * their context): for real runs that learn the schedule the kernel took. */
 int real_mount_start_late(struct real_mount *rm, const char *exe,

@@ -35,6 +35,23 @@ static const char *fs_requirements(void)
     return NULL;
 }
 
+/* The start of a mount test's main(): -1 to go on; else the exit status
+ * (77, skipped loudly, without root or /dev/fuse; 2 without the path of
+ * the ternrig to mount, its only argument). */
+__attribute__((unused)) static int fs_test_start(int argc, char **argv)
+{
+    const char *why = fs_requirements();
+    if (why) {
+        printf("SKIP: %s\n", why);
+        return 77;
+    }
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s TERNRIG\n", argv[0]);
+        return 2;
+    }
+    return -1;
+}
+
 __attribute__((unused)) static double now_s(void)
 {
     struct timespec ts;

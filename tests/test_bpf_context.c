@@ -446,18 +446,12 @@ int main(int argc, char **argv)
 {
     if (argc == 2 && !strcmp(argv[1], "__exit"))
         return 0; /* the image exec tests run */
-    const char *why = fs_requirements();
-    if (why) {
-        printf("SKIP: %s\n", why);
-        return 77;
-    }
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s TERNRIG\n", argv[0]);
-        return 2;
-    }
+    int early = fs_test_start(argc, argv);
+    if (early >= 0)
+        return early;
     self_exe = realpath("/proc/self/exe", NULL);
     char bwhy[256], note[160];
-    struct bpf_context *bc = bpf_context_open(true, bwhy, sizeof bwhy, note,
+    struct bpf_context *bc = bpf_context_open(CLOSETRACKER_MAP_DEFAULT, bwhy, sizeof bwhy, note,
                                               sizeof note);
     if (!bc) {
         printf("SKIP: BPF contexts cannot load: %s\n", bwhy);

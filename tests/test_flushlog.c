@@ -113,6 +113,7 @@ static struct flog_event refused(enum flog_op op, int err)
 static void check_same(const struct flog_event *w, const struct flog_event *r)
 {
     CHECK_EQ_INT(r->op, w->op);
+    CHECK_EQ_INT(r->tmpfile, w->tmpfile);
     CHECK(r->t_ns == w->t_ns);
     CHECK(r->t > (double)(w->t_ns / 1000000000ULL) - 1 &&
           r->t < (double)(w->t_ns / 1000000000ULL) + 1);
@@ -189,6 +190,23 @@ TEST(every_kind_of_line_reads_back_field_by_field)
     ev = refused(FLOG_WRITE, EINVAL);
     round_trip(&ev);
     ev = refused(FLOG_TRUNCATE, EPERM);
+    round_trip(&ev);
+    /* SPEC v2: an O_TMPFILE create, and a link granted and refused */
+    ev = bpf_create();
+    ev.tmpfile = true;
+    snprintf(ev.name, sizeof ev.name, "/");
+    round_trip(&ev);
+    char line[FLOG_LINE_MAX];
+    REQUIRE(flushlog_format(&ev, line, sizeof line) > 0);
+    CHECK(strstr(line, "\"tmpfile\":true") != NULL);
+    ev = bpf_create();
+    ev.op = FLOG_LINK;
+    snprintf(ev.state, sizeof ev.state, "sealed");
+    round_trip(&ev);
+    REQUIRE(flushlog_format(&ev, line, sizeof line) > 0);
+    CHECK(strncmp(strstr(line, "\"op\":"), "\"op\":\"link\"", 11) == 0);
+    ev.err = EPERM;
+    snprintf(ev.state, sizeof ev.state, "transient");
     round_trip(&ev);
 }
 

@@ -541,15 +541,9 @@ TEST(a_long_listing_returns_every_visible_name_once)
 
 int main(int argc, char **argv)
 {
-    const char *why = fs_requirements();
-    if (why) {
-        printf("SKIP: %s\n", why);
-        return 77;
-    }
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s TERNRIG\n", argv[0]);
-        return 2;
-    }
+    int early = fs_test_start(argc, argv);
+    if (early >= 0)
+        return early;
     if (fs_mount_ctx(&M, argv[1], "reference", "proc") < 0) /* /proc facts */
         return 1;
     int rc = run_tests();

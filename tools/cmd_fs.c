@@ -4,11 +4,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "commands.h"
+#include "util.h"
 
 static const char fs_help[] =
     "usage: ternrig fs [--policy P] [--context bpf|proc|auto] [--log FILE] "
     "[--daemon]\n"
-    "                  [--debug] MOUNTPOINT\n"
+    "                  [--closetracker-map N] [--debug] MOUNTPOINT\n"
     "\n"
     "Mount an in-memory filesystem with TernFS semantics: a created file is\n"
     "transient (invisible, writable only by its open file, append only)\n"
@@ -33,6 +34,13 @@ static const char fs_help[] =
     "                         gone, no pointers, no close counts\n"
     "                   auto  bpf when it loads, else proc with a notice\n"
     "                         (the default)\n"
+    "      --closetracker-map N\n"
+    "                   the close tracker's capacity, for the policies that\n"
+    "                   count close(2) (1..1048576; default 1048576, TernFS's\n"
+    "                   map): a BPF hash map of one counter per inode, bumped\n"
+    "                   by every close(2) on the mount, deleted only when a\n"
+    "                   flush seals its file; when it is full, closes of\n"
+    "                   files without a counter are not counted\n"
     "      --probe      only say whether BPF contexts load here (exit 0)\n"
     "                   or why not (exit 1); mounts nothing\n"
     "  -l, --log FILE   append every create and flush, with the raw context\n"
@@ -57,7 +65,7 @@ static const char fs_help[] =
 static int probe_bpf(void)
 {
     char why[256], note[160];
-    struct bpf_context *bc = bpf_context_open(true, why, sizeof why, note,
+    struct bpf_context *bc = bpf_context_open(CLOSETRACKER_MAP_DEFAULT, why, sizeof why, note,
                                               sizeof note);
     if (note[0])
         fprintf(stderr, "ternrig fs: %s\n", note);
@@ -85,13 +93,14 @@ int cmd_fs(int argc, char **argv)
         {"probe", no_argument, 0, 'P'},
         {"log", required_argument, 0, 'l'},
         {"log-late", no_argument, 0, 'L'},
+        {"closetracker-map", required_argument, 0, 'M'},
         {"daemon", no_argument, 0, 'D'},
         {"debug", no_argument, 0, 'd'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     struct fs_options o = {NULL, POLICY_REFERENCE, FS_CONTEXT_AUTO, NULL,
-                           false, false, print_notice, NULL, false};
+                           false, false, print_notice, NULL, false, 0};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:c:l:Ddh", longopts, NULL)) != -1) {
@@ -114,6 +123,15 @@ int cmd_fs(int argc, char **argv)
         case 'P': return probe_bpf();
         case 'l': o.log_path = optarg; break;
         case 'L': o.log_late = true; break;
+        case 'M': {
+            unsigned long long n;
+            if (parse_number(optarg, 1, CLOSETRACKER_MAP_DEFAULT, &n) < 0)
+                return usage_error("fs", "--closetracker-map '%s': a number "
+                                         "from 1 to %u", optarg,
+                                   CLOSETRACKER_MAP_DEFAULT);
+            o.closetracker_map = (uint32_t)n;
+            break;
+        }
         case 'D': o.daemon = true; break;
         case 'd': o.debug = true; break;
         case 'h': return policy_help(fs_help);
