@@ -137,6 +137,8 @@ int flushlog_format(const struct flog_event *ev, char *buf, size_t cap)
         put_str(&o, "comm", ev->comm);
         put(&o, ",\"result\":%d", -ev->err);
         put_str(&o, "state", ev->state);
+        put(&o, ",\"size\":%lld,\"writes\":%lld,\"written\":%lld", ev->size,
+            ev->writes, ev->written);
         put_str(&o, "why", ev->why);
         break;
     case FLOG_FLUSH:

@@ -28,7 +28,8 @@
  *                  "name" is the kernel's, "/": it has none until linked)
  *   link           linkat(AT_EMPTY_PATH) of a tmpfile: who asked, then
  *                  "parent" and "name" (the new name), "comm", "result"
- *                  (a NUMBER), "state" after it, "why"
+ *                  (a NUMBER), "state" after it, "size", "writes",
+ *                  "written", "why"
  *   flush          with BPF: "owner", "owner_mm" (pointers), "closes"
  *                  (close(2) count, -1: not counted); "owner_mm_now"
  *                  (pointer) when owner->mm was read at send time;

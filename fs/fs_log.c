@@ -62,8 +62,12 @@ void fs_log_link(FILE *log, enum policy policy, struct context_source *src,
     ev.parent = (unsigned long)parent;
     set_str(ev.name, sizeof ev.name, name);
     ev.err = err;
-    if (nd)
+    if (nd) {
         set_str(ev.state, sizeof ev.state, node_state_name(nd->state));
+        ev.size = (long long)nd->size;
+        ev.writes = (long long)nd->writes;
+        ev.written = (long long)nd->written;
+    }
     set_str(ev.why, sizeof ev.why, why);
     flushlog_write(log, &ev);
 }

@@ -254,6 +254,41 @@ TEST(never_sealed_is_lost)
     CHECK(strstr(expl, "no flush reached it"));
 }
 
+/* SPEC v2's O_TMPFILE: the create names nothing ("/" is the kernel's), the
+ * link names and seals it; a refused link leaves it unnamed. */
+#define TMPFILE(ino, pid, comm)                                                \
+    "{\"t\":1,\"op\":\"create\",\"ino\":" #ino ",\"parent\":1,\"name\":"     \
+    "\"/\",\"tid\":" #pid ",\"tgid\":" #pid ",\"comm\":\"" comm             \
+    "\",\"result\":0,\"tmpfile\":true}"
+#define LINK(ino, pid, comm, res, state, size)                                 \
+    "{\"t\":2,\"op\":\"link\",\"ino\":" #ino ",\"name\":\"pub\","          \
+    "\"tid\":" #pid ",\"tgid\":" #pid ",\"known\":true,\"mm_alive\":true,"  \
+    "\"parent\":1,\"comm\":\"" comm "\",\"result\":" #res                   \
+    ",\"state\":\"" state "\",\"size\":" #size ",\"writes\":1}"
+
+TEST(tmpfile_sealed_by_its_link_or_left_unnamed)
+{
+    const char *linked[] = {TMPFILE(12, 700, "pub"),
+                            LINK(12, 700, "pub", 0, "sealed", 9), NULL};
+    char expl[1024];
+    const struct fate *f = one(linked, expl, sizeof expl);
+    REQUIRE(f);
+    CHECK_EQ_INT(f->verdict, FATE_SEALED);
+    CHECK(f->tmpfile);
+    CHECK_EQ_STR(f->name, "pub"); /* the link's name, not the kernel's "/" */
+    CHECK_EQ_STR(expl, "sealed: sealed with 9 bytes (1 write) when its "
+                       "creator (pub) linked it (O_TMPFILE, then linkat)");
+    const char *refused[] = {TMPFILE(12, 700, "pub"),
+                             LINK(12, 701, "helper", -1, "transient", 9),
+                             NULL};
+    f = one(refused, expl, sizeof expl);
+    REQUIRE(f);
+    CHECK_EQ_INT(f->verdict, FATE_LOST);
+    CHECK_EQ_STR(f->name, "");
+    CHECK(strstr(expl, "an O_TMPFILE file: only a link makes it visible; 1 "
+                       "link was refused with EPERM") != NULL);
+}
+
 TEST(append_only_refusal)
 {
     /* ld: a write at offset 64 of an empty file, then close */

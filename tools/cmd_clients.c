@@ -19,7 +19,8 @@
 
 static const char clients_help[] =
     "usage: ternrig clients [--policy P | --all-policies] [--markdown]\n"
-    "                       [--dir DIR] [--timeout SECS] [-v] [NAME...]\n"
+    "                       [--dir DIR] [--timeout SECS] [-v]\n"
+    "                       [--closetracker-map N] [NAME...]\n"
     "\n"
     "Run real programs (shell redirections, cp, dd, tee, sort -o, install,\n"
     "tar, gzip, python, a forking C program, rsync, sed -i, cc...) on the\n"
@@ -47,6 +48,11 @@ static const char clients_help[] =
     "  -d, --dir DIR       the client scripts (default corpus/clients)\n"
     "  -t, --timeout SECS  per program and policy (default 20)\n"
     "  -v, --verbose       print each program's output too\n"
+    "      --closetracker-map N\n"
+    "                      the close tracker's capacity under\n"
+    "                      fuse-closetracker (default 1048576, TernFS's; the\n"
+    "                      predictions assume it): a small map shows which\n"
+    "                      programs stop being sealed once it is full\n"
     "  -h, --help          this help\n"
     "  NAME...             only these clients\n"
     "\n"
@@ -78,6 +84,7 @@ struct clients_opts {
     double timeout;
     char **names;
     int nnames;
+    unsigned closetracker_map; /* the mount's (0: TernFS's 1,048,576) */
 };
 
 struct session {
@@ -430,7 +437,7 @@ static int run_policy(const struct clients_opts *o, struct session *s,
         snprintf(s->na[pol], sizeof s->na[pol], "%s", why);
         return runs < 0 ? -1 : 0;
     }
-    if (watch_mount_open(&m, pol, why, sizeof why) < 0) {
+    if (watch_mount_open(&m, pol, o->closetracker_map, why, sizeof why) < 0) {
         fprintf(stderr, "ternrig clients: %s: %s\n", policy_name(pol), why);
         return -1;
     }
@@ -627,6 +634,7 @@ static int parse_opts(int argc, char **argv, struct clients_opts *o)
         {"dir", required_argument, 0, 'd'},
         {"timeout", required_argument, 0, 't'},
         {"verbose", no_argument, 0, 'v'},
+        {"closetracker-map", required_argument, 0, 'm'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -656,6 +664,15 @@ static int parse_opts(int argc, char **argv, struct clients_opts *o)
                                    "positive number of seconds", optarg);
             break;
         case 'v': o->verbose = true; break;
+        case 'm': {
+            unsigned long long v;
+            if (parse_number(optarg, 1, CLOSETRACKER_MAP_DEFAULT, &v) < 0)
+                return usage_error("clients", "--closetracker-map '%s': a "
+                                   "number from 1 to %u", optarg,
+                                   CLOSETRACKER_MAP_DEFAULT);
+            o->closetracker_map = (unsigned)v;
+            break;
+        }
         case 'h': return policy_help(clients_help);
         default: return usage_error("clients", "bad option");
         }

@@ -326,7 +326,7 @@ int cmd_watch(int argc, char **argv)
     struct watch_mount m;
     child_run_catch_signals();
     if ((o.mount ? watch_mount_use(&m, o.mount, why, sizeof why)
-                 : watch_mount_open(&m, o.policy, why, sizeof why)) < 0) {
+                 : watch_mount_open(&m, o.policy, 0, why, sizeof why)) < 0) {
         fprintf(stderr, "ternrig watch: %s\n", why);
         rc = 2;
         goto out;

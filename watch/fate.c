@@ -39,7 +39,8 @@ static struct fate *new_fate(struct fates *out, const struct flog_event *e)
     memset(f, 0, sizeof *f);
     f->ino = e->ino;
     f->parent = e->parent;
-    snprintf(f->name, sizeof f->name, "%s", e->name);
+    f->tmpfile = e->tmpfile;
+    snprintf(f->name, sizeof f->name, "%s", e->tmpfile ? "" : e->name);
     f->creator_tgid = e->tgid;
     f->creator_tid = e->tid;
     snprintf(f->creator_comm, sizeof f->creator_comm, "%s", e->comm);
@@ -122,6 +123,18 @@ static void count_event(struct fate *f, const struct flog_event *e, size_t k)
             snprintf(f->other_writer, sizeof f->other_writer, "%s", e->comm);
         break;
     case FLOG_TRUNCATE: f->truncates_refused++; break;
+    case FLOG_LINK:
+        if (e->err) {
+            if (!f->links_refused++)
+                snprintf(f->link_refused, sizeof f->link_refused, "%s",
+                         e->result);
+        } else if (f->decider == NO_EVENT) { /* the link sealed it */
+            f->decider = k;
+            f->size = e->size;
+            f->parent = e->parent;
+            snprintf(f->name, sizeof f->name, "%s", e->name);
+        }
+        break;
     default: break;
     }
 }
@@ -136,7 +149,8 @@ static void decide(struct fate *f, const struct flog *log)
         f->verdict = FATE_LOST;
         return;
     }
-    if (!strcmp(log->ev[f->decider].decision, "abort")) {
+    if (log->ev[f->decider].op == FLOG_FLUSH &&
+        !strcmp(log->ev[f->decider].decision, "abort")) {
         f->verdict = FATE_ABORTED;
         return;
     }
@@ -294,6 +308,21 @@ static void put_lost(struct text *t, const struct fate *f, long long size)
         put(t, "; %lld byte%s lost", n, plural(n));
 }
 
+/* An O_TMPFILE file that was never linked: why it stayed unnamed. */
+static void put_unlinked(struct text *t, const struct fate *f)
+{
+    if (!f->tmpfile)
+        return;
+    put(t, " (an O_TMPFILE file: only a link makes it visible");
+    if (f->links_refused)
+        put(t, "; %u link%s refused with %s", f->links_refused,
+            f->links_refused == 1 ? " was" : "s were",
+            f->link_refused);
+    else
+        put(t, "; it was never linked");
+    put(t, ")");
+}
+
 static void put_ignored(struct text *t, const struct fate *f)
 {
     if (!f->ignored)
@@ -345,6 +374,10 @@ static void put_sealed(struct text *t, const struct fate *f,
     put(t, "sealed with %lld byte%s", d->size, plural(d->size));
     if (f->writes >= 0)
         put(t, " (%lld write%s)", f->writes, plural(f->writes));
+    if (d->op == FLOG_LINK) { /* O_TMPFILE: the link made it visible */
+        put(t, " when %s linked it (O_TMPFILE, then linkat)", who);
+        return;
+    }
     if (creator && d->mm_alive)
         put(t, " at a close by %s", who);
     else if (creator) {
@@ -392,6 +425,7 @@ void fate_explain(const struct fate *f, const struct flog *log,
             put(&t, "never visible: aborted by a flush from %s", who);
             put_reuse(&t, f, d);
         }
+        put_unlinked(&t, f);
         put_lost(&t, f, d->size);
         put_refusals(&t, f);
         break;
@@ -411,6 +445,7 @@ void fate_explain(const struct fate *f, const struct flog *log,
                 f->flushes == 1 ? "" : "es", f->flushes == 1 ? "was" : "were",
                 who);
         }
+        put_unlinked(&t, f);
         put_lost(&t, f, f->size);
         put_refusals(&t, f);
         break;

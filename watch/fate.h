@@ -2,7 +2,8 @@
  * embedded filesystem's log (flushlog.h), and why, in plain words.
  *
  * Owns: grouping the log's events by file, the verdict (sealed with N
- * bytes, empty or truncated because sealed early, aborted, never sealed)
+ * bytes, by a close or, for an O_TMPFILE file, by its link; empty or
+ * truncated because sealed early, aborted, never sealed)
  * and its one-line explanation.  Pure: no I/O.
  */
 #ifndef TERNRIG_FATE_H
@@ -46,6 +47,10 @@ struct fate {
     bool refused_by_creator;   /* a refused write came from the creator    */
     char other_writer[64];     /* the first other process whose write was
                                   refused, "" if none                      */
+    bool tmpfile;              /* O_TMPFILE: named only by its link; `name`
+                                  is then the link's ("" until linked)     */
+    unsigned links_refused;    /* linkat calls the filesystem refused      */
+    char link_refused[24];     /* the first one's errno name ("EPERM")     */
 };
 
 struct fates {

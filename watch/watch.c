@@ -53,14 +53,15 @@ int watch_fs_runs_policy(const char *exe, enum policy pol, char *why,
     return 0;
 }
 
-int watch_mount_open(struct watch_mount *m, enum policy pol, char *why,
-                     size_t cap)
+int watch_mount_open(struct watch_mount *m, enum policy pol,
+                     unsigned closetracker_map, char *why, size_t cap)
 {
     memset(m, 0, sizeof *m);
     int runs = watch_fs_runs_policy(NULL, pol, why, cap);
     if (runs <= 0)
         return -1;
-    if (real_mount_start(&m->rm, NULL, pol, why, cap) < 0)
+    struct real_mount_opts ro = {.closetracker_map = closetracker_map};
+    if (real_mount_start_opts(&m->rm, NULL, pol, &ro, why, cap) < 0)
         return -1;
     snprintf(m->dir, sizeof m->dir, "%s", m->rm.dir);
     snprintf(m->log, sizeof m->log, "%s", m->rm.log);

@@ -33,10 +33,12 @@ int watch_fs_runs_policy(const char *exe, enum policy pol, char *why,
                          size_t cap);
 
 /* Mount the embedded filesystem under `pol` in a temporary directory,
- * with a flush log.  Returns 0, or -1 with `why` (the filesystem's own
- * reason when it refuses the policy). */
-int watch_mount_open(struct watch_mount *m, enum policy pol, char *why,
-                     size_t cap);
+ * with a flush log (and, for a policy that counts closes, a close tracker
+ * of `closetracker_map` counters; 0: TernFS's 1,048,576).  Returns 0, or
+ * -1 with `why` (the filesystem's own reason when it refuses the
+ * policy). */
+int watch_mount_open(struct watch_mount *m, enum policy pol,
+                     unsigned closetracker_map, char *why, size_t cap);
 /* Use `dir`, which must be the root of a `ternrig fs --log` mount.
  * Returns 0, or -1 with `why`. */
 int watch_mount_use(struct watch_mount *m, const char *dir, char *why,
