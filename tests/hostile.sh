@@ -93,6 +93,10 @@ expect_rc bench_seed_max 0 'model ops/s' -- t bench --seed 18446744073709551615 
 expect_rc bench_programs_wrap 2 'bad --programs' -- t bench --programs 18446744073709551617 --seconds 0.01
 expect_rc stress_workers_wrap 2 'workers must be' -- t stress --workers 4294967297 --policy no-such  # never mounts
 expect_rc stress_seed_negative 2 'bad seed' -- t stress --seed -1 --policy no-such
+for n in 0 1048577 -1 x ''; do  # refused before anything mounts
+    expect_rc "fs_closetracker_map_'$n'" 2 'closetracker-map' -- t fs --closetracker-map "$n" "$tmp"
+    expect_rc "clients_closetracker_map_'$n'" 2 'closetracker-map' -- t clients --closetracker-map "$n"
+done
 
 # --- --json: a missing PATH per policy, failures cut at 32 said ----------
 t replay --all-policies --json "$tmp/nowhere" >"$tmp/json" 2>/dev/null

@@ -84,7 +84,7 @@ struct clients_opts {
     double timeout;
     char **names;
     int nnames;
-    unsigned closetracker_map; /* the mount's (0: TernFS's 1,048,576) */
+    uint32_t closetracker_map; /* the mount's (0: TernFS's 1,048,576) */
 };
 
 struct session {
@@ -664,15 +664,10 @@ static int parse_opts(int argc, char **argv, struct clients_opts *o)
                                    "positive number of seconds", optarg);
             break;
         case 'v': o->verbose = true; break;
-        case 'm': {
-            unsigned long long v;
-            if (parse_number(optarg, 1, CLOSETRACKER_MAP_DEFAULT, &v) < 0)
-                return usage_error("clients", "--closetracker-map '%s': a "
-                                   "number from 1 to %u", optarg,
-                                   CLOSETRACKER_MAP_DEFAULT);
-            o->closetracker_map = (unsigned)v;
+        case 'm':
+            if (closetracker_map_arg("clients", optarg, &o->closetracker_map))
+                return 2;
             break;
-        }
         case 'h': return policy_help(clients_help);
         default: return usage_error("clients", "bad option");
         }

@@ -123,15 +123,10 @@ int cmd_fs(int argc, char **argv)
         case 'P': return probe_bpf();
         case 'l': o.log_path = optarg; break;
         case 'L': o.log_late = true; break;
-        case 'M': {
-            unsigned long long n;
-            if (parse_number(optarg, 1, CLOSETRACKER_MAP_DEFAULT, &n) < 0)
-                return usage_error("fs", "--closetracker-map '%s': a number "
-                                         "from 1 to %u", optarg,
-                                   CLOSETRACKER_MAP_DEFAULT);
-            o.closetracker_map = (uint32_t)n;
+        case 'M':
+            if (closetracker_map_arg("fs", optarg, &o.closetracker_map))
+                return 2;
             break;
-        }
         case 'D': o.daemon = true; break;
         case 'd': o.debug = true; break;
         case 'h': return policy_help(fs_help);

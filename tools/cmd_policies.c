@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "commands.h"
+#include "util.h"
 
 static const char policies_help[] =
     "usage: ternrig policies [--long] [--no-bpf]\n"
@@ -27,6 +28,16 @@ int policy_arg(const char *cmd, const char *arg, enum policy *out)
     char all[256];
     policy_names_joined(all, sizeof all, ", ");
     return usage_error(cmd, "unknown policy '%s' (policies: %s)", arg, all);
+}
+
+int closetracker_map_arg(const char *cmd, const char *arg, uint32_t *out)
+{
+    unsigned long long n;
+    if (parse_number(arg, 1, CLOSETRACKER_MAP_DEFAULT, &n) < 0)
+        return usage_error(cmd, "--closetracker-map '%s': a number from 1 "
+                                "to %u", arg, CLOSETRACKER_MAP_DEFAULT);
+    *out = (uint32_t)n;
+    return 0;
 }
 
 void print_policy_list(FILE *out, const char *indent)

@@ -43,6 +43,9 @@ int usage_error(const char *cmd, const char *fmt, ...)
 /* A --policy argument: 0 and *out set, or the usage error listing the
  * policies (from the core's descriptor) and 2. */
 int policy_arg(const char *cmd, const char *arg, enum policy *out);
+/* --closetracker-map N: 1..1048576 into *out; 0, or the usage error's exit
+ * status (2) after printing it. */
+int closetracker_map_arg(const char *cmd, const char *arg, uint32_t *out);
 /* "<indent>policies: reference, kmod, ...": for the commands' --help. */
 #include <stdio.h>
 void print_policy_list(FILE *out, const char *indent);
