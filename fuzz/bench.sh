@@ -16,7 +16,9 @@
 # lists the policies; default build-fuzz/ternrig), PAIRS (which
 # policy:kind pairs to time, e.g. "kmod_2024:visible-after-abort"; default
 # every pair the corpus expects), SCHEDULE (set: count only the findings
-# that an `order` or a `reuses` makes, TERNRIG_FUZZ_SCHEDULE), KEEP (a
+# that an `order` or a `reuses` makes, TERNRIG_FUZZ_SCHEDULE), MECHANISM
+# (TEXT: count only the findings whose mechanism contains it, e.g. "the map
+# was full"; TERNRIG_FUZZ_MECHANISM), KEEP (a
 # directory: keep each run's finding there as CONFIG-POLICY-KIND-SEED, for
 # `ternrig decode` and `ternrig corpus add` to show its shape, and each
 # run's time in KEEP/times).
@@ -140,6 +142,7 @@ detect() {
 export -f detect dir_of
 export tmp CAP
 [ -n "${SCHEDULE:-}" ] && export TERNRIG_FUZZ_SCHEDULE=1
+[ -n "${MECHANISM:-}" ] && export TERNRIG_FUZZ_MECHANISM="$MECHANISM"
 export KEEP=${KEEP:-}
 
 # policy:kind for every violation kind the corpus expects under the policy
@@ -151,7 +154,7 @@ pairs=${PAIRS:-$(for p in $("$ternrig" policies); do
 done)}
 
 echo
-echo "== time to first detection from \`spawn a\` (s): median of $SEEDS seeds, cap ${CAP}s, no sanitizers${SCHEDULE:+, schedule-made findings only}"
+echo "== time to first detection from \`spawn a\` (s): median of $SEEDS seeds, cap ${CAP}s, no sanitizers${SCHEDULE:+, schedule-made findings only}${MECHANISM:+, mechanism ~ \"$MECHANISM\"}"
 printf '%-38s' "policy / kind"
 for c in $CONFIGS; do printf ' %16s' "$c"; done
 echo

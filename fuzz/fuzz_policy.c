@@ -11,7 +11,10 @@
  * benchmark).  TERNRIG_FUZZ_SCHEDULE=1 counts only the findings that the
  * program's schedules make (the benchmark of SPEC v2's schedules): the
  * same program without its `order` and `reuses` options (version 1's exit
- * order, fresh memory) does not show that kind.  With `check_invariants`, the model's bookkeeping is checked
+ * order, fresh memory) does not show that kind.  TERNRIG_FUZZ_MECHANISM=TEXT
+ * counts only the findings whose mechanism (mechanism.h: "link refused:
+ * stale owner pointer ...") contains TEXT: the benchmark of one root
+ * cause.  With `check_invariants`, the model's bookkeeping is checked
  * after every statement and any break aborts: the reference target, the
  * policy meant to be correct, does so as a self-check of model and oracle.
  */
@@ -22,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "judge.h"
+#include "mechanism.h"
 
 #ifndef TERNRIG_FUZZ_POLICY
 #error "compile with -DTERNRIG_FUZZ_POLICY=POLICY_<ID> (fuzz/CMakeLists.txt)"
@@ -35,6 +39,7 @@ struct fuzz_state {
     const char *collect;       /* TERNRIG_FUZZ_COLLECT */
     int only_kind;             /* TERNRIG_FUZZ_KIND, or -1 */
     bool only_schedule;        /* TERNRIG_FUZZ_SCHEDULE */
+    const char *only_mechanism; /* TERNRIG_FUZZ_MECHANISM, or NULL */
     struct program plain;      /* only_schedule: prog without schedules */
     unsigned saved[FIND_KIND_COUNT];
     size_t smallest[FIND_KIND_COUNT];
@@ -54,6 +59,8 @@ static struct fuzz_state *fuzz_state(void)
     st->collect = getenv("TERNRIG_FUZZ_COLLECT");
     const char *sch = getenv("TERNRIG_FUZZ_SCHEDULE");
     st->only_schedule = sch && *sch && strcmp(sch, "0") != 0;
+    const char *mech = getenv("TERNRIG_FUZZ_MECHANISM");
+    st->only_mechanism = mech && *mech ? mech : NULL;
     st->only_kind = -1;
     const char *k = getenv("TERNRIG_FUZZ_KIND");
     if (k && *k) {
@@ -187,19 +194,28 @@ static int fuzz_policy(enum policy pol, const uint8_t *data, size_t size,
         enum finding_kind k = (enum finding_kind)f->kind;
         if (!(kinds & (1u << k)))
             continue;
+        if (st->only_mechanism) { /* a finding, then only its cause */
+            char mech[256];
+            finding_mechanism(model_history(m), f, pol, mech, sizeof mech);
+            if (!strstr(mech, st->only_mechanism))
+                continue;
+        }
         if (st->collect) {
             fuzz_save(st, pol, k, data, size);
             continue;
         }
-        char why[256];
+        char why[256], mech[256];
         finding_explain(f, st->prog.file_names[f->file], why, sizeof why);
+        finding_mechanism(model_history(m), f, pol, mech, sizeof mech);
         trace_print(&st->prog, st->text, sizeof st->text);
         fprintf(stderr,
                 "\nternrig: VIOLATION %s %s under %s at history #%u: %s\n"
+                "mechanism: %s\n"
                 "--- program (replay with: ternrig replay --policy %s) ---\n"
                 "%sexpect[%s] violation %s %s\n",
                 finding_kind_name(k), st->prog.file_names[f->file],
-                policy_name(pol), f->index, why, policy_name(pol), st->text,
+                policy_name(pol), f->index, why, mech, policy_name(pol),
+                st->text,
                 policy_name(pol), finding_kind_name(k),
                 st->prog.file_names[f->file]);
         abort();

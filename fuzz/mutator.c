@@ -248,6 +248,35 @@ static uint8_t any_statement(uint64_t *rng)
     return OP_WRITE;
 }
 
+/* Two statements have the same shape when their operands are of the same
+ * kinds in the same order (create and tmpfile; close, uring_close and
+ * link): one can replace the other and every name still fits, so a known
+ * path is retried with the sibling statement (a regular file's finding
+ * becomes a tmpfile's).  Derived from the statement table. */
+static bool same_shape(const struct statement *a, const struct statement *b)
+{
+    if (a->form != b->form || a->noperands != b->noperands)
+        return false;
+    for (int i = 0; i < a->noperands; i++)
+        if (a->operands[i].kind != b->operands[i].kind ||
+            a->operands[i].slot != b->operands[i].slot)
+            return false;
+    return true;
+}
+
+/* A statement of the same shape as `op` (not `op`), or `op` if none. */
+static uint8_t sibling_statement(uint8_t op, uint64_t *rng)
+{
+    const struct statement *st = statement_of(op);
+    uint8_t cand[OP_COUNT];
+    unsigned n = 0;
+    for (unsigned o = 0; st && o < OP_COUNT; o++)
+        if (o != op && statement_of(o)->weight > 0 &&
+            same_shape(st, statement_of(o)))
+            cand[n++] = (uint8_t)o;
+    return n ? cand[below(rng, n)] : op;
+}
+
 static void rewrite_operand(struct program *p, uint32_t i, uint64_t *rng)
 {
     struct step *s = &p->steps[i];
@@ -260,8 +289,9 @@ static void rewrite_operand(struct program *p, uint32_t i, uint64_t *rng)
     case 3: s->fd = (uint16_t)below(rng, n.fds + 1u); break;
     case 4: s->fd2 = (uint16_t)below(rng, n.fds + 1u); break;
     case 5: s->n = 1 + below(rng, below(rng, 2) ? 64 : MAX_WRITE); break;
-    default:
-        s->op = any_statement(rng);
+    default: /* another statement: often one of the same shape */
+        s->op = below(rng, 2) ? sibling_statement(s->op, rng)
+                              : any_statement(rng);
         /* a schedule the new statement cannot carry goes */
         s->flags &= (uint8_t)~((STEP_REUSES | STEP_ORDER) &
                                ~schedule_flags(s));
