@@ -17,6 +17,8 @@ static void judge_scen(struct sup *s, struct scenario *sc)
                      sc->interleave);
     scenario_judge(&s->j, s->prog, s->o->policy, sc, s->r->have_log,
                    s->t_origin, &v);
+    if (v.nothing_ran)
+        return; /* cut before it began: no scenario to speak of */
     if (!v.judged) {
         s->r->c.unjudged++;
         return;

@@ -234,6 +234,11 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
     if (!shape(p, sc, start, out->why, sizeof out->why))
         return;
     uint32_t n = p->nsteps;
+    if (n == 0) { /* its worker was stopped before its first statement */
+        out->nothing_ran = true;
+        snprintf(out->why, sizeof out->why, "cut before its first statement");
+        return;
+    }
     bool unknown_last = sc->interrupted || (sc->cut && !sc->step[sc->killed ? sc->kill_step : n - 1].result_t);
     uint32_t unknown_stmt = sc->killed ? sc->kill_step : n - 1;
 

@@ -69,6 +69,8 @@ struct scen_finding {
 
 struct scen_verdict {
     bool judged;              /* false: records missing, see why */
+    bool nothing_ran;         /* cut before its first statement began: no
+                                 history, nothing to judge (not judged) */
     char why[160];
     uint32_t sealed, aborted, uncertain;
     struct scen_finding f[8];

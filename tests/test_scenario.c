@@ -170,6 +170,26 @@ TEST(a_scenario_cut_during_the_close_leaves_it_unknown_on_a_foreign_mount)
     CHECK_EQ_INT(v.uncertain, 1);
 }
 
+/* The storm stops its workers with SIGKILL: a scenario cut before its
+ * first statement began has nothing to judge.  (Its statement count was 0
+ * and the judge read step[0 - 1]: `ternrig stress` died of SIGSEGV under
+ * CI load, where the end cut such scenarios more often.) */
+TEST(a_scenario_cut_before_its_first_statement_has_nothing_to_judge)
+{
+    struct scenario sc = base();
+    sc.ended = false;
+    sc.cut = true;
+    for (int i = 0; i < 4; i++)
+        steps[i].intent_t = steps[i].result_t = 0;
+    struct trace_error err;
+    REQUIRE(trace_parse(TEXT, strlen(TEXT), &P, &err) == 0);
+    struct scen_verdict v;
+    scenario_judge(&J, &P, POLICY_REFERENCE, &sc, true, 0, &v);
+    CHECK(v.nothing_ran);
+    CHECK(!v.judged);
+    CHECK_EQ_INT(v.nviolations, 0);
+}
+
 /* A kill of the creator's forked child lands during the creator's close:
  * both processes flush f in one window and the log has the child's
  * "ignore" first.  The creator's seal is its own flush's decision. */
