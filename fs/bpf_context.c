@@ -447,7 +447,7 @@ static const char *bpf_created(struct context_source *src, enum policy policy,
 {
     const char *why = "";
     if (bpf_context_track(src->state, ino, file->rec.owner) < 0)
-        why = "BPF files map full: no close count, no owner->mm";
+        why = "BPF files map full: no owner->mm for this file";
     bool pointers = policy_needs(policy, POLICY_FACTS_POINTERS);
     if (pointers && file->rec.owner_mm &&
         (file->mm_pin = pin_mm(who->tid)) < 0)
@@ -551,6 +551,11 @@ static uint64_t bpf_lost(const struct context_source *src)
     return bpf_context_lost(src->state);
 }
 
+static uint64_t bpf_uncounted(const struct context_source *src)
+{
+    return bpf_context_uncounted(src->state);
+}
+
 static uint64_t bpf_task_ptr(const struct context_source *src, pid_t tid)
 {
     return bpf_context_task(src->state, (uint32_t)tid);
@@ -580,6 +585,7 @@ struct context_source *bpf_context_source(struct bpf_context *bc)
         .describe = bpf_describe,
         .watch = bpf_watch,
         .lost = bpf_lost,
+        .uncounted = bpf_uncounted,
         .task_ptr = bpf_task_ptr,
         .close = bpf_close,
     };

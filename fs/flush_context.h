@@ -97,6 +97,9 @@ struct context_source {
                  char *why, size_t cap);
     /* Records lost (BPF map full); 0 for /proc. */
     uint64_t (*lost)(const struct context_source *src);
+    /* close(2) calls the close tracker's full map did not count; 0 for
+     * /proc. */
+    uint64_t (*uncounted)(const struct context_source *src);
     void (*close)(struct context_source *src);
     /* The task_struct pointer the kernel gave the task with thread id
      * `tid` when it was made (0: not known); NULL for a source without the

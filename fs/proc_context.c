@@ -309,6 +309,12 @@ static uint64_t proc_lost(const struct context_source *src)
     return 0;
 }
 
+static uint64_t proc_uncounted(const struct context_source *src)
+{
+    (void)src;
+    return 0;
+}
+
 static void proc_close(struct context_source *src)
 {
     free(src);
@@ -331,6 +337,7 @@ struct context_source *proc_context_source(void)
         .describe = proc_describe,
         .watch = proc_watch,
         .lost = proc_lost,
+        .uncounted = proc_uncounted,
         .close = proc_close,
     };
     return src;

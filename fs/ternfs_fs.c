@@ -703,6 +703,14 @@ static void fs_free(struct fs *fs, const struct fs_options *o)
                  (unsigned long long)lost);
         o->notice(o->notice_arg, msg);
     }
+    uint64_t uncounted = fs->src ? fs->src->uncounted(fs->src) : 0;
+    if (uncounted && o->notice) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the close tracker's map was full: %llu "
+                                  "close(2) calls were not counted",
+                 (unsigned long long)uncounted);
+        o->notice(o->notice_arg, msg);
+    }
     flush_context_close(fs->src);
 }
 
