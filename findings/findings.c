@@ -76,23 +76,6 @@ static int write_reproducer(struct shape *sh, const struct program *p,
     return fclose(f) == 0 ? 0 : -1;
 }
 
-/* The mechanism of the first `kind` finding of `p` under `pol`. */
-static bool mechanism_of(struct judge *j, const struct program *p,
-                         enum policy pol, enum finding_kind kind, char *buf,
-                         size_t cap)
-{
-    struct judgement out;
-    if (judge_run(j, p, pol, &out) < 0)
-        return false;
-    for (uint32_t i = 0; i < out.verdict.nfindings; i++)
-        if (out.verdict.findings[i].kind == kind) {
-            finding_mechanism(model_history(j->model),
-                              &out.verdict.findings[i], pol, buf, cap);
-            return true;
-        }
-    return false;
-}
-
 /* Count a minimized program among those of its mechanism. */
 static void note_program(struct shape *sh, const char *text)
 {
@@ -160,7 +143,7 @@ int findings_process(const char *collect_dir, const char *findings_dir,
         canonicalize_names(p);
         trace_print(p, text, textcap);
         char mech[sizeof out->shapes[0].mechanism];
-        if (!mechanism_of(&j, p, pol, kind, mech, sizeof mech)) {
+        if (!program_mechanism(&j, p, pol, kind, mech, sizeof mech)) {
             out->unusable++;
             continue;
         }

@@ -55,7 +55,8 @@ void fuzz_record_write(FILE *f, const struct fuzz_run_info *info,
         fprintf(f, "%s\n{\"policy\":\"%s\",\"target\":", first ? "" : ",",
                 policy_name(s->policy));
         json_string(f, s->target);
-        fprintf(f, ",\"job\":%d,\"samples\":[", s->job);
+        fprintf(f, ",\"job\":%d,\"cpu_s\":%.2f,\"samples\":[", s->job,
+                s->cpu_s);
         for (unsigned k = 0; k < s->n; k++)
             fprintf(f, "%s[%.1f,%lu,%lu,%lu]", k ? "," : "", s->samples[k].t,
                     s->samples[k].execs, s->samples[k].execs_per_s,

@@ -4,13 +4,16 @@
  * coverage over time) and the JSON form of a whole run:
  *   {"tool":"ternrig fuzz","version":1,"engine":"libfuzzer","mutator":
  *    "custom"|"bytes","seconds":S,"jobs":N,"started":UNIX_TIME,
- *    "series":[{"policy":P,"target":T,"job":I,
+ *    "series":[{"policy":P,"target":T,"job":I,"cpu_s":CPU,
  *               "samples":[[t_s,execs,execs_per_s,coverage],...]}],
  *    "totals":{"execs":N},"inputs":N,"unusable":N,
  *    "findings":[{"policy":P,"kind":K,"inputs":N,"first_s":S,
  *                 "reproducer":"findings/P-K-1.trace"}],
  *    "exit":0|1}
- * Reproducer paths are relative to the run's --out directory.  A series
+ * "cpu_s" is the job's CPU time, user and system, from its exit (0 when it
+ * was not reaped): its executions per CPU second tell a slow job from a
+ * machine shared with other work.  Reproducer paths are relative to the
+ * run's --out directory.  A series
  * keeps at most FUZZ_MAX_SAMPLES samples: when full, every other one is
  * dropped and sampling slows down by half.
  */
@@ -32,6 +35,7 @@ struct fuzz_series {
     enum policy policy;
     char target[64];
     int job;
+    double cpu_s;    /* the job's CPU time (user + system) once it ended */
     double every;    /* the current sampling interval, seconds */
     struct fuzz_sample samples[FUZZ_MAX_SAMPLES];
     unsigned n;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# fuzz/bench.sh [--quick] - the fuzzing benchmark; prints two tables.
+# fuzz/bench.sh [--collect-cost | --vs-fuzz] - the fuzzing benchmark; prints
+# two tables (without an option), or one of the comparisons below.
 #
 # 1. execs/s of every policy target: libFuzzer and AFL++, custom mutator and
 #    byte level, with and without sanitizers (one process, one core each).
@@ -21,9 +22,53 @@
 # was full"; TERNRIG_FUZZ_MECHANISM), KEEP (a
 # directory: keep each run's finding there as CONFIG-POLICY-KIND-SEED, for
 # `ternrig decode` and `ternrig corpus add` to show its shape, and each
-# run's time in KEEP/times).
+# run's time in KEEP/times), POLICIES (which policies, e.g. "kmod"; default
+# all), COLLECT (1, the default: the rate runs save the inputs with a
+# violation, TERNRIG_FUZZ_COLLECT, as `ternrig fuzz` does; 0: they count no
+# violation, TERNRIG_FUZZ_KIND=none).
+#
+# --collect-cost: what collect mode costs.  libFuzzer, no sanitizers,
+# custom mutator, one process, every policy in POLICIES (default kmod):
+# ROUNDS (3) pairs of RATE_SECONDS (20) runs, collect mode on then off
+# (TERNRIG_FUZZ_KIND=none: no violation counted, nothing saved), round R
+# with -seed=R for both, alternated so that a load that comes and goes
+# hits both.  Prints each run's execs/s (wall and CPU time), the means and
+# off/on - 1, and the corpus each run ended with (libFuzzer's "corp:
+# units/bytes"): the collect code is instrumented too, so the two searches
+# of a seed drift apart and run different programs, whose speed differs
+# far more than collect mode's cost (by 10-30 %, either way, the same for
+# every run of a build and seed).  Then the same on a fixed workload, which
+# only the per-execution cost can tell apart: the corpus of the last run
+# replayed REPEAT times (default: about 4 M executions) by the target's
+# replay driver (no engine, no coverage), REPLAY_ROUNDS (7) times on and
+# off, in microseconds per execution (and their medians), with the number
+# of executions that had a violation (TERNRIG_FUZZ_STATS) and what each of
+# those cost.  Needs
+# fuzz-nosan.
+#
+# --vs-fuzz: the per-job rate of `ternrig fuzz --no-sanitize` against this
+# script's one-process rate, for every policy in POLICIES (default kmod):
+# ROUNDS (3) rounds of a bench run (as the rate table: collect mode on) then
+# `ternrig fuzz --policy P --no-sanitize --time RATE_SECONDS --jobs JOBS`
+# (JOBS: 1 and 2 by default), each job's rate computed as the bench's
+# (number_of_executed_units / RATE_SECONDS, from its log), and for J jobs
+# J bench processes at once, the control for CPUs that share a core or
+# caches; with GNU time, executions per CPU second too.  Needs fuzz-nosan
+# and a ternrig (TERNRIG, default build/ternrig).
 set -u
 cd "$(dirname "$0")/.."
+mode=tables
+case "${1:-}" in
+    --collect-cost) mode=collect-cost ;;
+    --vs-fuzz) mode=vs-fuzz ;;
+    "") ;;
+    *) echo "usage: $0 [--collect-cost | --vs-fuzz] (see its header)"; exit 2 ;;
+esac
+if [ "$mode" != tables ]; then
+    RATE_SECONDS=${RATE_SECONDS:-20}
+    POLICIES=${POLICIES:-kmod}
+fi
+COLLECT=${COLLECT:-1}
 SEEDS=${SEEDS:-5}
 CAP=${CAP:-60}
 RATE_SECONDS=${RATE_SECONDS:-5}
@@ -43,35 +88,62 @@ dir_of() { # engine sanitized? -> build dir
     esac
 }
 ternrig=${TERNRIG:-build-fuzz/ternrig}
+[ -x "$ternrig" ] || [ -n "${TERNRIG:-}" ] || ternrig=build/ternrig
 # the policies, as fuzz target suffixes (kmod_2024)
 [ -x "$ternrig" ] || { echo "missing $ternrig: see the header of $0"; exit 2; }
-policies=$("$ternrig" policies | tr - _)
-for d in build-fuzz build-fuzz-nosan build-afl build-afl-nosan; do
+policies=$(echo ${POLICIES:-$("$ternrig" policies)} | tr - _)
+builds="build-fuzz build-fuzz-nosan build-afl build-afl-nosan"
+[ "$mode" != tables ] && builds=build-fuzz-nosan
+for d in $builds; do
     for pol in $policies; do
-        [ -x "$d/fuzz/fuzz_$pol" ] || { echo "missing $d: see the header of $0"; exit 2; }
+        [ -x "$d/fuzz/fuzz_$pol" ] || { echo "missing $d/fuzz/fuzz_$pol: see the header of $0"; exit 2; }
     done
 done
 mkdir -p "$tmp/spawn-a"
 printf '\000\000' >"$tmp/spawn-a/spawn-a"
 
-# rate ENGINE SAN MUT POLICY -> execs/s
+# GNU time, when there is one: a run's CPU seconds as well (a machine
+# shared with other work slows the wall clock of a run far more than its
+# CPU time)
+timer=
+[ -x /usr/bin/time ] && timer=/usr/bin/time
+# cpu_rate DIR: executions per CPU second (user + system) of the libFuzzer
+# run in DIR, or "-"
+cpu_rate() {
+    [ -s "$1/time" ] || { printf -- -; return; }
+    awk '/stat::number_of_executed_units/ {n=$2} END {printf "%d ", n}' "$1/log" |
+        cat - <(tail -1 "$1/time") | awk 'END {c = $3 + $4; if (c > 0) printf "%d", $1 / c; else printf "-"}'
+}
+
+# the environment of a rate run in collect mode $1 (1 or 0), saving into $2
+collect_env() {
+    if [ "$1" = 1 ]; then echo "TERNRIG_FUZZ_COLLECT=$2"; else echo TERNRIG_FUZZ_KIND=none; fi
+}
+
+# rate ENGINE SAN MUT POLICY [LIBFUZZER-FLAG...] -> execs/s (collect mode
+# $COLLECT; the run's directory stays in $tmp until the next run of the
+# same configuration)
 rate() {
     local engine=$1 san=$2 mut=$3 pol=$4 d bin w
+    shift 4
     d=$(dir_of "$engine" "$san")
     bin="$d/fuzz_$pol"
     [ "$mut" = bytes ] && bin="${bin}_bytes"
-    w="$tmp/rate-$engine-$san-$mut-$pol"
-    mkdir -p "$w/corpus"
+    w="$tmp/rate-$engine-$san-$mut-$pol${RATE_TAG:-}"
+    rm -rf "$w"
+    mkdir -p "$w/corpus" "$w/collect"
     if [ "$engine" = libfuzzer ]; then
-        TERNRIG_FUZZ_COLLECT="$w" "$bin" -max_total_time="$RATE_SECONDS" \
-            -max_len=512 -print_final_stats=1 "$w/corpus" "$d/seeds/fuzz_$pol" \
-            >"$w/log" 2>&1
+        local tm=()
+        [ -n "$timer" ] && tm=("$timer" -o "$w/time" -f "%e %U %S")
+        ${tm[@]+"${tm[@]}"} env "$(collect_env "$COLLECT" "$w/collect")" "$bin" \
+            -max_total_time="$RATE_SECONDS" -max_len=512 -print_final_stats=1 \
+            "$@" "$w/corpus" "$d/seeds/fuzz_$pol" >"$w/log" 2>&1
         awk '/stat::number_of_executed_units/ {n=$2} END {printf "%d", n/'"$RATE_SECONDS"'}' "$w/log"
     else
         local extra=()
         [ "$mut" = custom ] && export AFL_CUSTOM_MUTATOR_ONLY=1 \
             AFL_CUSTOM_MUTATOR_LIBRARY="$PWD/$d/libternrig_afl_mutator.so"
-        TERNRIG_FUZZ_COLLECT="$w" timeout $((RATE_SECONDS + 60)) afl-fuzz \
+        env "$(collect_env "$COLLECT" "$w/collect")" timeout $((RATE_SECONDS + 60)) afl-fuzz \
             -i "$d/seeds/fuzz_$pol" -o "$w/out" -V "$RATE_SECONDS" -- "$PWD/$bin" \
             >"$w/log" 2>&1
         unset AFL_CUSTOM_MUTATOR_LIBRARY AFL_CUSTOM_MUTATOR_ONLY
@@ -80,8 +152,165 @@ rate() {
     fi
 }
 
+mean() { awk '{s += $1; n++} END {if (n) printf "%d", s / n; else printf "0"}'; }
+
+if [ "$mode" = collect-cost ]; then
+    ROUNDS=${ROUNDS:-3}
+    echo "== collect mode's cost: libFuzzer, no sanitizers, custom mutator, one process, -seed=ROUND, ${RATE_SECONDS}s per run, on/off alternated (load at start: $(cut -d' ' -f1-3 /proc/loadavg))"
+    REPEAT=${REPEAT:-}
+    REPLAY_ROUNDS=${REPLAY_ROUNDS:-7}
+    median() { sort -n | awk '{a[NR] = $1} END {printf "%.3f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+    w="$tmp/rate-libfuzzer-nosan-custom"
+    corp() { grep -o 'corp: [0-9]*/[0-9]*[a-zA-Z]*' "$1" | tail -1 | cut -d' ' -f2; }
+    pct() { awk -v a="$1" -v b="$2" 'BEGIN {if (a > 0) printf "%+.1f %%", 100 * (b / a - 1); else print "?"}'; }
+    printf '%-16s %5s %9s %9s %11s %11s %6s %11s %11s\n' target round "on" "off" "on/cpu-s" "off/cpu-s" saved "corpus on" "corpus off"
+    for pol in $policies; do
+        : >"$tmp/on"; : >"$tmp/off"; : >"$tmp/con"; : >"$tmp/coff"
+        for r in $(seq 1 "$ROUNDS"); do
+            on=$(COLLECT=1 rate libfuzzer nosan custom "$pol" -seed="$r")
+            saved=$(find "$w-$pol/collect" -name '*.trb' | wc -l)
+            con=$(corp "$w-$pol/log")
+            cpuon=$(cpu_rate "$w-$pol")
+            off=$(COLLECT=0 rate libfuzzer nosan custom "$pol" -seed="$r")
+            coff=$(corp "$w-$pol/log")
+            cpuoff=$(cpu_rate "$w-$pol")
+            echo "$on" >>"$tmp/on"; echo "$off" >>"$tmp/off"
+            echo "$cpuon" >>"$tmp/con"; echo "$cpuoff" >>"$tmp/coff"
+            printf '%-16s %5s %9s %9s %11s %11s %6s %11s %11s\n' "fuzz_$pol" "$r" "$on" "$off" \
+                "$cpuon" "$cpuoff" "$saved" "$con" "$coff"
+        done
+        on=$(mean <"$tmp/on"); off=$(mean <"$tmp/off")
+        cpuon=$(mean <"$tmp/con"); cpuoff=$(mean <"$tmp/coff")
+        printf '%-16s %5s %9s %9s %11s %11s   off/on - 1: %s wall, %s cpu\n' "fuzz_$pol" mean \
+            "$on" "$off" "$cpuon" "$cpuoff" "$(pct "$on" "$off")" "$(pct "$cpuon" "$cpuoff")"
+    done
+    echo
+    echo "== the same on a fixed workload: the last run's corpus, each input ${REPEAT:-4 M / inputs} times, replay driver (no engine), on/off alternated, $([ -n "$timer" ] && echo "CPU" || echo "wall") time"
+    printf '%-16s %5s %8s %12s %12s %12s %14s\n' target round inputs "us/exec on" "us/exec off" "violating" "us/violating"
+    for pol in $policies; do
+        bin=build-fuzz-nosan/fuzz/fuzz_${pol}_replay
+        [ -x "$bin" ] || { echo "missing $bin"; exit 2; }
+        : >"$tmp/on"; : >"$tmp/off"
+        # about 4 M executions per run unless REPEAT says
+        rep=${REPEAT:-$((4000000 / ($(ls "$w-$pol/corpus" | wc -l) + 1) + 1))}
+        for r in $(seq 1 "$REPLAY_ROUNDS"); do
+            for c in 1 0; do
+                rm -rf "$tmp/replay-collect"; mkdir -p "$tmp/replay-collect"
+                rm -f "$tmp/replay.time"
+                t0=$(date +%s%N)
+                tm=()
+                [ -n "$timer" ] && tm=("$timer" -o "$tmp/replay.time" -f "%U %S")
+                ${tm[@]+"${tm[@]}"} env "$(collect_env "$c" "$tmp/replay-collect")" TERNRIG_FUZZ_STATS=1 \
+                    TERNRIG_REPLAY_REPEAT="$rep" "$bin" "$w-$pol/corpus" >"$tmp/replay.log" 2>&1
+                t1=$(date +%s%N)
+                n=$(awk '/input\(s\) replayed/ {print $2}' "$tmp/replay.log")
+                # CPU time when GNU time measured it, else wall time
+                ns=$((t1 - t0))
+                [ -s "$tmp/replay.time" ] && ns=$(tail -1 "$tmp/replay.time" | awk '{printf "%.0f", ($1 + $2) * 1e9}')
+                us=$(awk -v t="$ns" -v n="$n" -v r="$rep" 'BEGIN {printf "%.3f", t / 1000 / (n * r)}')
+                if [ "$c" = 1 ]; then
+                    on=$us; echo "$us" >>"$tmp/on"
+                    viol=$(awk '/execution\(s\) with a counted violation/ {print $4}' "$tmp/replay.log")
+                else
+                    off=$us; echo "$us" >>"$tmp/off"
+                fi
+            done
+            printf '%-16s %5s %8s %12s %12s %12s %14s\n' "fuzz_$pol" "$r" "$n" "$on" "$off" "$viol" \
+                "$(awk -v a="$on" -v b="$off" -v n="$n" -v r="$rep" -v v="$viol" 'BEGIN {if (v > 0) printf "%+.2f", (a - b) * n * r / v; else print "-"}')"
+        done
+        on=$(median <"$tmp/on"); off=$(median <"$tmp/off")
+        printf '%-16s %6s %7s %12s %12s   on/off - 1: %s\n' "fuzz_$pol" median "" "$on" "$off" "$(pct "$off" "$on")"
+    done
+    echo "(us/violating: the extra time on over off, per execution with a violation; load at end: $(cut -d' ' -f1-3 /proc/loadavg))"
+    exit 0
+fi
+
+# fuzz_jobs POLICY JOBS -> each job's execs/s, one a line, from a
+# `ternrig fuzz --no-sanitize` run of RATE_SECONDS; its jobs' executions
+# per CPU second (fuzz.json's cpu_s) in $tmp/tfuzz.cpu
+fuzz_jobs() {
+    local pol=${1//_/-} jobs=$2 w="$tmp/tfuzz"
+    rm -rf "$w"
+    "$ternrig" fuzz --policy "$pol" --no-sanitize --nosan-dir build-fuzz-nosan/fuzz \
+        --time "${RATE_SECONDS}s" --jobs "$jobs" --out "$w" >"$tmp/tfuzz.log" 2>&1
+    for l in "$w"/logs/*.log; do
+        awk '/stat::number_of_executed_units/ {n=$2} END {printf "%d\n", n/'"$RATE_SECONDS"'}' "$l"
+    done
+    cat "$w"/logs/*.log | awk '/stat::number_of_executed_units/ {n += $2} END {printf "%d ", n}' |
+        cat - <(grep -o '"cpu_s":[0-9.]*' "$w/fuzz.json" | cut -d: -f2 | awk '{c += $1} END {print c + 0}') |
+        awk 'END {if ($2 > 0) printf "%d", $1 / $2; else printf "-"}' >"$tmp/tfuzz.cpu"
+}
+
+if [ "$mode" = vs-fuzz ]; then
+    ROUNDS=${ROUNDS:-3}
+    JOBS=${JOBS:-"1 2"}
+    echo "== per-process execs/s: fuzz/bench.sh's rate against \`ternrig fuzz --no-sanitize\` per job, ${RATE_SECONDS}s per run, alternated (load at start: $(cut -d' ' -f1-3 /proc/loadavg))"
+    share() { awk -v a="$1" -v m="$2" 'BEGIN {if (a > 0) printf "%.0f %%", 100 * m / a; else print "?"}'; }
+    # bench_par POLICY J: J bench processes at once (the control for J jobs
+    # on a machine whose CPUs share cores or caches); each one's execs/s,
+    # one a line, and their executions per CPU second in $tmp/par.cpu
+    bench_par() {
+        local k
+        for k in $(seq 1 "$2"); do
+            RATE_TAG=-par$k rate libfuzzer nosan custom "$1" >"$tmp/par$k" &
+        done
+        wait
+        for k in $(seq 1 "$2"); do cat "$tmp/par$k"; echo; done
+        for k in $(seq 1 "$2"); do
+            d="$tmp/rate-libfuzzer-nosan-custom-$1-par$k"
+            awk '/stat::number_of_executed_units/ {n=$2} END {printf "%d ", n}' "$d/log"
+            tail -1 "$d/time" 2>/dev/null || echo "0 0 0"
+        done | awk '{n += $1; c += $3 + $4} END {if (c > 0) printf "%d", n / c; else printf "-"}' >"$tmp/par.cpu"
+    }
+    printf '%-16s %5s %8s %10s' target round bench "bench/cpu"
+    for j in $JOBS; do
+        [ "$j" -gt 1 ] && printf ' %15s %12s' "bench x$j" "x$j/cpu"
+        printf ' %15s %12s' "fuzz -j $j" "-j $j/cpu"
+    done
+    echo
+    for pol in $policies; do
+        : >"$tmp/bench"; : >"$tmp/benchcpu"
+        for j in $JOBS; do : >"$tmp/jobs$j"; : >"$tmp/cpu$j"; : >"$tmp/bx$j"; : >"$tmp/bxcpu$j"; done
+        for r in $(seq 1 "$ROUNDS"); do
+            b=$(rate libfuzzer nosan custom "$pol")
+            bc=$(cpu_rate "$tmp/rate-libfuzzer-nosan-custom-$pol")
+            echo "$b" >>"$tmp/bench"; echo "$bc" >>"$tmp/benchcpu"
+            printf '%-16s %5s %8s %10s' "fuzz_$pol" "$r" "$b" "$bc"
+            for j in $JOBS; do
+                if [ "$j" -gt 1 ]; then
+                    per=$(bench_par "$pol" "$j")
+                    echo "$per" >>"$tmp/bx$j"
+                    cat "$tmp/par.cpu" >>"$tmp/bxcpu$j"; echo >>"$tmp/bxcpu$j"
+                    printf ' %15s %12s' "$(echo $per | tr ' ' /)" "$(cat "$tmp/par.cpu")"
+                fi
+                per=$(fuzz_jobs "$pol" "$j")
+                echo "$per" >>"$tmp/jobs$j"
+                cat "$tmp/tfuzz.cpu" >>"$tmp/cpu$j"; echo >>"$tmp/cpu$j"
+                printf ' %15s %12s' "$(echo $per | tr ' ' /)" "$(cat "$tmp/tfuzz.cpu")"
+            done
+            echo
+        done
+        b=$(mean <"$tmp/bench"); bc=$(mean <"$tmp/benchcpu")
+        printf '%-16s %5s %8s %10s' "fuzz_$pol" mean "$b" "$bc"
+        for j in $JOBS; do
+            if [ "$j" -gt 1 ]; then
+                m=$(grep . "$tmp/bx$j" | mean); mc=$(mean <"$tmp/bxcpu$j")
+                printf ' %15s %12s' "$m ($(share "$b" "$m"))" "$mc ($(share "$bc" "$mc"))"
+            fi
+            m=$(mean <"$tmp/jobs$j"); mc=$(mean <"$tmp/cpu$j")
+            printf ' %15s %12s' "$m ($(share "$b" "$m"))" "$mc ($(share "$bc" "$mc"))"
+        done
+        echo
+    done
+    echo "(fuzz -j J: each job's execs/s, then the mean over jobs and rounds and its share of the bench's;"
+    echo " bench xJ: J bench processes at once, the same way: the control for J jobs on this machine's CPUs;"
+    echo " /cpu: executions per CPU second (user + system), the bench process's and the jobs' (fuzz.json's cpu_s);"
+    echo " load at end: $(cut -d' ' -f1-3 /proc/loadavg))"
+    exit 0
+fi
+
 if [ -z "${SKIP_RATES:-}" ]; then
-echo "== execs/s per policy target (${RATE_SECONDS}s each, one process)"
+echo "== execs/s per policy target (${RATE_SECONDS}s each, one process, $([ "$COLLECT" = 1 ] && echo "collect mode on" || echo "no violation counted"))"
 printf '%-18s' target
 for c in libfuzzer-nosan-custom libfuzzer-nosan-bytes libfuzzer-san-custom \
          libfuzzer-san-bytes afl-nosan-custom afl-nosan-bytes afl-san-custom afl-san-bytes; do

@@ -7,18 +7,37 @@
  * then judged by the oracle.  A violation aborts, printing the program as a
  * text trace, unless TERNRIG_FUZZ_COLLECT names a directory: then the input
  * is saved there as POLICY.KIND.HASH.trb and fuzzing goes on (`ternrig fuzz`
- * uses this).  TERNRIG_FUZZ_KIND=KIND counts only that kind (the detection
- * benchmark).  TERNRIG_FUZZ_SCHEDULE=1 counts only the findings that the
- * program's schedules make (the benchmark of SPEC v2's schedules): the
- * same program without its `order` and `reuses` options (version 1's exit
- * order, fresh memory) does not show that kind.  TERNRIG_FUZZ_MECHANISM=TEXT
- * counts only the findings whose mechanism (mechanism.h: "link refused:
- * stale owner pointer ...") contains TEXT: the benchmark of one root
- * cause.  With `check_invariants`, the model's bookkeeping is checked
+ * uses this).
+ *
+ * Collect mode costs nothing on an input without a violation (nothing
+ * beyond the judging every mode does: no formatting, allocation or I/O),
+ * and little on one with: the violation's mechanism (mechanism.h, the root
+ * cause `ternrig fuzz` dedups by) is formatted into a fixed buffer and
+ * looked up in a fixed table, and the input is written only when it shows
+ * a mechanism this process has not saved yet, or is smaller than the
+ * smallest it saved for it (at most COLLECT_PER_MECH inputs per mechanism).
+ * Keyed by mechanism rather than by kind, a second bug of a kind is saved
+ * even when its first input is larger than the first bug's.
+ *
+ * TERNRIG_FUZZ_STATS=1 prints, at exit, how many executions had a counted
+ * violation and how many mechanisms were collected (the count is one
+ * addition per execution, in every mode).
+ *
+ * TERNRIG_FUZZ_KIND=KIND counts only that kind (the detection benchmark);
+ * TERNRIG_FUZZ_KIND=none counts none: no violation aborts or is saved (the
+ * baseline of `fuzz/bench.sh --collect-cost`).  TERNRIG_FUZZ_SCHEDULE=1
+ * counts only the findings that the program's schedules make (the
+ * benchmark of SPEC v2's schedules): the same program without its `order`
+ * and `reuses` options (version 1's exit order, fresh memory) does not show
+ * that kind.  TERNRIG_FUZZ_MECHANISM=TEXT counts only the findings whose
+ * mechanism (mechanism.h: "link refused: stale owner pointer ...")
+ * contains TEXT: the benchmark of one root cause.  With
+ * `check_invariants`, the model's bookkeeping is checked
  * after every statement and any break aborts: the reference target, the
  * policy meant to be correct, does so as a self-check of model and oracle.
  */
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +52,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#define COLLECT_MECHS 256   /* distinct mechanisms saved per process     */
+#define COLLECT_PER_MECH 8  /* inputs saved per mechanism, each smaller  */
+
 struct fuzz_state {
     struct judge judge;
     struct program prog;
@@ -41,29 +63,50 @@ struct fuzz_state {
     bool only_schedule;        /* TERNRIG_FUZZ_SCHEDULE */
     const char *only_mechanism; /* TERNRIG_FUZZ_MECHANISM, or NULL */
     struct program plain;      /* only_schedule: prog without schedules */
-    unsigned saved[FIND_KIND_COUNT];
-    size_t smallest[FIND_KIND_COUNT];
+    /* collect mode: what this process saved, per (kind, mechanism) */
+    struct collected {
+        uint64_t key;     /* hash of kind and mechanism; 0: a free slot */
+        uint32_t smallest; /* the size of the smallest input saved        */
+        uint32_t saved;
+    } mechs[COLLECT_MECHS];
+    unsigned nmechs;
+    unsigned long violating; /* executions with a counted violation */
+    char mech[192];
     char text[1 << 16];
 };
 
+static struct fuzz_state *the_state;
+
+static void print_stats(void)
+{
+    fprintf(stderr, "ternrig fuzz target: %lu execution(s) with a counted "
+                    "violation, %u mechanism(s) collected\n",
+            the_state->violating, the_state->nmechs);
+}
+
 static struct fuzz_state *fuzz_state(void)
 {
-    static struct fuzz_state *st;
-    if (st)
-        return st;
-    st = calloc(1, sizeof *st);
+    if (the_state)
+        return the_state;
+    struct fuzz_state *st;
+    the_state = st = calloc(1, sizeof *st);
     if (!st || judge_init(&st->judge) < 0) {
         fprintf(stderr, "ternrig fuzz target: out of memory\n");
         abort();
     }
     st->collect = getenv("TERNRIG_FUZZ_COLLECT");
+    const char *stats = getenv("TERNRIG_FUZZ_STATS");
+    if (stats && *stats && strcmp(stats, "0") != 0)
+        atexit(print_stats);
     const char *sch = getenv("TERNRIG_FUZZ_SCHEDULE");
     st->only_schedule = sch && *sch && strcmp(sch, "0") != 0;
     const char *mech = getenv("TERNRIG_FUZZ_MECHANISM");
     st->only_mechanism = mech && *mech ? mech : NULL;
     st->only_kind = -1;
     const char *k = getenv("TERNRIG_FUZZ_KIND");
-    if (k && *k) {
+    if (k && !strcmp(k, "none")) {
+        st->only_kind = FIND_KIND_COUNT; /* matches no kind */
+    } else if (k && *k) {
         st->only_kind = finding_kind_from_name(k, strlen(k));
         if (st->only_kind == FIND_KIND_COUNT) {
             fprintf(stderr, "TERNRIG_FUZZ_KIND: unknown kind '%s'\n", k);
@@ -101,26 +144,65 @@ static void fuzz_run_checked(struct fuzz_state *st, enum policy pol)
     }
 }
 
-static void fuzz_save(struct fuzz_state *st, enum policy pol,
-                      enum finding_kind k, const uint8_t *data, size_t size)
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
-    /* The first input of each kind, then only smaller ones, at most 64. */
-    if (st->saved[k] >= 64 || (st->saved[k] && size >= st->smallest[k]))
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+/* The slot of (kind, mechanism of `f`) in st->mechs, or NULL when the table
+ * is full.  The one formatting a violation costs: the mechanism's line. */
+static struct collected *collect_slot(struct fuzz_state *st, enum policy pol,
+                                      const struct finding *f)
+{
+    size_t n = finding_mechanism(model_history(st->judge.model), f, pol,
+                                 st->mech, sizeof st->mech);
+    if (n >= sizeof st->mech)
+        n = sizeof st->mech - 1;
+    uint64_t key = fnv1a(1469598103934665603ull, &f->kind, sizeof f->kind);
+    key = fnv1a(key, st->mech, n) | 1; /* never 0: 0 marks a free slot */
+    for (unsigned i = 0; i < COLLECT_MECHS; i++) {
+        struct collected *c = &st->mechs[(key + i) % COLLECT_MECHS];
+        if (c->key == key)
+            return c;
+        if (c->key == 0) {
+            if (st->nmechs == COLLECT_MECHS - COLLECT_MECHS / 4)
+                return NULL; /* keep probes short */
+            st->nmechs++;
+            c->key = key;
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static void fuzz_save(struct fuzz_state *st, enum policy pol,
+                      const struct finding *f, const uint8_t *data,
+                      size_t size)
+{
+    /* The first input of each mechanism, then only smaller ones. */
+    struct collected *c = collect_slot(st, pol, f);
+    if (!c || c->saved >= COLLECT_PER_MECH ||
+        (c->saved && size >= c->smallest))
         return;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < size; i++)
-        h = (h ^ data[i]) * 1099511628211ull;
+    uint64_t h = fnv1a(1469598103934665603ull, data, size);
+    enum finding_kind k = (enum finding_kind)f->kind;
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.%s.%016llx.trb", st->collect,
              policy_name(pol), finding_kind_name(k), (unsigned long long)h);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    if (fd < 0)
+    ssize_t w = (ssize_t)size;
+    if (fd >= 0) {
+        w = write(fd, data, size);
+        close(fd);
+    } else if (errno != EEXIST) { /* EEXIST: saved already (another kind) */
         return;
-    ssize_t w = write(fd, data, size);
-    close(fd);
+    }
     if (w == (ssize_t)size) {
-        st->saved[k]++;
-        st->smallest[k] = size;
+        c->saved++;
+        c->smallest = (uint32_t)size;
     }
 }
 
@@ -189,6 +271,7 @@ static int fuzz_policy(enum policy pol, const uint8_t *data, size_t size,
     uint32_t kinds = counted_kinds(st, &v);
     if (kinds && st->only_schedule)
         kinds = schedule_made(st, pol, &v, kinds);
+    st->violating += kinds != 0;
     for (uint32_t i = 0; kinds && i < v.nfindings; i++) {
         const struct finding *f = &v.findings[i];
         enum finding_kind k = (enum finding_kind)f->kind;
@@ -201,7 +284,7 @@ static int fuzz_policy(enum policy pol, const uint8_t *data, size_t size,
                 continue;
         }
         if (st->collect) {
-            fuzz_save(st, pol, k, data, size);
+            fuzz_save(st, pol, f, data, size);
             continue;
         }
         char why[256], mech[256];

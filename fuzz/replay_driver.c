@@ -1,7 +1,8 @@
 /* replay_driver.c - run a fuzz target without a fuzzing engine: every file
  * named on the command line (directories are walked one level) goes through
- * LLVMFuzzerTestOneInput once.  The same targets thus replay as plain tests
- * with any compiler. */
+ * LLVMFuzzerTestOneInput once (TERNRIG_REPLAY_REPEAT=N: N times, read once:
+ * a fixed workload for `fuzz/bench.sh --collect-cost`).  The same targets
+ * thus replay as plain tests with any compiler. */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
 #include <stdint.h>
@@ -11,6 +12,8 @@
 #include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static unsigned long repeat = 1;
 
 static int run_file(const char *path)
 {
@@ -38,7 +41,8 @@ static int run_file(const char *path)
         fprintf(stderr, "%s: out of memory\n", path);
         return -1;
     }
-    LLVMFuzzerTestOneInput(buf, n);
+    for (unsigned long k = 0; k < repeat; k++)
+        LLVMFuzzerTestOneInput(buf, n);
     free(buf);
     return 0;
 }
@@ -46,6 +50,15 @@ static int run_file(const char *path)
 int main(int argc, char **argv)
 {
     unsigned ran = 0, bad = 0;
+    const char *rep = getenv("TERNRIG_REPLAY_REPEAT");
+    if (rep && *rep) {
+        char *end;
+        repeat = strtoul(rep, &end, 10);
+        if (*end || repeat < 1 || repeat > 1000000) {
+            fprintf(stderr, "TERNRIG_REPLAY_REPEAT: want 1..1000000\n");
+            return 2;
+        }
+    }
     if (argc < 2) {
         fprintf(stderr, "usage: %s FILE|DIR...\n", argv[0]);
         return 2;

@@ -212,31 +212,129 @@ static int kind_index(const char *name)
     return k < FIND_KIND_COUNT ? (int)k : -1;
 }
 
-/* Distinct shapes per (policy, kind) in a night's findings. */
-static unsigned shape_count(const struct json *night, int pol, int kind)
+/* What a finding is counted by: its mechanism (the root cause, as `ternrig
+ * fuzz` names it, mechanism.h), else its shape (an unreadable reproducer,
+ * or a night recorded before findings had mechanisms). */
+static const char *finding_key(const struct json *fd)
 {
-    const char *seen[256];
+    const char *m = json_get_str(fd, "mechanism", NULL);
+    return m ? m : json_get_str(fd, "shape", "?");
+}
+
+/* The mechanism as the report shows it: a real run's finding that the
+ * model does not show has none (it is counted by its shape). */
+static void put_mechanism(FILE *f, const struct json *fd, bool html)
+{
+    const char *m = json_get_str(fd, "mechanism", NULL);
+    const char *shape = json_get_str(fd, "shape", "?");
+    if (!m && !strcmp(json_get_str(fd, "status", ""), "unreadable"))
+        m = "unreadable";
+    if (!m)
+        fputs("not shown by the model (shape ", f);
+    if (html)
+        esc(f, m ? m : shape);
+    else
+        fputs(m ? m : shape, f);
+    if (!m)
+        fputc(')', f);
+}
+
+static bool finding_known(const struct json *fd)
+{
+    return !strcmp(json_get_str(fd, "status", ""), "known");
+}
+
+static bool same_finding(const struct json *a, const struct json *b)
+{
+    return !strcmp(json_get_str(a, "policy", "?"),
+                   json_get_str(b, "policy", "?")) &&
+           !strcmp(json_get_str(a, "kind", "?"), json_get_str(b, "kind", "?")) &&
+           !strcmp(finding_key(a), finding_key(b));
+}
+
+/* Distinct (kind, mechanism)s under policy `pol` (and kind `kind` unless
+ * it is -1) in a night's findings. */
+static unsigned distinct_count(const struct json *night, int pol, int kind)
+{
     unsigned n = 0;
     EACH (fd, json_get(night, "findings")) {
         if (policy_index(json_get_str(fd, "policy", NULL)) != pol ||
             (kind >= 0 && kind_index(json_get_str(fd, "kind", NULL)) != kind))
             continue;
-        const char *sh = json_get_str(fd, "shape", "?");
         bool dup = false;
-        for (unsigned i = 0; i < n && !dup; i++)
-            dup = strcmp(seen[i], sh) == 0;
-        if (!dup && n < 256)
-            seen[n++] = sh;
+        EACH (e, json_get(night, "findings")) {
+            if (e == fd || dup)
+                break;
+            dup = same_finding(e, fd);
+        }
+        n += !dup;
     }
     return n;
 }
 
+/* One line of "findings not in the corpus": a (policy, kind, mechanism),
+ * how many findings it has and the smallest of their reproducers. */
+struct group {
+    const struct json *best;
+    unsigned count;
+    bool fuzz, stress;
+};
+
+/* The findings whose shape is not in the corpus (under `policy`, or every
+ * policy when NULL), one group per (policy, kind, mechanism) in order of
+ * first appearance.  A malloc'd array (NULL when none or out of memory). */
+static struct group *new_groups(const struct json *findings,
+                                const char *policy, size_t *n)
+{
+    *n = 0;
+    struct group *g = findings && findings->count
+                          ? calloc(findings->count, sizeof *g)
+                          : NULL;
+    if (!g)
+        return NULL;
+    EACH (fd, findings) {
+        if (finding_known(fd) ||
+            (policy && strcmp(json_get_str(fd, "policy", ""), policy)))
+            continue;
+        size_t i = 0;
+        while (i < *n && !same_finding(g[i].best, fd))
+            i++;
+        if (i == *n)
+            g[(*n)++].best = fd;
+        else if (json_get_num(fd, "statements", 1e9) <
+                 json_get_num(g[i].best, "statements", 1e9))
+            g[i].best = fd; /* the smallest reproducer */
+        g[i].count++;
+        const char *src = json_get_str(fd, "source", "");
+        g[i].fuzz |= !strcmp(src, "fuzz");
+        g[i].stress |= !strcmp(src, "stress");
+    }
+    return g;
+}
+
+static const char *group_sources(const struct group *g)
+{
+    return g->fuzz && g->stress ? "fuzz, stress"
+           : g->fuzz            ? "fuzz"
+           : g->stress          ? "stress"
+                                : "?";
+}
+
+unsigned report_new_count(const struct json *findings, const char *policy)
+{
+    size_t n;
+    struct group *g = new_groups(findings, policy, &n);
+    if (!g) /* none, or out of memory: then count every new finding */
+        EACH (fd, findings)
+            n += !finding_known(fd) &&
+                 (!policy || !strcmp(json_get_str(fd, "policy", ""), policy));
+    free(g);
+    return (unsigned)n;
+}
+
 static unsigned new_count(const struct json *night)
 {
-    unsigned n = 0;
-    EACH (fd, json_get(night, "findings"))
-        n += strcmp(json_get_str(fd, "status", ""), "known") != 0;
-    return n;
+    return report_new_count(json_get(night, "findings"), NULL);
 }
 
 static double fuzz_execs(const struct json *night)
@@ -334,8 +432,10 @@ static void html_steps(FILE *f, const struct json *night)
 static void html_policy_table(FILE *f, const struct json *night)
 {
     fprintf(f, "<h2 id=\"findings\">What each policy gets wrong</h2>\n"
-               "<p>Distinct shapes found tonight, by fuzzing and stress, per "
-               "policy and kind. Each number links to its reproducers; "
+               "<p>Distinct findings tonight, by fuzzing and stress, per "
+               "policy and kind: distinct mechanisms (root causes), as "
+               "<code>ternrig fuzz</code> counts them. Each number is "
+               "followed by links to its reproducers; "
                "<a class=\"new\">bold red</a> ones are not in the corpus "
                "yet.</p>\n<table>\n<tr><th>kind</th>");
     for (int p = 0; p < POLICY_COUNT; p++)
@@ -344,13 +444,13 @@ static void html_policy_table(FILE *f, const struct json *night)
     for (int k = 0; k < FIND_KIND_COUNT; k++) {
         bool any = false;
         for (int p = 0; p < POLICY_COUNT && !any; p++)
-            any = shape_count(night, p, k) > 0;
+            any = distinct_count(night, p, k) > 0;
         if (finding_is_hazard((enum finding_kind)k) && !any)
             continue;
         fprintf(f, "<tr><td>%s%s</td>", finding_kind_name((enum finding_kind)k),
                 finding_is_hazard((enum finding_kind)k) ? " (hazard)" : "");
         for (int p = 0; p < POLICY_COUNT; p++) {
-            unsigned n = shape_count(night, p, k);
+            unsigned n = distinct_count(night, p, k);
             fprintf(f, "<td class=\"n %s\">%u", n ? "hit" : "zero", n);
             unsigned i = 0;
             EACH (fd, json_get(night, "findings")) {
@@ -380,25 +480,36 @@ static void html_policy_table(FILE *f, const struct json *night)
 static void html_new_findings(FILE *f, const struct json *night)
 {
     fprintf(f, "<h2 id=\"new\">Findings not in the corpus</h2>\n");
-    unsigned n = 0;
+    size_t ng;
+    struct group *g = new_groups(json_get(night, "findings"), NULL, &ng);
+    if (ng == 0) {
+        fprintf(f, "<p>None: every finding tonight has a shape the corpus "
+                   "already holds.</p>\n");
+        free(g);
+        return;
+    }
+    fprintf(f, "<p>One line per distinct mechanism (the root cause: the "
+               "decision that went wrong and the facts that fed it), with "
+               "the number of findings that share it and the smallest of "
+               "their reproducers.</p>\n<table>\n<tr><th>policy</th>"
+               "<th>kind</th><th>mechanism</th><th>findings</th>"
+               "<th>found by</th><th>smallest reproducer</th>"
+               "<th>to keep it as a regression test</th></tr>\n");
     const char *tested = night_policy(night);
     /* the policy under test first, then the others */
     for (int pass = 0; pass < 2; pass++)
-        EACH (fd, json_get(night, "findings")) {
-            if (!strcmp(json_get_str(fd, "status", ""), "known") ||
-                (strcmp(json_get_str(fd, "policy", ""), tested) == 0) != !pass)
+        for (size_t i = 0; i < ng; i++) {
+            const struct json *fd = g[i].best;
+            if ((strcmp(json_get_str(fd, "policy", ""), tested) == 0) != !pass)
                 continue;
-            if (!n++)
-                fprintf(f, "<table>\n<tr><th>policy</th><th>kind</th>"
-                           "<th>source</th><th>reproducer</th>"
-                           "<th>to keep it as a regression test</th></tr>\n");
             fprintf(f, "<tr><td>");
             esc(f, json_get_str(fd, "policy", "?"));
             fprintf(f, "</td><td>");
             esc(f, json_get_str(fd, "kind", "?"));
             fprintf(f, "</td><td>");
-            esc(f, json_get_str(fd, "source", "?"));
-            fprintf(f, "</td><td>");
+            put_mechanism(f, fd, true);
+            fprintf(f, "</td><td class=\"n\">%u</td><td>%s</td><td>",
+                    g[i].count, group_sources(&g[i]));
             const char *repro = json_get_str(fd, "reproducer", "?");
             if (safe_href(repro)) {
                 fprintf(f, "<a class=\"new\" href=\"");
@@ -421,11 +532,8 @@ static void html_new_findings(FILE *f, const struct json *night)
             }
             fprintf(f, "</td></tr>\n");
         }
-    if (n)
-        fprintf(f, "</table>\n");
-    else
-        fprintf(f, "<p>None: every finding tonight has a shape the corpus "
-                   "already holds.</p>\n");
+    fprintf(f, "</table>\n");
+    free(g);
 }
 
 /* (policy, kind) -> first detection per source. */
@@ -584,7 +692,7 @@ static void html_fuzz_charts(FILE *f, const struct json *night)
     }
     fprintf(f, "<table>\n<tr><th>engine</th><th>mutator</th><th>seconds</th>"
                "<th>jobs</th><th>executions</th><th>inputs with a "
-               "violation</th><th>distinct shapes</th></tr>\n");
+               "violation</th><th>distinct mechanisms</th></tr>\n");
     EACH (run, runs) {
         char ex[32];
         human(ex, sizeof ex, json_get_num(json_get(run, "totals"), "execs", 0));
@@ -648,9 +756,9 @@ static void html_trend(FILE *f, const struct json *night,
     const struct json *prev = history[nh - 1];
     fprintf(f, "<p>Against the previous night (");
     esc(f, night_date(prev));
-    fprintf(f, "), distinct shapes per policy:");
+    fprintf(f, "), distinct findings (mechanisms) per policy:");
     for (int p = 0; p < POLICY_COUNT; p++) {
-        unsigned a = shape_count(prev, p, -1), b = shape_count(night, p, -1);
+        unsigned a = distinct_count(prev, p, -1), b = distinct_count(night, p, -1);
         fprintf(f, " %s %u&#8594;%u%s", policy_name((enum policy)p), a, b,
                 b > a   ? " (more)"
                 : b < a ? " (fewer)"
@@ -672,7 +780,7 @@ static void html_trend(FILE *f, const struct json *night,
         fprintf(f, "%s</td><td>%s</td><td class=\"n\">%u</td>",
                 i == nh ? " (tonight)" : "", status_word(n), new_count(n));
         for (int p = 0; p < POLICY_COUNT; p++)
-            fprintf(f, "<td class=\"n\">%u</td>", shape_count(n, p, -1));
+            fprintf(f, "<td class=\"n\">%u</td>", distinct_count(n, p, -1));
         fprintf(f,
                 "<td class=\"n\">%s</td><td class=\"n\">%.0f</td><td "
                 "class=\"n\">%.0f</td></tr>\n",
@@ -688,10 +796,11 @@ static void html_trend(FILE *f, const struct json *night,
         for (size_t i = 0; i <= nh; i++) {
             b[i] = (double)i + 1;
             b[nh + 1 + i] =
-                (double)shape_count(i < nh ? history[i] : night, p, -1);
+                (double)distinct_count(i < nh ? history[i] : night, p, -1);
         }
     }
-    svg_line_chart(f, "Distinct finding shapes per night", "night", "shapes",
+    svg_line_chart(f, "Distinct findings (mechanisms) per night", "night",
+                   "mechanisms",
                    ss.s, ss.n);
     series_free(&ss);
 }
@@ -718,8 +827,8 @@ void report_html(FILE *f, const struct json *night,
     if (json_get_num(night, "exit", 2) == 2)
         fprintf(f, "A step could not run (setup error).");
     else if (nn > 0)
-        fprintf(f, "%.0f finding%s whose shape is not in the corpus.", nn,
-                nn == 1 ? "" : "s");
+        fprintf(f, "%.0f finding%s (distinct mechanisms) not in the corpus.",
+                nn, nn == 1 ? "" : "s");
     else
         fprintf(f, "No finding outside the corpus.");
     fprintf(f, "</p>\n<p>");
@@ -756,15 +865,16 @@ void report_markdown(FILE *f, const struct json *night,
             night_policy(night), status_word(night));
     double nn = json_get_num(night, "new_under_policy", 0);
     if (nn > 0)
-        fprintf(f, " (%.0f finding%s not in the corpus)", nn,
-                nn == 1 ? "" : "s");
+        fprintf(f, " (%.0f finding%s, distinct mechanisms, not in the "
+                   "corpus)",
+                nn, nn == 1 ? "" : "s");
     fprintf(f, ".\n\n## Steps\n\n| step | status | seconds | note |\n"
                "|---|---|---|---|\n");
     EACH (st, json_get(night, "steps"))
         fprintf(f, "| %s | %s | %.1f | %s |\n", json_get_str(st, "name", "?"),
                 json_get_str(st, "status", "?"), json_get_num(st, "seconds", 0),
                 json_get_str(st, "note", ""));
-    fprintf(f, "\n## What each policy gets wrong (distinct shapes)\n\n"
+    fprintf(f, "\n## What each policy gets wrong (distinct mechanisms)\n\n"
                "| kind |");
     for (int p = 0; p < POLICY_COUNT; p++)
         fprintf(f, " %s |", policy_name((enum policy)p));
@@ -777,17 +887,19 @@ void report_markdown(FILE *f, const struct json *night,
             continue;
         fprintf(f, "| %s |", finding_kind_name((enum finding_kind)k));
         for (int p = 0; p < POLICY_COUNT; p++)
-            fprintf(f, " %u |", shape_count(night, p, k));
+            fprintf(f, " %u |", distinct_count(night, p, k));
         fprintf(f, "\n");
     }
-    fprintf(f, "\n## Findings not in the corpus\n\n");
-    unsigned n = 0;
-    EACH (fd, json_get(night, "findings")) {
-        if (!strcmp(json_get_str(fd, "status", ""), "known"))
-            continue;
-        n++;
-        fprintf(f, "- %s %s (%s): `%s`", json_get_str(fd, "policy", "?"),
-                json_get_str(fd, "kind", "?"), json_get_str(fd, "source", "?"),
+    fprintf(f, "\n## Findings not in the corpus (one per mechanism)\n\n");
+    size_t ng;
+    struct group *g = new_groups(json_get(night, "findings"), NULL, &ng);
+    for (size_t i = 0; i < ng; i++) {
+        const struct json *fd = g[i].best;
+        fprintf(f, "- %s %s: ", json_get_str(fd, "policy", "?"),
+                json_get_str(fd, "kind", "?"));
+        put_mechanism(f, fd, false);
+        fprintf(f, "; %u finding%s (%s), the smallest: `%s`", g[i].count,
+                g[i].count == 1 ? "" : "s", group_sources(&g[i]),
                 json_get_str(fd, "reproducer", "?"));
         const char *err = json_get_str(fd, "error", NULL);
         if (err)
@@ -795,7 +907,8 @@ void report_markdown(FILE *f, const struct json *night,
         else
             fprintf(f, "; keep it with `%s`\n", json_get_str(fd, "add", ""));
     }
-    if (!n)
+    free(g);
+    if (!ng)
         fprintf(f, "None.\n");
     fprintf(f, "\n## Runs\n\n");
     EACH (run, json_get(night, "fuzz"))
@@ -830,7 +943,7 @@ void report_markdown(FILE *f, const struct json *night,
                     i == nhistory ? " (tonight)" : "", status_word(nt),
                     new_count(nt));
             for (int p = 0; p < POLICY_COUNT; p++)
-                fprintf(f, " %u |", shape_count(nt, p, -1));
+                fprintf(f, " %u |", distinct_count(nt, p, -1));
             fprintf(f, "\n");
         }
     }
@@ -852,12 +965,14 @@ void report_junit(FILE *f, const struct json *night)
         errors += !strcmp(s, "error");
         skipped += !strcmp(s, "skip");
     }
-    EACH (fd, json_get(night, "findings")) {
-        if (strcmp(json_get_str(fd, "policy", ""), policy))
-            continue;
-        tests++;
-        failures += strcmp(json_get_str(fd, "status", ""), "known") != 0;
-    }
+    /* a known finding passes; the new ones fail, one case per mechanism */
+    size_t ng;
+    struct group *g = new_groups(json_get(night, "findings"), policy, &ng);
+    EACH (fd, json_get(night, "findings"))
+        tests += !strcmp(json_get_str(fd, "policy", ""), policy) &&
+                 finding_known(fd);
+    tests += (unsigned)ng;
+    failures += (unsigned)ng;
     fprintf(f,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
             "<testsuites>\n<testsuite name=\"ternrig nightly\" "
@@ -883,25 +998,34 @@ void report_junit(FILE *f, const struct json *night)
         fprintf(f, "\"/>\n</testcase>\n");
     }
     EACH (fd, json_get(night, "findings")) {
-        if (strcmp(json_get_str(fd, "policy", ""), policy))
+        if (strcmp(json_get_str(fd, "policy", ""), policy) ||
+            !finding_known(fd))
             continue;
-        bool known = !strcmp(json_get_str(fd, "status", ""), "known");
         fprintf(f, "<testcase classname=\"nightly.findings.");
         xml_attr(f, policy);
         fprintf(f, "\" name=\"");
         xml_attr(f, json_get_str(fd, "kind", "?"));
         fprintf(f, " ");
         xml_attr(f, json_get_str(fd, "reproducer", "?"));
-        fprintf(f, "\"");
-        if (known) {
-            fprintf(f, "/>\n");
-            continue;
-        }
-        fprintf(f, ">\n<failure message=\"");
+        fprintf(f, "\"/>\n");
+    }
+    for (size_t i = 0; i < ng; i++) {
+        const struct json *fd = g[i].best;
+        fprintf(f, "<testcase classname=\"nightly.findings.");
+        xml_attr(f, policy);
+        fprintf(f, "\" name=\"");
+        xml_attr(f, json_get_str(fd, "kind", "?"));
+        fprintf(f, ": ");
+        put_mechanism(f, fd, true);
+        fprintf(f, "\">\n<failure message=\"");
         xml_attr(f, json_get_str(fd, "kind", "?"));
         fprintf(f, " under ");
         xml_attr(f, policy);
-        fprintf(f, ": a shape not in the corpus\">");
+        fprintf(f, ": not in the corpus (%u finding%s of this mechanism, "
+                   "the smallest: ",
+                g[i].count, g[i].count == 1 ? "" : "s");
+        xml_attr(f, json_get_str(fd, "reproducer", "?"));
+        fprintf(f, ")\">");
         const char *err = json_get_str(fd, "error", NULL);
         if (err) {
             fprintf(f, "unreadable reproducer: ");
@@ -912,5 +1036,6 @@ void report_junit(FILE *f, const struct json *night)
         }
         fprintf(f, "</failure>\n</testcase>\n");
     }
+    free(g);
     fprintf(f, "</testsuite>\n</testsuites>\n");
 }

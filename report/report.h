@@ -5,13 +5,15 @@
  * nights' records into
  *   - report.html: one self-contained page (inline CSS and SVG, no script,
  *     no network): the steps, the per-policy table of what each policy gets
- *     wrong (kind x distinct shapes, with links to the reproducers), time
+ *     wrong (kind x distinct mechanisms, mechanism.h, with links to the
+ *     reproducers), the findings not in the corpus one line per (policy,
+ *     kind, mechanism) with a count and the smallest reproducer, time
  *     to first detection per (policy, kind), stress throughput and fuzzing
  *     execs/s and coverage over time as line charts, and the trend against
  *     previous nights;
  *   - summary.md: the same facts in Markdown, without charts;
- *   - junit.xml: one test case per step and per finding under the policy
- *     under test (a new shape fails).
+ *   - junit.xml: one test case per step, per known finding under the
+ *     policy under test, and per mechanism of its new ones (which fail).
  * Pure: it reads the trees and writes to the FILE it is given.
  */
 #ifndef TERNRIG_REPORT_H
@@ -27,6 +29,12 @@ void report_html(FILE *f, const struct json *night,
 void report_markdown(FILE *f, const struct json *night,
                      const struct json *const *history, size_t nhistory);
 void report_junit(FILE *f, const struct json *night);
+
+/* The findings (nightly.json's "findings") whose shape is not in the
+ * corpus, under `policy` (every policy when NULL), counted once per
+ * (policy, kind, mechanism): what the report lists and the exit status
+ * counts. */
+unsigned report_new_count(const struct json *findings, const char *policy);
 
 /* One line chart as inline SVG (exposed for tests and reuse). */
 struct chart_series {

@@ -5,8 +5,10 @@
 # embedded fs under reference with a finding the corpus lacks, a kmod
 # mount with one it has).  Checks the exit status (1 iff a finding under
 # the policy under test is new), nightly.json, the HTML (valid,
-# self-contained, tables agreeing with nightly.json), junit.xml,
-# summary.md, the trend from --history, and bad input.
+# self-contained, tables agreeing with nightly.json; the findings not in
+# the corpus counted and listed once per (policy, kind, mechanism), with
+# the smallest reproducer), junit.xml, summary.md, the trend from
+# --history, and bad input.
 set -u
 T=$1
 CORPUS=$2
@@ -74,15 +76,45 @@ assert [s["name"] for s in n["steps"]] == ["build", "tests", "stress (mount)"]
 assert len(n["fuzz"]) == 1 and len(n["stress"]) == 2
 assert n["fuzz"][0]["dir"] == "fuzz" and n["stress"][0]["label"] == "embedded"
 
-# the per-policy table: each cell is the number of distinct shapes
+# every finding the model shows is named by its mechanism, as `ternrig
+# fuzz` names it (mechanism.h; this fixture's fuzz.json has none of its
+# own); a real run's finding the model does not show (the embedded fs
+# under reference) is counted by its shape
+for f in F:
+    shown = f["source"] == "fuzz" or f["policy"] != "reference"
+    assert f["status"] != "unreadable" and ("mechanism" in f) == shown, f
+    assert f["statements"] > 0, f
+key = lambda f: (f["policy"], f["kind"], f.get("mechanism", f["shape"]))
+disp = lambda f: f.get("mechanism", "not shown by the model (shape %s)" % f["shape"])
+
+# the per-policy table: each cell is the number of distinct mechanisms
 page = open(d + "/report.html").read()
 table = page[page.index('id="findings"'):page.index('id="new"')]
 policies = sys.argv[2:]  # `ternrig policies`, the table's column order
 for row in re.findall(r"<tr><td>([a-z-]+)</td>(.*?)</tr>", table):
     kind, cells = row
     got = [int(c) for c in re.findall(r'<td class="n (?:hit|zero)">(\d+)', cells)]
-    want = [len({f["shape"] for f in F if f["policy"] == p and f["kind"] == kind}) for p in policies]
+    want = [len({key(f) for f in F if f["policy"] == p and f["kind"] == kind}) for p in policies]
     assert got == want, (kind, got, want)
+
+# findings not in the corpus: one line per (policy, kind, mechanism), its
+# count and its smallest reproducer; several findings share a mechanism
+new = [f for f in F if f["status"] != "known"]
+groups = {}
+for f in new:
+    groups.setdefault(key(f), []).append(f)
+assert len(groups) < len(new), (len(groups), len(new))
+section = page[page.index('id="new"'):page.index("</table>", page.index('id="new"'))]
+rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>"
+                  r'<td class="n">(\d+)</td><td>([^<]*)</td><td><a class="new" href="([^"]+)"', section)
+assert len(rows) == len(groups), (len(rows), len(groups))
+shown = {(f["policy"], f["kind"], disp(f)): key(f) for f in new}
+for pol, kind, mech, count, src, repro in rows:
+    g = groups[shown[(pol, kind, html.unescape(mech))]]
+    assert int(count) == len(g), (pol, kind, mech, count, len(g))
+    assert by[repro] in g and by[repro]["statements"] == min(f["statements"] for f in g), repro
+    assert src == ", ".join(sorted({f["source"] for f in g})), src
+assert rows[0][0] == "reference", rows[0]  # the policy under test first
 assert "kmod / early-seal" in page and "0.9" in page  # stress first detection
 new_links = re.findall(r'<a href="([^"]+)" class="new"', table)
 assert sorted(new_links) == sorted(f["reproducer"] for f in F if f["status"] != "known"), new_links
@@ -94,6 +126,8 @@ assert len(fails) == 1 and "early-seal" in fails[0].get("name"), [c.attrib for c
 
 s = open(d + "/summary.md").read()
 assert "**NEW FINDING**" in s and "corpus add --policy reference --kind early-seal" in s
+md = s[s.index("## Findings not in the corpus"):s.index("## Runs")]
+assert md.count("\n- ") == len(groups), md
 EOF
 
 # --- night 2, with history: nothing new under reference -------------------
@@ -115,9 +149,22 @@ assert rows == ["2024-05-01T02:00:00Z", "2024-05-02T02:00:00Z (tonight)"], rows
 assert "reference 1&#8594;0 (fewer)" in trend, trend[:400]
 assert 'class="banner clean"' in page
 EOF
-# the same night under kmod: the fuzz findings under kmod are new
-"$T" report --policy kmod --corpus "$CORPUS" "$tmp/n2" >/dev/null 2>&1
+# the same night under kmod: the fuzz findings under kmod are new, counted
+# once per mechanism (fewer than the findings: several share one), and
+# junit.xml fails once per mechanism
+"$T" report --policy kmod --corpus "$CORPUS" "$tmp/n2" >"$tmp/kmod.log" 2>&1
 [ $? -eq 1 ] && ok "new kmod findings under --policy kmod: exit 1" || bad "--policy kmod exit"
+python3 - "$tmp/n2" "$tmp/kmod.log" <<'EOF' && ok "new kmod findings counted by mechanism" || bad "kmod count by mechanism"
+import json, re, sys, xml.etree.ElementTree as ET
+n = json.load(open(sys.argv[1] + "/nightly.json"))
+new = [f for f in n["findings"] if f["policy"] == "kmod" and f["status"] != "known"]
+mechs = {(f["kind"], f["mechanism"]) for f in new}
+assert n["new_under_policy"] == len(mechs) < len(new), (n["new_under_policy"], len(mechs), len(new))
+said = re.search(r"(\d+) findings? under kmod not in the corpus \(one per mechanism\)", open(sys.argv[2]).read())
+assert said and int(said.group(1)) == len(mechs), said
+j = ET.parse(sys.argv[1] + "/junit.xml").getroot()[0]
+assert j.get("failures") == str(len(mechs)), (j.get("failures"), len(mechs))
+EOF
 # once added to the corpus, a finding is known: exit 0
 cp -r "$CORPUS" "$tmp/corpus"
 "$T" corpus add --dir "$tmp/corpus" --json "$tmp/n2/fuzz/findings"/kmod-* >"$tmp/add.log" 2>&1

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -80,6 +81,7 @@ struct job {
     char line[512];
     size_t linelen;
     unsigned long execs, execs_per_s, cov;
+    double cpu_s; /* user + system, from its exit */
     bool done;
 };
 
@@ -406,6 +408,7 @@ static void record_samples(struct job *jobs, int njobs,
             read_afl_stats(&jobs[i]);
         fuzz_series_add(&series[i], t, jobs[i].execs, jobs[i].execs_per_s,
                         jobs[i].cov, force);
+        series[i].cpu_s = jobs[i].cpu_s;
     }
 }
 
@@ -423,8 +426,13 @@ static int reap(struct job *jobs, int njobs)
         if (jobs[i].done)
             continue;
         int st;
-        pid_t w = waitpid(jobs[i].pid, &st, WNOHANG);
+        struct rusage ru;
+        pid_t w = wait4(jobs[i].pid, &st, WNOHANG, &ru);
         if (w == jobs[i].pid) {
+            jobs[i].cpu_s = (double)ru.ru_utime.tv_sec +
+                            ru.ru_utime.tv_usec / 1e6 +
+                            (double)ru.ru_stime.tv_sec +
+                            ru.ru_stime.tv_usec / 1e6;
             drain(&jobs[i]);
             jobs[i].done = true;
             if (jobs[i].logf)

@@ -10,9 +10,12 @@
  *    "stress":[...each `ternrig stress` report below DIR, plus "dir" and
  *              "label" (embedded, or the mount)...],
  *    "findings":[{"source":"fuzz|stress","policy","kind","reproducer"
- *                 (relative to DIR),"first_s","shape","status":
- *                 "known|new|unreadable","known_as","add","error"}...],
- *    "new_under_policy":N, "exit":0|1|2}
+ *                 (relative to DIR),"first_s","shape","mechanism" (the
+ *                 root cause, mechanism.h),"statements" (of the minimized
+ *                 program),"status":"known|new|unreadable","known_as",
+ *                 "add","error"}...],
+ *    "new_under_policy":N (distinct (kind, mechanism)s whose shape is not
+ *                 in the corpus), "exit":0|1|2}
  */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
@@ -28,6 +31,7 @@
 #include "commands.h"
 #include "corpus.h"
 #include "json.h"
+#include "mechanism.h"
 #include "report.h"
 #include "shape.h"
 #include "util.h"
@@ -58,7 +62,10 @@ static const char report_help[] =
     "                       over time, findings), and every JSON report of\n"
     "                       `ternrig stress`, found below OUTDIR\n"
     "Every finding's reproducer is normalized and its shape looked up in the\n"
-    "corpus (see `ternrig corpus --help` for what a shape is).\n"
+    "corpus (see `ternrig corpus --help` for what a shape is), and named by\n"
+    "its mechanism, the root cause `ternrig fuzz` dedups by: the findings\n"
+    "not in the corpus are counted and listed one per (policy, kind,\n"
+    "mechanism), with how many there were and the smallest reproducer.\n"
     "\n"
     "  -p, --policy P    the policy under test (default reference)\n"
     "  -c, --corpus DIR  the corpus (default corpus/traces)\n"
@@ -255,6 +262,12 @@ static void add_finding(struct merge *m, struct classify *c, const char *source,
         snprintf(hash, sizeof hash, "%012llx",
                  (unsigned long long)(shape_hash(shape) & 0xffffffffffffull));
         put(m, fd, "shape", json_new_string(hash));
+        /* the root cause, as `ternrig fuzz` names it (mechanism.h): the
+         * report counts and lists what is not in the corpus by it */
+        char mech[192];
+        if (program_mechanism(&c->j, c->p, pol, k, mech, sizeof mech))
+            put(m, fd, "mechanism", json_new_string(mech));
+        put(m, fd, "statements", json_new_number(c->p->nsteps));
         const struct corpus_entry *e =
             corpus_index_find(&c->ix, shape, (int)pol, (int)k);
         put(m, fd, "status", json_new_string(e ? "known" : "new"));
@@ -541,24 +554,10 @@ int cmd_report(int argc, char **argv)
         load_steps(&m);
         walk(&m, &cl);
     }
-    /* new shapes under the policy under test; errors from the steps */
-    unsigned fresh = 0;
+    /* distinct new mechanisms under the policy under test (as the report
+     * lists them); errors from the steps */
+    unsigned fresh = report_new_count(m.findings, policy);
     bool setup_error = false;
-    const char *counted[512];
-    unsigned nc = 0;
-    for (const struct json *fd = m.findings ? m.findings->first : NULL; fd;
-         fd = fd->next) {
-        if (strcmp(json_get_str(fd, "policy", ""), policy) ||
-            !strcmp(json_get_str(fd, "status", ""), "known"))
-            continue;
-        const char *sh = json_get_str(fd, "shape", "");
-        bool seen = false;
-        for (unsigned i = 0; i < nc && !seen; i++)
-            seen = !strcmp(counted[i], sh);
-        if (!seen && nc < 512)
-            counted[nc++] = sh;
-        fresh += !seen;
-    }
     for (const struct json *s = m.steps ? m.steps->first : NULL; s; s = s->next)
         setup_error |= !strcmp(json_get_str(s, "status", ""), "error");
     int exit_status = setup_error ? 2 : fresh ? 1 : 0;
@@ -597,7 +596,8 @@ int cmd_report(int argc, char **argv)
                dir);
     else if (wrc == 0)
         printf("ternrig report: %s/report.html, summary.md, nightly.json, "
-               "junit.xml: %u finding%s under %s not in the corpus\n",
+               "junit.xml: %u finding%s under %s not in the corpus (one "
+               "per mechanism)\n",
                dir, fresh, fresh == 1 ? "" : "s", policy);
     for (size_t i = 0; i < nh; i++)
         json_free(hist[i]);

@@ -209,3 +209,19 @@ size_t finding_mechanism(const struct history *h, const struct finding *f,
     }
     return t.len;
 }
+
+bool program_mechanism(struct judge *j, const struct program *p,
+                       enum policy policy, enum finding_kind kind, char *buf,
+                       size_t cap)
+{
+    struct judgement out;
+    if (judge_run(j, p, policy, &out) < 0 || out.trace_error)
+        return false;
+    for (uint32_t i = 0; i < out.verdict.nfindings; i++)
+        if (out.verdict.findings[i].kind == kind) {
+            finding_mechanism(model_history(j->model),
+                              &out.verdict.findings[i], policy, buf, cap);
+            return true;
+        }
+    return false;
+}

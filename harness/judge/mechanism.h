@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include "core.h"
 #include "event.h"
+#include "judge.h"
 #include "oracle.h"
 
 /* Writes the mechanism of finding `f` of history `h` under `policy` as one
@@ -24,5 +25,12 @@
  * (like snprintf). */
 size_t finding_mechanism(const struct history *h, const struct finding *f,
                          enum policy policy, char *buf, size_t cap);
+
+/* The mechanism of program `p`'s first `kind` finding under `policy` (the
+ * one `ternrig fuzz` and `ternrig report` both name a reproducer by).
+ * False when `p` shows no such finding (or is invalid). */
+bool program_mechanism(struct judge *j, const struct program *p,
+                       enum policy policy, enum finding_kind kind, char *buf,
+                       size_t cap);
 
 #endif
