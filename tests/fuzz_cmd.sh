@@ -10,7 +10,9 @@ trap 'rm -rf "$tmp"' EXIT
 fails=0
 bad() { echo "FAIL $1"; fails=$((fails + 1)); }
 
-"$T" fuzz --policy fuse-naive --time 4s --jobs 1 --fuzz-dir "$D" --out "$tmp/a" >"$tmp/a.log" 2>&1
+# --sanitize: this build alone, whatever no-sanitizer build lies next to it
+# (ternrig fuzz would otherwise run two phases, checked below)
+"$T" fuzz --policy fuse-naive --time 4s --jobs 1 --fuzz-dir "$D" --sanitize --out "$tmp/a" >"$tmp/a.log" 2>&1
 rc=$?
 [ $rc -eq 0 ] || { bad "short run exit $rc"; cat "$tmp/a.log"; }
 ls "$tmp"/a/findings/fuse-naive-early-seal-*.trace >/dev/null 2>&1 || bad "no early-seal reproducer"
@@ -77,7 +79,7 @@ EOF
 [ $? -eq 0 ] && grep -q 'no no-sanitizer build found: the whole time goes to the sanitized one' "$tmp/r.log" ||
     { bad "missing no-sanitizer build: no notice"; head -3 "$tmp/r.log"; }
 
-"$T" fuzz --fuzz-dir /nonexistent --time 1s >"$tmp/c.log" 2>&1
+"$T" fuzz --fuzz-dir /nonexistent --sanitize --time 1s >"$tmp/c.log" 2>&1
 [ $? -eq 2 ] && grep -q 'no libfuzzer fuzz targets found' "$tmp/c.log" || bad "missing targets: no clear error"
 "$T" fuzz --time 0 >/dev/null 2>&1
 [ $? -eq 2 ] || bad "bad --time accepted"
