@@ -53,7 +53,8 @@ struct run {
     uint64_t seen[MAX_FILE_NAMES];   /* visible size + 1, 0 = not seen */
     bool closed[MAX_FILE_NAMES];     /* an fd of it closed in this step  */
     /* a tmpfile's inode (the real tmpfile's reply), 0 for other files: its
-     * flush-log lines say "/" for a name until it is linked */
+     * flush-log lines have no name until it is linked (its create's says
+     * "/", the kernel's) */
     uint64_t tmp_ino[MAX_FILE_NAMES];
     struct rh_decision dec[256];
     bool dec_used[256];
@@ -70,6 +71,11 @@ struct run {
     } obs[256];
     unsigned nobs;
     bool log_early;             /* this step's log is read already       */
+    /* a storm's run (hooks): an open whose real outcome is not the
+     * model's (the kernel sealed what the model did not, or not what it
+     * did: the decisions are the filesystem's, the model only keeps the
+     * books); the fd tables part ways, so the run stops after it */
+    bool diverged;
     /* the schedule the kernel took (real_replay): p is a working copy of
      * `written`, its options set as the kernel did, statement by
      * statement, before the model runs the statement */
@@ -303,7 +309,7 @@ static void read_log(struct run *r)
                        : !strcmp(ev.decision, "abort") ? EV_ABORT
                                                        : EV_FLUSH;
         for (uint16_t fi = 0; fi < r->p->nfiles; fi++) {
-            /* a tmpfile by its inode (named "/" until linked), the other
+            /* a tmpfile by its inode (unnamed until linked), the other
              * files by name */
             if (r->tmp_ino[fi] ? ev.ino != r->tmp_ino[fi]
                                : strcmp(ev.name, r->p->file_names[fi]))
@@ -1251,6 +1257,15 @@ static int check_fd_agreement(struct run *r, uint32_t i, int res,
     /* dup2 of a failed fd fails with EBADF and leaves D2 as it was (SPEC
      * v2): D2 keeps its number, if it has one */
     bool dup2_failed = st->op == OP_DUP2 && res == -EBADF;
+    if (r->h && !interrupted && st->op == OP_OPEN &&
+        (res >= 0) != (want >= 0)) {
+        r->diverged = true;
+        return fail(r, "line %u: open %s %s for real, in the model it %s: "
+                       "the run stops here",
+                    st->line, r->p->file_names[st->file],
+                    res >= 0 ? "succeeded" : "failed",
+                    want >= 0 ? "succeeds" : "fails");
+    }
     if (!interrupted && !dup2_failed &&
         (opens || st->op == OP_DUP ||
          (st->op == OP_DUP2 && st->fd != st->fd2) || st->op == OP_SEND) &&
@@ -1366,7 +1381,7 @@ static int run_one_statement(struct run *r, uint32_t i, int *victim_out,
         return RUN_FAILED;
     }
     if (check_fd_agreement(r, i, res, closes_fd, interrupted) == RUN_FAILED)
-        return RUN_FAILED;
+        return r->diverged ? res : RUN_FAILED; /* diverged: stops after */
     return res;
 }
 
@@ -1742,6 +1757,12 @@ static int run_trace(struct judge *j, struct program *p,
         }
         after_statement(&r, i, res, victim, interrupted, before, judging);
         out->steps++;
+        if (r.diverged) { /* the run ends after statement i (storm) */
+            if (victim < 0)
+                p->nsteps = i + 1;
+            out->stopped_at = i + 1;
+            break;
+        }
     }
     if (rc == 0)
         rc = kill_at_end(&r, judging);

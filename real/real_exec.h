@@ -67,6 +67,11 @@ struct real_outcome {
      * of its statements): the trace, or the schedule taken with the
      * model's expectations under it.  Valid until the next run. */
     const struct program *judged_by;
+    /* a storm's run (real_run with hooks) that stopped early: statement
+     * stopped_at - 1, an open of a file the kernel made visible and the
+     * model did not (or the reverse), was its last (reason says which);
+     * 0 when it ran to the end */
+    uint32_t stopped_at;
 };
 
 /* Schedule counts over many runs, for the commands' summaries. */
@@ -141,7 +146,7 @@ struct real_hooks {
      * run then ends: statement i, `kill task`, and the end of the trace. */
     void (*killed)(void *ctx, uint32_t i, int task, bool interrupted);
     /* Statement i (a tmpfile) made trace file `file` as inode `ino`: its
-     * flush-log lines name it "/" until it is linked, so a judge of the
+     * flush-log lines have no name until it is linked, so a judge of the
      * log must know it by its inode.  May be NULL. */
     void (*inode)(void *ctx, uint32_t i, uint16_t file, uint64_t ino);
 };

@@ -55,7 +55,7 @@ struct real_msg {
     int32_t pid, tid;/* reply / READY: who the task is                      */
     char path[256];  /* CREATE, LINK (the new name), OPEN                   */
     /* reply to TMPFILE/OPEN: the file's inode (fstat), 0 when it failed.
-     * A tmpfile's flush-log lines name it "/" until it is linked: the
+     * A tmpfile's flush-log lines have no name until it is linked: the
      * controller matches them by this. */
     uint64_t ino;
 };
