@@ -1674,9 +1674,10 @@ static bool map_mismatch(const struct program *p, enum policy pol,
                  want);
     else
         snprintf(out->reason, sizeof out->reason,
-                 "closetracker_map %u: the mount's close-tracker map has "
-                 "%u entries (--real mounts one of the trace's size)",
-                 want, has);
+                 "the trace's close tracker has %u entries%s, the mount's "
+                 "%u (--real mounts one of the trace's size)",
+                 want, want == CLOSETRACKER_MAP_DEFAULT ? " (TernFS's)" : "",
+                 has);
     return true;
 }
 

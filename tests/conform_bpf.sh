@@ -31,4 +31,19 @@ for pol in $("$T" policies | grep -vxF -f <("$T" policies --no-bpf)); do
     grep -q '^schedules: ' "$out" || { echo "under $pol no schedule counts"; fail=1; }
     [ "${n:-0}" -ge 40 ] || { echo "under $pol only ${n:-0} flushes compared"; fail=1; }
 done
+# a given mount whose close tracker is not the trace's: the trace is
+# skipped, saying why, never run against a map the model does not have
+mnt=$(mktemp -d)
+trap 'rm -f "$out"; umount "$mnt" 2>/dev/null; rmdir "$mnt"' EXIT
+if "$T" fs --daemon --policy fuse-closetracker --context bpf \
+        --closetracker-map 64 "$mnt"; then
+    "$T" replay --mount "$mnt" "$CORPUS/closetracker-map-full-loses-new-file.trace" \
+        "$CORPUS/open-sealed-file-read-only.trace" >"$out" 2>&1
+    cat "$out"
+    [ "$(grep -c '^SKIP .*close tracker has .* the mount.s 64' "$out")" -eq 2 ] ||
+        { echo "--mount with another map size: not skipped"; fail=1; }
+    umount "$mnt" || fail=1
+else
+    echo "ternrig fs --daemon --closetracker-map 64 did not mount"; fail=1
+fi
 exit $fail
