@@ -38,6 +38,9 @@ struct fs {
      * handler for it, so serve() hands it to op_create (same arguments,
      * same reply) and says so here. */
     bool tmpfile_request;
+    /* the close tracker's capacity (BPF, a policy that counts closes), 0
+     * when there is none: user.ternrig.closetracker_map */
+    uint32_t closetracker_map;
 };
 
 #define WRITER_FH 1 /* fi->fh of the creator's open file; 0 a reader's */
@@ -542,6 +545,10 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
  * of each new task, to see which released task's memory it got (SPEC v2
  * `reuses`). */
 #define TASK_XATTR "user.ternrig.task."
+/* ... and, with a close tracker, user.ternrig.closetracker_map its
+ * capacity: a real run on a given mount (`replay --mount`) runs a trace
+ * under fuse-closetracker only when its map is the trace's. */
+#define CTMAP_XATTR "user.ternrig.closetracker_map"
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
                         size_t size)
 {
@@ -550,6 +557,11 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
     const char *v = log ? fs->log_path : policy_name(fs->policy);
     char ptr[24];
     bool task = false;
+    if (!strcmp(name, CTMAP_XATTR) && fs->closetracker_map) {
+        snprintf(ptr, sizeof ptr, "%u", (unsigned)fs->closetracker_map);
+        v = ptr;
+        task = true; /* answered */
+    }
     if (ino == 1 && !strncmp(name, TASK_XATTR, strlen(TASK_XATTR)) &&
         fs->src->task_ptr) {
         char *end;
@@ -731,6 +743,9 @@ int ternfs_fs_run(const struct fs_options *o, char *why, size_t cap)
                                 o->notice_arg, why, cap);
     if (!fs.src)
         return -1;
+    if (fs.src->task_ptr && policy_needs(o->policy, POLICY_FACT_CLOSE_COUNT))
+        fs.closetracker_map = o->closetracker_map ? o->closetracker_map
+                                                  : CLOSETRACKER_MAP_DEFAULT;
     int rc = -1;
     if (!node_new(&fs.nodes, 1, "", N_DIR)) /* the root, ino 1 */
         snprintf(why, cap, "out of memory");

@@ -52,6 +52,10 @@ struct run {
     struct real_history hist;   /* the real history */
     uint64_t seen[MAX_FILE_NAMES];   /* visible size + 1, 0 = not seen */
     bool closed[MAX_FILE_NAMES];     /* an fd of it closed in this step  */
+    /* a tmpfile's inode (the real tmpfile's reply), 0 for other files: its
+     * flush-log lines have no name until it is linked (its create's says
+     * "/", the kernel's) */
+    uint64_t tmp_ino[MAX_FILE_NAMES];
     struct rh_decision dec[256];
     bool dec_used[256];
     struct dec_pointers {       /* BPF contexts: the raw pointers */
@@ -67,6 +71,11 @@ struct run {
     } obs[256];
     unsigned nobs;
     bool log_early;             /* this step's log is read already       */
+    /* a storm's run (hooks): an open whose real outcome is not the
+     * model's (the kernel sealed what the model did not, or not what it
+     * did: the decisions are the filesystem's, the model only keeps the
+     * books); the fd tables part ways, so the run stops after it */
+    bool diverged;
     /* the schedule the kernel took (real_replay): p is a working copy of
      * `written`, its options set as the kernel did, statement by
      * statement, before the model runs the statement */
@@ -300,7 +309,10 @@ static void read_log(struct run *r)
                        : !strcmp(ev.decision, "abort") ? EV_ABORT
                                                        : EV_FLUSH;
         for (uint16_t fi = 0; fi < r->p->nfiles; fi++) {
-            if (strcmp(ev.name, r->p->file_names[fi]))
+            /* a tmpfile by its inode (unnamed until linked), the other
+             * files by name */
+            if (r->tmp_ino[fi] ? ev.ino != r->tmp_ino[fi]
+                               : strcmp(ev.name, r->p->file_names[fi]))
                 continue;
             r->dec[r->ndec].file = fi;
             r->dec[r->ndec].type = type;
@@ -447,9 +459,32 @@ static void observe(struct run *r, uint32_t step)
     }
 }
 
+/* Whether event e is the one that carries its statement's result, which
+ * the real run knows: a create's or tmpfile's (EV_CREATE), a write's, a
+ * link's (EV_LINK), an open's (its EV_OP). */
+static bool carries_result(const struct event *e)
+{
+    return e->type == EV_CREATE || e->type == EV_WRITE ||
+           e->type == EV_LINK || (e->type == EV_OP && e->op == OP_OPEN);
+}
+
+/* A real link made file `file` visible: it is sealed now, with what its
+ * name shows (the model's seal of a link is its own, left out). */
+static void link_sealed(struct run *r, uint16_t file, uint32_t step)
+{
+    struct event e = event_real(EV_SEAL, file, step, 0);
+    char p[4352];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s", r->dir, r->p->file_names[file]);
+    e.bytes = stat(p, &st) == 0 ? (uint64_t)st.st_size : 0;
+    add(r, &e, RH_LOG);
+}
+
 /* Copy the model's events of the step that the real run also has (the
  * statements, closes, deaths), with the real results; the model's own
- * flush decisions are left out: the real ones come from the mount. */
+ * flush decisions are left out: the real ones come from the mount, and a
+ * link's seal from the real link's result.  SPEC v2's statements (tmpfile,
+ * open, link) whose real result is not the model's are a difference. */
 static void take_model_events(struct run *r, uint32_t from, uint32_t to,
                               int32_t result, bool result_known)
 {
@@ -464,11 +499,24 @@ static void take_model_events(struct run *r, uint32_t from, uint32_t to,
         }
         if (e.type == EV_SEAL || e.type == EV_ABORT)
             continue;
-        if (result_known && (e.type == EV_CREATE || e.type == EV_WRITE))
-            e.result = result < 0 ? result : 0;
+        if (result_known && carries_result(&e)) {
+            int32_t real = result < 0 ? result : 0;
+            uint8_t op = e.step < r->p->nsteps ? r->p->steps[e.step].op : 0;
+            if ((op == OP_TMPFILE || op == OP_OPEN || op == OP_LINK) &&
+                real != e.result && result != RESULT_UNKNOWN)
+                differ(r, e.step, "%s: the model's result is %s, the "
+                                  "kernel's %s",
+                       trace_op_name((enum trace_op)op),
+                       e.result ? strerror(-e.result) : "success",
+                       real ? strerror(-real) : "success");
+            e.result = real;
+        }
         if (e.type == EV_CLOSE && e.file < MAX_FILE_NAMES)
             r->closed[e.file] = true;
         add(r, &e, RH_MODEL);
+        if (e.type == EV_LINK && result_known && e.result == 0 &&
+            e.file < r->p->nfiles)
+            link_sealed(r, e.file, e.step);
     }
     for (unsigned k = 0; k < r->ndec; k++) /* flushes the model did not */
         if (!r->dec_used[k])                /* predict: at the end       */
@@ -986,7 +1034,8 @@ static int run_step(struct run *r, uint32_t i)
     if (s->op == OP_SPAWN || s->op == OP_FORK || s->op == OP_THREAD ||
         s->op == OP_VFORK)
         settle_slots(r);
-    int fd = s->op == OP_CREATE ? -1 : model_fd_number(r->m, s->task, s->fd);
+    bool opens = s->op == OP_CREATE || s->op == OP_TMPFILE || s->op == OP_OPEN;
+    int fd = opens ? -1 : model_fd_number(r->m, s->task, s->fd);
     int fd2 = model_fd_number(r->m, s->task, s->fd2);
     switch (s->op) {
     case OP_SPAWN:
@@ -1017,6 +1066,9 @@ static int run_step(struct run *r, uint32_t i)
                            (int)pid, STEP_TIMEOUT_MS / 1000);
     }
     case OP_EXPECT:
+    case OP_CLOSETRACKER_MAP: /* the mount's map was sized before the run
+                                 (real_replay_own), or the storm's for
+                                 all its scenarios (its map is shared) */
         return 0;
     default:
         break;
@@ -1030,6 +1082,20 @@ static int run_step(struct run *r, uint32_t i)
         m.flags = s->flags & STEP_CLOEXEC ? REAL_CREATE_CLOEXEC : 0;
         disk_name(r, s->file, m.path, sizeof m.path);
         break;
+    case OP_TMPFILE:
+        m.cmd = RC_TMPFILE;
+        m.flags = s->flags & STEP_CLOEXEC ? REAL_CREATE_CLOEXEC : 0;
+        break;
+    case OP_OPEN:
+        m.cmd = RC_OPEN;
+        disk_name(r, s->file, m.path, sizeof m.path);
+        break;
+    case OP_LINK: { /* the name the trace gives it: its file's */
+        int file = model_fd_file(r->m, s->task, s->fd);
+        m.cmd = RC_LINK;
+        disk_name(r, file >= 0 ? (uint16_t)file : 0, m.path, sizeof m.path);
+        break;
+    }
     case OP_WRITE:
         m.cmd = RC_WRITE;
         if (r->h && r->h->uring_writes) {
@@ -1056,7 +1122,8 @@ static int run_step(struct run *r, uint32_t i)
                     trace_op_name((enum trace_op)s->op));
     }
     if ((s->op == OP_WRITE || s->op == OP_CLOSE || s->op == OP_DUP ||
-         s->op == OP_DUP2 || s->op == OP_URING_CLOSE) && fd < 0) {
+         s->op == OP_DUP2 || s->op == OP_URING_CLOSE || s->op == OP_LINK) &&
+        fd < 0) {
         /* a failed create's fd: nothing real to use; dup2 of it fails
          * with EBADF and leaves D2 as it was (SPEC v2), as Linux would */
         return -EBADF;
@@ -1091,6 +1158,11 @@ static int run_step(struct run *r, uint32_t i)
         force_end(&f);
     if (got == RUN_FAILED)
         return RUN_FAILED;
+    if (s->op == OP_TMPFILE && m.result >= 0 && s->file < MAX_FILE_NAMES) {
+        r->tmp_ino[s->file] = m.ino; /* its log lines, by inode */
+        if (r->h && r->h->inode)
+            r->h->inode(r->h->ctx, i, s->file, m.ino);
+    }
     return m.result;
 }
 
@@ -1175,18 +1247,27 @@ static int check_fd_agreement(struct run *r, uint32_t i, int res,
 {
     const struct step *st = &r->p->steps[i];
     int want = -1;
-    if (st->op == OP_CREATE || st->op == OP_DUP ||
+    bool opens = st->op == OP_CREATE || st->op == OP_TMPFILE ||
+                 st->op == OP_OPEN;
+    if (opens || st->op == OP_DUP ||
         (st->op == OP_DUP2 && st->fd != st->fd2))
-        want = model_fd_number(r->m, st->task, st->op == OP_CREATE
-                                                   ? st->fd
-                                                   : st->fd2);
+        want = model_fd_number(r->m, st->task, opens ? st->fd : st->fd2);
     else if (st->op == OP_SEND)
         want = model_fd_number(r->m, st->task2, st->fd2);
     /* dup2 of a failed fd fails with EBADF and leaves D2 as it was (SPEC
      * v2): D2 keeps its number, if it has one */
     bool dup2_failed = st->op == OP_DUP2 && res == -EBADF;
+    if (r->h && !interrupted && st->op == OP_OPEN &&
+        (res >= 0) != (want >= 0)) {
+        r->diverged = true;
+        return fail(r, "line %u: open %s %s for real, in the model it %s: "
+                       "the run stops here",
+                    st->line, r->p->file_names[st->file],
+                    res >= 0 ? "succeeded" : "failed",
+                    want >= 0 ? "succeeds" : "fails");
+    }
     if (!interrupted && !dup2_failed &&
-        (st->op == OP_CREATE || st->op == OP_DUP ||
+        (opens || st->op == OP_DUP ||
          (st->op == OP_DUP2 && st->fd != st->fd2) || st->op == OP_SEND) &&
         (res >= 0 ? res : -1) != want) {
         return fail(r, "line %u: the real fd is %d, the model's %d: model "
@@ -1300,7 +1381,7 @@ static int run_one_statement(struct run *r, uint32_t i, int *victim_out,
         return RUN_FAILED;
     }
     if (check_fd_agreement(r, i, res, closes_fd, interrupted) == RUN_FAILED)
-        return RUN_FAILED;
+        return r->diverged ? res : RUN_FAILED; /* diverged: stops after */
     return res;
 }
 
@@ -1345,7 +1426,9 @@ static void after_statement(struct run *r, uint32_t i, int res, int victim,
         else
             read_log(r);
         take_model_events(r, before, model_history(r->m)->len, res,
-                          s->op == OP_CREATE || s->op == OP_WRITE);
+                          s->op == OP_CREATE || s->op == OP_WRITE ||
+                              s->op == OP_TMPFILE || s->op == OP_OPEN ||
+                              s->op == OP_LINK);
         observe(r, i);
     }
 }
@@ -1544,15 +1627,83 @@ static int judge_history(struct judge *j, struct run *r, enum policy pol,
     return 0;
 }
 
+unsigned real_trace_map(const struct program *p)
+{
+    for (uint32_t i = 0; i < p->nsteps; i++)
+        if (p->steps[i].op == OP_CLOSETRACKER_MAP)
+            return p->steps[i].n;
+    return CLOSETRACKER_MAP_DEFAULT;
+}
+
+bool real_needs_own_mount(const struct program *p, enum policy pol)
+{
+    return policy_needs(pol, POLICY_FACT_CLOSE_COUNT) &&
+           real_trace_map(p) != CLOSETRACKER_MAP_DEFAULT;
+}
+
+/* A replay on a mount not made for the trace, under a policy that counts
+ * closes: the mount's close tracker must be the trace's, N entries that
+ * no earlier run filled.  The model starts each trace with an empty map;
+ * the mount's map keeps the counters of every sealed file and directory
+ * closed before.  That cannot matter with TernFS's 1,048,576 entries (a
+ * trace closes a few files; ternrig fs with its default size, or a mount
+ * that does not say, as TernFS's own FUSE client does not), and always
+ * can with a smaller map.  Why not (out->skipped), or false. */
+static bool map_mismatch(const struct program *p, enum policy pol,
+                         const char *mount, struct real_outcome *out)
+{
+    if (!policy_needs(pol, POLICY_FACT_CLOSE_COUNT))
+        return false;
+    unsigned want = real_trace_map(p), has = CLOSETRACKER_MAP_DEFAULT;
+    char v[24];
+    ssize_t n = mount ? getxattr(mount, "user.ternrig.closetracker_map", v,
+                                 sizeof v - 1)
+                      : -1;
+    if (n > 0) {
+        v[n] = 0;
+        has = (unsigned)strtoul(v, NULL, 10);
+    }
+    if (want == CLOSETRACKER_MAP_DEFAULT && has == want)
+        return false;
+    out->skipped = true;
+    if (want == has)
+        snprintf(out->reason, sizeof out->reason,
+                 "closetracker_map %u: the mount's close-tracker map may "
+                 "hold counters of earlier runs (--real mounts one for the "
+                 "trace)",
+                 want);
+    else
+        snprintf(out->reason, sizeof out->reason,
+                 "the trace's close tracker has %u entries%s, the mount's "
+                 "%u (--real mounts one of the trace's size)",
+                 want, want == CLOSETRACKER_MAP_DEFAULT ? " (TernFS's)" : "",
+                 has);
+    return true;
+}
+
 /* real_run; with `written` (real_replay), `p` is a working copy of it
- * whose schedule options become the kernel's. */
+ * whose schedule options become the kernel's; `own_mount`: the mount was
+ * made for this trace (its close tracker is the trace's, empty).
+ *
+ * Directory closes.  TernFS's close tracker (and ternrig fs's, under
+ * fuse-closetracker) counts every close(2) on the mount, directories
+ * included, in the same map as the files: a directory close the trace
+ * does not make would take an entry the model does not know of.  So the
+ * controller never opens a directory of the mount while a trace runs: it
+ * makes the run's directory with mkdtemp, the tasks chdir into it (a
+ * tmpfile is open(".", O_TMPFILE), no fd of the directory), and every look
+ * is a stat or getxattr by path.  The one directory close is
+ * remove_run_dir's, after the trace has ended and been observed. */
 static int run_trace(struct judge *j, struct program *p,
                      const struct program *written, enum policy pol,
                      const char *mount, const char *log,
-                     const struct real_hooks *h, struct real_outcome *out)
+                     const struct real_hooks *h, bool own_mount,
+                     struct real_outcome *out)
 {
     memset(out, 0, sizeof *out);
     if (cannot_run(p, out))
+        return 0;
+    if (!h && !own_mount && map_mismatch(p, pol, mount, out))
         return 0;
     static struct run r;
     memset(&r, 0, sizeof r);
@@ -1607,6 +1758,12 @@ static int run_trace(struct judge *j, struct program *p,
         }
         after_statement(&r, i, res, victim, interrupted, before, judging);
         out->steps++;
+        if (r.diverged) { /* the run ends after statement i (storm) */
+            if (victim < 0)
+                p->nsteps = i + 1;
+            out->stopped_at = i + 1;
+            break;
+        }
     }
     if (rc == 0)
         rc = kill_at_end(&r, judging);
@@ -1630,11 +1787,12 @@ int real_run(struct judge *j, struct program *p, enum policy pol,
              const char *mount, const char *log, const struct real_hooks *h,
              struct real_outcome *out)
 {
-    return run_trace(j, p, NULL, pol, mount, log, h, out);
+    return run_trace(j, p, NULL, pol, mount, log, h, false, out);
 }
 
-int real_replay(struct judge *j, const struct program *p, enum policy pol,
-                const char *mount, const char *log, struct real_outcome *out)
+static int replay_on(struct judge *j, const struct program *p,
+                     enum policy pol, const char *mount, const char *log,
+                     bool own_mount, struct real_outcome *out)
 {
     /* task_struct reuse as the model's (see settle_slots) */
     bool pointers = policy_needs(pol, POLICY_FACT_TASK_PTRS);
@@ -1653,15 +1811,49 @@ int real_replay(struct judge *j, const struct program *p, enum policy pol,
         return -1;
     }
     *work = *p;
-    int rc = run_trace(j, work, p, pol, mount, log, NULL, out);
+    int rc = run_trace(j, work, p, pol, mount, log, NULL, own_mount, out);
     if (pinned)
         sched_setaffinity(0, sizeof saved, &saved);
     return rc;
 }
 
-/* ---- stopping a real run on SIGINT/SIGTERM (see real_mount.h) ---- */
+int real_replay(struct judge *j, const struct program *p, enum policy pol,
+                const char *mount, const char *log, struct real_outcome *out)
+{
+    return replay_on(j, p, pol, mount, log, false, out);
+}
 
 static struct real_mount *stop_mount;
+
+int real_replay_own(struct judge *j, const struct program *p,
+                    enum policy pol, struct real_outcome *out)
+{
+    struct real_mount rm;
+    struct real_mount_opts o = {.late = true};
+    char why[256];
+    if (policy_needs(pol, POLICY_FACT_CLOSE_COUNT))
+        o.closetracker_map = real_trace_map(p);
+    if (real_mount_start_opts(&rm, NULL, pol, &o, why, sizeof why) < 0) {
+        memset(out, 0, sizeof *out);
+        snprintf(out->reason, sizeof out->reason, "%.150s", why);
+        return -1;
+    }
+    struct real_mount *outer = stop_mount; /* the caller's, if any */
+    real_stop_on_signals(&rm);
+    int rc = replay_on(j, p, pol, rm.dir, rm.log, true, out);
+    if (outer)
+        real_stop_on_signals(outer);
+    else
+        stop_mount = NULL; /* a signal still ends the run */
+    if (real_mount_stop(&rm) != 0 && rc == 0) {
+        snprintf(out->reason, sizeof out->reason,
+                 "the trace's own mount did not unmount cleanly");
+        rc = -1;
+    }
+    return rc;
+}
+
+/* ---- stopping a real run on SIGINT/SIGTERM (see real_mount.h) ---- */
 
 /* Only async-signal-safe calls: kill, waitpid, statfs, umount2, rmdir. */
 static void stop_all(int sig)

@@ -67,6 +67,11 @@ struct real_outcome {
      * of its statements): the trace, or the schedule taken with the
      * model's expectations under it.  Valid until the next run. */
     const struct program *judged_by;
+    /* a storm's run (real_run with hooks) that stopped early: statement
+     * stopped_at - 1, an open of a file the kernel made visible and the
+     * model did not (or the reverse), was its last (reason says which);
+     * 0 when it ran to the end */
+    uint32_t stopped_at;
 };
 
 /* Schedule counts over many runs, for the commands' summaries. */
@@ -97,6 +102,21 @@ void real_sched_print(FILE *f, const struct real_sched_tally *t);
 int real_replay(struct judge *j, const struct program *p, enum policy pol,
                 const char *mount, const char *log, struct real_outcome *out);
 
+/* The close-tracker capacity a trace asks for: its `closetracker_map N`,
+ * else TernFS's 1,048,576. */
+unsigned real_trace_map(const struct program *p);
+/* Whether trace `p` under `pol` must run on a mount of its own: the
+ * policy counts closes and the trace sets a map other than TernFS's
+ * (real_replay on a shared or given mount skips it: that map may hold
+ * counters of earlier runs, or have another size). */
+bool real_needs_own_mount(const struct program *p, enum policy pol);
+/* real_replay on a mount made for the trace (ternrig fs with BPF contexts,
+ * a late log, and the trace's close-tracker size), taken down after.
+ * Returns as real_replay; -1 too when the mount cannot be had or does not
+ * come down cleanly. */
+int real_replay_own(struct judge *j, const struct program *p,
+                    enum policy pol, struct real_outcome *out);
+
 /* What a stress worker adds to a real run (real_run with hooks):
  * where it runs, how files are named on disk, the ledger callbacks and
  * SIGKILLs injected in the middle of a statement. */
@@ -125,6 +145,10 @@ struct real_hooks {
      * `interrupted`, the acting task died with it (outcome unknown).  The
      * run then ends: statement i, `kill task`, and the end of the trace. */
     void (*killed)(void *ctx, uint32_t i, int task, bool interrupted);
+    /* Statement i (a tmpfile) made trace file `file` as inode `ino`: its
+     * flush-log lines have no name until it is linked, so a judge of the
+     * log must know it by its inode.  May be NULL. */
+    void (*inode)(void *ctx, uint32_t i, uint16_t file, uint64_t ino);
 };
 
 /* real_replay with hooks; `p` must have room for one more statement (the

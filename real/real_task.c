@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "real_exec.h"
@@ -17,6 +18,12 @@
 
 static int reply(int chan, struct real_msg *m, long rc)
 {
+    /* an fd just opened (TMPFILE, OPEN): its inode, for the controller */
+    struct stat st;
+    m->ino = (m->cmd == RC_TMPFILE || m->cmd == RC_OPEN) && rc >= 0 &&
+                     fstat((int)rc, &st) == 0
+                 ? (uint64_t)st.st_ino
+                 : 0;
     m->result = rc < 0 ? -errno : (int32_t)rc;
     m->pid = getpid();
     m->tid = gettid();
@@ -318,6 +325,20 @@ void real_task_loop(int chan, int self)
             reply(chan, &m, open(m.path, fl, 0644));
             break;
         }
+        case RC_TMPFILE: {
+            /* the directory is the cwd: no fd of it is opened, so no
+             * directory close reaches the close tracker (real_exec.c) */
+            int fl = O_TMPFILE | O_WRONLY |
+                     (m.flags & REAL_CREATE_CLOEXEC ? O_CLOEXEC : 0);
+            reply(chan, &m, open(".", fl, 0644));
+            break;
+        }
+        case RC_LINK:
+            reply(chan, &m, linkat(m.fd, "", AT_FDCWD, m.path, AT_EMPTY_PATH));
+            break;
+        case RC_OPEN:
+            reply(chan, &m, open(m.path, O_RDONLY));
+            break;
         case RC_WRITE:
 #ifdef TERNRIG_HAVE_URING
             if (m.flags & REAL_IO_URING) {

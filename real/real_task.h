@@ -34,9 +34,13 @@ enum real_cmd {
     RC_RECV,        /* recvmsg on the socket passed along: the new fd      */
     RC_VFORK,       /* clone(CLONE_VM|CLONE_VFORK): child is task `task2`  */
     RC_URING_CLOSE, /* IORING_OP_CLOSE(fd) through liburing                */
+    RC_TMPFILE,     /* open(".", O_TMPFILE|O_WRONLY[|O_CLOEXEC]): the task's
+                       cwd is the run's directory; reply: fd and ino       */
+    RC_LINK,        /* linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH)       */
+    RC_OPEN,        /* open(path, O_RDONLY); reply: fd and ino             */
 };
 
-#define REAL_CREATE_CLOEXEC 1u /* CREATE: O_CLOEXEC                      */
+#define REAL_CREATE_CLOEXEC 1u /* CREATE, TMPFILE: O_CLOEXEC             */
 #define REAL_IO_URING 2u       /* WRITE: batched io_uring writes of the
                                   content pattern                        */
 
@@ -49,7 +53,11 @@ struct real_msg {
     uint32_t file_id;/* WRITE with REAL_IO_URING: stress_file_id            */
     int32_t result;  /* reply: syscall result, or -errno                    */
     int32_t pid, tid;/* reply / READY: who the task is                      */
-    char path[256];  /* CREATE                                              */
+    char path[256];  /* CREATE, LINK (the new name), OPEN                   */
+    /* reply to TMPFILE/OPEN: the file's inode (fstat), 0 when it failed.
+     * A tmpfile's flush-log lines have no name until it is linked: the
+     * controller matches them by this. */
+    uint64_t ino;
 };
 
 /* Run the command loop of task `self` on channel fd `chan`; returns only

@@ -50,6 +50,8 @@ static void judge_scen(struct sup *s, struct scenario *sc)
         s->r->by_kind[f->kind]++;
         if (s->r->first[f->kind] < 0)
             s->r->first[f->kind] = t;
+        if (f->after_close_syscall && s->r->lost_after_close++ == 0)
+            s->r->first_lost_after_close = t;
         if (s->r->nfindings >= STRESS_MAX_FINDINGS ||
             s->repro_count[f->kind] >= 8)
             continue;

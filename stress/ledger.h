@@ -28,7 +28,10 @@ enum ledger_kind {
                       during step `step`, whose outcome is then unknown
                       if b = 1 (the acting task died with it)            */
     LR_END,        /* scen's processes are all gone: result 0 ran to the
-                      end, <0 the run failed (then it is not judged)     */
+                      end, <0 the run failed (then it is not judged), N>0
+                      it stopped after statement N-1 (an open whose real
+                      outcome the model did not have: real_outcome's
+                      stopped_at)                                        */
     LR_OBSERVE,    /* file `step` of scen seen visible: a = size,
                       b = start of the look (ns), result 1 = content is
                       the written pattern, 0 = it is not              */
@@ -37,6 +40,9 @@ enum ledger_kind {
     LR_UNSEEN,     /* file `step` of scen looked for and not visible:
                       b = start of the look (ns); a worker's look after
                       a statement that closed fds, on a foreign mount    */
+    LR_INODE,      /* file `step` of scen, a tmpfile (statement `result`
+                      made it), is inode `a`: its flush-log lines have
+                      no name until it is linked                             */
 };
 
 struct ledger_rec {

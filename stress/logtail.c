@@ -38,9 +38,18 @@ void tail_log(struct sup *s)
     flushlog_tail_init(&tail, s->logf, s->log_off);
     while (flushlog_tail_next(&tail, &ev) == 1) {
         unsigned scen, file;
-        if (ev.op != FLOG_FLUSH || !ev.decision[0] || !ev.t_ns ||
-            sscanf(ev.name, "s%8x-f%u", &scen, &file) != 2)
+        if (ev.op != FLOG_FLUSH || !ev.decision[0] || !ev.t_ns)
             continue;
+        /* a tmpfile by its inode (unnamed until linked; the
+         * worker's LR_INODE came through the ledger, drained first), any
+         * other file by its name */
+        const struct storm_inode *in = &s->inode[ev.ino % STORM_INODES];
+        if (ev.ino && in->ino == ev.ino) {
+            scen = in->scen;
+            file = in->file;
+        } else if (sscanf(ev.name, "s%8x-f%u", &scen, &file) != 2) {
+            continue;
+        }
         struct scenario *sc = find_scen(s, scen);
         struct rh_decision d = {0};
         d.file = (uint16_t)file;

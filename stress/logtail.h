@@ -2,7 +2,9 @@
  *
  * Owns: reading the new lines of the flush log of ternrig fs (the embedded
  * one's, or the one a --mount reports) with flushlog.h's tail reader,
- * keeping the decisions on the storm's files (named s<scenario>-f<file>),
+ * keeping the decisions on the storm's files (named s<scenario>-f<file>,
+ * or, a tmpfile not yet linked, known by the inode its worker reported:
+ * LR_INODE; its flush lines have no name),
  * and the orphans: decisions read before their scenario's first ledger
  * record, adopted when it comes, dropped after a minute.
  */

@@ -66,6 +66,14 @@ static void take_record(struct sup *s, const struct ledger_rec *r)
             adopt_orphans(s, sc);
         return;
     }
+    if (r->kind == LR_INODE) { /* before the scenario check: the log may
+                                  name the inode after the scenario ends */
+        struct storm_inode *in = &s->inode[r->a % STORM_INODES];
+        in->ino = r->a;
+        in->scen = r->scen;
+        in->file = r->step;
+        return;
+    }
     struct scenario *sc = find_scen(s, r->scen);
     if (!sc)
         return;

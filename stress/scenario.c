@@ -115,6 +115,10 @@ static bool shape(struct program *p, const struct scenario *sc,
         n = sc->kill_step + 1;
     } else if (sc->ended && sc->end_result == 0) {
         n = p->nsteps < sc->nsteps ? p->nsteps : sc->nsteps;
+    } else if (sc->ended && sc->end_result > 0) { /* stopped early */
+        n = (uint32_t)sc->end_result;
+        if (n > sc->nsteps)
+            n = sc->nsteps;
     } else if (sc->cut) {
         for (uint32_t i = 0; i < sc->nsteps; i++)
             if (sc->step[i].intent_t)
@@ -154,7 +158,7 @@ static void patch_result(struct event *e, const struct scenario *sc,
                          uint32_t stmt, bool unknown)
 {
     if (e->type != EV_CREATE && e->type != EV_WRITE && e->type != EV_CLOSE &&
-        e->type != EV_OP)
+        e->type != EV_OP && e->type != EV_LINK)
         return;
     if (unknown) {
         e->result = RESULT_UNKNOWN;
@@ -167,9 +171,22 @@ static void patch_result(struct event *e, const struct scenario *sc,
         if ((uint64_t)r < e->bytes)
             e->bytes = (uint64_t)r; /* a short write */
         e->result = 0;
-    } else if (e->type == EV_CREATE || e->type == EV_WRITE) {
-        e->result = r < 0 ? r : 0;
+    } else if (e->type == EV_CREATE || e->type == EV_WRITE ||
+               e->type == EV_LINK || (e->type == EV_OP && e->op == OP_OPEN)) {
+        e->result = r < 0 ? r : 0; /* tmpfile is an EV_CREATE too */
     }
+}
+
+/* The bytes successfully written to `file` so far in history `b`, through
+ * its writable fds. */
+static uint64_t written_so_far(const struct real_history *b, uint16_t file)
+{
+    uint64_t n = 0;
+    for (uint32_t x = 0; x < b->n; x++)
+        if (b->ev[x].type == EV_WRITE && b->ev[x].file == file &&
+            b->ev[x].result == 0 && !b->ev[x].rdonly)
+            n += b->ev[x].bytes;
+    return n;
 }
 
 static void evidence(struct scen_finding *f, const char *fmt, ...)
@@ -344,6 +361,15 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
             patch_result(&e, sc, e.step, unknown_last && e.step == unknown_stmt &&
                                              x < begin[n]);
             rh_put(&b, &e, RH_MODEL, stmt, 0, 0);
+            /* a link that succeeded for real made its tmpfile visible:
+             * sealed, with what was written (the model's seal, left out
+             * above, is the model's; the looks check the content) */
+            if (e.type == EV_LINK && e.result == 0 && e.file < p->nfiles) {
+                uint64_t t = e.step < sc->nsteps ? sc->step[e.step].result_t
+                                                 : 0;
+                rh_put_real(&b, EV_SEAL, e.file, written_so_far(&b, e.file),
+                            stmt, RH_MODEL, t, t);
+            }
         }
         /* decisions in this window no modelled flush explains: still the
          * filesystem's, recorded where they happened */
@@ -410,6 +436,10 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
         sf->file = fd->file;
         finding_explain(fd, p->file_names[fd->file], sf->explain,
                         sizeof sf->explain);
+        sf->after_close_syscall = fd->kind == FIND_LOST_FILE &&
+                                  fd->index < b.n &&
+                                  b.ev[fd->index].type == EV_CLOSE &&
+                                  b.ev[fd->index].cause == CLOSE_SYSCALL;
         char line[160];
         describe(sf, p, sc, &b, fd->index, start, n, t_origin);
         if (fd->cause != fd->index &&

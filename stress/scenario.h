@@ -65,6 +65,10 @@ struct scen_finding {
     char explain[256];
     char evidence[5][200];
     unsigned nevidence;
+    /* lost-file right after a close(2) (not close_range, io_uring, dup2 or
+     * exec): under fuse-closetracker one the close tracker counts, so a
+     * lost file there means the count did not happen (a full map) */
+    bool after_close_syscall;
 };
 
 struct scen_verdict {

@@ -28,6 +28,9 @@ struct stress_options {
     unsigned steps;        /* statements per scenario                    */
     unsigned interleave;   /* independent programs merged per scenario   */
     const char *load;      /* stress-ng spec ("cpu:2,vm:1"), or NULL     */
+    unsigned closetracker_map; /* the embedded fs's close-tracker capacity
+                                  (--closetracker-map; 0: TernFS's
+                                  1,048,576); one map for the whole storm */
     const char *out_dir;   /* reproducers go here (created)              */
     bool no_log;           /* --mount: judge from looks alone even if the
                               mount reports a flush log (user.ternrig.log) */
@@ -82,6 +85,11 @@ struct stress_result {
     unsigned nfindings;    /* kept (the count of all is c.violations)    */
     double first[FIND_KIND_COUNT]; /* time to first detection, <0 none        */
     uint64_t by_kind[FIND_KIND_COUNT];
+    /* lost-file right after a close(2) (scen_finding's
+     * after_close_syscall): under fuse-closetracker, a close the tracker
+     * did not count (its map full); and when the first came, <0 none */
+    uint64_t lost_after_close;
+    double first_lost_after_close;
     char load_note[200];   /* what --load ran, or why it did not         */
 };
 

@@ -223,7 +223,11 @@ static int setup(struct sup *s, char *why, size_t cap)
     const char *base = o->mount;
     if (!base) {
         write_state(s->state_dir, "mount", "(starting)");
-        if (real_mount_start(&s->rm, NULL, o->policy, why, cap) < 0)
+        /* one close tracker for the whole storm: its scenarios never set
+         * closetracker_map (gen_program_user), and a run's statement of it
+         * would not resize a shared map anyway (real_exec.c) */
+        struct real_mount_opts mo = {.closetracker_map = o->closetracker_map};
+        if (real_mount_start_opts(&s->rm, NULL, o->policy, &mo, why, cap) < 0)
             return -1;
         s->mounted = true;
         write_state(s->state_dir, "mount", s->rm.dir);
@@ -298,6 +302,7 @@ int stress_run(const struct stress_options *o, struct stress_result *r,
     memset(r, 0, sizeof *r);
     for (int k = 0; k < FIND_KIND_COUNT; k++)
         r->first[k] = -1;
+    r->first_lost_after_close = -1;
     s.o = o;
     s.r = r;
     if (o->workers == 0 || o->workers > MAX_WORKERS) {

@@ -24,6 +24,7 @@
 #include "worker.h"
 
 #define MAX_ORPHANS 65536   /* flush-log lines ahead of the ledger */
+#define STORM_INODES 4096   /* tmpfiles known by inode (struct sup)  */
 
 struct sup {
     const struct stress_options *o;
@@ -54,6 +55,13 @@ struct sup {
         struct rh_decision d;
     } orphan[MAX_ORPHANS];
     uint32_t norphans;
+    /* the storm's tmpfiles by inode (LR_INODE), for their flush-log lines,
+     * unnamed until linked: slot ino % STORM_INODES, the latest wins */
+    struct storm_inode {
+        uint64_t ino;
+        uint32_t scen;
+        uint16_t file;
+    } inode[STORM_INODES];
     char why[200];
 };
 

@@ -106,6 +106,12 @@ static void hook_after(void *ctx, uint32_t i, int32_t result, int32_t pid,
         observe_files(w, may_close_fds(op));
 }
 
+static void hook_inode(void *ctx, uint32_t i, uint16_t file, uint64_t ino)
+{
+    struct worker_ctx *w = ctx;
+    record(w, LR_INODE, file, (int32_t)i, 0, ino, 0);
+}
+
 static void hook_killed(void *ctx, uint32_t i, int task, bool interrupted)
 {
     struct worker_ctx *w = ctx;
@@ -166,6 +172,7 @@ int worker_main(struct worker_ctx *w)
     h.before = hook_before;
     h.after = hook_after;
     h.killed = hook_killed;
+    h.inode = hook_inode;
     h.name_prefix = w->prefix;
     /* the content control of tests/stress.sh: write the wrong pattern */
     h.corrupt_id = w->o->corrupt_content ? 1u : 0u;
@@ -186,7 +193,7 @@ int worker_main(struct worker_ctx *w)
         w->killed_this_run = false;
         struct real_outcome out;
         int rc = real_run(&j, &p, w->o->policy, w->dir, NULL, &h, &out);
-        record(w, LR_END, 0, rc < 0 ? -1 : 0, 0, 0, 0);
+        record(w, LR_END, 0, rc < 0 ? -1 : (int32_t)out.stopped_at, 0, 0, 0);
         __atomic_fetch_add(&w->sh->scenarios, 1, __ATOMIC_RELAXED);
         if (rc < 0) {
             __atomic_fetch_add(&w->sh->failed_runs, 1, __ATOMIC_RELAXED);

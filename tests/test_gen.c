@@ -309,6 +309,32 @@ TEST(user_programs_carry_no_schedules)
     model_free(m);
 }
 
+/* SPEC v2's statements run for real (the real executor, the storm): none
+ * of them is refused, and the storm's programs use them. */
+TEST(user_programs_use_spec_v2_statements)
+{
+    CHECK(!statement_not_real(OP_TMPFILE));
+    CHECK(!statement_not_real(OP_LINK));
+    CHECK(!statement_not_real(OP_OPEN));
+    CHECK(!statement_not_real(OP_CLOSETRACKER_MAP));
+    CHECK(statement_not_real(OP_KTHREAD) != NULL);
+    struct model *m = model_new();
+    REQUIRE(m);
+    uint64_t rng = 11;
+    unsigned seen[OP_COUNT] = {0};
+    for (int i = 0; i < 200; i++) {
+        gen_program_user(m, &P, 64, &rng);
+        for (uint32_t k = 0; k < P.nsteps; k++)
+            seen[P.steps[k].op]++;
+    }
+    printf("in 200 storm programs: %u tmpfile, %u link, %u open\n",
+           seen[OP_TMPFILE], seen[OP_LINK], seen[OP_OPEN]);
+    CHECK(seen[OP_TMPFILE] > 0);
+    CHECK(seen[OP_LINK] > 0);
+    CHECK(seen[OP_OPEN] > 0);
+    model_free(m);
+}
+
 int main(void)
 {
     return run_tests();

@@ -302,6 +302,63 @@ TEST(a_kill_before_the_close_then_a_seal_is_visible_after_abort)
     CHECK(found(&v, FIND_VISIBLE_AFTER_ABORT) || found(&v, FIND_EARLY_SEAL));
 }
 
+/* spawn a / a tmpfile f / a write f 10 / a link f, as base()'s times: a
+ * tmpfile is sealed by its creator's link, whose real result says. */
+static void judge_link(struct scenario *sc, int32_t link_result,
+                       struct scen_verdict *v)
+{
+    static const char *const TMP =
+        "spawn a\na tmpfile f\na write f 10\na link f\n";
+    struct trace_error err;
+    REQUIRE(trace_parse(TMP, strlen(TMP), &P, &err) == 0);
+    steps[3].result = link_result;
+    scenario_judge(&J, &P, POLICY_REFERENCE, sc, true, 0, v);
+    REQUIRE(v->judged);
+}
+
+TEST(a_tmpfile_linked_for_real_is_sealed)
+{
+    struct scenario sc = base();
+    struct scen_verdict v;
+    judge_link(&sc, 0, &v);
+    CHECK_EQ_INT(v.nviolations, 0);
+    CHECK_EQ_INT(v.sealed, 1);
+}
+
+TEST(a_refused_link_by_the_creator_is_a_lost_file)
+{
+    struct scenario sc = base();
+    struct scen_verdict v;
+    judge_link(&sc, -1 /* EPERM */, &v);
+    CHECK(found(&v, FIND_LOST_FILE));
+    CHECK(!v.f[0].after_close_syscall); /* a link, not a close */
+}
+
+/* A run that stopped early (an open whose real outcome the model did not
+ * have: LR_END N > 0) is judged up to its last statement. */
+TEST(a_run_stopped_early_is_judged_up_to_its_last_statement)
+{
+    struct scenario sc = base();
+    sc.end_result = 3; /* it stopped after the write */
+    steps[3].intent_t = steps[3].result_t = 0;
+    struct scen_verdict v;
+    judge(&sc, true, &v);
+    CHECK_EQ_INT(v.nviolations, 0);
+}
+
+/* A lost file right after a close(2) is marked so (the storm counts them
+ * under fuse-closetracker: the close tracker did not count that close). */
+TEST(a_lost_file_after_a_close_syscall_is_marked)
+{
+    struct scenario sc = base();
+    decs[0] = (struct rh_decision){0, EV_FLUSH, true, 1, 4100, 0, 0};
+    sc.ndec = 1;
+    struct scen_verdict v;
+    judge(&sc, true, &v);
+    REQUIRE(found(&v, FIND_LOST_FILE));
+    CHECK(v.f[0].after_close_syscall);
+}
+
 TEST(missing_records_are_not_judged)
 {
     struct scenario sc = base();

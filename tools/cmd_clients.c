@@ -407,9 +407,12 @@ static void judge_cell(const struct clients_opts *o, const struct row *r,
                        cell_worse(cells[i], out->cell) == cells[i])) {
             out->cell = cells[i];
             wi = i;
-            snprintf(worst, sizeof worst, "%s%s%s",
-                     r->c.nexpect > 1 ? r->c.expect[i].path : "",
-                     r->c.nexpect > 1 ? ": " : "", why);
+            /* a reason cut short is still the reason (the return value
+             * is taken so that -Wformat-truncation sees it is meant) */
+            if (snprintf(worst, sizeof worst, "%s%s%s",
+                         r->c.nexpect > 1 ? r->c.expect[i].path : "",
+                         r->c.nexpect > 1 ? ": " : "", why) < 0)
+                worst[0] = 0;
         }
     }
     for (unsigned i = 0; i < r->c.nexpect; i++) /* and the others, briefly */
@@ -420,8 +423,10 @@ static void judge_cell(const struct clients_opts *o, const struct row *r,
     char end[400] = "";
     if (out->cell != CELL_EXACT || !exited_zero(&wr->run))
         program_end(p, &wr->run, o, mount, end, sizeof end);
-    snprintf(out->reason, sizeof out->reason, "%s%s%s%s", worst,
-             end[0] ? " (the program: " : "", end, end[0] ? ")" : "");
+    if (snprintf(out->reason, sizeof out->reason, "%s%s%s%s", worst,
+                 end[0] ? " (the program: " : "", end,
+                 end[0] ? ")" : "") < 0)
+        out->reason[0] = 0;
     out->mismatch = r->c.predicted[pol] && r->c.predict[pol] != out->cell;
 }
 

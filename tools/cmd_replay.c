@@ -75,6 +75,8 @@ struct replay_opts {
     bool verbose, json, quiet;
     const char *mount; /* real mode: where */
     const char *log;   /* real mode: ternrig fs's flush log, if ours */
+    bool own;          /* --real: the mount is ours, and a trace with a
+                          small close tracker gets a mount of its own */
 };
 
 struct tally {
@@ -287,7 +289,10 @@ static int replay_one(struct judge *jd, const char *path,
     if (o->mount) {
         enum policy pol = (enum policy)__builtin_ctz(o->policies);
         static struct real_outcome ro;
-        if (real_replay(jd, p, pol, o->mount, o->log, &ro) < 0) {
+        int rr = o->own && real_needs_own_mount(p, pol)
+                     ? real_replay_own(jd, p, pol, &ro)
+                     : real_replay(jd, p, pol, o->mount, o->log, &ro);
+        if (rr < 0) {
             fprintf(stderr, "%s: real replay failed: %s\n", path, ro.reason);
             t->trace_errors++;
             return 2;
@@ -422,7 +427,7 @@ int cmd_replay(int argc, char **argv)
     };
     bool no_log = false;
     struct replay_opts o = {1u << POLICY_REFERENCE, false, false, false,
-                            NULL, NULL};
+                            NULL, NULL, false};
     bool chose_policy = false, all = false, real = false;
     int c;
     optind = 1;
@@ -494,6 +499,7 @@ int cmd_replay(int argc, char **argv)
         }
         o.mount = rm.dir;
         o.log = rm.log;
+        o.own = true;
     }
     if (o.mount)
         real_stop_on_signals(real ? &rm : NULL);

@@ -20,6 +20,7 @@ static const char stress_help[] =
     "                      [--steps N] [--load SPEC] [--out DIR]\n"
     "                      [--report FILE.json] [--junit FILE.xml]\n"
     "                      [--calibrate] [--no-ledger] [--no-log]\n"
+    "                      [--closetracker-map N]\n"
     "\n"
     "A storm of real processes creating, writing (io_uring, batched, a\n"
     "verifiable content pattern), forking, vforking, spawning threads,\n"
@@ -49,6 +50,15 @@ static const char stress_help[] =
     "      --steps N       statements per scenario (default 32)\n"
     "      --interleave K  each scenario interleaves K independent random\n"
     "                      programs, statement by statement (1..4, default 2)\n"
+    "      --closetracker-map N\n"
+    "                      under fuse-closetracker, the embedded fs's close\n"
+    "                      tracker holds N counters (1..1048576, default\n"
+    "                      TernFS's 1,048,576), one map for the whole storm.\n"
+    "                      It counts every close(2) on the mount: the\n"
+    "                      workers', and the observer's too (its read-only\n"
+    "                      opens of the sealed files it checks, and of the\n"
+    "                      directories it lists), so a small map fills and\n"
+    "                      new files stop being sealed (lost-file)\n"
     "  -l, --load SPEC     run stress-ng beside the storm: SPEC is\n"
     "                      stressor:N[,stressor:N...], e.g. cpu:2,vm:1 or\n"
     "                      dentry:1,open:1 (its --temp-path is in the storm's\n"
@@ -214,7 +224,12 @@ static int write_json(const char *path, const struct stress_options *o,
                     finding_kind_name((enum finding_kind)k), r->first[k]);
             first = false;
         }
-    fprintf(f, "},\"findings\":[");
+    fprintf(f, "},\"lost_after_close\":%llu",
+            (unsigned long long)r->lost_after_close);
+    if (r->first_lost_after_close >= 0)
+        fprintf(f, ",\"first_lost_after_close\":%.3f",
+                r->first_lost_after_close);
+    fprintf(f, ",\"findings\":[");
     for (unsigned i = 0; i < r->nfindings; i++) {
         const struct stress_finding *sf = &r->findings[i];
         fprintf(f, "%s{\"kind\":\"%s\",\"file\":", i ? "," : "",
@@ -363,6 +378,24 @@ static void summary(FILE *out, const struct stress_options *o,
                 fprintf(out, " %18.2f", r->first[k]);
             fprintf(out, "\n");
         }
+        if (policy_needs(o->policy, POLICY_FACT_CLOSE_COUNT)) {
+            fprintf(out, "  %-22s %12llu",
+                    "  of which after close",
+                    (unsigned long long)r->lost_after_close);
+            if (r->first_lost_after_close >= 0)
+                fprintf(out, " %18.2f", r->first_lost_after_close);
+            fprintf(out,
+                    "\n\n  The close tracker counts every close(2) on the "
+                    "mount in one map\n  (%u entries): the workers' closes, "
+                    "and the observer's too (its\n  read-only opens of the "
+                    "sealed files it checks, and of the\n  directories it "
+                    "lists, each take an entry for good).  A lost-file\n  "
+                    "after a close(2) is a close that was not counted: the "
+                    "map was\n  full (close_range, io_uring close, dup2 and "
+                    "exec are never counted).\n",
+                    o->closetracker_map ? o->closetracker_map
+                                        : CLOSETRACKER_MAP_DEFAULT);
+        }
         for (unsigned i = 0; i < r->nfindings && i < 5; i++) {
             const struct stress_finding *sf = &r->findings[i];
             fprintf(out, "\n%s at +%.2f s: %s\n",
@@ -412,6 +445,7 @@ int cmd_stress(int argc, char **argv)
         {"kill-rate", required_argument, 0, 'k'},
         {"steps", required_argument, 0, 'S'},
         {"interleave", required_argument, 0, 'I'},
+        {"closetracker-map", required_argument, 0, 'M'},
         {"load", required_argument, 0, 'l'},
         {"out", required_argument, 0, 'o'},
         {"report", required_argument, 0, 'r'},
@@ -488,6 +522,12 @@ int cmd_stress(int argc, char **argv)
                 return usage_error("stress", "--interleave must be 1..4");
             o.interleave = (unsigned)num;
             break;
+        case 'M':
+            if (parse_number(optarg, 1, CLOSETRACKER_MAP_DEFAULT, &num) < 0)
+                return usage_error("stress", "--closetracker-map must be "
+                                             "1..1048576");
+            o.closetracker_map = (unsigned)num;
+            break;
         case 'l': o.load = optarg; break;
         case 'o': o.out_dir = optarg; break;
         case 'r': report = optarg; break;
@@ -504,6 +544,9 @@ int cmd_stress(int argc, char **argv)
     }
     if (optind < argc)
         return usage_error("stress", "unexpected argument '%s'", argv[optind]);
+    if (o.closetracker_map && o.mount)
+        return usage_error("stress", "--closetracker-map sizes the embedded "
+                                     "filesystem's map: not with --mount");
     if (o.no_log && !o.mount)
         return usage_error("stress", "--no-log goes with --mount (the "
                                      "embedded filesystem's log is ours)");

@@ -153,12 +153,6 @@ const char *statement_not_real(unsigned op)
 {
     switch (op) {
     case OP_KTHREAD: return "a kernel thread: user space cannot make one";
-    case OP_TMPFILE:
-    case OP_LINK:
-    case OP_OPEN:
-    case OP_CLOSETRACKER_MAP:
-        return "SPEC v2's tmpfile, link, open and closetracker_map do not "
-               "run for real yet (the model only)";
     default: return NULL;
     }
 }
