@@ -28,7 +28,10 @@ struct stress_options {
     unsigned steps;        /* statements per scenario                    */
     unsigned interleave;   /* independent programs merged per scenario   */
     const char *load;      /* stress-ng spec ("cpu:2,vm:1"), or NULL     */
-    const char *out_dir;   /* reproducers go here (created)              */
+    const char *out_dir;   /* reproducers go here (made, mkdir -p; one
+                              that cannot be written is counted in
+                              stress_result.unwritten, never skipped
+                              silently)                                  */
     bool no_log;           /* --mount: judge from looks alone even if the
                               mount reports a flush log (user.ternrig.log) */
     bool no_ledger_observer; /* for the overhead benchmark: no records,
@@ -83,6 +86,10 @@ struct stress_result {
     double first[FIND_KIND_COUNT]; /* time to first detection, <0 none        */
     uint64_t by_kind[FIND_KIND_COUNT];
     char load_note[200];   /* what --load ran, or why it did not         */
+    unsigned unwritten;    /* reproducers and content traces that could
+                              not be written (the run's results are
+                              incomplete: the command fails)            */
+    char unwritten_why[480]; /* the first: "PATH: why"                  */
 };
 
 /* Run a storm.  Returns 0 (result filled; violations in it), or -1 with

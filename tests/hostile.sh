@@ -165,4 +165,18 @@ expect_rc stress_junit_is_dir 2 'stress: --junit .*: a directory, not a file' --
 expect_rc stress_out_unwritable 2 'stress: --out .*afile.*: [Nn]ot a directory' -- t stress --mount "$tmp/nowhere" --duration 1s --out "$tmp/afile/out"
 t stress --mount "$tmp/nowhere" --duration 1s --out "$tmp/made/out" --report "$tmp/made2/sub/r.json" >/dev/null 2>&1
 [ -d "$tmp/made/out" ] && [ -d "$tmp/made2/sub" ] && ok stress_output_folders_made_first || bad stress_output_folders_made_first
+# a reproducer that cannot be written during the run is said and fails it
+# (a plain directory as --mount: no FUSE; files are visible at once, so
+# early-seal is found within the first scenarios and early-seal-1.trace is
+# written; a directory in its place makes that write fail)
+mkdir -p "$tmp/plain" "$tmp/rout/reproducers/early-seal-1.trace"
+expect_rc stress_reproducer_unwritten 2 'cannot write a reproducer: .*early-seal-1.trace: Is a directory' -- t stress --mount "$tmp/plain" --duration 2s --workers 2 --seed 1 --out "$tmp/rout" --report "$tmp/rout.json"
+grep -q 'reproducer could not be written (first: .*early-seal-1.trace' "$tmp/out" && ok stress_reproducer_unwritten_in_summary || bad stress_reproducer_unwritten_in_summary
+python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["reproducers_unwritten"] >= 1 and r["exit"] == 2, r
+assert "early-seal-1.trace" in r["reproducers_unwritten_first"], r
+assert all(f["reproducer"] != sys.argv[2] for f in r["findings"]), r
+' "$tmp/rout.json" "$tmp/rout/reproducers/early-seal-1.trace" && ok stress_reproducer_unwritten_json || bad stress_reproducer_unwritten_json
+[ -z "$(ls -A "$tmp/plain")" ] && ok stress_plain_mount_left_clean || bad stress_plain_mount_left_clean
 checks_done hostile-input
