@@ -43,15 +43,9 @@ static FILE *open_trace(struct sup *s, const char *sub, const char *name,
  * removed) when a write failed (a full disk). */
 static int close_trace(struct sup *s, FILE *f, const char *path)
 {
-    int bad = ferror(f);
-    int err = bad ? errno : 0;
-    if (fclose(f) != 0 && !bad) {
-        bad = 1;
-        err = errno;
-    }
-    if (!bad)
+    if (close_output(f) == 0)
         return 0;
-    unwritten(s, path, err ? err : EIO);
+    unwritten(s, path, errno);
     unlink(path);
     return -1;
 }

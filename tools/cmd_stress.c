@@ -241,7 +241,11 @@ static int write_json(const char *path, const struct stress_options *o,
         json_string(f, r->unwritten_why);
     }
     fprintf(f, ",\"exit\":%d}\n", exit_code);
-    return fclose(f) == 0 ? 0 : -1;
+    if (close_output(f) < 0) {
+        fprintf(stderr, "ternrig stress: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 static void xml_text(FILE *f, const char *s)
@@ -305,7 +309,11 @@ static int write_junit(const char *path, const struct stress_options *o,
         fprintf(f, "  </testcase>\n");
     }
     fprintf(f, "</testsuite>\n</testsuites>\n");
-    return fclose(f) == 0 ? 0 : -1;
+    if (close_output(f) < 0) {
+        fprintf(stderr, "ternrig stress: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 static void summary(FILE *out, const struct stress_options *o,
@@ -401,6 +409,16 @@ static int check_outputs(const struct stress_options *o, const char *report,
                          const char *junit)
 {
     char why[4200];
+    const char *const outs[] = {o->out_dir, report, junit};
+    const char *const names[] = {"--out", "--report", "--junit"};
+    for (int i = 0; i < 3 && o->mount; i++)
+        if (outs[i] && path_inside(outs[i], o->mount) == 1) {
+            fprintf(stderr, "ternrig stress: %s %s is inside --mount %s: "
+                            "give a place outside the filesystem under "
+                            "test\n",
+                    names[i], outs[i], o->mount);
+            return -1;
+        }
     if (o->out_dir && prepare_output_dir(o->out_dir, why, sizeof why) < 0) {
         fprintf(stderr, "ternrig stress: --out %s\n", why);
         return -1;
