@@ -76,13 +76,25 @@ mount=${TERNRIG_MOUNT:-}
 [ -z "$mount" ] || [ -d "$mount" ] || die "TERNRIG_MOUNT=$mount is not a directory"
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 out=${out:-nightly-out/$(date -u +%Y%m%dT%H%M%SZ)}
+# every output folder made, and written to once, before anything runs: a
+# night whose results cannot be written is refused now, not lost at its end
+if [ -e "$out" ] && [ ! -d "$out" ]; then
+    die "--out $out is not a directory: give a fresh --out directory"
+fi
 if [ -e "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
     die "$out is not empty: give a fresh --out directory"
 fi
-mkdir -p "$out/logs" || die "cannot create $out"
+writable_dir() { # DIR WHAT: made (mkdir -p) and a file written in it, or die
+    local err
+    err=$(mkdir -p -- "$1" 2>&1) || die "cannot create $2 $1: ${err##*: }"
+    err=$( (: >"$1/.ternrig-write-check") 2>&1) ||
+        die "cannot write in $2 $1: ${err##*: }"
+    rm -f -- "$1/.ternrig-write-check"
+}
+writable_dir "$out/logs" --out
 out=$(cd "$out" && pwd)
 if [ -n "$history" ]; then
-    mkdir -p "$history" || die "cannot create $history"
+    writable_dir "$history" --history
     history=$(cd "$history" && pwd)
 fi
 ternrig=${TERNRIG:-$root/build/ternrig}

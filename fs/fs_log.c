@@ -26,12 +26,13 @@ static void set_str(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src ? src : "");
 }
 
-void fs_log_create(FILE *log, enum policy policy, struct context_source *src,
-                   const struct requester *who, node_ino ino, node_ino parent,
-                   const char *name, int err, bool tmpfile, const char *why)
+int fs_log_create(FILE *log, enum policy policy, struct context_source *src,
+                  const struct requester *who, node_ino ino, node_ino parent,
+                  const char *name, int err, bool tmpfile,
+                  const char *why)
 {
     if (!log)
-        return;
+        return 0;
     struct flog_event ev;
     flushlog_event_init(&ev, FLOG_CREATE);
     comm_of(who->tid, ev.comm, sizeof ev.comm);
@@ -43,16 +44,16 @@ void fs_log_create(FILE *log, enum policy policy, struct context_source *src,
     ev.err = err;
     ev.tmpfile = tmpfile;
     set_str(ev.why, sizeof ev.why, why);
-    flushlog_write(log, &ev);
+    return flushlog_write(log, &ev);
 }
 
-void fs_log_link(FILE *log, enum policy policy, struct context_source *src,
-                 const struct requester *who, node_ino ino,
-                 const struct node *nd, node_ino parent, const char *name,
-                 int err, const char *why)
+int fs_log_link(FILE *log, enum policy policy, struct context_source *src,
+                const struct requester *who, node_ino ino,
+                const struct node *nd, node_ino parent, const char *name,
+                int err, const char *why)
 {
     if (!log)
-        return;
+        return 0;
     struct flog_event ev;
     flushlog_event_init(&ev, FLOG_LINK);
     comm_of(who->tid, ev.comm, sizeof ev.comm);
@@ -69,16 +70,16 @@ void fs_log_link(FILE *log, enum policy policy, struct context_source *src,
         ev.written = (long long)nd->written;
     }
     set_str(ev.why, sizeof ev.why, why);
-    flushlog_write(log, &ev);
+    return flushlog_write(log, &ev);
 }
 
-void fs_log_flush(FILE *log, enum policy policy, struct context_source *src,
-                  const struct requester *who, node_ino ino,
-                  const struct node *nd, struct flog_event *seen,
-                  enum flush_decision d, const char *why)
+int fs_log_flush(FILE *log, enum policy policy, struct context_source *src,
+                 const struct requester *who, node_ino ino,
+                 const struct node *nd, struct flog_event *seen,
+                 enum flush_decision d, const char *why)
 {
     if (!log)
-        return;
+        return 0;
     struct flog_event *ev = seen;
     ev->op = FLOG_FLUSH;
     comm_of(who->tid, ev->comm, sizeof ev->comm);
@@ -93,15 +94,15 @@ void fs_log_flush(FILE *log, enum policy policy, struct context_source *src,
     set_str(ev->why, sizeof ev->why, why);
     ev->writes = (long long)nd->writes;
     ev->written = (long long)nd->written;
-    flushlog_write(log, ev);
+    return flushlog_write(log, ev);
 }
 
-void fs_log_late_flush(FILE *log, enum policy policy,
-                       struct context_source *src, const struct requester *who,
-                       node_ino ino, const struct node *nd)
+int fs_log_late_flush(FILE *log, enum policy policy,
+                      struct context_source *src, const struct requester *who,
+                      node_ino ino, const struct node *nd)
 {
     if (!log)
-        return;
+        return 0;
     struct flog_event ev;
     flushlog_event_init(&ev, FLOG_FLUSH);
     comm_of(who->tid, ev.comm, sizeof ev.comm);
@@ -113,14 +114,14 @@ void fs_log_late_flush(FILE *log, enum policy policy,
     set_str(ev.state, sizeof ev.state, node_state_name(nd->state));
     ev.size = (long long)nd->size;
     set_str(ev.why, sizeof ev.why, "decided already");
-    flushlog_write(log, &ev);
+    return flushlog_write(log, &ev);
 }
 
-void fs_log_refused(FILE *log, pid_t pid, node_ino ino, const struct node *nd,
-                    enum flog_op op, off_t off, size_t len, int err)
+int fs_log_refused(FILE *log, pid_t pid, node_ino ino, const struct node *nd,
+                   enum flog_op op, off_t off, size_t len, int err)
 {
     if (!log)
-        return;
+        return 0;
     struct proc_facts pf;
     proc_facts_of(pid, &pf);
     struct flog_event ev;
@@ -135,5 +136,5 @@ void fs_log_refused(FILE *log, pid_t pid, node_ino ino, const struct node *nd,
     ev.size = (long long)nd->size;
     set_str(ev.state, sizeof ev.state, node_state_name(nd->state));
     ev.err = err;
-    flushlog_write(log, &ev);
+    return flushlog_write(log, &ev);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -133,6 +134,20 @@ bool real_mount_log(const char *dir, char *log, size_t cap)
     if (cap)
         log[n > 0 ? n : 0] = 0;
     return n > 0;
+}
+
+int real_mount_log_usable(const char *log, char *why, size_t cap)
+{
+    struct stat st;
+    if (stat(log, &st) < 0 || access(log, R_OK) < 0) {
+        snprintf(why, cap, "its flush log %s: %s", log, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, cap, "its flush log %s is not a regular file", log);
+        return -1;
+    }
+    return 0;
 }
 
 bool real_mount_policy(const char *dir, enum policy *pol)

@@ -45,6 +45,10 @@ int real_mount_stop(struct real_mount *rm);
  * false, with the buffer empty, when the mount does not say (not ternrig
  * fs, or mounted without --log). */
 bool real_mount_log(const char *dir, char *log, size_t cap);
+/* The log real_mount_log names, checked before anyone tails it: 0, or -1
+ * with `why` when it is not a readable regular file (a device such as
+ * /dev/full reads endless bytes, a FIFO blocks). */
+int real_mount_log_usable(const char *log, char *why, size_t cap);
 bool real_mount_policy(const char *dir, enum policy *pol);
 
 /* (Defined with the run, in real_exec.c.)  Until real_stop_on_signals_off(): on SIGINT or SIGTERM, kill the real run

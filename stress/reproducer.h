@@ -4,7 +4,10 @@
  * reproducer (OUT/reproducers/KIND-N.trace, eight of a kind, with its
  * evidence in comments and the mount's outcome as an expectation) and a
  * file seen with bytes never written to it (OUT/content/SCEN.trace, with
- * a line on the progress stream).
+ * a line on the progress stream).  One that cannot be written (OUT not
+ * a directory, a full disk) is counted in stress_result.unwritten with
+ * the first reason, said on the progress stream, and its partial file
+ * removed: never a silent loss.
  */
 #ifndef TERNRIG_REPRODUCER_H
 #define TERNRIG_REPRODUCER_H
@@ -15,7 +18,8 @@
 #include "supervisor.h"
 
 /* The reproducer of finding `f` of `sc`, whose program as it ran is in
- * s->prog; its path into sf->reproducer (empty: none written). */
+ * s->prog; its path into sf->reproducer (empty: none written, because
+ * there are eight of its kind already, or counted as unwritten). */
 void storm_write_reproducer(struct sup *s, const struct scenario *sc,
                             const struct scen_finding *f,
                             struct stress_finding *sf);

@@ -31,7 +31,10 @@ struct stress_options {
     unsigned closetracker_map; /* the embedded fs's close-tracker capacity
                                   (--closetracker-map; 0: TernFS's
                                   1,048,576); one map for the whole storm */
-    const char *out_dir;   /* reproducers go here (created)              */
+    const char *out_dir;   /* reproducers go here (made, mkdir -p; one
+                              that cannot be written is counted in
+                              stress_result.unwritten, never skipped
+                              silently)                                  */
     bool no_log;           /* --mount: judge from looks alone even if the
                               mount reports a flush log (user.ternrig.log) */
     bool no_ledger_observer; /* for the overhead benchmark: no records,
@@ -91,6 +94,10 @@ struct stress_result {
     uint64_t lost_after_close;
     double first_lost_after_close;
     char load_note[200];   /* what --load ran, or why it did not         */
+    unsigned unwritten;    /* reproducers and content traces that could
+                              not be written (the run's results are
+                              incomplete: the command fails)            */
+    char unwritten_why[480]; /* the first: "PATH: why"                  */
 };
 
 /* Run a storm.  Returns 0 (result filled; violations in it), or -1 with

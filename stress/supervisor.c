@@ -238,14 +238,24 @@ static int setup(struct sup *s, char *why, size_t cap)
         snprintf(s->r->mount, sizeof s->r->mount, "embedded (%s)", base);
     } else {
         struct stat st;
-        if (stat(base, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            snprintf(why, cap, "--mount %s: %s", base,
-                     errno ? strerror(errno) : "not a directory");
+        if (stat(base, &st) != 0) {
+            snprintf(why, cap, "--mount %s: %s", base, strerror(errno));
+            return -1;
+        }
+        if (!S_ISDIR(st.st_mode)) { /* errno is stale here */
+            snprintf(why, cap, "--mount %s: not a directory", base);
             return -1;
         }
         if (!o->no_log &&
             real_mount_log(base, s->log, sizeof s->log)) {
             /* ternrig fs with --log: its decisions, from now on */
+            char bad[4400];
+            if (real_mount_log_usable(s->log, bad, sizeof bad) < 0) {
+                snprintf(why, cap, "--mount %s: %s (--no-log judges from "
+                                   "looks alone)",
+                         base, bad);
+                return -1;
+            }
             s->logf = fopen(s->log, "r");
             if (!s->logf) {
                 snprintf(why, cap, "--mount %s: its flush log %s: %s", base,

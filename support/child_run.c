@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -55,6 +56,60 @@ int child_run_release_signals(int rc)
 int child_run_stop_signal(void)
 {
     return stop_signal;
+}
+
+/* 0 when `path` is a file this process may execute, else -1 with errno. */
+static int executable_file(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return -1;
+    if (S_ISDIR(st.st_mode)) {
+        errno = EISDIR;
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        errno = EACCES;
+        return -1;
+    }
+    return access(path, X_OK);
+}
+
+int child_find_command(const char *cmd, char *why, size_t cap)
+{
+    if (!*cmd) {
+        snprintf(why, cap, "an empty command name");
+        return -1;
+    }
+    if (strchr(cmd, '/')) {
+        if (cmd[0] != '/' || executable_file(cmd) == 0)
+            return 0;
+        snprintf(why, cap, "%s: %s", cmd, strerror(errno));
+        return -1;
+    }
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/bin:/usr/bin";
+    int denied = 0;
+    for (const char *p = path;; p++) {
+        const char *end = strchr(p, ':');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == 0 || p[0] != '/')
+            return 0; /* "" or relative: the working directory's */
+        char full[4096];
+        if (len + strlen(cmd) + 2 <= sizeof full) {
+            snprintf(full, sizeof full, "%.*s/%s", (int)len, p, cmd);
+            if (executable_file(full) == 0)
+                return 0;
+            denied |= errno == EACCES;
+        }
+        if (!end)
+            break;
+        p = end;
+    }
+    snprintf(why, cap, "%s: %s", cmd,
+             denied ? strerror(EACCES) : "command not found");
+    return -1;
 }
 
 /* In the child, after fork: never returns. */

@@ -37,6 +37,14 @@ struct child_outcome {
 int child_run(const struct child_spec *s, struct child_outcome *o, char *why,
               size_t cap);
 
+/* Whether argv[0] `cmd` names something execvp could run, checked before
+ * anything is set up for it: 0, or -1 with `why` ("CMD: command not
+ * found", "CMD: Permission denied").  An absolute path is checked, a name
+ * without a slash is looked up in PATH; a relative path with a slash
+ * (resolved in the command's working directory) and a relative PATH entry
+ * cannot be judged here and pass. */
+int child_find_command(const char *cmd, char *why, size_t cap);
+
 /* "2.5" (seconds, > 0) into *out: 0, or -1 when it is not that. */
 int parse_time_limit(const char *arg, double *out);
 

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -398,6 +399,19 @@ int parse_number(const char *s, unsigned long long min, unsigned long long max,
     return 0;
 }
 
+int dir_is_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    struct dirent *de;
+    int empty = 1;
+    while (empty && (de = readdir(d)))
+        empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+    closedir(d);
+    return empty;
+}
+
 int prepare_output_dir(const char *dir, char *errbuf, size_t errcap)
 {
     struct stat st;
@@ -442,6 +456,48 @@ int prepare_output_file(const char *path, char *errbuf, size_t errcap)
         return -1;
     }
     return 0;
+}
+
+int path_inside(const char *path, const char *dir)
+{
+    char rdir[PATH_MAX], probe[PATH_MAX], rp[PATH_MAX];
+    if (!realpath(dir, rdir))
+        return -1;
+    if (snprintf(probe, sizeof probe, "%s", path) >= (int)sizeof probe) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    /* up to the deepest folder that exists */
+    while (!realpath(probe[0] ? probe : ".", rp)) {
+        char *slash = strrchr(probe, '/');
+        if (!probe[0] || !strcmp(probe, "/"))
+            return 0; /* not even the working directory resolves */
+        if (!slash) {
+            probe[0] = 0; /* "name": the working directory */
+        } else if (slash == probe) {
+            probe[1] = 0; /* "/name": the root */
+        } else {
+            *slash = 0;
+        }
+    }
+    size_t n = strlen(rdir);
+    if (n == 1) /* dir is "/" */
+        return 1;
+    return strncmp(rp, rdir, n) == 0 && (rp[n] == 0 || rp[n] == '/');
+}
+
+int close_output(FILE *f)
+{
+    bool failed = ferror(f) != 0;
+    int err = failed ? (errno ? errno : EIO) : 0;
+    if ((f == stdout ? fflush(f) : fclose(f)) != 0 && !failed) {
+        failed = true;
+        err = errno;
+    }
+    if (!failed)
+        return 0;
+    errno = err;
+    return -1;
 }
 
 /* ---- removing a tree (no symlink is followed) ---- */

@@ -37,6 +37,10 @@ void path_list_free(struct path_list *l);
 /* mkdir -p: 0, or -1 with errno. */
 int make_dirs(const char *dir);
 
+/* 1 when the directory holds nothing but . and .., 0 when it holds
+ * something, -1 with errno when it cannot be read. */
+int dir_is_empty(const char *dir);
+
 /* The length of the UTF-8 sequence at s (n bytes left), or 0 when it is
  * not a valid one (overlong, a surrogate, above U+10FFFF, cut short). */
 size_t utf8_seq_len(const unsigned char *s, size_t n);
@@ -60,6 +64,20 @@ int parse_number(const char *s, unsigned long long min, unsigned long long max,
  * no directory.  0, or -1 with errbuf ("PATH: why"). */
 int prepare_output_dir(const char *dir, char *errbuf, size_t errcap);
 int prepare_output_file(const char *path, char *errbuf, size_t errcap);
+
+/* Whether `path` (which need not exist yet: its deepest existing folder
+ * is resolved) lies inside the directory `dir` or is it, symlinks
+ * resolved: 1, 0, or -1 with errno when `dir` cannot be resolved.  An
+ * output inside the mount under test is refused by the commands that
+ * mount: written onto the filesystem being tested (and watched), it would
+ * be judged with the rest, or lost with it. */
+int path_inside(const char *path, const char *dir);
+
+/* fclose of a stream written to (stdout is flushed, not closed): 0, or -1
+ * with errno when a write failed earlier (the stream's error flag: EIO
+ * when errno no longer says why) or at the close (a full disk,
+ * /dev/full).  The stream is closed either way. */
+int close_output(FILE *f);
 
 /* Remove `path` and everything under it, never following a symlink.
  * Returns 0 when it is gone. */

@@ -169,4 +169,35 @@ expect_rc stress_junit_is_dir 2 'stress: --junit .*: a directory, not a file' --
 expect_rc stress_out_unwritable 2 'stress: --out .*afile.*: [Nn]ot a directory' -- t stress --mount "$tmp/nowhere" --duration 1s --out "$tmp/afile/out"
 t stress --mount "$tmp/nowhere" --duration 1s --out "$tmp/made/out" --report "$tmp/made2/sub/r.json" >/dev/null 2>&1
 [ -d "$tmp/made/out" ] && [ -d "$tmp/made2/sub" ] && ok stress_output_folders_made_first || bad stress_output_folders_made_first
+# --- 13: the other commands' outputs, checked before they run ------------
+expect_rc fuzz_out_unwritable 2 'fuzz: --out .*afile.*: [Nn]ot a directory' -- t fuzz --out "$tmp/afile/out" --time 1s --fuzz-dir "$tmp/nowhere"
+t fuzz --out "$tmp/fmade/sub" --time 1s --fuzz-dir "$tmp/nowhere" --nosan-dir "$tmp/nowhere" >/dev/null 2>&1
+[ -d "$tmp/fmade/sub/logs" ] && ok fuzz_out_made_first || bad fuzz_out_made_first
+expect_rc watch_output_is_dir 2 'watch: -o .*: a directory, not a file' -- t watch --mount "$tmp/nowhere" -o "$tmp" -- true
+expect_rc watch_output_unwritable 2 'watch: -o .*afile.*: [Nn]ot a directory' -- t watch --mount "$tmp/nowhere" -o "$tmp/afile/r.txt" -- true
+t watch --mount "$tmp/nowhere" -o "$tmp/wmade/sub/r.txt" -- true >/dev/null 2>&1
+[ -d "$tmp/wmade/sub" ] && ok watch_output_folder_made_first || bad watch_output_folder_made_first
+mkdir -p "$tmp/night3/report.html"
+echo '{"name":"build","status":"pass","seconds":1}' >"$tmp/night3/steps.jsonl"
+expect_rc report_output_is_dir 2 'report.html: a directory, not a file' -- t report --corpus "$CORPUS" "$tmp/night3"
+[ ! -e "$tmp/night3/nightly.json" ] && ok report_nothing_written || bad report_nothing_written
+NIGHTLY=$(dirname "$0")/../ci/nightly.sh
+expect_rc nightly_out_is_file 2 'nightly.sh: --out .*afile is not a directory' -- timeout 20 bash "$NIGHTLY" --budget 10s --out "$tmp/afile"
+expect_rc nightly_out_under_file 2 'nightly.sh: cannot create --out .*afile/x/logs: Not a directory' -- timeout 20 bash "$NIGHTLY" --budget 10s --out "$tmp/afile/x"
+expect_rc nightly_history_under_file 2 'nightly.sh: cannot create --history .*afile/h: Not a directory' -- timeout 20 bash "$NIGHTLY" --budget 10s --out "$tmp/nout" --history "$tmp/afile/h"
+
+# --- 14: a reproducer that cannot be written during the run is said and fails it
+# (a plain directory as --mount: no FUSE; files are visible at once, so
+# early-seal is found within the first scenarios and early-seal-1.trace is
+# written; a directory in its place makes that write fail)
+mkdir -p "$tmp/plain" "$tmp/rout/reproducers/early-seal-1.trace"
+expect_rc stress_reproducer_unwritten 2 'cannot write a reproducer: .*early-seal-1.trace: Is a directory' -- t stress --mount "$tmp/plain" --duration 2s --workers 2 --seed 1 --out "$tmp/rout" --report "$tmp/rout.json"
+grep -q 'reproducer could not be written (first: .*early-seal-1.trace' "$tmp/out" && ok stress_reproducer_unwritten_in_summary || bad stress_reproducer_unwritten_in_summary
+python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["reproducers_unwritten"] >= 1 and r["exit"] == 2, r
+assert "early-seal-1.trace" in r["reproducers_unwritten_first"], r
+assert all(f["reproducer"] != sys.argv[2] for f in r["findings"]), r
+' "$tmp/rout.json" "$tmp/rout/reproducers/early-seal-1.trace" && ok stress_reproducer_unwritten_json || bad stress_reproducer_unwritten_json
+[ -z "$(ls -A "$tmp/plain")" ] && ok stress_plain_mount_left_clean || bad stress_plain_mount_left_clean
 checks_done hostile-input

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 #include "commands.h"
@@ -49,15 +50,11 @@ static FILE *open_output(const char *cmd, const char *path, bool binary)
     return f;
 }
 
-static int close_output(FILE *f, const char *path)
+static int close_or_say(FILE *f, const char *path)
 {
-    int bad = ferror(f);
-    if (f != stdout)
-        bad |= fclose(f) != 0;
-    else
-        bad |= fflush(f) != 0;
-    if (bad) {
-        fprintf(stderr, "%s: write failed\n", path ? path : "stdout");
+    if (close_output(f) < 0) {
+        fprintf(stderr, "%s: write failed: %s\n", path ? path : "stdout",
+                strerror(errno));
         return 2;
     }
     return 0;
@@ -113,7 +110,7 @@ int cmd_encode(int argc, char **argv)
         FILE *f = open_output("encode", out, true);
         if (f) {
             fwrite(buf, 1, n, f);
-            rc = close_output(f, out);
+            rc = close_or_say(f, out);
         }
     }
     free(buf);
@@ -169,7 +166,7 @@ int cmd_decode(int argc, char **argv)
         if (f) {
             trace_print(p, text, need);
             fprintf(f, "# decoded from %s\n%s", in, text);
-            rc = close_output(f, out);
+            rc = close_or_say(f, out);
         }
         free(text);
     }

@@ -124,14 +124,18 @@ int cmd_conform(int argc, char **argv)
     for (int pol = 0; pol < POLICY_COUNT && worst < 2; pol++) {
         if (!(policies & (1u << pol)))
             continue;
-        struct real_mount rm;
+        static struct real_mount rm;
+        /* the handlers before the mount, and until it is down: a SIGINT
+         * while it is made or taken down leaves neither it nor its
+         * directory */
+        real_stop_on_signals(&rm);
         if (real_mount_start_late(&rm, NULL, (enum policy)pol, err,
                                   sizeof err) < 0) {
+            real_stop_on_signals_off();
             fprintf(stderr, "ternrig conform: %s\n", err);
             worst = 2;
             break;
         }
-        real_stop_on_signals(&rm);
         unsigned ok = 0, bad = 0, skipped = 0, flushes = 0, taken = 0;
         for (size_t k = 0; k < l.n; k++) {
             struct trace_error te;
@@ -180,9 +184,9 @@ int cmd_conform(int argc, char **argv)
                     ro.judged_by->steps[ro.failures[d].step].line,
                     ro.failures[d].got);
         }
-        real_stop_on_signals_off();
         if (real_mount_stop(&rm) != 0 && worst < 2)
             worst = 2;
+        real_stop_on_signals_off();
         printf("%-18s %6u/%-3u %8u %8u %9u %9u\n",
                policy_name((enum policy)pol), ok, ok + bad, bad, skipped,
                flushes, taken);

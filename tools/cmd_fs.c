@@ -1,4 +1,5 @@
 /* cmd_fs.c - `ternrig fs MOUNTPOINT`: the embedded reference filesystem. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +17,9 @@ static const char fs_help[] =
     "until a flush seals it (visible, immutable) or aborts it (gone).  Every\n"
     "create and flush is decided by ternrig's flush-classification core,\n"
     "over the requesting task's context.  Unmounts on SIGINT, SIGTERM or\n"
-    "SIGHUP (or fusermount3 -u MOUNTPOINT).\n"
+    "SIGHUP (or fusermount3 -u MOUNTPOINT).  MOUNTPOINT must be an empty\n"
+    "directory (a symlink to one is followed): a file, or a directory with\n"
+    "something in it, is refused with exit 2.\n"
     "\n"
     "  -p, --policy P   the flush policy (default reference; see below).\n"
     "                   Those that decide on kernel facts /proc does not\n"
@@ -44,7 +47,10 @@ static const char fs_help[] =
     "      --probe      only say whether BPF contexts load here (exit 0)\n"
     "                   or why not (exit 1); mounts nothing\n"
     "  -l, --log FILE   append every create and flush, with the raw context\n"
-    "                   and the decision, as JSON lines\n"
+    "                   and the decision, as JSON lines (a regular file,\n"
+    "                   made if missing: a device or FIFO is refused; a\n"
+    "                   line that cannot be written is said at once and\n"
+    "                   makes the exit status 2)\n"
     "      --log-late   log the flushes of files already sealed or aborted\n"
     "                   too, with their context and no decision (real runs\n"
     "                   read from them in which order a group's threads\n"
@@ -145,6 +151,16 @@ int cmd_fs(int argc, char **argv)
     struct stat st;
     if (stat(o.mountpoint, &st) < 0 || !S_ISDIR(st.st_mode)) {
         fprintf(stderr, "ternrig fs: %s is not a directory\n", o.mountpoint);
+        return 2;
+    }
+    /* FUSE 3 mounts over a non-empty directory without a word: what is
+     * in it would vanish under the mount (a mistyped path, a home) */
+    int empty = dir_is_empty(o.mountpoint);
+    if (empty <= 0) {
+        fprintf(stderr, "ternrig fs: %s: %s\n", o.mountpoint,
+                empty < 0 ? strerror(errno)
+                          : "not empty (its files would be hidden under "
+                            "the mount): give an empty directory");
         return 2;
     }
     char why[512];

@@ -51,7 +51,8 @@ static const char fuzz_help[] =
     "                    and `afl`)\n"
     "  -t, --time T      total time: 90s, 10m, 1h (default 1m)\n"
     "  -j, --jobs N      engine processes at once (default: number of CPUs)\n"
-    "  -o, --out DIR     output directory (default ternrig-fuzz-out)\n"
+    "  -o, --out DIR     output directory (default ternrig-fuzz-out; made,\n"
+    "                    or refused with exit 2, before anything runs)\n"
     "  -b, --bytes       byte-level mutation instead of the structure-aware\n"
     "                    custom mutator (for comparison)\n"
     "  -d, --fuzz-dir D  where the sanitized fuzz binaries are (default:\n"
@@ -616,6 +617,18 @@ int cmd_fuzz(int argc, char **argv)
     if (strlen(r.out) > 1024 || (given_dir && strlen(given_dir) > 1024) ||
         (given_nosan && strlen(given_nosan) > 1024))
         return usage_error("fuzz", "path too long (at most 1024 bytes)");
+    /* OUT and its folders made (or refused) before anything else: a run
+     * whose findings cannot be written is lost at its end */
+    char path[PATH_MAX], why[PATH_MAX + 64];
+    static const char *const subdirs[] = {"", "/logs", "/collect",
+                                          "/crashes"};
+    for (size_t i = 0; i < sizeof subdirs / sizeof *subdirs; i++) {
+        snprintf(path, sizeof path, "%s%s", r.out, subdirs[i]);
+        if (prepare_output_dir(path, why, sizeof why) < 0) {
+            fprintf(stderr, "ternrig fuzz: --out %s\n", why);
+            return 2;
+        }
+    }
     bool afl = strcmp(r.engine, "afl") == 0;
     char fuzz_dir[PATH_MAX], nosan_dir[PATH_MAX];
     bool have_san = share > 0 &&
@@ -650,17 +663,6 @@ int cmd_fuzz(int argc, char **argv)
         return 2;
     }
     r.fuzz_dir = share > 0 ? fuzz_dir : nosan_dir;
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/logs", r.out);
-    if (make_dirs(path) < 0) {
-        fprintf(stderr, "ternrig fuzz: cannot create %s: %s\n", path,
-                strerror(errno));
-        return 2;
-    }
-    snprintf(path, sizeof path, "%s/collect", r.out);
-    make_dirs(path);
-    snprintf(path, sizeof path, "%s/crashes", r.out);
-    make_dirs(path);
 
     /* Policies over jobs: every policy gets at least one job; with fewer
      * jobs than policies the time is split into rounds. */
@@ -725,11 +727,16 @@ int cmd_fuzz(int argc, char **argv)
     if (findings_process(collect, fdir, start, r.engine, &fs) < 0)
         return 2;
     findings_print(stdout, &fs);
+    /* summary.txt and fuzz.json are the run's record (the nightly report
+     * reads fuzz.json): one that cannot be written fails the run */
+    bool lost = false;
     snprintf(path, sizeof path, "%s/summary.txt", r.out);
     FILE *sf = fopen(path, "w");
-    if (sf) {
+    if (sf)
         findings_print(sf, &fs);
-        fclose(sf);
+    if (!sf || close_output(sf) < 0) {
+        fprintf(stderr, "ternrig fuzz: %s: %s\n", path, strerror(errno));
+        lost = true;
     }
     bool reference_bug = false;
     for (unsigned i = 0; i < fs.nshapes; i++)
@@ -738,12 +745,12 @@ int cmd_fuzz(int argc, char **argv)
     FILE *jf = fopen(path, "w");
     struct fuzz_run_info info = {r.engine, r.bytes, r.seconds, njobs, start,
                                  r.out};
-    if (jf) {
+    if (jf)
         fuzz_record_write(jf, &info, series, nseries, &fs,
                           reference_bug ? 1 : 0);
-        fclose(jf);
-    } else {
+    if (!jf || close_output(jf) < 0) {
         fprintf(stderr, "ternrig fuzz: %s: %s\n", path, strerror(errno));
+        lost = true;
     }
     free(series);
     if (fs.nshapes)
@@ -751,5 +758,5 @@ int cmd_fuzz(int argc, char **argv)
                "POLICY-KIND-1.trace\n",
                fdir);
     findings_free(&fs);
-    return reference_bug ? 1 : 0;
+    return lost ? 2 : reference_bug ? 1 : 0;
 }

@@ -488,12 +488,24 @@ int cmd_replay(int argc, char **argv)
             o.policies = 1u << pol; /* what ternrig fs says it runs */
         if (!no_log && real_mount_log(o.mount, mount_log, sizeof mount_log))
             o.log = mount_log;
+        char bad[4400];
+        if (o.log && real_mount_log_usable(o.log, bad, sizeof bad) < 0) {
+            fprintf(stderr, "ternrig replay: --mount %s: %s (--no-log "
+                            "judges from looks alone)\n",
+                    o.mount, bad);
+            return 2;
+        }
     }
     struct real_mount rm = {0};
+    /* the handlers before the mount: a SIGINT while it is being made
+     * takes it down with its directory, instead of leaving them */
+    if (o.mount || real)
+        real_stop_on_signals(real ? &rm : NULL);
     if (real) {
         char why[256];
         enum policy pol = (enum policy)__builtin_ctz(o.policies);
         if (real_mount_start_late(&rm, NULL, pol, why, sizeof why) < 0) {
+            real_stop_on_signals_off();
             fprintf(stderr, "ternrig replay --real: %s\n", why);
             return 2;
         }
@@ -501,8 +513,6 @@ int cmd_replay(int argc, char **argv)
         o.log = rm.log;
         o.own = true;
     }
-    if (o.mount)
-        real_stop_on_signals(real ? &rm : NULL);
 #else
     if (real || o.mount)
         return usage_error("replay", "this ternrig was built without "
@@ -551,13 +561,15 @@ int cmd_replay(int argc, char **argv)
     judge_destroy(&jd);
     free(p);
 #ifdef TERNRIG_HAVE_REAL
-    if (o.mount)
-        real_stop_on_signals_off();
+    /* (the handlers stay until the mount is down: a SIGINT meanwhile
+     * finishes the same stop) */
     if (real && real_mount_stop(&rm) != 0) {
         fprintf(stderr, "ternrig replay: the filesystem did not unmount "
                         "cleanly\n");
         worst = 2;
     }
+    if (o.mount)
+        real_stop_on_signals_off();
 #endif
     return worst;
 }

@@ -431,7 +431,7 @@ static int write_out(const char *dir, const char *name,
         return -1;
     }
     render(f, night, hist, nh);
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+    if (close_output(f) != 0 || rename(tmp, path) != 0) {
         fprintf(stderr, "ternrig report: %s: %s\n", path, strerror(errno));
         unlink(tmp);
         return -1;
@@ -492,6 +492,18 @@ int cmd_report(int argc, char **argv)
         return usage_error("report", "%s: not a directory", dir);
     if (strlen(dir) > 1024)
         return usage_error("report", "path too long");
+    /* the four outputs checked before the night is read: none written
+     * when one of them cannot be */
+    static const char *const outputs[] = {"nightly.json", "report.html",
+                                          "summary.md", "junit.xml"};
+    for (size_t i = 0; i < sizeof outputs / sizeof *outputs; i++) {
+        char path[PATH_MAX], why[PATH_MAX + 64];
+        snprintf(path, sizeof path, "%s/%s", dir, outputs[i]);
+        if (prepare_output_file(path, why, sizeof why) < 0) {
+            fprintf(stderr, "ternrig report: %s\n", why);
+            return 2;
+        }
+    }
 
     struct classify cl = {0};
     cl.p = malloc(sizeof *cl.p);

@@ -68,8 +68,11 @@ static const char stress_help[] =
     "  -r, --report FILE   the JSON report\n"
     "  -j, --junit FILE    JUnit XML for a CI server\n"
     "                      (DIR, and the folders of FILE, are made before\n"
-    "                      the run; one that cannot be written refuses it,\n"
-    "                      exit 2, instead of losing its results)\n"
+    "                      the run; one that cannot be written, or inside\n"
+    "                      --mount, refuses it, exit 2, instead of losing\n"
+    "                      its results; a reproducer that cannot be written\n"
+    "                      during the run is said at once and makes the\n"
+    "                      exit status 2)\n"
     "      --calibrate     first measure this machine's raw fork+exit+wait\n"
     "                      and fork+exec rates (1 s each), and report the\n"
     "                      storm's rates as a ratio of them\n"
@@ -82,7 +85,8 @@ static const char stress_help[] =
     "  -h, --help          this help\n"
     "\n"
     "Progress: a live line on a terminal, else a line every 10 s.  Exit\n"
-    "status: 0 clean, 1 violations found, 2 usage or environment error.\n"
+    "status: 0 clean, 1 violations found, 2 usage or environment error,\n"
+    "or a reproducer that could not be written (the reports say the rest).\n"
     "Needs root and /dev/fuse for the embedded filesystem.  Leaves no\n"
     "process, mount or temporary directory behind, and cleans up after a\n"
     "storm that was itself killed.\n";
@@ -247,8 +251,17 @@ static int write_json(const char *path, const struct stress_options *o,
         }
         fprintf(f, "]}");
     }
-    fprintf(f, "],\"exit\":%d}\n", exit_code);
-    return fclose(f) == 0 ? 0 : -1;
+    fprintf(f, "],\"reproducers_unwritten\":%u", r->unwritten);
+    if (r->unwritten) {
+        fprintf(f, ",\"reproducers_unwritten_first\":");
+        json_string(f, r->unwritten_why);
+    }
+    fprintf(f, ",\"exit\":%d}\n", exit_code);
+    if (close_output(f) < 0) {
+        fprintf(stderr, "ternrig stress: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 static void xml_text(FILE *f, const char *s)
@@ -312,7 +325,11 @@ static int write_junit(const char *path, const struct stress_options *o,
         fprintf(f, "  </testcase>\n");
     }
     fprintf(f, "</testsuite>\n</testsuites>\n");
-    return fclose(f) == 0 ? 0 : -1;
+    if (close_output(f) < 0) {
+        fprintf(stderr, "ternrig stress: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 static void summary(FILE *out, const struct stress_options *o,
@@ -406,11 +423,18 @@ static void summary(FILE *out, const struct stress_options *o,
             if (sf->reproducer[0])
                 fprintf(out, "    reproducer: %s\n", sf->reproducer);
         }
-        if (r->nfindings > 5)
-            fprintf(out, "\n(%u more with reproducers; all in the JSON "
-                         "report)\n",
-                    r->nfindings - 5);
+        if (r->nfindings > 5) {
+            unsigned with = 0;
+            for (unsigned i = 5; i < r->nfindings; i++)
+                with += r->findings[i].reproducer[0] != 0;
+            fprintf(out, "\n(%u more, %u of them with reproducers; all in "
+                         "the JSON report)\n",
+                    r->nfindings - 5, with);
+        }
     }
+    if (r->unwritten)
+        fprintf(out, "\n%u reproducer%s could not be written (first: %s)\n",
+                r->unwritten, r->unwritten == 1 ? "" : "s", r->unwritten_why);
 }
 
 /* Every output path made or refused before the run starts: a report or
@@ -419,6 +443,16 @@ static int check_outputs(const struct stress_options *o, const char *report,
                          const char *junit)
 {
     char why[4200];
+    const char *const outs[] = {o->out_dir, report, junit};
+    const char *const names[] = {"--out", "--report", "--junit"};
+    for (int i = 0; i < 3 && o->mount; i++)
+        if (outs[i] && path_inside(outs[i], o->mount) == 1) {
+            fprintf(stderr, "ternrig stress: %s %s is inside --mount %s: "
+                            "give a place outside the filesystem under "
+                            "test\n",
+                    names[i], outs[i], o->mount);
+            return -1;
+        }
     if (o->out_dir && prepare_output_dir(o->out_dir, why, sizeof why) < 0) {
         fprintf(stderr, "ternrig stress: --out %s\n", why);
         return -1;
@@ -605,6 +639,15 @@ int cmd_stress(int argc, char **argv)
     /* a file that does not hold what was written fails the run too, even
      * though the oracle has no kind for it (traces in OUT/content) */
     int exit_code = result.c.violations || result.c.content_bad ? 1 : 0;
+    /* a reproducer that could not be written lost part of the run's
+     * results: an error, never silent (the reports still say the rest) */
+    if (result.unwritten) {
+        fprintf(stderr, "ternrig stress: %u reproducer%s could not be "
+                        "written (first: %s)\n",
+                result.unwritten, result.unwritten == 1 ? "" : "s",
+                result.unwritten_why);
+        exit_code = 2;
+    }
     summary(stdout, &o, &result, raw_fork, raw_exec);
     if (report && write_json(report, &o, &result, raw_fork, raw_exec,
                              exit_code) < 0)

@@ -28,13 +28,16 @@ static const char watch_help[] =
     "                     its user.ternrig.* attributes); files created there\n"
     "                     by others while CMD runs are reported too\n"
     "  -j, --json         the report as one JSON object\n"
-    "  -o, --output FILE  write the report to FILE (CMD keeps stdout)\n"
+    "  -o, --output FILE  write the report to FILE (CMD keeps stdout; its\n"
+    "                     folder is made, or refused, before CMD runs)\n"
     "  -t, --timeout SECS kill CMD's process group after SECS (default 600)\n"
     "  -h, --help         this help\n"
     "\n"
     "Exit status: CMD's own (128 + signal if killed), or 3 when a file it\n"
     "created ended empty or truncated (sealed before all its writes),\n"
-    "aborted or never sealed; 2 when ternrig could not run it.\n";
+    "aborted or never sealed; 2 when ternrig could not run it (CMD not\n"
+    "found, before anything is mounted; -o inside --mount) or could not\n"
+    "write the report.\n";
 
 #ifdef TERNRIG_HAVE_REAL
 #include <errno.h>
@@ -317,9 +320,31 @@ int cmd_watch(int argc, char **argv)
     int rc = parse_opts(argc, argv, &o);
     if (rc >= 0)
         return rc;
+    /* the report's file (its folder made) opened before CMD runs: a
+     * report that cannot be written is known before, not after */
     FILE *out = stdout;
+    char bad[4200];
+    /* CMD looked up first: one that does not exist is said without
+     * mounting anything (a relative path with a slash is CMD's working
+     * directory's, the mount's: it is left to the run) */
+    if (child_find_command(o.argv[0], bad, sizeof bad) < 0) {
+        fprintf(stderr, "ternrig watch: %s\n", bad);
+        return 2;
+    }
+    if (o.output && o.mount && path_inside(o.output, o.mount) == 1) {
+        fprintf(stderr, "ternrig watch: -o %s is inside --mount %s: the "
+                        "report would be one of the files watched; give a "
+                        "place outside it\n",
+                o.output, o.mount);
+        return 2;
+    }
+    if (o.output && prepare_output_file(o.output, bad, sizeof bad) < 0) {
+        fprintf(stderr, "ternrig watch: -o %s\n", bad);
+        return 2;
+    }
     if (o.output && !(out = fopen(o.output, "w"))) {
-        fprintf(stderr, "ternrig watch: %s: %s\n", o.output, strerror(errno));
+        fprintf(stderr, "ternrig watch: -o %s: %s\n", o.output,
+                strerror(errno));
         return 2;
     }
     char why[512];
@@ -354,8 +379,13 @@ close:
     if (watch_mount_close(&m) < 0 && rc == 0)
         rc = 2;
 out:
-    if (out != stdout)
-        fclose(out);
+    /* a report that could not be written (a full disk, -o /dev/full) is
+     * an error, never a silent success */
+    if (close_output(out) < 0) {
+        fprintf(stderr, "ternrig watch: %s: %s\n",
+                out == stdout ? "stdout" : o.output, strerror(errno));
+        rc = 2;
+    }
     return child_run_release_signals(rc);
 }
 

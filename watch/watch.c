@@ -102,8 +102,9 @@ int watch_mount_use(struct watch_mount *m, const char *dir, char *why,
                  dir);
         return -1;
     }
-    if (access(m->log, R_OK) < 0) {
-        snprintf(why, cap, "%s: %s", m->log, strerror(errno));
+    char bad[4400];
+    if (real_mount_log_usable(m->log, bad, sizeof bad) < 0) {
+        snprintf(why, cap, "%s: %s", dir, bad);
         return -1;
     }
     snprintf(m->dir, sizeof m->dir, "%s", dir);
