@@ -58,7 +58,10 @@ expect no_command 2 'give the command to run' -- "$T" watch
 expect bad_timeout 2 "--timeout: 'x' is not" -- "$T" watch --timeout x -- true
 expect bad_policy 2 "unknown policy 'kmod3'" -- "$T" watch --policy kmod3 true
 expect not_a_mount 2 'is not the root of a ternrig fs mount' -- "$T" watch --mount "$tmp" -- true
-expect bad_output 2 'watch: /nonexistent/r.json: No such file' -- "$T" watch -o /nonexistent/r.json -- true
+# -o's folder is made if missing (mkdir -p); one that cannot be made is
+# refused before anything runs (a file stands where a folder should be)
+: >"$tmp/plain"
+expect bad_output 2 "$tmp/plain" -- "$T" watch -o "$tmp/plain/r.json" -- true
 skip() { [ "$fails" -eq 0 ] || exit 1; echo "SKIP: $1 (usage checks passed)"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root to mount FUSE"
 [ -w /dev/fuse ] || skip "needs /dev/fuse"
