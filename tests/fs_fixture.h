@@ -7,6 +7,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -50,6 +51,21 @@ __attribute__((unused)) static int fs_test_start(int argc, char **argv)
         return 2;
     }
     return -1;
+}
+
+/* Whether readdir of `dir` returns `name` (visible files are listed,
+ * transient ones are not). */
+__attribute__((unused)) static bool dir_lists(const char *dir,
+                                              const char *name)
+{
+    DIR *d = opendir(dir);
+    bool found = false;
+    struct dirent *de;
+    while (d && (de = readdir(d)))
+        found |= strcmp(de->d_name, name) == 0;
+    if (d)
+        closedir(d);
+    return found;
 }
 
 __attribute__((unused)) static double now_s(void)

@@ -27,14 +27,7 @@ static char *path(const char *name)
 
 static bool listed(const char *name)
 {
-    DIR *d = opendir(M.dir);
-    bool found = false;
-    struct dirent *de;
-    while (d && (de = readdir(d)))
-        found |= strcmp(de->d_name, name) == 0;
-    if (d)
-        closedir(d);
-    return found;
+    return dir_lists(M.dir, name);
 }
 
 static bool visible(const char *name)

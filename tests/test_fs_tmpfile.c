@@ -52,14 +52,7 @@ static char *in(const struct real_mount *m, const char *name)
 
 static bool listed(const struct real_mount *m, const char *name)
 {
-    DIR *d = opendir(m->dir);
-    bool found = false;
-    struct dirent *de;
-    while (d && (de = readdir(d)))
-        found |= strcmp(de->d_name, name) == 0;
-    if (d)
-        closedir(d);
-    return found;
+    return dir_lists(m->dir, name);
 }
 
 /* Visible (stat and readdir) with exactly `want` as content. */
