@@ -71,7 +71,8 @@ struct fuzz_state {
     } mechs[COLLECT_MECHS];
     unsigned nmechs;
     unsigned long violating; /* executions with a counted violation */
-    char mech[192];
+    char mech[256];            /* the finding at hand's mechanism          */
+    size_t mech_len;
     char text[1 << 16];
 };
 
@@ -152,17 +153,23 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-/* The slot of (kind, mechanism of `f`) in st->mechs, or NULL when the table
- * is full.  The one formatting a violation costs: the mechanism's line. */
-static struct collected *collect_slot(struct fuzz_state *st, enum policy pol,
-                                      const struct finding *f)
+/* Format finding `f`'s mechanism into st->mech: the one formatting a
+ * violation costs, shared by the filter, collect mode and the report. */
+static void take_mechanism(struct fuzz_state *st, enum policy pol,
+                           const struct finding *f)
 {
     size_t n = finding_mechanism(model_history(st->judge.model), f, pol,
                                  st->mech, sizeof st->mech);
-    if (n >= sizeof st->mech)
-        n = sizeof st->mech - 1;
+    st->mech_len = n < sizeof st->mech ? n : sizeof st->mech - 1;
+}
+
+/* The slot of (kind, mechanism in st->mech) of `f` in st->mechs, or NULL
+ * when the table is full. */
+static struct collected *collect_slot(struct fuzz_state *st,
+                                      const struct finding *f)
+{
     uint64_t key = fnv1a(1469598103934665603ull, &f->kind, sizeof f->kind);
-    key = fnv1a(key, st->mech, n) | 1; /* never 0: 0 marks a free slot */
+    key = fnv1a(key, st->mech, st->mech_len) | 1; /* 0 marks a free slot */
     for (unsigned i = 0; i < COLLECT_MECHS; i++) {
         struct collected *c = &st->mechs[(key + i) % COLLECT_MECHS];
         if (c->key == key)
@@ -183,7 +190,7 @@ static void fuzz_save(struct fuzz_state *st, enum policy pol,
                       size_t size)
 {
     /* The first input of each mechanism, then only smaller ones. */
-    struct collected *c = collect_slot(st, pol, f);
+    struct collected *c = collect_slot(st, f);
     if (!c || c->saved >= COLLECT_PER_MECH ||
         (c->saved && size >= c->smallest))
         return;
@@ -277,19 +284,15 @@ static int fuzz_policy(enum policy pol, const uint8_t *data, size_t size,
         enum finding_kind k = (enum finding_kind)f->kind;
         if (!(kinds & (1u << k)))
             continue;
-        if (st->only_mechanism) { /* a finding, then only its cause */
-            char mech[256];
-            finding_mechanism(model_history(m), f, pol, mech, sizeof mech);
-            if (!strstr(mech, st->only_mechanism))
-                continue;
-        }
+        take_mechanism(st, pol, f);
+        if (st->only_mechanism && !strstr(st->mech, st->only_mechanism))
+            continue; /* a finding, but not of the cause asked for */
         if (st->collect) {
             fuzz_save(st, pol, f, data, size);
             continue;
         }
-        char why[256], mech[256];
+        char why[256];
         finding_explain(f, st->prog.file_names[f->file], why, sizeof why);
-        finding_mechanism(model_history(m), f, pol, mech, sizeof mech);
         trace_print(&st->prog, st->text, sizeof st->text);
         fprintf(stderr,
                 "\nternrig: VIOLATION %s %s under %s at history #%u: %s\n"
@@ -297,7 +300,7 @@ static int fuzz_policy(enum policy pol, const uint8_t *data, size_t size,
                 "--- program (replay with: ternrig replay --policy %s) ---\n"
                 "%sexpect[%s] violation %s %s\n",
                 finding_kind_name(k), st->prog.file_names[f->file],
-                policy_name(pol), f->index, why, mech, policy_name(pol),
+                policy_name(pol), f->index, why, st->mech, policy_name(pol),
                 st->text,
                 policy_name(pol), finding_kind_name(k),
                 st->prog.file_names[f->file]);
