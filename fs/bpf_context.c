@@ -65,6 +65,7 @@ struct bpf_context {
     struct flushctx *skel;
     uint32_t dev;
     bool count_closes;
+    uint32_t closetracker_entries; /* its map's capacity; 0: none */
 };
 
 /* libbpf's messages: kept (the last warning says why a load failed), not
@@ -165,6 +166,7 @@ struct bpf_context *bpf_context_open(uint32_t closetracker_entries,
         return NULL;
     }
     bc->count_closes = count_closes;
+    bc->closetracker_entries = closetracker_entries;
     bc->skel = flushctx__open();
     if (bc->skel && !count_closes)
         bpf_program__set_autoload(bc->skel->progs.on_sys_enter_close, false);
@@ -269,6 +271,11 @@ uint64_t bpf_context_uncounted(const struct bpf_context *bc)
     return bc->count_closes ? bc->skel->bss->uncounted_closes : 0;
 }
 
+uint32_t bpf_context_closetracker(const struct bpf_context *bc)
+{
+    return bc->closetracker_entries;
+}
+
 void bpf_context_untrack(struct bpf_context *bc, uint64_t ino)
 {
     bpf_map__delete_elem(bc->skel->maps.files, &ino, sizeof ino, 0);
@@ -352,6 +359,12 @@ void bpf_context_consume_closes(struct bpf_context *bc, uint64_t ino)
 }
 
 uint64_t bpf_context_uncounted(const struct bpf_context *bc)
+{
+    (void)bc;
+    return 0;
+}
+
+uint32_t bpf_context_closetracker(const struct bpf_context *bc)
 {
     (void)bc;
     return 0;
@@ -556,6 +569,11 @@ static uint64_t bpf_uncounted(const struct context_source *src)
     return bpf_context_uncounted(src->state);
 }
 
+static uint32_t bpf_closetracker_map(const struct context_source *src)
+{
+    return bpf_context_closetracker(src->state);
+}
+
 static uint64_t bpf_task_ptr(const struct context_source *src, pid_t tid)
 {
     return bpf_context_task(src->state, (uint32_t)tid);
@@ -586,6 +604,7 @@ struct context_source *bpf_context_source(struct bpf_context *bc)
         .watch = bpf_watch,
         .lost = bpf_lost,
         .uncounted = bpf_uncounted,
+        .closetracker_map = bpf_closetracker_map,
         .task_ptr = bpf_task_ptr,
         .close = bpf_close,
     };

@@ -65,6 +65,8 @@ int64_t bpf_context_closes(struct bpf_context *bc, uint64_t ino);
 void bpf_context_consume_closes(struct bpf_context *bc, uint64_t ino);
 /* close(2) calls the full map could not count. */
 uint64_t bpf_context_uncounted(const struct bpf_context *bc);
+/* The close tracker's capacity (0: closes are not counted). */
+uint32_t bpf_context_closetracker(const struct bpf_context *bc);
 /* Stop tracking (the file is decided, or its writer is released). */
 void bpf_context_untrack(struct bpf_context *bc, uint64_t ino);
 /* Records the program could not store (request map full). */

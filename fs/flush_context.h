@@ -100,6 +100,9 @@ struct context_source {
     /* close(2) calls the close tracker's full map did not count; 0 for
      * /proc. */
     uint64_t (*uncounted)(const struct context_source *src);
+    /* The close tracker's capacity: 0 when this source counts no closes
+     * (/proc, or a policy that reads no close counts). */
+    uint32_t (*closetracker_map)(const struct context_source *src);
     void (*close)(struct context_source *src);
     /* The task_struct pointer the kernel gave the task with thread id
      * `tid` when it was made (0: not known); NULL for a source without the

@@ -315,6 +315,12 @@ static uint64_t proc_uncounted(const struct context_source *src)
     return 0;
 }
 
+static uint32_t proc_closetracker_map(const struct context_source *src)
+{
+    (void)src;
+    return 0;
+}
+
 static void proc_close(struct context_source *src)
 {
     free(src);
@@ -338,6 +344,7 @@ struct context_source *proc_context_source(void)
         .watch = proc_watch,
         .lost = proc_lost,
         .uncounted = proc_uncounted,
+        .closetracker_map = proc_closetracker_map,
         .close = proc_close,
     };
     return src;

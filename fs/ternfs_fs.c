@@ -38,9 +38,6 @@ struct fs {
      * handler for it, so serve() hands it to op_create (same arguments,
      * same reply) and says so here. */
     bool tmpfile_request;
-    /* the close tracker's capacity (BPF, a policy that counts closes), 0
-     * when there is none: user.ternrig.closetracker_map */
-    uint32_t closetracker_map;
     const struct fs_options *o;
     unsigned long log_lost; /* lines that could not be written */
     char log_why[160];      /* why the first could not          */
@@ -582,8 +579,9 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
     const char *v = log ? fs->log_path : policy_name(fs->policy);
     char ptr[24];
     bool task = false;
-    if (!strcmp(name, CTMAP_XATTR) && fs->closetracker_map) {
-        snprintf(ptr, sizeof ptr, "%u", (unsigned)fs->closetracker_map);
+    uint32_t ctmap = fs->src->closetracker_map(fs->src);
+    if (!strcmp(name, CTMAP_XATTR) && ctmap) {
+        snprintf(ptr, sizeof ptr, "%u", (unsigned)ctmap);
         v = ptr;
         task = true; /* answered */
     }
@@ -779,9 +777,6 @@ int ternfs_fs_run(const struct fs_options *o, char *why, size_t cap)
                                 o->notice_arg, why, cap);
     if (!fs.src)
         return -1;
-    if (fs.src->task_ptr && policy_needs(o->policy, POLICY_FACT_CLOSE_COUNT))
-        fs.closetracker_map = o->closetracker_map ? o->closetracker_map
-                                                  : CLOSETRACKER_MAP_DEFAULT;
     int rc = -1;
     if (!node_new(&fs.nodes, 1, "", N_DIR)) /* the root, ino 1 */
         snprintf(why, cap, "out of memory");
