@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fuzz/bench.sh [--collect-cost | --vs-fuzz] - the fuzzing benchmark; prints
+# fuzz/bench.sh [--collect-cost | --vs-fuzz | --ceilings] - the fuzzing benchmark; prints
 # two tables (without an option), or one of the comparisons below.
 #
 # 1. execs/s of every policy target: libFuzzer and AFL++, custom mutator and
@@ -55,14 +55,27 @@
 # J bench processes at once, the control for CPUs that share a core or
 # caches; with GNU time, executions per CPU second too.  Needs fuzz-nosan
 # and a ternrig (TERNRIG, default build/ternrig).
+#
+# --ceilings: what each engine itself allows on this machine.  An empty
+# target (LLVMFuzzerTestOneInput returns at once; built here with clang
+# -fsanitize=fuzzer and with afl-clang-fast) runs RATE_SECONDS under
+# libFuzzer and under afl-fuzz (persistent mode, shared-memory test
+# cases), ROUNDS (3) times alternated with the structure-aware targets of
+# POLICIES (default kmod; no sanitizers, collect mode as COLLECT), and the
+# medians are printed with each target's share of its engine's ceiling.
+# AFL++ hands every execution to the target over its fork server: the
+# target stops itself (SIGSTOP) and is woken (SIGCONT) once per input, so
+# its ceiling is set by the kernel's signal and context-switch cost, not
+# by the target.  Needs fuzz-nosan and afl-nosan.
 set -u
 cd "$(dirname "$0")/.."
 mode=tables
 case "${1:-}" in
     --collect-cost) mode=collect-cost ;;
     --vs-fuzz) mode=vs-fuzz ;;
+    --ceilings) mode=ceilings ;;
     "") ;;
-    *) echo "usage: $0 [--collect-cost | --vs-fuzz] (see its header)"; exit 2 ;;
+    *) echo "usage: $0 [--collect-cost | --vs-fuzz | --ceilings] (see its header)"; exit 2 ;;
 esac
 if [ "$mode" != tables ]; then
     RATE_SECONDS=${RATE_SECONDS:-20}
@@ -94,6 +107,7 @@ ternrig=${TERNRIG:-build-fuzz/ternrig}
 policies=$(echo ${POLICIES:-$("$ternrig" policies)} | tr - _)
 builds="build-fuzz build-fuzz-nosan build-afl build-afl-nosan"
 [ "$mode" != tables ] && builds=build-fuzz-nosan
+[ "$mode" = ceilings ] && builds="build-fuzz-nosan build-afl-nosan"
 for d in $builds; do
     for pol in $policies; do
         [ -x "$d/fuzz/fuzz_$pol" ] || { echo "missing $d/fuzz/fuzz_$pol: see the header of $0"; exit 2; }
@@ -240,6 +254,56 @@ fuzz_jobs() {
         cat - <(grep -o '"cpu_s":[0-9.]*' "$w/fuzz.json" | cut -d: -f2 | awk '{c += $1} END {print c + 0}') |
         awk 'END {if ($2 > 0) printf "%d", $1 / $2; else printf "-"}' >"$tmp/tfuzz.cpu"
 }
+
+if [ "$mode" = ceilings ]; then
+    ROUNDS=${ROUNDS:-3}
+    median() { sort -n | awk '{a[NR] = $1} END {if (!NR) {print 0; exit} printf "%d", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+    share() { awk -v a="$1" -v m="$2" 'BEGIN {if (a > 0) printf "%.0f %%", 100 * m / a; else print "?"}'; }
+    printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)\n{ (void)d; (void)n; return 0; }\n' >"$tmp/empty.c"
+    clang -O2 -fsanitize=fuzzer "$tmp/empty.c" -o "$tmp/empty-libfuzzer" ||
+        { echo "$0: clang -fsanitize=fuzzer failed"; exit 2; }
+    AFL_QUIET=1 afl-clang-fast -O2 -fsanitize=fuzzer "$tmp/empty.c" -o "$tmp/empty-afl" >/dev/null 2>&1 ||
+        { echo "$0: afl-clang-fast failed"; exit 2; }
+    # empty_rate ENGINE -> execs/s of the empty target
+    empty_rate() {
+        local w="$tmp/empty-run"
+        rm -rf "$w"; mkdir -p "$w/corpus" "$w/in"
+        printf a >"$w/in/a"
+        if [ "$1" = libfuzzer ]; then
+            "$tmp/empty-libfuzzer" -max_total_time="$RATE_SECONDS" -print_final_stats=1 \
+                "$w/corpus" >"$w/log" 2>&1
+            awk '/stat::number_of_executed_units/ {n=$2} END {printf "%d", n/'"$RATE_SECONDS"'}' "$w/log"
+        else
+            timeout $((RATE_SECONDS + 60)) afl-fuzz -i "$w/in" -o "$w/out" -V "$RATE_SECONDS" \
+                -- "$tmp/empty-afl" >"$w/log" 2>&1
+            awk -F: '/^execs_done/ {d=$2} /^run_time/ {t=$2} END {if (t>0) printf "%d", d/t; else printf "0"}' \
+                "$w/out/default/fuzzer_stats" 2>/dev/null || printf 0
+        fi
+    }
+    echo "== engine ceilings: an empty target against the structure-aware targets, ${RATE_SECONDS}s per run, ${ROUNDS} rounds alternated, medians (load at start: $(cut -d' ' -f1-3 /proc/loadavg))"
+    for engine in libfuzzer afl; do
+        : >"$tmp/ceil-$engine"
+        for pol in $policies; do : >"$tmp/t-$engine-$pol"; done
+    done
+    for r in $(seq 1 "$ROUNDS"); do
+        for engine in libfuzzer afl; do
+            empty_rate "$engine" >>"$tmp/ceil-$engine"; echo >>"$tmp/ceil-$engine"
+            for pol in $policies; do
+                rate "$engine" nosan custom "$pol" >>"$tmp/t-$engine-$pol"
+                echo >>"$tmp/t-$engine-$pol"
+            done
+        done
+    done
+    printf '%-26s %12s %12s\n' "" libFuzzer "AFL++"
+    cl=$(grep . "$tmp/ceil-libfuzzer" | median); ca=$(grep . "$tmp/ceil-afl" | median)
+    printf '%-26s %12s %12s\n' "empty target (ceiling)" "$cl" "$ca"
+    for pol in $policies; do
+        tl=$(grep . "$tmp/t-libfuzzer-$pol" | median); ta=$(grep . "$tmp/t-afl-$pol" | median)
+        printf '%-26s %12s %12s\n' "fuzz_$pol, custom" "$tl" "$ta"
+        printf '%-26s %12s %12s\n' "  share of the ceiling" "$(share "$cl" "$tl")" "$(share "$ca" "$ta")"
+    done
+    exit 0
+fi
 
 if [ "$mode" = vs-fuzz ]; then
     ROUNDS=${ROUNDS:-3}
