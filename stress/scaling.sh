@@ -25,8 +25,10 @@ trap 'rm -rf "$work"' EXIT
 cp "$T" "$work/ternrig"
 T="$work/ternrig"
 
-# ns on a CPU, all threads of the process
-cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
+# ns on a CPU, all threads of the process, those gone included (utime +
+# stime, in clock ticks)
+hz=$(getconf CLK_TCK)
+cpu_ns() { awk -v hz="$hz" '{printf "%.0f\n", ($14 + $15) * 1e9 / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 reads() { awk '/^syscr/{print $2}' "/proc/$1/io" 2>/dev/null || echo 0; }
 now() { date +%s.%N; }
 
@@ -36,11 +38,19 @@ for w in $WORKERS; do
     "$T" stress --quiet --seed 42 --workers "$w" --duration "$SECS" --calibrate \
         --out "$work/out-$w" --report "$work/$w.json" >"$work/$w.log" 2>&1 &
     sup=$!
-    sleep 4 # calibration (2 s), the mount, then 2 s into the storm
-    fs=$(pgrep -P "$sup" -f ' fs --policy' | head -1 || true)
+    # the storm starts once its filesystem is mounted (after calibrating)
+    fs=
+    for _ in $(seq 200); do
+        fs=$(pgrep -P "$sup" -f ' fs --policy' | head -1 || true)
+        [ -n "$fs" ] && break
+        sleep 0.05
+    done
+    sleep 2
     f0=$(cpu_ns "${fs:-0}"); r0=$(reads "${fs:-0}"); s0=$(cpu_ns "$sup"); t0=$(now)
     sleep $((SECS > 4 ? SECS - 3 : 1))
     f1=$(cpu_ns "${fs:-0}"); r1=$(reads "${fs:-0}"); s1=$(cpu_ns "$sup"); t1=$(now)
+    # a sample taken after the process was gone says nothing
+    [ -d "/proc/${fs:-0}" ] || { f1=0; r1=0; }
     wait "$sup" || true
     python3 - "$work/$w.json" "$w" "$f0" "$f1" "$r0" "$r1" "$s0" "$s1" "$t0" "$t1" <<'EOF'
 import json, sys
@@ -48,10 +58,11 @@ rep, w, f0, f1, r0, r1, s0, s1, t0, t1 = sys.argv[1:]
 r = json.load(open(rep)); a = r["rates"]; t = r["totals"]
 dt = float(t1) - float(t0)
 steps = t["steps"] / r["elapsed_s"] if r.get("elapsed_s") else 0
-fsreq = (int(r1) - int(r0)) / dt
-fscpu = 100 * (int(f1) - int(f0)) / 1e9 / dt
-supcpu = 100 * (int(s1) - int(s0)) / 1e9 / dt
-print("%-7s %7.1f %8.0f %8.1f %6.1f%% %7.1f %6.1f%% %7.0f %9.0f %5.0f%% %5.0f%% %5d %6d" % (
+ok = int(r1) > int(r0) > 0
+fsreq = "%.0f" % ((int(r1) - int(r0)) / dt) if ok else "-"
+fscpu = "%.0f%%" % (100 * (int(f1) - int(f0)) / 1e9 / dt) if ok else "-"
+supcpu = "%.0f%%" % (100 * (int(s1) - int(s0)) / 1e9 / dt) if int(s1) >= int(s0) > 0 else "-"
+print("%-7s %7.1f %8.0f %8.1f %6.1f%% %7.1f %6.1f%% %7.0f %9s %6s %6s %5d %6d" % (
     w, a["scenarios_per_s"], steps, a["forks_per_s"],
     100 * a["forks_per_s"] / a["raw_fork_exit_wait_per_s"], a["execs_per_s"],
     100 * a["execs_per_s"] / a["raw_fork_exec_per_s"],

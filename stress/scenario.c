@@ -45,6 +45,7 @@ static unsigned storm_boost(uint8_t op)
     case OP_FORK: return 6;
     case OP_VFORK: return 5;
     case OP_EXEC: return 5;
+    case OP_CREATE: return 2; /* files for the forks to share */
     default: return 1;
     }
 }
