@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -197,7 +198,11 @@ static bool wait_thread_gone(pid_t pid, pid_t tid)
     char path[96], buf[512];
     snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid,
              (int)tid);
-    for (int waited = 0; waited < STEP_TIMEOUT_MS; waited += 2) {
+    /* a thread is usually gone within microseconds: look again soon,
+     * then less and less often (from 20 µs up to every 2 ms) */
+    unsigned nap_us = 20;
+    for (long waited_us = 0; waited_us < STEP_TIMEOUT_MS * 1000L;
+         waited_us += nap_us, nap_us = nap_us < 2000 ? nap_us * 2 : 2000) {
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             return true;
@@ -209,9 +214,28 @@ static bool wait_thread_gone(pid_t pid, pid_t tid)
         const char *st = strstr(buf, "\nState:");
         if (st && (strstr(st, "\tZ") == st + 7 || strstr(st, "\tX") == st + 7))
             return true;
-        usleep(2000);
+        usleep(nap_us);
     }
     return false;
+}
+
+/* In a task just forked from the controller: give back the controller's
+ * static memory (the executable's .bss, past its first page, where the
+ * copy-relocated stdout/stderr/optind live).  The task loop never reads
+ * what the controller left there (real_task.c's statics are all set
+ * before use, or mean "nothing yet" at zero), and the pages the
+ * controller had touched (the model, its programs, the storm's
+ * supervisor state: megabytes) would otherwise be copied, page table
+ * entry by entry, into every process the task forks, and write-faulted
+ * in the controller after each spawn.  Zero-filled on demand again. */
+extern char __bss_start[], _end[];
+static void drop_controller_memory(void)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)__bss_start + page) & ~(page - 1);
+    uintptr_t hi = ((uintptr_t)_end + page - 1) & ~(page - 1);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
 static int spawn_task(struct run *r, int t)
@@ -239,6 +263,7 @@ static int spawn_task(struct run *r, int t)
         syscall(SYS_close_range, chan + 1, ~0U, 0);
         if (chdir(r->dir) < 0)
             _exit(127);
+        drop_controller_memory(); /* r is gone from here on */
         real_task_loop(chan, t);
         _exit(0);
     }

@@ -213,17 +213,32 @@ static long plain_write_pattern(int fd, uint32_t n, uint32_t id, off_t pos)
     return done;
 }
 
+/* The chunks being written: allocated by the thread that first writes,
+ * not thread-local storage (a 256 KB TLS block is zeroed by every exec's
+ * loader and every pthread_create, writing or not: it was the largest
+ * single cost of an exec'ing task).  A forked child keeps its copy. */
+static __thread unsigned char (*uring_buf)[URING_CHUNK];
+
+static void uring_buf_free(void)
+{
+    free(uring_buf);
+    uring_buf = NULL;
+}
+
 static long uring_write_pattern(int fd, uint32_t n, uint32_t id)
 {
-    static __thread unsigned char buf[URING_BATCH][URING_CHUNK];
     off_t pos = lseek(fd, 0, SEEK_CUR);
     int rc = ring_for_thread();
     if (rc == -ENOTSUP && pos >= 0)
         return plain_write_pattern(fd, n, id, pos);
+    if (rc == 0 && !uring_buf &&
+        !(uring_buf = malloc(sizeof(unsigned char[URING_BATCH][URING_CHUNK]))))
+        rc = -ENOMEM;
     if (rc < 0 || pos < 0) {
         errno = rc < 0 ? -rc : errno;
         return -1;
     }
+    unsigned char (*buf)[URING_CHUNK] = uring_buf;
     long done = 0;
     while (done < (long)n) {
         unsigned k = 0;
@@ -266,11 +281,20 @@ static long uring_write_pattern(int fd, uint32_t n, uint32_t id)
 
 #endif
 
+/* A thread leaving by SYS_exit: what it allocated for itself goes. */
+static void thread_leaving(void)
+{
+#ifdef TERNRIG_HAVE_URING
+    uring_buf_free();
+#endif
+}
+
 static void *thread_main(void *arg)
 {
     struct thread_start ts = *(struct thread_start *)arg;
     free(arg);
     real_task_loop(ts.chan, ts.task);
+    thread_leaving();
     syscall(SYS_exit, 0);
     return NULL;
 }
@@ -465,6 +489,7 @@ void real_task_loop(int chan, int self)
             break;
         case RC_EXIT:
             close(chan);
+            thread_leaving();
             syscall(SYS_exit, 0); /* this thread only */
             break;
         case RC_EXIT_GROUP:

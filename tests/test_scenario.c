@@ -384,6 +384,35 @@ TEST(scenarios_carry_no_schedules)
     CHECK(total >= 40u * 48u);
 }
 
+/* The storm's weighting: several times more forks, vforks and execs than
+ * the statement table's weights give (about one statement in eight forked
+ * before), every statement real and the program valid, and the same seed
+ * gives the same program (the judge rebuilds it from the ledger's seed). */
+TEST(scenarios_fork_and_exec_often_and_are_a_function_of_their_seed)
+{
+    static struct program again;
+    unsigned total = 0, forks = 0, execs = 0, creates = 0;
+    for (unsigned i = 0; i < 40; i++) {
+        scenario_program(J.model, &P, 2000 + i, 32, 1 + i % 2);
+        scenario_program(J.model, &again, 2000 + i, 32, 1 + i % 2);
+        REQUIRE(again.nsteps == P.nsteps);
+        CHECK(memcmp(again.steps, P.steps, P.nsteps * sizeof P.steps[0]) == 0);
+        struct trace_error err;
+        CHECK(model_check(J.model, &P, &err) == 0);
+        for (uint32_t k = 0; k < P.nsteps; k++) {
+            uint8_t op = P.steps[k].op;
+            CHECK(statement_not_real(op) == NULL);
+            forks += op == OP_FORK || op == OP_VFORK;
+            execs += op == OP_EXEC;
+            creates += op == OP_CREATE;
+        }
+        total += P.nsteps;
+    }
+    CHECK(forks * 4 >= total); /* a quarter or more fork */
+    CHECK(execs * 20 >= total);
+    CHECK(creates * 12 >= total); /* and there are files to share */
+}
+
 int main(void)
 {
     if (judge_init(&J) < 0)
