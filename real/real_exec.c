@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <getopt.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -229,13 +230,34 @@ static bool wait_thread_gone(pid_t pid, pid_t tid)
  * entry by entry, into every process the task forks, and write-faulted
  * in the controller after each spawn.  Zero-filled on demand again. */
 extern char __bss_start[], _end[];
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TERNRIG_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define TERNRIG_SANITIZED 1
+#endif
+#endif
 static void drop_controller_memory(void)
 {
+#ifdef TERNRIG_SANITIZED
+    /* a sanitizer runtime linked statically (clang's) keeps its state in
+     * this .bss: leave it all */
+    return;
+#else
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     uintptr_t lo = ((uintptr_t)__bss_start + page) & ~(page - 1);
     uintptr_t hi = ((uintptr_t)_end + page - 1) & ~(page - 1);
+    /* only when the libc objects this binary copied in (stdout, stderr,
+     * optind, optarg) all lie in the page kept: the linker puts them
+     * first, but it need not */
+    const uintptr_t kept[] = {(uintptr_t)&stdout, (uintptr_t)&stderr,
+                              (uintptr_t)&optind, (uintptr_t)&optarg};
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+        if (kept[i] >= lo && kept[i] < hi)
+            return;
     if (hi > lo)
         madvise((void *)lo, hi - lo, MADV_DONTNEED);
+#endif
 }
 
 static int spawn_task(struct run *r, int t)
