@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <ftw.h>
 #include <unistd.h>
+#include "json.h"
 #include "util.h"
 
 char *read_file(const char *path, size_t limit, size_t *len, char *errbuf,
@@ -518,4 +519,36 @@ int remove_tree(const char *path)
 {
     nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
     return access(path, F_OK) == 0 ? -1 : 0;
+}
+
+long parse_seconds(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || v <= 0)
+        return -1;
+    if (*end == 0 || !strcmp(end, "s"))
+        return (long)v;
+    if (!strcmp(end, "m"))
+        return (long)(v * 60);
+    if (!strcmp(end, "h"))
+        return (long)(v * 3600);
+    return -1;
+}
+
+struct json *read_json_file(const char *path, size_t limit, char *err,
+                            size_t errcap)
+{
+    size_t len;
+    char why[512];
+    char *text = read_file(path, limit, &len, why, sizeof why);
+    if (!text) {
+        snprintf(err, errcap, "%s", why);
+        return NULL;
+    }
+    struct json *v = json_parse(text, len, why, sizeof why);
+    free(text);
+    if (!v)
+        snprintf(err, errcap, "%s:%s", path, why);
+    return v;
 }
