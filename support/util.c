@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <ftw.h>
 #include <unistd.h>
-#include "json.h"
 #include "util.h"
 
 char *read_file(const char *path, size_t limit, size_t *len, char *errbuf,
@@ -534,21 +533,4 @@ long parse_seconds(const char *s)
     if (!strcmp(end, "h"))
         return (long)(v * 3600);
     return -1;
-}
-
-struct json *read_json_file(const char *path, size_t limit, char *err,
-                            size_t errcap)
-{
-    size_t len;
-    char why[512];
-    char *text = read_file(path, limit, &len, why, sizeof why);
-    if (!text) {
-        snprintf(err, errcap, "%s", why);
-        return NULL;
-    }
-    struct json *v = json_parse(text, len, why, sizeof why);
-    free(text);
-    if (!v)
-        snprintf(err, errcap, "%s:%s", path, why);
-    return v;
 }

@@ -62,12 +62,6 @@ int parse_number(const char *s, unsigned long long min, unsigned long long max,
  * -1 when it is not one. */
 long parse_seconds(const char *s);
 
-/* A JSON file read and parsed (at most `limit` bytes): the tree (free
- * with json_free), or NULL with "PATH: why" or "PATH:LINE:COL: why". */
-struct json;
-struct json *read_json_file(const char *path, size_t limit, char *err,
-                            size_t errcap);
-
 /* Output paths checked before a long run, so that its results are not
  * lost at the end: the directory made (mkdir -p) and writable; for a
  * file, its folder made and writable and the file, if there, writable and

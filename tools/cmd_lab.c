@@ -23,6 +23,7 @@
 #include "json.h"
 #include "lab.h"
 #include "load.h"
+#include "json_file.h"
 #include "util.h"
 #ifdef TERNRIG_HAVE_REAL
 #include "stress.h"

@@ -36,6 +36,7 @@
 #include "lab.h"
 #include "report.h"
 #include "shape.h"
+#include "json_file.h"
 #include "util.h"
 
 /* Paths are built in PATH_MAX buffers from arguments whose lengths are
