@@ -11,7 +11,8 @@ packages=(cmake make gcc libc6-dev clang libclang-rt-14-dev python3 bsdutils zip
           libfuse3-dev fuse3 pkg-config liburing-dev
           libbpf-dev bpftool libelf-dev zlib1g-dev
           unzip procps stress-ng python3-yaml rsync
-          afl++ chromium)
+          afl++ chromium
+          git curl wget sqlite3 binutils)  # corpus/clients programs (make, tar, cc above)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "core.h"
 #include "event.h"
+#include "lab.h"
 #include "report.h"
 
 #define EACH(v, arr)                                                           \
@@ -16,7 +17,7 @@ static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c",
 
 /* --- escaping and numbers ------------------------------------------------ */
 
-static void esc(FILE *f, const char *s)
+void report_html_text(FILE *f, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
@@ -28,6 +29,11 @@ static void esc(FILE *f, const char *s)
         default: fputc(*s, f);
         }
     }
+}
+
+static void esc(FILE *f, const char *s)
+{
+    report_html_text(f, s);
 }
 
 /* A link target: only paths inside the output directory (relative, no
@@ -852,6 +858,10 @@ void report_html(FILE *f, const struct json *night,
     html_stress_charts(f, night);
     html_fuzz_charts(f, night);
     html_trend(f, night, history, nhistory);
+    const struct json *lab = json_get(night, "lab");
+    char why[128];
+    if (lab && lab_check(lab, why, sizeof why) == 0)
+        lab_print_html(f, lab);
     fprintf(f, "</body>\n</html>\n");
 }
 

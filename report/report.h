@@ -46,4 +46,7 @@ void svg_line_chart(FILE *f, const char *title, const char *xlabel,
                     const char *ylabel, const struct chart_series *s,
                     size_t nseries);
 
+/* Text in HTML: & < > " ' escaped (NULL prints nothing). */
+void report_html_text(FILE *f, const char *s);
+
 #endif

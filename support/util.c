@@ -519,3 +519,18 @@ int remove_tree(const char *path)
     nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
     return access(path, F_OK) == 0 ? -1 : 0;
 }
+
+long parse_seconds(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || v <= 0)
+        return -1;
+    if (*end == 0 || !strcmp(end, "s"))
+        return (long)v;
+    if (!strcmp(end, "m"))
+        return (long)(v * 60);
+    if (!strcmp(end, "h"))
+        return (long)(v * 3600);
+    return -1;
+}

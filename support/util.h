@@ -58,6 +58,10 @@ size_t json_quote(char *buf, size_t cap, const char *s);
 int parse_number(const char *s, unsigned long long min, unsigned long long max,
                  unsigned long long *out);
 
+/* A duration: 90, 90s, 10m, 1h (a positive number, whole seconds);
+ * -1 when it is not one. */
+long parse_seconds(const char *s);
+
 /* Output paths checked before a long run, so that its results are not
  * lost at the end: the directory made (mkdir -p) and writable; for a
  * file, its folder made and writable and the file, if there, writable and

@@ -32,6 +32,10 @@ mkdir "$tmp/malformed"
 printf '#!/bin/sh\n# what: x\n# expect out "x"\n# predict maybe\n' >"$tmp/malformed/m.sh"
 expect_rc malformed 2 "m.sh:4: predict: not exact/empty/truncated/lost/error: 'maybe'" -- \
     "$T" clients --dir "$tmp/malformed"
+mkdir "$tmp/needpath"
+printf '#!/bin/sh\n# what: x\n# needs /bin/sh\n# expect out "x"\n' >"$tmp/needpath/n.sh"
+expect_rc needs_path 2 "n.sh:3: needs: give program names, not paths" -- \
+    "$T" clients --dir "$tmp/needpath"
 skip() { [ "$fails" -eq 0 ] || exit 1; echo "SKIP: $1 (usage checks passed)"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root to mount FUSE"
 [ -w /dev/fuse ] || skip "needs /dev/fuse"
@@ -90,6 +94,21 @@ expect_rc wrong_prediction 1 'under reference SPEC.md predicts exact' -- \
     "$T" clients --policy reference --dir "$tmp/wrong" bash-echo
 expect_rc wrong_content 1 'in a plain directory it leaves out with other bytes \(13, expected 6\)' -- \
     "$T" clients --policy reference --dir "$tmp/wrong" py
+
+# A client whose program is missing is skipped, and said to be: never a
+# cell that ran, let alone one that passed.
+mkdir "$tmp/needs"
+printf '#!/bin/sh\n# what: runs a program nobody has\n# needs sh ternrig-no-such-program\n# expect out "x\\n"\n# predict exact\nternrig-no-such-program > out\n' \
+    >"$tmp/needs/missing.sh"
+cp "$CLIENTS/cp-file.sh" "$tmp/needs/"
+"$T" clients --policy reference --dir "$tmp/needs" >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" -ne 0 ]; then fail "needs: exit $rc, want 0"
+elif ! grep -q '^missing  *skipped$' "$tmp/out" ||
+     ! grep -q 'skipped: needs ternrig-no-such-program, which is not installed here' "$tmp/out" ||
+     ! grep -q '^2 programs, 1 cells run in .*; 1 programs skipped, not run' "$tmp/out"; then
+    fail "needs: the missing program's client is not said to be skipped"
+else ok needs_skipped; fi
 
 # SIGINT in the middle: the program dies, the mount and the scratch go.
 mkdir "$tmp/slow"

@@ -19,7 +19,7 @@
 
 static const char clients_help[] =
     "usage: ternrig clients [--policy P | --all-policies] [--markdown]\n"
-    "                       [--dir DIR] [--timeout SECS] [-v]\n"
+    "                       [--json FILE] [--dir DIR] [--timeout SECS] [-v]\n"
     "                       [--closetracker-map N] [NAME...]\n"
     "\n"
     "Run real programs (shell redirections, cp, dd, tee, sort -o, install,\n"
@@ -45,6 +45,12 @@ static const char clients_help[] =
     "  -p, --policy P      one policy\n"
     "  -a, --all-policies  every policy (the default)\n"
     "  -M, --markdown      the matrix as a Markdown table (for README.md)\n"
+    "  -j, --json FILE     also write the matrix as one JSON object to FILE\n"
+    "                      (- for stdout, instead of the table): {\"policies\":\n"
+    "                      [{\"policy\",\"ran\",\"na\"}],\"clients\":[{\"name\",\n"
+    "                      \"what\",\"skipped\",\"control_error\",\"cells\":\n"
+    "                      {POLICY:{\"cell\",\"reason\",\"predicted\",\n"
+    "                      \"mismatch\"}}}]}\n"
     "  -d, --dir DIR       the client scripts (default corpus/clients)\n"
     "  -t, --timeout SECS  per program and policy (default 20)\n"
     "  -v, --verbose       print each program's output too\n"
@@ -55,6 +61,9 @@ static const char clients_help[] =
     "                      programs stop being sealed once it is full\n"
     "  -h, --help          this help\n"
     "  NAME...             only these clients\n"
+    "\n"
+    "A script whose '# needs PROG' names a program missing here is skipped,\n"
+    "and said to be: never counted as a cell that ran.\n"
     "\n"
     "Exit status: 0 every cell that ran is what SPEC.md predicts (or has no\n"
     "prediction), 1 a cell differs from its prediction or a program fails in\n"
@@ -73,6 +82,7 @@ struct cell_result {
 
 struct row {
     struct client c;
+    char skipped[512];       /* a program it needs is missing: why      */
     char control_error[512]; /* the script fails in a plain directory */
     struct cell_result cells[POLICY_COUNT];
 };
@@ -81,6 +91,7 @@ struct clients_opts {
     unsigned policies;
     bool markdown, verbose;
     const char *dir;
+    const char *json;   /* --json FILE ("-": stdout), or NULL */
     double timeout;
     char **names;
     int nnames;
@@ -151,6 +162,11 @@ static int load_rows(const struct clients_opts *o, struct session *s,
             fprintf(stderr, "%s\n", err);
             rc = -1;
         } else if (wanted(o, r->c.name)) {
+            for (unsigned k = 0; k < r->c.nneeds && !r->skipped[0]; k++)
+                if (child_find_command(r->c.needs[k], err, sizeof err) < 0)
+                    snprintf(r->skipped, sizeof r->skipped,
+                             "needs %s, which is not installed here (%.400s)",
+                             r->c.needs[k], err);
             ++*n;
         } else {
             client_free(&r->c);
@@ -280,6 +296,8 @@ static void control_run(const struct clients_opts *o, const struct session *s,
 {
     struct run_place p;
     char work[320], why[512];
+    if (r->skipped[0])
+        return;
     if (make_place(s, r, "plain", &p) < 0) {
         snprintf(r->control_error, sizeof r->control_error, "%s: %s", p.base,
                  strerror(errno));
@@ -450,7 +468,7 @@ static int run_policy(const struct clients_opts *o, struct session *s,
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0 && !child_run_stop_signal(); i++) {
         struct row *r = &rows[i];
-        if (r->control_error[0])
+        if (r->control_error[0] || r->skipped[0])
             continue;
         struct run_place p;
         char dir[4400];
@@ -517,9 +535,10 @@ static void print_text(const struct clients_opts *o, const struct session *s,
             const struct cell_result *c = &rows[i].cells[p];
             char cell[32];
             snprintf(cell, sizeof cell, "%s%s",
-                     rows[i].control_error[0] ? "error"
-                     : c->ran                 ? cell_name(c->cell)
-                                              : "n/a",
+                     rows[i].skipped[0]         ? "skipped"
+                     : rows[i].control_error[0] ? "error"
+                     : c->ran                   ? cell_name(c->cell)
+                                                : "n/a",
                      c->mismatch ? "*" : "");
             printf("  %-*s", p == last ? 0 : 10, cell);
         }
@@ -533,6 +552,10 @@ static void print_text(const struct clients_opts *o, const struct session *s,
     for (size_t i = 0; i < n; i++) {
         const struct row *r = &rows[i];
         printf("%s: %s\n", r->c.name, r->c.what);
+        if (r->skipped[0]) {
+            printf("    skipped: %s\n", r->skipped);
+            continue;
+        }
         if (r->control_error[0]) {
             printf("    error: %s\n", r->control_error);
             continue;
@@ -558,6 +581,55 @@ static void print_text(const struct clients_opts *o, const struct session *s,
                        policy_name((enum policy)p),
                        cell_name(r->c.predict[p]));
     }
+}
+
+static void print_json(FILE *f, const struct clients_opts *o,
+                       const struct session *s, const struct row *rows,
+                       size_t n)
+{
+    fprintf(f, "{\"tool\":\"ternrig clients\",\"version\":1,\"policies\":[");
+    bool first = true;
+    for (int p = 0; p < POLICY_COUNT; p++) {
+        if (!(o->policies & (1u << p)))
+            continue;
+        fprintf(f, "%s{\"policy\":", first ? "" : ",");
+        json_string(f, policy_name((enum policy)p));
+        fprintf(f, ",\"ran\":%s,\"na\":", s->ran[p] ? "true" : "false");
+        json_string(f, s->ran[p] ? "" : s->na[p]);
+        fprintf(f, "}");
+        first = false;
+    }
+    fprintf(f, "],\"clients\":[");
+    for (size_t i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        fprintf(f, "%s{\"name\":", i ? "," : "");
+        json_string(f, r->c.name);
+        fprintf(f, ",\"what\":");
+        json_string(f, r->c.what);
+        fprintf(f, ",\"skipped\":");
+        json_string(f, r->skipped);
+        fprintf(f, ",\"control_error\":");
+        json_string(f, r->control_error);
+        fprintf(f, ",\"cells\":{");
+        first = true;
+        for (int p = 0; p < POLICY_COUNT; p++) {
+            const struct cell_result *c = &r->cells[p];
+            if (!(o->policies & (1u << p)) || !c->ran)
+                continue;
+            fprintf(f, "%s", first ? "" : ",");
+            json_string(f, policy_name((enum policy)p));
+            fprintf(f, ":{\"cell\":");
+            json_string(f, cell_name(c->cell));
+            fprintf(f, ",\"reason\":");
+            json_string(f, c->reason);
+            fprintf(f, ",\"predicted\":");
+            json_string(f, r->c.predicted[p] ? cell_name(r->c.predict[p]) : "");
+            fprintf(f, ",\"mismatch\":%s}", c->mismatch ? "true" : "false");
+            first = false;
+        }
+        fprintf(f, "}}");
+    }
+    fprintf(f, "]}\n");
 }
 
 static void md_text(const char *s)
@@ -596,7 +668,10 @@ static void print_markdown(const struct clients_opts *o,
                 continue;
             const struct cell_result *c = &r->cells[p];
             printf(" ");
-            if (r->control_error[0]) {
+            if (r->skipped[0]) {
+                printf("**skipped**: ");
+                md_text(r->skipped);
+            } else if (r->control_error[0]) {
                 printf("**error**: ");
                 md_text(r->control_error);
             } else if (!c->ran) {
@@ -636,6 +711,7 @@ static int parse_opts(int argc, char **argv, struct clients_opts *o)
         {"policy", required_argument, 0, 'p'},
         {"all-policies", no_argument, 0, 'a'},
         {"markdown", no_argument, 0, 'M'},
+        {"json", required_argument, 0, 'j'},
         {"dir", required_argument, 0, 'd'},
         {"timeout", required_argument, 0, 't'},
         {"verbose", no_argument, 0, 'v'},
@@ -650,7 +726,7 @@ static int parse_opts(int argc, char **argv, struct clients_opts *o)
     int c;
     bool one = false, all = false;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:aMd:t:vh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:aMj:d:t:vh", longopts, NULL)) != -1) {
         switch (c) {
         case 'p': {
             enum policy pol;
@@ -662,6 +738,7 @@ static int parse_opts(int argc, char **argv, struct clients_opts *o)
         }
         case 'a': all = true; break;
         case 'M': o->markdown = true; break;
+        case 'j': o->json = optarg; break;
         case 'd': o->dir = optarg; break;
         case 't':
             if (parse_time_limit(optarg, &o->timeout) < 0)
@@ -708,6 +785,20 @@ int cmd_clients(int argc, char **argv)
         free(rows);
         return 2;
     }
+    FILE *jf = NULL;
+    if (o.json && strcmp(o.json, "-")) {
+        char why[PATH_MAX + 64];
+        /* made (or refused) before anything runs: results that cannot be
+         * written are lost at the end */
+        if (prepare_output_file(o.json, why, sizeof why) == 0 &&
+            !(jf = fopen(o.json, "w")))
+            snprintf(why, sizeof why, "%s: %s", o.json, strerror(errno));
+        if (!jf) {
+            fprintf(stderr, "ternrig clients: --json %s\n", why);
+            rc = 2;
+            goto out;
+        }
+    }
     double t0 = now_s();
     snprintf(s.scratch, sizeof s.scratch, "/tmp/ternrig-clients-XXXXXX");
     child_run_catch_signals();
@@ -726,29 +817,52 @@ int cmd_clients(int argc, char **argv)
             rc = 2;
     remove_tree(s.scratch);
     if (rc == 0 && !child_run_stop_signal()) {
-        (o.markdown ? print_markdown : print_text)(&o, &s, rows, n);
-        unsigned cells = 0, differ = 0, broken = 0;
+        if (o.json && !jf)
+            print_json(stdout, &o, &s, rows, n);
+        else
+            (o.markdown ? print_markdown : print_text)(&o, &s, rows, n);
+        if (jf) {
+            print_json(jf, &o, &s, rows, n);
+            int e = close_output(jf);
+            jf = NULL;
+            if (e < 0) {
+                fprintf(stderr, "ternrig clients: %s: %s\n", o.json,
+                        strerror(errno));
+                rc = 2;
+                goto out;
+            }
+        }
+        unsigned cells = 0, differ = 0, broken = 0, skipped = 0;
         for (size_t i = 0; i < n; i++) {
             broken += rows[i].control_error[0] != 0;
+            skipped += rows[i].skipped[0] != 0;
             for (int p = 0; p < POLICY_COUNT; p++) {
                 cells += rows[i].cells[p].ran;
                 differ += rows[i].cells[p].mismatch;
             }
         }
+        FILE *sum = o.json && !strcmp(o.json, "-") ? stderr : stdout;
         if (!o.markdown) {
-            printf("\n%zu programs, %u cells run in %.1f s; ", n, cells,
-                   now_s() - t0);
+            fprintf(sum, "\n%zu programs, %u cells run in %.1f s; ", n, cells,
+                    now_s() - t0);
             if (differ)
-                printf("%u differ from SPEC.md's prediction (marked *)", differ);
+                fprintf(sum, "%u differ from SPEC.md's prediction (marked *)", differ);
             else
-                printf("every one is what SPEC.md predicts");
+                fprintf(sum, "every one is what SPEC.md predicts");
             if (broken)
-                printf("; %u programs fail in a plain directory", broken);
-            printf("\n");
+                fprintf(sum, "; %u programs fail in a plain directory", broken);
+            if (skipped)
+                fprintf(sum, "; %u programs skipped, not run: a program they need "
+                       "is missing (see Why)", skipped);
+            fprintf(sum, "\n");
         }
         rc = differ || broken ? 1 : 0;
     }
 out:
+    if (jf) {
+        fclose(jf);
+        remove(o.json);
+    }
     for (size_t i = 0; i < n; i++)
         client_free(&rows[i].c);
     free(rows);

@@ -33,7 +33,7 @@
 static const char fuzz_help[] =
     "usage: ternrig fuzz [--policy P | --all] [--engine libfuzzer|afl]\n"
     "                    [--time 10m] [--jobs N] [--out DIR] [--bytes]\n"
-    "                    [--fuzz-dir DIR] [--nosan-dir DIR]\n"
+    "                    [--fuzz-dir DIR] [--nosan-dir DIR] [--seed S]\n"
     "                    [--sanitize | --no-sanitize | --sanitize-share PCT]\n"
     "\n"
     "Fuzz the model under flush policies, then turn every violation found\n"
@@ -66,6 +66,9 @@ static const char fuzz_help[] =
     "                    full speed, the rig's own memory bugs still caught)\n"
     "      --sanitize    the whole time under ASan+UBSan (share 100)\n"
     "      --no-sanitize the whole time without sanitizers (share 0)\n"
+    "      --seed S      the engines' random seed (job i gets S+i: libFuzzer\n"
+    "                    -seed, afl-fuzz -s), so that runs can be repeated\n"
+    "                    and compared over seeds (default: the engine's own)\n"
     "  -h, --help        this help\n"
     "\n"
     "Exit status: 0 done, 1 a finding under `reference` (the policy meant to\n"
@@ -92,21 +95,6 @@ static void on_signal(int sig)
 {
     (void)sig;
     interrupted = 1;
-}
-
-static long parse_duration(const char *s)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || v <= 0)
-        return -1;
-    if (*end == 0 || !strcmp(end, "s"))
-        return (long)v;
-    if (!strcmp(end, "m"))
-        return (long)(v * 60);
-    if (!strcmp(end, "h"))
-        return (long)(v * 3600);
-    return -1;
 }
 
 static bool is_exec(const char *path)
@@ -175,6 +163,8 @@ struct run {
     bool bytes;
     long seconds;
     pid_t pgid;
+    bool seeded;        /* --seed: job i runs with seed + i */
+    unsigned long seed;
 };
 
 static pid_t start_job(struct run *r, struct job *j, long seconds, int idx)
@@ -196,7 +186,8 @@ static pid_t start_job(struct run *r, struct job *j, long seconds, int idx)
     int pipefd[2];
     if (pipe(pipefd) < 0)
         return -1;
-    char tstr[32], dict[PATH_MAX], outdir[PATH_MAX];
+    char tstr[32], dict[PATH_MAX], outdir[PATH_MAX], sstr[40];
+    unsigned long seed = r->seed + (unsigned long)idx;
     snprintf(dict, sizeof dict, "-dict=%s/ternrig.dict", r->fuzz_dir);
     if (strcmp(r->engine, "afl") == 0) {
         snprintf(outdir, sizeof outdir, "%s/afl/%s-%d", r->out, j->target,
@@ -236,23 +227,44 @@ static pid_t start_job(struct run *r, struct job *j, long seconds, int idx)
             snprintf(tstr, sizeof tstr, "%ld", seconds);
             char dictarg[PATH_MAX];
             snprintf(dictarg, sizeof dictarg, "%s/ternrig.dict", r->fuzz_dir);
-            if (r->bytes)
-                execlp("afl-fuzz", "afl-fuzz", "-i", seeds, "-o", outdir,
-                       "-V", tstr, "-x", dictarg, "--", bin, (char *)NULL);
-            else
-                execlp("afl-fuzz", "afl-fuzz", "-i", seeds, "-o", outdir,
-                       "-V", tstr, "--", bin, (char *)NULL);
+            /* the optional arguments go first, in a fixed tail */
+            snprintf(sstr, sizeof sstr, "%lu", seed);
+            char *av[16];
+            int n = 0;
+            av[n++] = "afl-fuzz";
+            if (r->seeded) {
+                av[n++] = "-s";
+                av[n++] = sstr;
+            }
+            if (r->bytes) {
+                av[n++] = "-x";
+                av[n++] = dictarg;
+            }
+            char *tail[] = {"-i", seeds, "-o", outdir, "-V", tstr, "--", bin,
+                            NULL};
+            for (size_t i = 0; i < sizeof tail / sizeof *tail; i++)
+                av[n++] = tail[i];
+            execvp("afl-fuzz", av);
         } else {
             char prefix[PATH_MAX];
             snprintf(tstr, sizeof tstr, "-max_total_time=%ld", seconds);
             snprintf(prefix, sizeof prefix, "-artifact_prefix=%s/crashes/",
                      r->out);
+            snprintf(sstr, sizeof sstr, "-seed=%lu", seed);
+            char *av[16];
+            int n = 0;
+            char *head[] = {bin, tstr, "-max_len=512", "-print_final_stats=1",
+                            prefix};
+            for (size_t i = 0; i < sizeof head / sizeof *head; i++)
+                av[n++] = head[i];
+            if (r->seeded)
+                av[n++] = sstr;
             if (r->bytes)
-                execl(bin, bin, tstr, "-max_len=512", "-print_final_stats=1",
-                      prefix, dict, corpus, seeds, (char *)NULL);
-            else
-                execl(bin, bin, tstr, "-max_len=512", "-print_final_stats=1",
-                      prefix, corpus, seeds, (char *)NULL);
+                av[n++] = dict;
+            av[n++] = corpus;
+            av[n++] = seeds;
+            av[n] = NULL;
+            execv(bin, av);
         }
         fprintf(stderr, "ternrig fuzz: cannot run %s: %s\n",
                 strcmp(r->engine, "afl") ? bin : "afl-fuzz", strerror(errno));
@@ -551,11 +563,13 @@ int cmd_fuzz(int argc, char **argv)
         {"sanitize-share", required_argument, 0, 'S'},
         {"sanitize", no_argument, 0, 'Z'},
         {"no-sanitize", no_argument, 0, 'N'},
+        {"seed", required_argument, 0, 's'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     unsigned policies = POLICY_MASK_ALL;
-    struct run r = {"libfuzzer", NULL, "ternrig-fuzz-out", false, 60, 0};
+    struct run r = {.engine = "libfuzzer", .out = "ternrig-fuzz-out",
+                    .seconds = 60};
     const char *given_dir = NULL, *given_nosan = NULL;
     long share = 20; /* percent of the time under sanitizers */
     long njobs = sysconf(_SC_NPROCESSORS_ONLN);
@@ -580,7 +594,7 @@ int cmd_fuzz(int argc, char **argv)
             r.engine = optarg;
             break;
         case 't':
-            r.seconds = parse_duration(optarg);
+            r.seconds = parse_seconds(optarg);
             if (r.seconds <= 0 || r.seconds > 7 * 24 * 3600)
                 return usage_error("fuzz", "bad --time '%s' (e.g. 90s, 10m, "
                                            "1h)",
@@ -608,6 +622,17 @@ int cmd_fuzz(int argc, char **argv)
         }
         case 'Z': share = 100; break;
         case 'N': share = 0; break;
+        case 's': {
+            char *end;
+            errno = 0;
+            r.seed = strtoul(optarg, &end, 10);
+            if (*end || end == optarg || optarg[0] == '-' || errno ||
+                r.seed > 0xffffffffUL - 256)
+                return usage_error("fuzz", "bad --seed '%s' (0..%lu)", optarg,
+                                   0xffffffffUL - 256);
+            r.seeded = true;
+            break;
+        }
         case 'h': return policy_help(fuzz_help);
         default: return usage_error("fuzz", "bad option");
         }

@@ -15,7 +15,8 @@
  *                 program),"status":"known|new|unreadable","known_as",
  *                 "add","error"}...],
  *    "new_under_policy":N (distinct (kind, mechanism)s whose shape is not
- *                 in the corpus), "exit":0|1|2}
+ *                 in the corpus), "exit":0|1|2,
+ *    "lab":{...a lab.json below DIR (`ternrig lab`), when there is one...}}
  */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
@@ -32,8 +33,10 @@
 #include "corpus.h"
 #include "json.h"
 #include "mechanism.h"
+#include "lab.h"
 #include "report.h"
 #include "shape.h"
+#include "json_file.h"
 #include "util.h"
 
 /* Paths are built in PATH_MAX buffers from arguments whose lengths are
@@ -82,18 +85,7 @@ static const char report_help[] =
 
 static struct json *load_json(const char *path, char *err, size_t errcap)
 {
-    size_t len;
-    char why[512];
-    char *text = read_file(path, JSON_FILE_LIMIT, &len, why, sizeof why);
-    if (!text) {
-        snprintf(err, errcap, "%s", why);
-        return NULL;
-    }
-    struct json *v = json_parse(text, len, why, sizeof why);
-    free(text);
-    if (!v)
-        snprintf(err, errcap, "%s:%s", path, why);
-    return v;
+    return read_json_file(path, JSON_FILE_LIMIT, err, errcap);
 }
 
 struct merge {
@@ -101,6 +93,7 @@ struct merge {
     char absdir[PATH_MAX]; /* and resolved, to relativize absolute paths */
     struct json *night;
     struct json *steps, *fuzz, *stress, *findings;
+    struct json *lab; /* a `ternrig lab` result, or NULL */
     bool oom;
 };
 
@@ -350,6 +343,16 @@ static void walk(struct merge *m, struct classify *c)
         } else if (!strcmp(tool, "ternrig stress")) {
             take_stress(m, c, v, sub);
             v = NULL;
+        } else if (!strcmp(tool, "ternrig lab")) {
+            char why[256];
+            if (lab_check(v, why, sizeof why) < 0)
+                problem(m, rel, why);
+            else if (m->lab)
+                problem(m, rel, "a second lab.json: the first one is shown");
+            else {
+                m->lab = v;
+                v = NULL;
+            }
         }
         json_free(v);
     }
@@ -522,6 +525,7 @@ int cmd_report(int argc, char **argv)
                       json_new(JSON_ARRAY),
                       json_new(JSON_ARRAY),
                       json_new(JSON_ARRAY),
+                      NULL,
                       false};
     if (!m.night || !m.steps || !m.fuzz || !m.stress || !m.findings)
         m.oom = true;
@@ -585,6 +589,9 @@ int cmd_report(int argc, char **argv)
         put(&m, m.night, "stress", m.stress);
         put(&m, m.night, "findings", m.findings);
         m.steps = m.fuzz = m.stress = m.findings = NULL;
+        if (m.lab)
+            put(&m, m.night, "lab", m.lab);
+        m.lab = NULL;
         put(&m, m.night, "new_under_policy", json_new_number(fresh));
         put(&m, m.night, "exit", json_new_number(exit_status));
     }
@@ -619,6 +626,7 @@ int cmd_report(int argc, char **argv)
     json_free(m.fuzz);
     json_free(m.stress);
     json_free(m.findings);
+    json_free(m.lab);
     corpus_index_free(&cl.ix);
     judge_destroy(&cl.j);
     free(cl.p);

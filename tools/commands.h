@@ -17,6 +17,7 @@ int cmd_corpus(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_stress(int argc, char **argv);
 int cmd_policies(int argc, char **argv);
+int cmd_lab(int argc, char **argv);
 
 /* The fuzz target of a policy: fuzz_kmod_2024. */
 #include <stddef.h>

@@ -32,6 +32,8 @@ static const struct command commands[] = {
      "add findings to the corpus, check it, minimize the fuzz corpora"},
     {"report", cmd_report,
      "merge a nightly run's results into nightly.json, report.html, summary"},
+    {"lab", cmd_lab,
+     "every policy side by side: fuzz, corpus, stress, real programs"},
     {"policies", cmd_policies, "list the flush policies (--long: what each is)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

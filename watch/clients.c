@@ -169,6 +169,26 @@ static int parse_expect(const char *s, struct client *c, const char *path,
     return 0;
 }
 
+static int parse_needs(const char *s, struct client *c, const char *path,
+                       unsigned line, char *why, size_t cap)
+{
+    for (s = skip_blanks(s); *s && *s != '\n'; s = skip_blanks(s)) {
+        size_t n = strcspn(s, " \t\n");
+        if (c->nneeds == CLIENT_MAX_NEEDS)
+            return line_error(why, cap, path, line, "needs: too many programs",
+                              NULL);
+        if (n >= sizeof c->needs[0] || memchr(s, '/', n))
+            return line_error(why, cap, path, line,
+                              "needs: give program names, not paths", NULL);
+        memcpy(c->needs[c->nneeds], s, n);
+        c->needs[c->nneeds++][n] = 0;
+        s += n;
+    }
+    if (!c->nneeds)
+        return line_error(why, cap, path, line, "needs: name a program", NULL);
+    return 0;
+}
+
 static int parse_predict(const char *s, struct client *c, const char *path,
                          unsigned line, char *why, size_t cap)
 {
@@ -225,6 +245,8 @@ int client_parse(const char *path, const char *text, struct client *c,
                 const char *v = skip_blanks(k + 5);
                 size_t len = eol ? (size_t)(eol - v) : strlen(v);
                 snprintf(c->what, sizeof c->what, "%.*s", (int)len, v);
+            } else if (!strncmp(k, "needs ", 6)) {
+                rc = parse_needs(k + 6, c, path, line, why, cap);
             } else if (!strncmp(k, "expect ", 7)) {
                 rc = parse_expect(skip_blanks(k + 7), c, path, line, why, cap);
             } else if (!strncmp(k, "predict", 7) &&

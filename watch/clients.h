@@ -7,6 +7,7 @@
  *
  *   #!/bin/sh
  *   # what: bash's builtin echo, redirected into a new file
+ *   # needs bash                  programs it runs that a system may lack
  *   # expect out "hello\n"        exact bytes (C escapes: \n \t \\ \" \xHH)
  *   # expect prog control         the bytes it leaves in a plain directory
  *   # predict empty               under every policy ...
@@ -33,6 +34,7 @@ enum cell {
 };
 
 #define CLIENT_MAX_EXPECT 8
+#define CLIENT_MAX_NEEDS 8
 
 struct client_expect {
     char path[256];
@@ -47,6 +49,8 @@ struct client {
     char what[256];
     struct client_expect expect[CLIENT_MAX_EXPECT];
     unsigned nexpect;
+    char needs[CLIENT_MAX_NEEDS][64]; /* program names, looked up in PATH */
+    unsigned nneeds;
     bool predicted[POLICY_COUNT];
     enum cell predict[POLICY_COUNT];
 };
