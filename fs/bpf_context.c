@@ -523,6 +523,18 @@ static void bpf_released(struct context_source *src, uint64_t unique,
     }
 }
 
+/* A freed file: its entries in the files map (a file whose writer never
+ * released it cleanly) and the close tracker (closes of an aborted or
+ * unlinked file: counted, never consumed) go, or the maps would fill over a
+ * night. */
+static void bpf_freed(struct context_source *src, uint64_t ino,
+                      struct file_ctx *file)
+{
+    (void)file;
+    bpf_context_untrack(src->state, ino);
+    bpf_context_consume_closes(src->state, ino);
+}
+
 /* Raw: every pointer the kernel showed. */
 static void bpf_describe(const struct requester *who,
                          const struct file_ctx *file, struct flog_event *ev)
@@ -606,6 +618,7 @@ struct context_source *bpf_context_source(struct bpf_context *bc)
         .uncounted = bpf_uncounted,
         .closetracker_map = bpf_closetracker_map,
         .task_ptr = bpf_task_ptr,
+        .freed = bpf_freed,
         .close = bpf_close,
     };
     return src;
