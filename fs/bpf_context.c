@@ -523,16 +523,17 @@ static void bpf_released(struct context_source *src, uint64_t unique,
     }
 }
 
-/* A freed file: its entries in the files map (a file whose writer never
- * released it cleanly) and the close tracker (closes of an aborted or
- * unlinked file: counted, never consumed) go, or the maps would fill over a
- * night. */
+/* A freed file: its entry in the files map goes (normally gone at its
+ * decision or its writer's release already).  Its close tracker counter
+ * stays: TernFS deletes one only at a seal, so an aborted or unlinked
+ * file's counter stays until the map is full (what fuse-closetracker is
+ * about; the map is bounded, --closetracker-map); inode numbers are never
+ * given twice (nodes.h), so a later file never inherits it. */
 static void bpf_freed(struct context_source *src, uint64_t ino,
                       struct file_ctx *file)
 {
     (void)file;
     bpf_context_untrack(src->state, ino);
-    bpf_context_consume_closes(src->state, ino);
 }
 
 /* Raw: every pointer the kernel showed. */

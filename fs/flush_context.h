@@ -89,7 +89,7 @@ struct context_source {
                      bool writer, struct file_ctx *file);
     /* `ino` is freed (nodes.h: out of the namespace and forgotten by the
      * kernel; its number is never given again): drop whatever is kept
-     * for it (a BPF map's entry).  NULL: nothing kept. */
+     * for it that TernFS would not keep.  NULL: nothing kept. */
     void (*freed)(struct context_source *src, uint64_t ino,
                   struct file_ctx *file);
     /* The requester (and, at a flush, the file: else NULL) as the log

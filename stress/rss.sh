@@ -69,7 +69,7 @@ def grew(k):
 print("after warm-up (t=%.0f s to %.0f s, %d files decided): fs %s, "
       "supervisor %s; violations %d" % (
           base["t"], last["t"], files, grew("fs_rss_kb"),
-          grew("supervisor_rss_kb"), r.get("counts", {}).get("violations",
+          grew("supervisor_rss_kb"), r.get("totals", {}).get("violations",
                                                              last.get("violations", 0))))
 EOF
 exit $rc
