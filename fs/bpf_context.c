@@ -523,6 +523,19 @@ static void bpf_released(struct context_source *src, uint64_t unique,
     }
 }
 
+/* A freed file: its entry in the files map goes (normally gone at its
+ * decision or its writer's release already).  Its close tracker counter
+ * stays: TernFS deletes one only at a seal, so an aborted or unlinked
+ * file's counter stays until the map is full (what fuse-closetracker is
+ * about; the map is bounded, --closetracker-map); inode numbers are never
+ * given twice (nodes.h), so a later file never inherits it. */
+static void bpf_freed(struct context_source *src, uint64_t ino,
+                      struct file_ctx *file)
+{
+    (void)file;
+    bpf_context_untrack(src->state, ino);
+}
+
 /* Raw: every pointer the kernel showed. */
 static void bpf_describe(const struct requester *who,
                          const struct file_ctx *file, struct flog_event *ev)
@@ -606,6 +619,7 @@ struct context_source *bpf_context_source(struct bpf_context *bc)
         .uncounted = bpf_uncounted,
         .closetracker_map = bpf_closetracker_map,
         .task_ptr = bpf_task_ptr,
+        .freed = bpf_freed,
         .close = bpf_close,
     };
     return src;

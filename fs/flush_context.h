@@ -87,6 +87,11 @@ struct context_source {
      * file (no flush of it can follow). */
     void (*released)(struct context_source *src, uint64_t unique, uint64_t ino,
                      bool writer, struct file_ctx *file);
+    /* `ino` is freed (nodes.h: out of the namespace and forgotten by the
+     * kernel; its number is never given again): drop whatever is kept
+     * for it that TernFS would not keep.  NULL: nothing kept. */
+    void (*freed)(struct context_source *src, uint64_t ino,
+                  struct file_ctx *file);
     /* The requester (and, at a flush, the file: else NULL) as the log
      * shows them: ctx, tid, tgid, known, mm facts, the kernel's view. */
     void (*describe)(const struct requester *who, const struct file_ctx *file,

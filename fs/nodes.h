@@ -1,11 +1,21 @@
 /* nodes.h - the embedded filesystem's node store: directories and files
  * in memory, by inode number and by (parent, name).
  *
- * Owns: the nodes (ino = index + 1; 1 is the root; numbers are never
- * reused), their TernFS state (transient, sealed, aborted, gone), their
- * data, the name index (a chained hash on parent and name: lookups in
- * O(1)) and each directory's children in inode order (readdir and rmdir
- * touch only them).  Knows nothing of FUSE requests, contexts or the log.
+ * Owns: the nodes, their TernFS state (transient, sealed, aborted, gone),
+ * their data, the name index (a chained hash on parent and name: lookups
+ * in O(1)) and each directory's children in inode order (readdir and
+ * rmdir touch only them).  Knows nothing of FUSE requests, contexts or the
+ * log.
+ *
+ * Memory stays flat over a night: a node nobody can reach any more (out
+ * of the namespace - unlinked, in a removed directory, or a tmpfile never
+ * linked - and forgotten by the kernel) is freed (node_reclaimable,
+ * node_free) and its slot is taken by a later node.  A slot's generation
+ * counts its reuses; the inode number is (generation << 32) | slot, slot
+ * from 1 (1 is the root, generation 0), so an inode number is never given
+ * twice in a mount's life (the kernel, the flush log and its readers can
+ * never take one file for another) while the store holds only the live
+ * nodes.  The generation is also the FUSE entry's.
  */
 #ifndef TERNRIG_NODES_H
 #define TERNRIG_NODES_H
@@ -34,17 +44,39 @@ struct node {
     node_ino first_child, last_child, next_sib, prev_sib;
     unsigned long writes;   /* successful write calls, for the log */
     size_t written;         /* their bytes, kept when an abort drops them */
+    uint32_t gen;           /* the slot's generation (its reuses)       */
+    bool live;              /* in use (else on the free list)           */
+    uint32_t free_next;     /* next free slot, 0 = end                  */
 };
 
 struct nodes {
-    struct node *v;
-    size_t n, cap;
+    struct node *v;   /* slots: slot s is v[s - 1] */
+    size_t n, cap;    /* slots made, allocated */
     node_ino *bucket; /* name index heads, nbuckets a power of two */
     size_t nbuckets, nindexed;
+    uint32_t free_head; /* freed slots, most recent first (0: none) */
+    size_t nlive;       /* live nodes (the root included) */
+    uint64_t nfreed;    /* nodes freed so far */
+    /* dead files (node_note_dead) in the order they died: a ring */
+    struct node_dead { node_ino ino; double t; } *dead;
+    size_t dead_head, dead_len, dead_cap;
+    uint64_t nexpired;  /* dead files whose names expired so far */
 };
 
-/* The node of `ino`, or NULL. */
+/* An inode number's slot and generation, and back. */
+static inline uint32_t node_slot(node_ino ino) { return (uint32_t)ino; }
+static inline node_ino node_ino_of(uint32_t slot, uint32_t gen)
+{
+    return ((node_ino)gen << 32) | slot;
+}
+/* The node of `ino` (live, of that generation), or NULL. */
 struct node *node_of(struct nodes *ns, node_ino ino);
+/* The node of an inode number known to be live (children lists, name
+ * chains): no checks. */
+static inline struct node *node_at(struct nodes *ns, node_ino ino)
+{
+    return &ns->v[node_slot(ino) - 1];
+}
 /* Directories and sealed files are visible; the rest is not. */
 bool node_visible(const struct node *nd);
 /* "transient", "sealed", "aborted" (a file's state for the log). */
@@ -76,6 +108,26 @@ void node_rename(struct nodes *ns, node_ino ino, node_ino newparent,
 void node_make_gone(struct nodes *ns, node_ino ino);
 /* The kernel forgets `nlookup` references. */
 void node_forget(struct nodes *ns, node_ino ino, uint64_t nlookup);
+/* Whether `ino` can be freed: live, not the root, out of the namespace
+ * (gone, or a tmpfile never linked: no name can reach it) and forgotten
+ * by the kernel (no lookup count: no open file, no request can name it).
+ * An aborted file that keeps its name (EEXIST) is not: it goes with its
+ * directory (rmdir). */
+bool node_reclaimable(struct nodes *ns, node_ino ino);
+/* Expiry.  A file the kernel has forgotten (no open file, no lookup)
+ * that is not visible - aborted, or transient with its writer gone - can
+ * never be written, flushed or looked up again: only its name stays taken
+ * (a create of it fails with EEXIST, SPEC §3).  TernFS expires such files;
+ * so does this store, `deadline` seconds after they died (the filesystem's
+ * --expire): their name is freed and they go.  node_note_dead: `ino` may
+ * have died at `now` (after a forget; anything else is ignored).
+ * node_expired: the next dead file whose deadline has passed at `now`,
+ * taken out of the namespace (so reclaimable: free it), or 0. */
+void node_note_dead(struct nodes *ns, node_ino ino, double now);
+node_ino node_expired(struct nodes *ns, double now, double deadline);
+/* Free a reclaimable node (its file context is the caller's to close
+ * first): its slot goes to a later node, under the next generation. */
+void node_free(struct nodes *ns, node_ino ino);
 /* An abort: the file keeps its name, not its data. */
 void node_drop_data(struct node *nd);
 /* Append `size` bytes.  Returns 0, or -1 when out of memory. */

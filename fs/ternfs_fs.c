@@ -6,8 +6,12 @@
  * asks the core (flush_decide): seal makes it visible and immutable, abort
  * removes it for good.  Entries and attributes are never cached by the
  * kernel (timeouts 0), so visibility is always asked of us.
- * Single-threaded: handlers are short and never wait on anything but /proc
- * status files and BPF map lookups.  Each replies exactly once.
+ * Handlers are short and never wait on anything but /proc status files
+ * and BPF map lookups.  Each replies exactly once.  One thread serves by
+ * default; with fs_options.threads > 1, that many threads read requests
+ * and one lock (fs->mu) serves them one at a time (serve_mt).
+ * A node nobody can reach any more is freed once the kernel forgets it
+ * (reclaim): memory stays flat however long the mount lives.
  */
 #define FUSE_USE_VERSION 35
 #define _GNU_SOURCE
@@ -15,10 +19,14 @@
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "flush_context.h"
 #include "fs_log.h"
@@ -41,7 +49,78 @@ struct fs {
     const struct fs_options *o;
     unsigned long log_lost; /* lines that could not be written */
     char log_why[160];      /* why the first could not          */
+    uint64_t requests;      /* requests served (user.ternrig.stats) */
+    double now;             /* monotonic seconds at the request's start */
+    pthread_mutex_t mu;     /* serve_mt: everything above, one request
+                               at a time */
+    struct invalidator *inval; /* NULL: not running (tests, before mount) */
 };
+
+/* The kernel may keep a closed file's inode cached (unused, with a link
+ * count) and so never FORGET it: an aborted file, or one its writer left
+ * transient, would then hold its node for as long as the kernel likes.
+ * Telling the kernel to drop the name (fuse_lowlevel_notify_inval_entry)
+ * makes it forget the inode once no fd holds it: that is always safe for an
+ * invisible file (a lookup of it answers ENOENT anyway; an open fd keeps
+ * working).  The notification takes the directory's lock in the kernel,
+ * which a create or lookup in that directory holds while it waits for our
+ * reply: so it is sent by a thread of its own, never by the one serving
+ * requests (libfuse's rule), from a bounded queue (full: the name is
+ * dropped, and the node goes at the kernel's leisure). */
+#define INVAL_QUEUE 1024
+struct invalidator {
+    struct fuse_session *se;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct inval_entry { fuse_ino_t parent; char name[256]; } q[INVAL_QUEUE];
+    unsigned head, len;
+    bool stop, done;
+    uint64_t sent, dropped;
+};
+
+static void *invalidator_main(void *arg)
+{
+    struct invalidator *iv = arg;
+    pthread_mutex_lock(&iv->mu);
+    while (!iv->stop) {
+        if (!iv->len) {
+            pthread_cond_wait(&iv->cv, &iv->mu);
+            continue;
+        }
+        struct inval_entry e = iv->q[iv->head];
+        iv->head = (iv->head + 1) % INVAL_QUEUE;
+        iv->len--;
+        pthread_mutex_unlock(&iv->mu);
+        /* ENOENT: the kernel had dropped it already */
+        fuse_lowlevel_notify_inval_entry(iv->se, e.parent, e.name,
+                                         strlen(e.name));
+        pthread_mutex_lock(&iv->mu);
+        iv->sent++;
+    }
+    iv->done = true;
+    pthread_mutex_unlock(&iv->mu);
+    return NULL;
+}
+
+/* The kernel should drop `nd`'s name (an invisible file, no longer
+ * written). */
+static void invalidate_name(struct fs *fs, const struct node *nd)
+{
+    struct invalidator *iv = fs->inval;
+    if (!iv || !nd->indexed || nd->is_dir)
+        return;
+    pthread_mutex_lock(&iv->mu);
+    if (iv->len == INVAL_QUEUE) {
+        iv->dropped++;
+    } else {
+        struct inval_entry *e = &iv->q[(iv->head + iv->len++) % INVAL_QUEUE];
+        e->parent = nd->parent;
+        snprintf(e->name, sizeof e->name, "%s", nd->name);
+        pthread_cond_signal(&iv->cv);
+    }
+    pthread_mutex_unlock(&iv->mu);
+}
 
 /* A flush-log line that could not be written (a full disk) is said at
  * once, and the run ends in an error (ternfs_fs_run): a log with holes
@@ -94,20 +173,35 @@ static void fill_attr(struct fs *fs, fuse_ino_t ino, struct stat *st)
     }
 }
 
+/* Free `ino` if nobody can reach it any more (nodes.h): its context
+ * source forgets it, its file context is closed. */
+static void reclaim(struct fs *fs, fuse_ino_t ino)
+{
+    if (!node_reclaimable(&fs->nodes, ino))
+        return;
+    struct node *nd = node_of(&fs->nodes, ino);
+    if (!nd->is_dir && fs->src->freed)
+        fs->src->freed(fs->src, ino, &nd->file);
+    file_ctx_close(&nd->file);
+    node_free(&fs->nodes, ino);
+}
+
 static void reply_entry(fuse_req_t req, struct fs *fs, fuse_ino_t ino,
                         struct fuse_file_info *fi)
 {
     struct fuse_entry_param e;
     memset(&e, 0, sizeof e);
     e.ino = ino;
+    e.generation = node_of(&fs->nodes, ino)->gen;
     e.attr_timeout = 0; /* never cached: visibility is ours to say */
     e.entry_timeout = 0;
     fill_attr(fs, ino, &e.attr);
     node_of(&fs->nodes, ino)->nlookup++; /* until the kernel forgets it */
-    if (fi)
-        fuse_reply_create(req, &e, fi);
-    else
-        fuse_reply_entry(req, &e);
+    int rc = fi ? fuse_reply_create(req, &e, fi) : fuse_reply_entry(req, &e);
+    if (rc != 0) { /* the kernel never got it: it will never forget it */
+        node_forget(&fs->nodes, ino, 1);
+        reclaim(fs, ino);
+    }
 }
 
 /* ------------------------------------------------------------- handlers */
@@ -177,8 +271,8 @@ static size_t fill_dir(fuse_req_t req, struct fs *fs, fuse_ino_t ino,
     }
     struct node *dir = node_of(&fs->nodes, ino);
     for (fuse_ino_t c = dir ? dir->first_child : 0; c;
-         c = fs->nodes.v[c - 1].next_sib) {
-        struct node *nd = &fs->nodes.v[c - 1];
+         c = node_at(&fs->nodes, c)->next_sib) {
+        struct node *nd = node_at(&fs->nodes, c);
         if ((off_t)c + 2 <= off || !node_visible(nd))
             continue;
         struct stat st;
@@ -359,6 +453,7 @@ static void apply_decision(struct fs *fs, fuse_ino_t ino, struct node *nd,
     else if (d == FLUSH_ABORT) {
         nd->state = N_ABORTED; /* keeps its name (EEXIST), not its data */
         node_drop_data(nd);
+        invalidate_name(fs, nd);
         note_aborted(fs->policy, &nd->file.rec); /* kmod: errored (EIO) */
     }
     /* an errored file's flushes are still decided (its owner's fail with
@@ -416,6 +511,8 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
     file_ctx_init(&none);
     fs->src->released(fs->src, fs->unique, ino, fi->fh == WRITER_FH,
                       nd ? &nd->file : &none);
+    if (nd && fi->fh == WRITER_FH && nd->state == N_TRANSIENT)
+        invalidate_name(fs, nd); /* left transient: nobody writes it now */
     fuse_reply_err(req, 0);
 }
 
@@ -429,13 +526,15 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
         return;
     }
     node_make_gone(&fs->nodes, ino);
+    reclaim(fs, ino);
     fuse_reply_err(req, 0);
 }
 
 static bool has_visible_child(struct fs *fs, const struct node *dir)
 {
-    for (fuse_ino_t c = dir->first_child; c; c = fs->nodes.v[c - 1].next_sib)
-        if (node_visible(&fs->nodes.v[c - 1]))
+    for (fuse_ino_t c = dir->first_child; c;
+         c = node_at(&fs->nodes, c)->next_sib)
+        if (node_visible(node_at(&fs->nodes, c)))
             return true;
     return false;
 }
@@ -455,9 +554,13 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
     }
     /* invisible children (transient, aborted) go with it: TernFS would
      * expire them */
-    while (nd->first_child)
-        node_make_gone(&fs->nodes, nd->first_child);
+    while (nd->first_child) {
+        fuse_ino_t c = nd->first_child;
+        node_make_gone(&fs->nodes, c);
+        reclaim(fs, c);
+    }
     node_make_gone(&fs->nodes, ino);
+    reclaim(fs, ino);
     fuse_reply_err(req, 0);
 }
 
@@ -484,6 +587,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
             return;
         }
         node_make_gone(&fs->nodes, old);
+        reclaim(fs, old);
     }
     node_rename(&fs->nodes, ino, newparent, newname);
     fuse_reply_err(req, 0);
@@ -533,9 +637,16 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
         reply_entry(req, fs, ino, NULL);
 }
 
+static void forget_one(struct fs *fs, fuse_ino_t ino, uint64_t nlookup)
+{
+    node_forget(&fs->nodes, ino, nlookup);
+    reclaim(fs, ino); /* unlinked, rmdir'd or never linked: it goes now */
+    node_note_dead(&fs->nodes, ino, fs->now); /* named: it expires */
+}
+
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-    node_forget(&fs_of(req)->nodes, ino, nlookup);
+    forget_one(fs_of(req), ino, nlookup);
     fuse_reply_none(req);
 }
 
@@ -543,7 +654,7 @@ static void op_forget_multi(fuse_req_t req, size_t count,
                             struct fuse_forget_data *forgets)
 {
     for (size_t i = 0; i < count; i++)
-        node_forget(&fs_of(req)->nodes, forgets[i].ino, forgets[i].nlookup);
+        forget_one(fs_of(req), forgets[i].ino, forgets[i].nlookup);
     fuse_reply_none(req);
 }
 
@@ -551,7 +662,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
     (void)ino;
     struct statvfs st = {0};
-    st.f_files = fs_of(req)->nodes.n; /* inode numbers given (not reused) */
+    st.f_files = fs_of(req)->nodes.nlive; /* live nodes */
     st.f_bsize = st.f_frsize = 4096;
     st.f_namemax = 255;
     fuse_reply_statfs(req, &st);
@@ -571,14 +682,43 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
  * capacity: a real run on a given mount (`replay --mount`) runs a trace
  * under fuse-closetracker only when its map is the trace's. */
 #define CTMAP_XATTR "user.ternrig.closetracker_map"
+/* ... and user.ternrig.stats what it serves and holds: "requests N live N
+ * freed N slots N" (requests served, live nodes, nodes freed, node slots
+ * made): a storm's requests/s, and proof that memory stays flat. */
+#define STATS_XATTR "user.ternrig.stats"
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
                         size_t size)
 {
     struct fs *fs = fs_of(req);
     bool log = strcmp(name, LOG_XATTR) == 0 && fs->log_path[0];
     const char *v = log ? fs->log_path : policy_name(fs->policy);
-    char ptr[24];
+    char ptr[256];
     bool task = false;
+    if (!strcmp(name, STATS_XATTR)) {
+        /* live nodes by state; those the kernel knows; aborted ones it
+         * knows (an open fd, or a dentry it keeps) */
+        size_t by[N_GONE + 1] = {0}, known = 0, known_aborted = 0;
+        for (size_t i = 0; i < fs->nodes.n; i++)
+            if (fs->nodes.v[i].live) {
+                by[fs->nodes.v[i].state]++;
+                known += fs->nodes.v[i].nlookup > 0;
+                known_aborted += fs->nodes.v[i].nlookup > 0 &&
+                                 fs->nodes.v[i].state == N_ABORTED;
+            }
+        snprintf(ptr, sizeof ptr, "requests %llu live %zu freed %llu slots "
+                                  "%zu dirs %zu transient %zu sealed %zu "
+                                  "aborted %zu gone %zu known %zu "
+                                  "known_aborted %zu expired %llu "
+                                  "invalidated %llu",
+                 (unsigned long long)fs->requests, fs->nodes.nlive,
+                 (unsigned long long)fs->nodes.nfreed, fs->nodes.n, by[N_DIR],
+                 by[N_TRANSIENT], by[N_SEALED], by[N_ABORTED], by[N_GONE],
+                 known, known_aborted,
+                 (unsigned long long)fs->nodes.nexpired,
+                 (unsigned long long)(fs->inval ? fs->inval->sent : 0));
+        v = ptr;
+        task = true; /* answered */
+    }
     uint32_t ctmap = fs->src->closetracker_map(fs->src);
     if (!strcmp(name, CTMAP_XATTR) && ctmap) {
         snprintf(ptr, sizeof ptr, "%u", (unsigned)ctmap);
@@ -645,6 +785,38 @@ static const struct fuse_lowlevel_ops ternfs_ops = {
  * relabelled a CREATE for libfuse, which then calls op_create with
  * fs->tmpfile_request set.  (The header starts every request: len,
  * opcode, unique.) */
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void process(struct fuse_session *se, struct fs *fs,
+                    struct fuse_buf *buf)
+{
+    fs->requests++;
+    fs->now = mono_s();
+    if (fs->o->expire_s > 0) { /* dead files past their deadline go */
+        fuse_ino_t ino;
+        while ((ino = node_expired(&fs->nodes, fs->now, fs->o->expire_s)))
+            reclaim(fs, ino);
+    }
+    fs->unique = 0;
+    fs->tmpfile_request = false;
+    if (!(buf->flags & FUSE_BUF_IS_FD) && buf->size >= 16) {
+        memcpy(&fs->unique, (const char *)buf->mem + 8, sizeof fs->unique);
+        uint32_t opcode;
+        memcpy(&opcode, (const char *)buf->mem + 4, sizeof opcode);
+        if (opcode == OPCODE_TMPFILE) { /* served as a CREATE */
+            fs->tmpfile_request = true;
+            opcode = OPCODE_CREATE;
+            memcpy((char *)buf->mem + 4, &opcode, sizeof opcode);
+        }
+    }
+    fuse_session_process_buf(se, buf);
+}
+
 static int serve(struct fuse_session *se, struct fs *fs)
 {
     struct fuse_buf buf = {0};
@@ -655,23 +827,117 @@ static int serve(struct fuse_session *se, struct fs *fs)
             continue;
         if (res <= 0)
             break;
-        fs->unique = 0;
-        fs->tmpfile_request = false;
-        if (!(buf.flags & FUSE_BUF_IS_FD) && buf.size >= 16) {
-            memcpy(&fs->unique, (const char *)buf.mem + 8, sizeof fs->unique);
-            uint32_t opcode;
-            memcpy(&opcode, (const char *)buf.mem + 4, sizeof opcode);
-            if (opcode == OPCODE_TMPFILE) { /* served as a CREATE */
-                fs->tmpfile_request = true;
-                opcode = OPCODE_CREATE;
-                memcpy((char *)buf.mem + 4, &opcode, sizeof opcode);
-            }
-        }
-        fuse_session_process_buf(se, &buf);
+        process(se, fs, &buf);
     }
     free(buf.mem);
     fuse_session_reset(se);
     return res < 0 ? -1 : 0;
+}
+
+/* serve() on `threads` threads: each reads its own requests from
+ * /dev/fuse (the kernel hands each request to one reader) and serves them
+ * under fs->mu, one at a time: the node store, the context source's state,
+ * the log and the request header kept for the handlers (fs->unique) are
+ * shared.  What runs in parallel is reading the next request while another
+ * is served.  Not libfuse's fuse_session_loop_mt: it hands buffers to
+ * fuse_session_process_buf itself, and a FUSE_TMPFILE must be relabelled
+ * (process()) before libfuse sees it.  Signals go to the calling thread
+ * (the workers block them), whose read they interrupt; it then stops the
+ * workers, cancelled in their read (never while serving: cancellation is
+ * off under the lock). */
+struct worker {
+    struct fuse_session *se;
+    struct fs *fs;
+    int res;
+};
+
+static void free_buf(void *arg)
+{
+    free(((struct fuse_buf *)arg)->mem);
+}
+
+static void *serve_worker(void *arg)
+{
+    struct worker *w = arg;
+    struct fuse_buf buf = {0};
+    int res = 0;
+    pthread_cleanup_push(free_buf, &buf);
+    while (!fuse_session_exited(w->se)) {
+        res = fuse_session_receive_buf(w->se, &buf);
+        if (res == -EINTR)
+            continue;
+        if (res <= 0)
+            break;
+        int old;
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+        pthread_mutex_lock(&w->fs->mu);
+        process(w->se, w->fs, &buf);
+        pthread_mutex_unlock(&w->fs->mu);
+        pthread_setcancelstate(old, NULL);
+    }
+    if (res <= 0)
+        fuse_session_exit(w->se); /* unmounted: everyone stops */
+    w->res = res;
+    pthread_cleanup_pop(1);
+    return NULL;
+}
+
+static int serve_mt(struct fuse_session *se, struct fs *fs, unsigned threads)
+{
+    if (threads > 64)
+        threads = 64;
+    pthread_t th[64];
+    struct worker w[64];
+    unsigned started = 0;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (unsigned i = 1; i < threads; i++) {
+        w[i] = (struct worker){se, fs, 0};
+        if (pthread_create(&th[i], NULL, serve_worker, &w[i]) != 0)
+            break;
+        started++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    w[0] = (struct worker){se, fs, 0};
+    serve_worker(&w[0]);
+    for (unsigned i = 1; i <= started; i++) {
+        pthread_cancel(th[i]);
+        pthread_join(th[i], NULL);
+    }
+    fuse_session_reset(se);
+    return w[0].res < 0 ? -1 : 0;
+}
+
+/* Stop the invalidator.  A notification it is sending may wait for a
+ * directory lock held by a task that waits for our reply: so requests are
+ * still served until it is done (or the mount is gone). */
+static void invalidator_stop(struct fuse_session *se, struct fs *fs)
+{
+    struct invalidator *iv = fs->inval;
+    pthread_mutex_lock(&iv->mu);
+    iv->stop = true;
+    pthread_cond_signal(&iv->cv);
+    pthread_mutex_unlock(&iv->mu);
+    struct fuse_buf buf = {0};
+    for (;;) {
+        pthread_mutex_lock(&iv->mu);
+        bool done = iv->done;
+        pthread_mutex_unlock(&iv->mu);
+        if (done)
+            break;
+        struct pollfd p = {fuse_session_fd(se), POLLIN, 0};
+        if (poll(&p, 1, 20) <= 0)
+            continue;
+        int res = fuse_session_receive_buf(se, &buf);
+        if (res > 0)
+            process(se, fs, &buf);
+        else if (res != -EINTR && res != -EAGAIN)
+            poll(NULL, 0, 20); /* unmounted: the lock holder fails now */
+    }
+    free(buf.mem);
+    pthread_join(iv->th, NULL);
+    fs->inval = NULL;
 }
 
 /* Mounted on `mountpoint`: watch it, detach if asked, serve. */
@@ -683,7 +949,21 @@ static int mounted(struct fuse_session *se, struct fs *fs,
         return -1;
     if (fuse_daemonize(!o->daemon) != 0)
         return -1;
-    return serve(se, fs);
+    static struct invalidator iv; /* one mount per process */
+    memset(&iv, 0, sizeof iv);
+    iv.se = se;
+    pthread_mutex_init(&iv.mu, NULL);
+    pthread_cond_init(&iv.cv, NULL);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old); /* signals stay ours */
+    if (pthread_create(&iv.th, NULL, invalidator_main, &iv) == 0)
+        fs->inval = &iv;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int rc = o->threads > 1 ? serve_mt(se, fs, o->threads) : serve(se, fs);
+    if (fs->inval)
+        invalidator_stop(se, fs);
+    return rc;
 }
 
 /* libfuse's session on `mountpoint`, until it ends. */
@@ -737,7 +1017,8 @@ static int open_log(struct fs *fs, const char *path, char *why, size_t cap)
 static void fs_free(struct fs *fs, const struct fs_options *o)
 {
     for (size_t i = 0; i < fs->nodes.n; i++)
-        file_ctx_close(&fs->nodes.v[i].file);
+        if (fs->nodes.v[i].live)
+            file_ctx_close(&fs->nodes.v[i].file);
     nodes_free(&fs->nodes);
     if (fs->log)
         fclose(fs->log);
@@ -762,6 +1043,7 @@ static void fs_free(struct fs *fs, const struct fs_options *o)
 int ternfs_fs_run(const struct fs_options *o, char *why, size_t cap)
 {
     struct fs fs = {0};
+    pthread_mutex_init(&fs.mu, NULL);
     fs.o = o;
     fs.policy = o->policy;
     fs.log_late = o->log_late;

@@ -30,6 +30,11 @@ struct fs_options {
                              decision): real runs read their contexts */
     uint32_t closetracker_map; /* the close tracker's capacity (policies
                                   that count closes); 0: TernFS's 1,048,576 */
+    double expire_s;      /* a file aborted, or left transient, and
+                             forgotten by the kernel frees its name this
+                             long after (TernFS expires it); 0: never */
+    unsigned threads;     /* threads reading requests (0, 1: one; more:
+                             serve_mt, one request served at a time) */
 };
 
 /* Mount, serve until unmounted or SIGINT/SIGTERM/SIGHUP, unmount.  Returns

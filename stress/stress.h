@@ -63,6 +63,10 @@ struct stress_counts {
 struct stress_sample {
     double t;
     struct stress_counts c;
+    /* resident memory (VmRSS, kB) of the embedded filesystem (0: not ours
+     * or unknown) and of the supervisor; the requests the filesystem has
+     * served (its user.ternrig.stats; 0: not said) */
+    uint64_t fs_rss_kb, sup_rss_kb, fs_requests;
 };
 
 struct stress_finding {

@@ -2,6 +2,7 @@
  * cleanup and progress, and stress_run (see stress.h, supervisor.h). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -182,6 +184,38 @@ static void snapshot(struct sup *s, struct stress_counts *c)
     c->kills = __atomic_load_n(&s->sh->kills, __ATOMIC_RELAXED) +
                s->r->c.worker_kills;
     c->failed_runs = __atomic_load_n(&s->sh->failed_runs, __ATOMIC_RELAXED);
+}
+
+/* VmRSS of `pid` in kB (0: unknown). */
+static uint64_t rss_kb(pid_t pid)
+{
+    char path[64], line[128];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = pid > 0 ? fopen(path, "r") : NULL;
+    uint64_t kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %" SCNu64, &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+/* A sample's memory and the filesystem's request count (ternrig fs's
+ * user.ternrig.stats on the mount's root). */
+static void sample_memory(struct sup *s, struct stress_sample *sm)
+{
+    sm->fs_rss_kb = s->mounted ? rss_kb(s->rm.pid) : 0;
+    sm->sup_rss_kb = rss_kb(getpid());
+    char v[256];
+    const char *root = s->mounted ? s->rm.dir : s->o->mount;
+    ssize_t n = root ? getxattr(root, "user.ternrig.stats", v, sizeof v - 1)
+                     : -1;
+    sm->fs_requests = 0;
+    if (n > 0) {
+        v[n] = 0;
+        sscanf(v, "requests %" SCNu64, &sm->fs_requests);
+    }
 }
 
 static void progress(struct sup *s, double t, bool final)
@@ -388,6 +422,7 @@ int stress_run(const struct stress_options *o, struct stress_result *r,
         if (t >= next_sample && r->nsamples < STRESS_MAX_SAMPLES) {
             r->samples[r->nsamples].t = t;
             snapshot(&s, &r->samples[r->nsamples].c);
+            sample_memory(&s, &r->samples[r->nsamples]);
             r->nsamples++;
             next_sample += 1.0;
         }
@@ -435,7 +470,8 @@ int stress_run(const struct stress_options *o, struct stress_result *r,
     snapshot(&s, &r->c);
     if (r->nsamples < STRESS_MAX_SAMPLES) {
         r->samples[r->nsamples].t = r->elapsed_s;
-        r->samples[r->nsamples++].c = r->c;
+        r->samples[r->nsamples].c = r->c;
+        sample_memory(&s, &r->samples[r->nsamples++]);
     }
     progress(&s, r->elapsed_s, true);
     stop_load(&s);

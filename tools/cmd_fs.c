@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "commands.h"
@@ -10,7 +11,9 @@
 static const char fs_help[] =
     "usage: ternrig fs [--policy P] [--context bpf|proc|auto] [--log FILE] "
     "[--daemon]\n"
-    "                  [--closetracker-map N] [--debug] MOUNTPOINT\n"
+    "                  [--closetracker-map N] [--expire S] [--threads N] "
+    "[--debug]\n"
+    "                  MOUNTPOINT\n"
     "\n"
     "Mount an in-memory filesystem with TernFS semantics: a created file is\n"
     "transient (invisible, writable only by its open file, append only)\n"
@@ -55,6 +58,15 @@ static const char fs_help[] =
     "                   too, with their context and no decision (real runs\n"
     "                   read from them in which order a group's threads\n"
     "                   exited)\n"
+    "      --expire S   an aborted file, or one left transient, that no\n"
+    "                   process has open any more (the kernel forgot it)\n"
+    "                   frees its name S seconds later (default 60; 0:\n"
+    "                   never): until then creating it again fails with\n"
+    "                   EEXIST; TernFS expires such files too.  Unlinked\n"
+    "                   files and a removed directory's go at once\n"
+    "  -t, --threads N  threads reading requests (1..64, default 1): with\n"
+    "                   more, one reads the next request while another is\n"
+    "                   served (served one at a time, under one lock)\n"
     "  -D, --daemon     detach once mounted\n"
     "  -d, --debug      libfuse debug output\n"
     "  -h, --help       this help\n"
@@ -100,16 +112,18 @@ int cmd_fs(int argc, char **argv)
         {"log", required_argument, 0, 'l'},
         {"log-late", no_argument, 0, 'L'},
         {"closetracker-map", required_argument, 0, 'M'},
+        {"threads", required_argument, 0, 't'},
+        {"expire", required_argument, 0, 'E'},
         {"daemon", no_argument, 0, 'D'},
         {"debug", no_argument, 0, 'd'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     struct fs_options o = {NULL, POLICY_REFERENCE, FS_CONTEXT_AUTO, NULL,
-                           false, false, print_notice, NULL, false, 0};
+                           false, false, print_notice, NULL, false, 0, 60, 1};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:c:l:Ddh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:c:l:t:Ddh", longopts, NULL)) != -1) {
         switch (c) {
         case 'p':
             if (policy_arg("fs", optarg, &o.policy))
@@ -133,6 +147,23 @@ int cmd_fs(int argc, char **argv)
             if (closetracker_map_arg("fs", optarg, &o.closetracker_map))
                 return 2;
             break;
+        case 't': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*end || end == optarg || n < 1 || n > 64)
+                return usage_error("fs", "--threads '%s': 1..64", optarg);
+            o.threads = (unsigned)n;
+            break;
+        }
+        case 'E': {
+            char *end;
+            double e = strtod(optarg, &end);
+            if (*end || end == optarg || !(e >= 0 && e <= 1e9))
+                return usage_error("fs", "--expire '%s': seconds, 0 or more",
+                                   optarg);
+            o.expire_s = e;
+            break;
+        }
         case 'D': o.daemon = true; break;
         case 'd': o.debug = true; break;
         case 'h': return policy_help(fs_help);

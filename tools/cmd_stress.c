@@ -209,7 +209,15 @@ static int write_json(const char *path, const struct stress_options *o,
     for (unsigned i = 0; i < r->nsamples; i++) {
         fprintf(f, "%s{\"t\":%.2f,", i ? "," : "", r->samples[i].t);
         json_counts(f, &r->samples[i].c);
-        fprintf(f, "}");
+        const struct stress_sample *sm = &r->samples[i];
+        if (sm->fs_rss_kb)
+            fprintf(f, ",\"fs_rss_kb\":%llu",
+                    (unsigned long long)sm->fs_rss_kb);
+        if (sm->fs_requests)
+            fprintf(f, ",\"fs_requests\":%llu",
+                    (unsigned long long)sm->fs_requests);
+        fprintf(f, ",\"supervisor_rss_kb\":%llu}",
+                (unsigned long long)sm->sup_rss_kb);
     }
     fprintf(f, "],\"by_kind\":{");
     bool first = true;
