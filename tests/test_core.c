@@ -20,11 +20,16 @@ static struct file_record created(enum policy p, struct task_ctx c)
     return r;
 }
 
+static enum flush_decision flush_in(enum policy p, const struct file_record *r,
+                                    struct task_ctx c, struct flush_inputs in)
+{
+    return classify_flush(p, r, &c, &in);
+}
+
 static enum flush_decision flush(enum policy p, const struct file_record *r,
                                  struct task_ctx c, uint64_t owner_mm_now)
 {
-    struct flush_inputs in = {.owner_mm_now = owner_mm_now};
-    return classify_flush(p, r, &c, &in);
+    return flush_in(p, r, c, (struct flush_inputs){.owner_mm_now = owner_mm_now});
 }
 
 TEST(create_records_owner_leader_and_leader_mm)
@@ -309,7 +314,7 @@ static int decide(enum policy p, int base, unsigned perturb)
         f.task = f.leader = 200;
         f.mm = f.leader_mm = 9;
     }
-    uint64_t owner_mm_now = r.owner_mm;
+    struct flush_inputs in = {.owner_mm_now = r.owner_mm};
     if (perturb & POLICY_FACT_PROCESS)
         f.proc = (struct proc_identity){30, 3};
     if (perturb & POLICY_FACT_TASK_PTRS)
@@ -317,14 +322,18 @@ static int decide(enum policy p, int base, unsigned perturb)
     if (perturb & POLICY_FACT_MM_NULL)
         f.mm = f.mm ? 0 : 11;
     if (perturb & POLICY_FACT_MM_PTRS)
-        owner_mm_now = 12;
+        in.owner_mm_now = 12;
+    if (perturb & POLICY_FACT_FD_COUNT)
+        in.table_fds = 1;
+    if (perturb & POLICY_FACT_EXIT_CODE)
+        in.exit_clean = true;
     if (perturb & POLICY_FACT_GROUP_EXIT)
         f.other_thread_has_mm = !f.other_thread_has_mm;
     if (perturb & POLICY_FACT_CLOSE_COUNT) {
         struct closetracker_map map = {CLOSETRACKER_MAP_DEFAULT, 0};
         note_close_syscall(&map, &r);
     }
-    return (int)flush(p, &r, f, owner_mm_now);
+    return (int)flush_in(p, &r, f, in);
 }
 
 /* A policy's decisions depend on exactly the facts its descriptor names:

@@ -54,6 +54,7 @@ static void death(uint16_t proc)
 
 static struct oracle *o;
 static struct verdict v;
+static unsigned done_rule = DONE_FIRST_CLOSE; /* the rule judge() judges by */
 
 static void judge(void)
 {
@@ -61,7 +62,7 @@ static void judge(void)
     if (!o)
         o = oracle_new(4, 4);
     REQUIRE(o);
-    CHECK_EQ_INT(oracle_judge(o, &hist, 1, &v, &bad), 0);
+    CHECK_EQ_INT(oracle_judge(o, &hist, 1, done_rule, &v, &bad), 0);
 }
 
 static int count(enum finding_kind k)
@@ -399,11 +400,11 @@ TEST(events_beyond_capacity_are_refused)
     create(A, 0);
     add(EV_WRITE, A, 3)->bytes = 1; /* file 3, but nfiles = 1 */
     uint32_t bad = 99;
-    CHECK_EQ_INT(oracle_judge(o, &hist, 1, &v, &bad), -1);
+    CHECK_EQ_INT(oracle_judge(o, &hist, 1, done_rule, &v, &bad), -1);
     CHECK_EQ_INT(bad, 1);
     hist.len = 0;
     add(EV_DEATH, 9, EV_NONE); /* process 9, capacity 4 */
-    CHECK_EQ_INT(oracle_judge(o, &hist, 1, &v, &bad), -1);
+    CHECK_EQ_INT(oracle_judge(o, &hist, 1, done_rule, &v, &bad), -1);
     CHECK_EQ_INT(bad, 0);
 }
 
@@ -420,14 +421,14 @@ TEST(interleaved_files_judged_by_their_own_events)
     add(EV_OBSERVE, EV_NONE, 1)->bytes = 0;
     uint32_t bad = 0;
     REQUIRE(o);
-    CHECK_EQ_INT(oracle_judge(o, &hist, 2, &v, &bad), 0);
+    CHECK_EQ_INT(oracle_judge(o, &hist, 2, done_rule, &v, &bad), 0);
     CHECK_EQ_INT(v.nfindings, 0);
     CHECK_EQ_INT(v.files[1].state, OUTCOME_SEALED);
     /* ... but a file left transient after its close is lost, even when the
      * next event is another file's */
     hist.len = 4;
     add(EV_OBSERVE, EV_NONE, 1)->bytes = 0;
-    CHECK_EQ_INT(oracle_judge(o, &hist, 2, &v, &bad), 0);
+    CHECK_EQ_INT(oracle_judge(o, &hist, 2, done_rule, &v, &bad), 0);
     CHECK_EQ_INT(count(FIND_LOST_FILE), 1);
     CHECK_EQ_INT(first(FIND_LOST_FILE)->file, F);
 }
@@ -438,16 +439,16 @@ TEST(malformed_events_are_refused_not_read)
     REQUIRE(o);
     hist.len = 0;
     add(EV_CREATE, A, EV_NONE)->result = -ERR_EIO; /* a create of no file */
-    CHECK_EQ_INT(oracle_judge(o, &hist, 1, &v, &bad), -1);
+    CHECK_EQ_INT(oracle_judge(o, &hist, 1, done_rule, &v, &bad), -1);
     CHECK_EQ_INT(bad, 0);
     hist.len = 0;
     add(EV_CREATE, EV_NONE, F); /* a create by no process */
     seal(0);
-    CHECK_EQ_INT(oracle_judge(o, &hist, 1, &v, &bad), -1);
+    CHECK_EQ_INT(oracle_judge(o, &hist, 1, done_rule, &v, &bad), -1);
     hist.len = 0;
     create(A, 0);
     add(EV_CLOSE, EV_NONE, F); /* a close by no process */
-    CHECK_EQ_INT(oracle_judge(o, &hist, 1, &v, &bad), -1);
+    CHECK_EQ_INT(oracle_judge(o, &hist, 1, done_rule, &v, &bad), -1);
     CHECK_EQ_INT(bad, 1);
 }
 
