@@ -275,6 +275,34 @@ TEST(policy_names_joined_lists_all_and_truncates)
     CHECK_EQ_INT(policy_names_joined(NULL, 0, "\n"), n - (POLICY_COUNT - 1));
 }
 
+/* The candidates (issue 17) on the two facts they add to reference. */
+TEST(candidates_last_fd_and_clean_exit)
+{
+    struct task_ctx live = creator(), dying = creator();
+    dying.mm = 0; /* the creator's teardown flush, its process dying */
+    struct flush_inputs other_fd = {.table_fds = 1}, last = {0};
+    struct flush_inputs clean = {.exit_clean = true};
+    for (int p = POLICY_LAST_FD; p <= POLICY_LAST_FD_CLEAN_EXIT; p++) {
+        enum policy pol = (enum policy)p;
+        bool lf = policy_needs(pol, POLICY_FACT_FD_COUNT);
+        bool ce = policy_needs(pol, POLICY_FACT_EXIT_CODE);
+        struct file_record r = created(pol, live);
+        CHECK_EQ_INT(flush_in(pol, &r, live, other_fd),
+                     lf ? FLUSH_IGNORE : FLUSH_SEAL);
+        CHECK_EQ_INT(flush_in(pol, &r, live, last), FLUSH_SEAL);
+        CHECK_EQ_INT(flush_in(pol, &r, dying, clean),
+                     ce ? FLUSH_SEAL : FLUSH_ABORT);
+        CHECK_EQ_INT(flush_in(pol, &r, dying, last), FLUSH_ABORT); /* killed */
+        r.tmpfile = true; /* an exit links no tmpfile: it goes */
+        CHECK_EQ_INT(flush_in(pol, &r, dying, clean), FLUSH_ABORT);
+        CHECK_EQ_INT(flush_in(pol, &r, live, other_fd),
+                     lf ? FLUSH_IGNORE : FLUSH_ABORT);
+    }
+    CHECK_EQ_INT(policy_done_rule(POLICY_LAST_FD), DONE_LAST_FD);
+    CHECK_EQ_INT(policy_done_rule(POLICY_CLEAN_EXIT), DONE_CLEAN_EXIT);
+    CHECK_EQ_INT(policy_done_rule(POLICY_LAST_FD_CLEAN_EXIT), DONE_RULE_ALL);
+}
+
 TEST(descriptor_is_complete)
 {
     CHECK(POLICY_COUNT <= 8); /* a policy set is 8 bits in binary traces */
