@@ -557,6 +557,9 @@ static void bpf_describe(const struct requester *who,
         ev->live = (int)k->live;
         ev->exiting = (k->flags & FLUSHCTX_EXITING) != 0;
         ev->group_exit = (k->flags & FLUSHCTX_GROUP_EXIT) != 0;
+        ev->exit_code = k->exit_code;
+        ev->table_fds = k->flags & FLUSHCTX_FDS_COUNTED ? (long long)k->table_fds
+                                                      : -1;
     }
     if (file) {
         ev->owner_known = true;
