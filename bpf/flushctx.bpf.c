@@ -6,7 +6,9 @@
  *   (a) raw_tp/fuse_request_send: for the watched FUSE connection and the
  *       CREATE, TMPFILE, LINK, FLUSH and RELEASE opcodes, records the sending task's
  *       context (task and group_leader pointers, their mm pointers, the
- *       process start time, exiting flags) under the request's unique id.
+ *       process start time, exiting flags, exit code; at a FLUSH the
+ *       number of fds of the sender's table on the flushed open file,
+ *       counted with bpf_loop over fdt->fd) under the request's unique id.
  *       The tracepoint fires in the sender's context, before the request
  *       reaches the filesystem, which is blocked on nothing: the
  *       filesystem reads the record when it handles the request.
@@ -87,6 +89,51 @@ int on_task_newtask(struct bpf_raw_tracepoint_args *ctx)
     return 0;
 }
 
+/* Counting the fds of the flusher's table that refer to the flushed
+ * open file (the last-fd candidates): one bpf_loop step per fd slot. */
+struct fd_count {
+    struct file **fds;
+    __u64 nodeid, fh;
+    __u32 dev, n;
+};
+
+static long count_fd(__u64 i, void *arg)
+{
+    struct fd_count *c = arg;
+    struct file *file = NULL;
+    /* plain reads: struct fd_count is ours, not the kernel's (no CO-RE) */
+    if (bpf_probe_read_kernel(&file, sizeof file, c->fds + i) < 0 || !file)
+        return 0;
+    if (BPF_CORE_READ(file, f_inode, i_sb, s_dev) != c->dev)
+        return 0;
+    /* a file of the watched FUSE mount: its private_data is the
+     * fuse_file, which holds the node and the filesystem's handle */
+    struct fuse_file *ff = BPF_CORE_READ(file, private_data);
+    if (ff && BPF_CORE_READ(ff, nodeid) == c->nodeid &&
+        BPF_CORE_READ(ff, fh) == c->fh)
+        c->n++;
+    return 0;
+}
+
+/* The FLUSH's own open file is named by (nodeid, fh): ternrig fs gives
+ * the creator's open file its own fh (flushctx.h).  Returns false when
+ * the task has no fd table (exit_files cleared it) or a read faults. */
+static bool count_table_fds(struct task_struct *t, struct fuse_req *req,
+                            __u32 dev, __u64 nodeid, __u32 *out)
+{
+    struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+    const void *in = BPF_CORE_READ(req, args, in_args[0].value);
+    struct fd_count c = {.nodeid = nodeid, .dev = dev};
+    if (!fdt || !in || bpf_probe_read_kernel(&c.fh, sizeof c.fh, in) < 0)
+        return false;
+    c.fds = BPF_CORE_READ(fdt, fd);
+    __u32 max = BPF_CORE_READ(fdt, max_fds);
+    if (bpf_loop(max, count_fd, &c, 0) < 0)
+        return false;
+    *out = c.n;
+    return true;
+}
+
 SEC("raw_tp/fuse_request_send")
 int on_fuse_request_send(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -122,6 +169,10 @@ int on_fuse_request_send(struct bpf_raw_tracepoint_args *ctx)
         r.flags |= FLUSHCTX_KTHREAD;
     if (BPF_CORE_READ(t, signal, flags) & SIGNAL_GROUP_EXIT)
         r.flags |= FLUSHCTX_GROUP_EXIT;
+    r.exit_code = BPF_CORE_READ(t, exit_code);
+    if (op == FLUSHCTX_OP_FLUSH &&
+        count_table_fds(t, req, dev, r.nodeid, &r.table_fds))
+        r.flags |= FLUSHCTX_FDS_COUNTED;
     if (op == FLUSHCTX_OP_FLUSH) {
         __u64 ino = r.nodeid;
         struct flushctx_file *f = bpf_map_lookup_elem(&files, &ino);

@@ -53,6 +53,7 @@ typedef __s32 flushctx_s32;
 #define FLUSHCTX_GROUP_EXIT 0x4u /* signal->flags & SIGNAL_GROUP_EXIT     */
 #define FLUSHCTX_OWNER_READ 0x8u /* owner_mm_now was read (tracked file)  */
 #define FLUSHCTX_OWNER_FAULT 0x10u /* reading owner->mm faulted            */
+#define FLUSHCTX_FDS_COUNTED 0x20u /* FLUSH: table_fds was counted         */
 
 struct flushctx_rec {
     flushctx_u64 unique;    /* the request's unique id (the map key)      */
@@ -70,6 +71,14 @@ struct flushctx_rec {
     flushctx_u32 tgid;
     flushctx_u32 flags;     /* FLUSHCTX_*                                   */
     flushctx_s32 live;      /* signal->live: threads not yet in do_exit    */
+    flushctx_s32 exit_code; /* current->exit_code: do_exit sets it before
+                               exit_mm and exit_files; low 7 bits the
+                               killing signal, else (status << 8)        */
+    /* FLUSH (FLUSHCTX_FDS_COUNTED): fds of current->files that refer to
+     * the flushed open file (same inode of the mount, same FUSE fh),
+     * counted when the request is sent: the closed fd is already out of
+     * the table.  Not counted when current->files is NULL (teardown). */
+    flushctx_u32 table_fds;
     flushctx_u32 pad;
 };
 

@@ -104,6 +104,7 @@ static void put_requester(struct out *o, const struct flog_event *ev)
         ev->live);
     put_bool(o, "exiting", ev->exiting);
     put_bool(o, "group_exit", ev->group_exit);
+    put(o, ",\"exit_code\":%d", ev->exit_code);
 }
 
 int flushlog_format(const struct flog_event *ev, char *buf, size_t cap)
@@ -143,6 +144,8 @@ int flushlog_format(const struct flog_event *ev, char *buf, size_t cap)
         break;
     case FLOG_FLUSH:
         put_requester(&o, ev);
+        if (ev->kernel_view)
+            put(&o, ",\"table_fds\":%lld", ev->table_fds);
         if (ev->owner_known) {
             put_ptr(&o, "owner", ev->owner);
             put_ptr(&o, "owner_mm", ev->owner_mm);
@@ -303,6 +306,8 @@ static const struct field fields[] = {
     FIELD("live", F_INT, live),
     FIELD("exiting", F_BOOL, exiting),
     FIELD("group_exit", F_BOOL, group_exit),
+    FIELD("exit_code", F_INT, exit_code),
+    FIELD("table_fds", F_LLONG, table_fds),
     FIELD_SEEN("owner", F_PTR, owner, owner_known),
     FIELD("owner_mm", F_PTR, owner_mm),
     FIELD("closes", F_LLONG, closes),

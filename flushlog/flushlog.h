@@ -22,7 +22,8 @@
  *     with the kernel's view (ctx bpf, known):
  *                  "unique" (the FUSE request), "task", "leader", "mm",
  *                  "leader_mm" (pointers, strings "0x..."), "start_ns",
- *                  "live", "exiting", "group_exit"
+ *                  "live", "exiting", "group_exit", "exit_code"
+ *                  (current->exit_code: low 7 bits a killing signal)
  *   create         "parent", "comm", "result" (a NUMBER: 0 or -errno),
  *                  "why"; "tmpfile": true for an O_TMPFILE create (its
  *                  "name" is the kernel's, "/": it has none until linked)
@@ -30,7 +31,9 @@
  *                  "parent" and "name" (the new name), "comm", "result"
  *                  (a NUMBER), "state" after it, "size", "writes",
  *                  "written", "why"
- *   flush          with BPF: "owner", "owner_mm" (pointers), "closes"
+ *   flush          with BPF: "table_fds" (fds of the flusher's table on
+ *                  the flushed open file, -1: no table, not counted),
+ *                  "owner", "owner_mm" (pointers), "closes"
  *                  (close(2) count, -1: not counted); "owner_mm_now"
  *                  (pointer) when owner->mm was read at send time;
  *                  then "creator", "state", "size", "decision" ("seal" |
@@ -86,6 +89,8 @@ struct flog_event {
     uint64_t unique, task, leader, mm, leader_mm, start_ns;
     int live;
     bool exiting, group_exit;
+    int exit_code;            /* current->exit_code                      */
+    long long table_fds;      /* flush: -1 when not counted              */
     /* flush, BPF: the file's record and what was read at the flush */
     bool owner_known;         /* owner, owner_mm and closes are there     */
     uint64_t owner, owner_mm;

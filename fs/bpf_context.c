@@ -486,6 +486,18 @@ static enum facts bpf_flush_facts(struct context_source *src,
         seen->owner_mm_now_read = true;
         seen->owner_mm_now = in->owner_mm_now = who->rec.owner_mm_now;
     }
+    /* the last-fd candidates: the flusher's table, counted at send time;
+     * a teardown flush has no table (exit_files cleared current->files):
+     * none of it holds the file, as the core expects */
+    if (who->rec.flags & FLUSHCTX_FDS_COUNTED)
+        in->table_fds = who->rec.table_fds;
+    else if (policy_needs(policy, POLICY_FACT_FD_COUNT) && who->mm_alive) {
+        *why = "the flusher's fd table was not counted at send time";
+        return FACTS_MISSING;
+    }
+    /* the clean-exit candidates: an exit code whose low 7 bits name no
+     * signal is a status (exit, exit_group); read for exiting tasks only */
+    in->exit_clean = !who->mm_alive && (who->rec.exit_code & 0x7f) == 0;
     if (policy_needs(policy, POLICY_FACT_CLOSE_COUNT)) {
         if (seen->closes < 0) {
             *why = "no close count: the inode is not tracked";
@@ -558,6 +570,9 @@ static void bpf_describe(const struct requester *who,
         ev->live = (int)k->live;
         ev->exiting = (k->flags & FLUSHCTX_EXITING) != 0;
         ev->group_exit = (k->flags & FLUSHCTX_GROUP_EXIT) != 0;
+        ev->exit_code = k->exit_code;
+        ev->table_fds = k->flags & FLUSHCTX_FDS_COUNTED ? (long long)k->table_fds
+                                                      : -1;
     }
     if (file) {
         ev->owner_known = true;

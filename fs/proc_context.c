@@ -240,10 +240,15 @@ static enum facts proc_flush_facts(struct context_source *src,
                                    struct flog_event *seen, const char **why)
 {
     (void)src;
-    (void)policy;
     (void)ino;
     (void)seen;
-    (void)why;
+    /* /proc cannot say which fds point at the flushed open file, nor the
+     * exit code of a task inside do_exit (flush_context_open gives such a
+     * policy BPF or nothing: this is the rule, should one get here) */
+    if (policy_needs(policy, POLICY_FACTS_KERNEL_ONLY)) {
+        *why = "a kernel-only fact (core.h POLICY_FACTS_KERNEL_ONLY)";
+        return FACTS_MISSING;
+    }
     *c = proc_task_ctx(who, file->rec.creator.start_time);
     /* Same tgid and the creator has not exited: the same process (a
      * pidfd instead of re-reading /proc/<pid>/stat, see above); without a

@@ -267,13 +267,13 @@ static uint32_t schedule_made(struct fuzz_state *st, enum policy pol,
         return 0;
     /* without schedules a valid program stays valid (SPEC v2 §3) */
     if (model_run(m, &st->plain, pol, &err) < 0 ||
-        oracle_judge(st->judge.oracle, model_history(m), st->plain.nfiles, v,
-                     &bad) < 0)
+        oracle_judge(st->judge.oracle, model_history(m), st->plain.nfiles,
+                     policy_done_rule(pol), v, &bad) < 0)
         abort();
     kinds &= ~counted_kinds(st, v);
     if (model_run(m, &st->prog, pol, &err) < 0 ||
-        oracle_judge(st->judge.oracle, model_history(m), st->prog.nfiles, v,
-                     &bad) < 0)
+        oracle_judge(st->judge.oracle, model_history(m), st->prog.nfiles,
+                     policy_done_rule(pol), v, &bad) < 0)
         abort();
     return kinds;
 }
@@ -312,8 +312,8 @@ static int fuzz_policy(enum policy pol, const uint8_t *data, size_t size,
     }
     struct verdict v;
     uint32_t bad;
-    if (oracle_judge(st->judge.oracle, model_history(m), st->prog.nfiles, &v,
-                     &bad) < 0)
+    if (oracle_judge(st->judge.oracle, model_history(m), st->prog.nfiles,
+                     policy_done_rule(pol), &v, &bad) < 0)
         abort();
     uint32_t kinds = counted_kinds(st, &v);
     if (kinds && st->only_schedule)

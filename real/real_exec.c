@@ -1663,7 +1663,8 @@ static int judge_history(struct judge *j, struct run *r, enum policy pol,
                                                   "history");
         return -1;
     }
-    if (rh_judge(j->oracle, &r->hist, p->nfiles, &out->verdict, &bad) < 0) {
+    if (rh_judge(j->oracle, &r->hist, p->nfiles, policy_done_rule(pol),
+                 &out->verdict, &bad) < 0) {
         snprintf(out->reason, sizeof out->reason,
                  "history event %u out of range", bad);
         return -1;

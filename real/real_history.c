@@ -91,8 +91,8 @@ int rh_pick_decision(const struct rh_decision *d, size_t n, const bool *used,
 }
 
 int rh_judge(struct oracle *o, const struct real_history *h, uint32_t nfiles,
-             struct verdict *v, uint32_t *bad)
+             unsigned done, struct verdict *v, uint32_t *bad)
 {
     struct history hist = {h->ev, h->n, h->cap, h->looks_only};
-    return oracle_judge(o, &hist, nfiles, v, bad);
+    return oracle_judge(o, &hist, nfiles, done, v, bad);
 }

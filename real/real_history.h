@@ -86,9 +86,10 @@ int rh_pick_decision(const struct rh_decision *d, size_t n, const bool *used,
                      uint16_t file, int32_t flusher, int mm_alive,
                      uint64_t lo, uint64_t hi, bool fallback);
 
-/* Judge the history with the oracle: 0 with `v` filled, or -1 with *bad
- * the malformed event (as oracle_judge). */
+/* Judge the history with the oracle by done rule `done` (the policy's
+ * policy_done_rule()): 0 with `v` filled, or -1 with *bad the malformed
+ * event (as oracle_judge). */
 int rh_judge(struct oracle *o, const struct real_history *h, uint32_t nfiles,
-             struct verdict *v, uint32_t *bad);
+             unsigned done, struct verdict *v, uint32_t *bad);
 
 #endif

@@ -470,7 +470,8 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
 
     struct verdict v;
     uint32_t bad;
-    if (rh_judge(j->oracle, &b, p->nfiles, &v, &bad) < 0) {
+    if (rh_judge(j->oracle, &b, p->nfiles, policy_done_rule(pol), &v,
+                 &bad) < 0) {
         snprintf(out->why, sizeof out->why, "history event %u malformed", bad);
         return;
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # conform_bpf.sh TERNRIG CORPUS - with BPF flush contexts, the corpus runs
 # for real under every policy that needs them (`ternrig policies` but not
-# `--no-bpf`: kmod, kmod-2024, fuse-closetracker) and conforms flush by
+# `--no-bpf`: kmod, kmod-2024, fuse-closetracker and the candidates
+# last-fd, clean-exit, last-fd-clean-exit) and conforms flush by
 # flush with the model (pointers, close counts, decisions), every trace,
 # once: each run is judged by the schedule the kernel took (task_struct
 # reuse, exit order; see real_exec.h), so no difference and no rerun is

@@ -76,7 +76,8 @@ for l in lines:
 ' "$3" "$2"; then ok "$1"; else bad "$1"; cat "$3"; fi
 }
 t replay --all-policies --json "$tmp/$bad_name" >"$tmp/json" 2>/dev/null
-json_valid json_non_utf8_path 10 "$tmp/json"
+npol=$("$T" policies | wc -l) # one line per trace and policy
+json_valid json_non_utf8_path $((2 * npol)) "$tmp/json"
 t replay --json "$tmp/$bad_name/gone.trace" >"$tmp/json" 2>/dev/null
 json_valid json_non_utf8_missing 1 "$tmp/json"
 python3 -c 'import json, sys
@@ -100,7 +101,7 @@ done
 
 # --- --json: a missing PATH per policy, failures cut at 32 said ----------
 t replay --all-policies --json "$tmp/nowhere" >"$tmp/json" 2>/dev/null
-json_valid json_missing_path_valid 5 "$tmp/json"
+json_valid json_missing_path_valid "$npol" "$tmp/json"
 python3 -c 'import json, sys
 for l in open(sys.argv[1]):
     o = json.loads(l)

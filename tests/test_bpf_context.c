@@ -5,7 +5,9 @@
  * thread with a private fd table exiting, io_uring close) the context the
  * kernel's task showed when it sent the request (task and group_leader
  * pointers, mm, group_leader->mm, start time, exiting) and the kmod
- * decision made on it; and the close(2) counts of fuse-closetracker.
+ * decision made on it; the candidates' facts (the fds of the flusher's
+ * table on the flushed open file, the exit code); and the close(2) counts
+ * of fuse-closetracker.
  * Needs root, /dev/fuse and BPF (BTF, no lockdown): skipped with the reason
  * otherwise (exit 77). */
 #define _GNU_SOURCE
@@ -30,7 +32,7 @@ static char *self_exe;
 
 struct logrec {
     bool found;
-    long tid, tgid, live, closes;
+    long tid, tgid, live, closes, table_fds, exit_code;
     uint64_t task, leader, mm, leader_mm, start_ns, owner, owner_mm;
     bool exiting, group_exit, other_mm_alive;
     char decision[16];
@@ -76,6 +78,8 @@ static struct logrec logged(const struct real_mount *m, const char *op,
     r.tgid = (long)num(l, len, "tgid");
     r.live = (long)num(l, len, "live");
     r.closes = (long)num(l, len, "closes");
+    r.table_fds = (long)(int64_t)num(l, len, "table_fds");
+    r.exit_code = (long)num(l, len, "exit_code");
     r.task = num(l, len, "task");
     r.leader = num(l, len, "leader");
     r.mm = num(l, len, "mm");
@@ -193,9 +197,39 @@ TEST(forked_child_exit_flushes_with_mm_null_under_its_own_leader)
     CHECK(f.leader != cr.leader); /* a new process: another group_leader */
     CHECK_EQ_INT(f.mm, 0);        /* exit_mm before exit_files */
     CHECK(f.exiting && f.group_exit);
+    CHECK_EQ_INT(f.exit_code, 0); /* _exit(0): a status, no signal */
+    CHECK_EQ_INT(f.table_fds, -1); /* exit_files cleared current->files */
     CHECK_EQ_STR(f.decision, "ignore");
     close(fd);
     CHECK_EQ_STR(logged(&K, "flush", "c3", 1).decision, "seal");
+}
+
+/* The last-fd candidates' fact: at a flush, the fds of the flusher's
+ * table on the flushed open file, the closed one already out of it.  A
+ * forked child closes them (flushes the kmod ignores, so the file stays
+ * transient and each flush is logged with the kernel's view). */
+TEST(flush_counts_the_other_fds_of_the_table_on_the_open_file)
+{
+    int fd = create_in(&K, "cfd", 0);
+    REQUIRE(fd >= 0);
+    pid_t c = fork();
+    if (c == 0) {
+        int d = dup(fd), moved = dup2(fd, 100);
+        bool ok = d >= 0 && moved == 100 && close(fd) == 0 &&
+                  close(d) == 0 && close(moved) == 0;
+        _exit(ok ? 0 : 1);
+    }
+    REQUIRE(exited_ok(c));
+    long want[3] = {2, 1, 0};
+    for (int i = 0; i < 3; i++) {
+        struct logrec f = logged(&K, "flush", "cfd", i);
+        REQUIRE(f.found);
+        CHECK_EQ_INT(f.tgid, c);
+        CHECK_EQ_INT(f.table_fds, want[i]);
+        CHECK_EQ_INT(f.exit_code, 0); /* alive: no exit code yet */
+        CHECK_EQ_STR(f.decision, "ignore");
+    }
+    close(fd);
 }
 
 TEST(killed_child_flushes_with_mm_null)
@@ -218,6 +252,7 @@ TEST(killed_child_flushes_with_mm_null)
     CHECK_EQ_INT(f.tgid, c);
     CHECK_EQ_INT(f.mm, 0);
     CHECK(f.exiting && f.group_exit);
+    CHECK_EQ_INT(f.exit_code & 0x7f, SIGKILL); /* the clean-exit fact */
     CHECK_EQ_STR(f.decision, "ignore");
     close(fd);
 }

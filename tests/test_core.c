@@ -20,11 +20,16 @@ static struct file_record created(enum policy p, struct task_ctx c)
     return r;
 }
 
+static enum flush_decision flush_in(enum policy p, const struct file_record *r,
+                                    struct task_ctx c, struct flush_inputs in)
+{
+    return classify_flush(p, r, &c, &in);
+}
+
 static enum flush_decision flush(enum policy p, const struct file_record *r,
                                  struct task_ctx c, uint64_t owner_mm_now)
 {
-    struct flush_inputs in = {.owner_mm_now = owner_mm_now};
-    return classify_flush(p, r, &c, &in);
+    return flush_in(p, r, c, (struct flush_inputs){.owner_mm_now = owner_mm_now});
 }
 
 TEST(create_records_owner_leader_and_leader_mm)
@@ -270,6 +275,34 @@ TEST(policy_names_joined_lists_all_and_truncates)
     CHECK_EQ_INT(policy_names_joined(NULL, 0, "\n"), n - (POLICY_COUNT - 1));
 }
 
+/* The candidates (issue 17) on the two facts they add to reference. */
+TEST(candidates_last_fd_and_clean_exit)
+{
+    struct task_ctx live = creator(), dying = creator();
+    dying.mm = 0; /* the creator's teardown flush, its process dying */
+    struct flush_inputs other_fd = {.table_fds = 1}, last = {0};
+    struct flush_inputs clean = {.exit_clean = true};
+    for (int p = POLICY_LAST_FD; p <= POLICY_LAST_FD_CLEAN_EXIT; p++) {
+        enum policy pol = (enum policy)p;
+        bool lf = policy_needs(pol, POLICY_FACT_FD_COUNT);
+        bool ce = policy_needs(pol, POLICY_FACT_EXIT_CODE);
+        struct file_record r = created(pol, live);
+        CHECK_EQ_INT(flush_in(pol, &r, live, other_fd),
+                     lf ? FLUSH_IGNORE : FLUSH_SEAL);
+        CHECK_EQ_INT(flush_in(pol, &r, live, last), FLUSH_SEAL);
+        CHECK_EQ_INT(flush_in(pol, &r, dying, clean),
+                     ce ? FLUSH_SEAL : FLUSH_ABORT);
+        CHECK_EQ_INT(flush_in(pol, &r, dying, last), FLUSH_ABORT); /* killed */
+        r.tmpfile = true; /* an exit links no tmpfile: it goes */
+        CHECK_EQ_INT(flush_in(pol, &r, dying, clean), FLUSH_ABORT);
+        CHECK_EQ_INT(flush_in(pol, &r, live, other_fd),
+                     lf ? FLUSH_IGNORE : FLUSH_ABORT);
+    }
+    CHECK_EQ_INT(policy_done_rule(POLICY_LAST_FD), DONE_LAST_FD);
+    CHECK_EQ_INT(policy_done_rule(POLICY_CLEAN_EXIT), DONE_CLEAN_EXIT);
+    CHECK_EQ_INT(policy_done_rule(POLICY_LAST_FD_CLEAN_EXIT), DONE_RULE_ALL);
+}
+
 TEST(descriptor_is_complete)
 {
     CHECK(POLICY_COUNT <= 8); /* a policy set is 8 bits in binary traces */
@@ -309,7 +342,7 @@ static int decide(enum policy p, int base, unsigned perturb)
         f.task = f.leader = 200;
         f.mm = f.leader_mm = 9;
     }
-    uint64_t owner_mm_now = r.owner_mm;
+    struct flush_inputs in = {.owner_mm_now = r.owner_mm};
     if (perturb & POLICY_FACT_PROCESS)
         f.proc = (struct proc_identity){30, 3};
     if (perturb & POLICY_FACT_TASK_PTRS)
@@ -317,14 +350,18 @@ static int decide(enum policy p, int base, unsigned perturb)
     if (perturb & POLICY_FACT_MM_NULL)
         f.mm = f.mm ? 0 : 11;
     if (perturb & POLICY_FACT_MM_PTRS)
-        owner_mm_now = 12;
+        in.owner_mm_now = 12;
+    if (perturb & POLICY_FACT_FD_COUNT)
+        in.table_fds = 1;
+    if (perturb & POLICY_FACT_EXIT_CODE)
+        in.exit_clean = true;
     if (perturb & POLICY_FACT_GROUP_EXIT)
         f.other_thread_has_mm = !f.other_thread_has_mm;
     if (perturb & POLICY_FACT_CLOSE_COUNT) {
         struct closetracker_map map = {CLOSETRACKER_MAP_DEFAULT, 0};
         note_close_syscall(&map, &r);
     }
-    return (int)flush(p, &r, f, owner_mm_now);
+    return (int)flush_in(p, &r, f, in);
 }
 
 /* A policy's decisions depend on exactly the facts its descriptor names:

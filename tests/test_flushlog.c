@@ -246,7 +246,8 @@ TEST(result_reads_as_a_number_or_a_name)
     CHECK_EQ_INT(r.err, EINVAL);
 }
 
-/* The lines exactly as fs/ternfs_fs.c's fprintf calls wrote them. */
+/* The lines exactly as fs/ternfs_fs.c's fprintf calls wrote them, plus
+ * the candidates' "exit_code" and "table_fds" (issue 17). */
 TEST(lines_are_byte_for_byte_the_old_format)
 {
     char line[FLOG_LINE_MAX];
@@ -260,7 +261,8 @@ TEST(lines_are_byte_for_byte_the_old_format)
         "\"task\":\"0xffff888100001000\",\"leader\":\"0xffff888100002000\","
         "\"mm\":\"0xffff888200003000\",\"leader_mm\":\"0xffff888200003000\","
         "\"start_ns\":123456789012345,\"live\":2,\"exiting\":false,"
-        "\"group_exit\":true,\"parent\":1,\"comm\":\"bash\",\"result\":0,"
+        "\"group_exit\":true,\"exit_code\":0,"
+        "\"parent\":1,\"comm\":\"bash\",\"result\":0,"
         "\"why\":\"BPF files map full\"}\n");
     ev = bpf_flush();
     REQUIRE(flushlog_format(&ev, line, sizeof line) > 0);
@@ -272,7 +274,8 @@ TEST(lines_are_byte_for_byte_the_old_format)
         "\"task\":\"0xffff888100001000\",\"leader\":\"0xffff888100002000\","
         "\"mm\":\"0xffff888200003000\",\"leader_mm\":\"0xffff888200003000\","
         "\"start_ns\":123456789012345,\"live\":2,\"exiting\":false,"
-        "\"group_exit\":true,\"owner\":\"0xffff888100002000\","
+        "\"group_exit\":true,\"exit_code\":0,\"table_fds\":0,"
+        "\"owner\":\"0xffff888100002000\","
         "\"owner_mm\":\"0xffff888200003000\",\"closes\":3,"
         "\"owner_mm_now\":\"0x0\",\"creator\":9,\"state\":\"aborted\","
         "\"size\":6,\"decision\":\"abort\",\"why\":\"\",\"comm\":\"bash\","

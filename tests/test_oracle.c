@@ -54,6 +54,7 @@ static void death(uint16_t proc)
 
 static struct oracle *o;
 static struct verdict v;
+static unsigned done_rule = DONE_FIRST_CLOSE; /* the rule judge() judges by */
 
 static void judge(void)
 {
@@ -61,7 +62,7 @@ static void judge(void)
     if (!o)
         o = oracle_new(4, 4);
     REQUIRE(o);
-    CHECK_EQ_INT(oracle_judge(o, &hist, 1, &v, &bad), 0);
+    CHECK_EQ_INT(oracle_judge(o, &hist, 1, done_rule, &v, &bad), 0);
 }
 
 static int count(enum finding_kind k)
@@ -399,11 +400,11 @@ TEST(events_beyond_capacity_are_refused)
     create(A, 0);
     add(EV_WRITE, A, 3)->bytes = 1; /* file 3, but nfiles = 1 */
     uint32_t bad = 99;
-    CHECK_EQ_INT(oracle_judge(o, &hist, 1, &v, &bad), -1);
+    CHECK_EQ_INT(oracle_judge(o, &hist, 1, done_rule, &v, &bad), -1);
     CHECK_EQ_INT(bad, 1);
     hist.len = 0;
     add(EV_DEATH, 9, EV_NONE); /* process 9, capacity 4 */
-    CHECK_EQ_INT(oracle_judge(o, &hist, 1, &v, &bad), -1);
+    CHECK_EQ_INT(oracle_judge(o, &hist, 1, done_rule, &v, &bad), -1);
     CHECK_EQ_INT(bad, 0);
 }
 
@@ -420,14 +421,14 @@ TEST(interleaved_files_judged_by_their_own_events)
     add(EV_OBSERVE, EV_NONE, 1)->bytes = 0;
     uint32_t bad = 0;
     REQUIRE(o);
-    CHECK_EQ_INT(oracle_judge(o, &hist, 2, &v, &bad), 0);
+    CHECK_EQ_INT(oracle_judge(o, &hist, 2, done_rule, &v, &bad), 0);
     CHECK_EQ_INT(v.nfindings, 0);
     CHECK_EQ_INT(v.files[1].state, OUTCOME_SEALED);
     /* ... but a file left transient after its close is lost, even when the
      * next event is another file's */
     hist.len = 4;
     add(EV_OBSERVE, EV_NONE, 1)->bytes = 0;
-    CHECK_EQ_INT(oracle_judge(o, &hist, 2, &v, &bad), 0);
+    CHECK_EQ_INT(oracle_judge(o, &hist, 2, done_rule, &v, &bad), 0);
     CHECK_EQ_INT(count(FIND_LOST_FILE), 1);
     CHECK_EQ_INT(first(FIND_LOST_FILE)->file, F);
 }
@@ -438,16 +439,16 @@ TEST(malformed_events_are_refused_not_read)
     REQUIRE(o);
     hist.len = 0;
     add(EV_CREATE, A, EV_NONE)->result = -ERR_EIO; /* a create of no file */
-    CHECK_EQ_INT(oracle_judge(o, &hist, 1, &v, &bad), -1);
+    CHECK_EQ_INT(oracle_judge(o, &hist, 1, done_rule, &v, &bad), -1);
     CHECK_EQ_INT(bad, 0);
     hist.len = 0;
     add(EV_CREATE, EV_NONE, F); /* a create by no process */
     seal(0);
-    CHECK_EQ_INT(oracle_judge(o, &hist, 1, &v, &bad), -1);
+    CHECK_EQ_INT(oracle_judge(o, &hist, 1, done_rule, &v, &bad), -1);
     hist.len = 0;
     create(A, 0);
     add(EV_CLOSE, EV_NONE, F); /* a close by no process */
-    CHECK_EQ_INT(oracle_judge(o, &hist, 1, &v, &bad), -1);
+    CHECK_EQ_INT(oracle_judge(o, &hist, 1, done_rule, &v, &bad), -1);
     CHECK_EQ_INT(bad, 1);
 }
 
@@ -534,6 +535,109 @@ TEST(model_histories_produce_each_kind)
     CHECK_EQ_INT(model_finds(nfsd, POLICY_REFERENCE,
                              FIND_KERNEL_CREATE_REFUSED), 0);
     CHECK_EQ_INT(v.files[0].state, OUTCOME_SEALED);
+}
+
+/* ---- done rules (enum done_rule): lost-file at the rule's done points */
+
+/* open; dup2; close; write; close: the first close leaves another fd of
+ * the table (table_fds 1), the second is the last. */
+static void redirect_history(bool seal_at_first)
+{
+    hist.len = 0;
+    hist.looks_only = false;
+    create(A, 0);
+    close_(A, CLOSE_SYSCALL, 0);
+    evs[hist.len - 1].table_fds = 1;
+    if (seal_at_first)
+        seal(0);
+    write_(A, 100, seal_at_first ? -ERR_EROFS : 0);
+    close_(A, CLOSE_SYSCALL, 0);
+    if (!seal_at_first)
+        seal(100);
+}
+
+TEST(done_last_fd_a_close_with_another_fd_left_is_not_done)
+{
+    /* a policy that waits for the last fd: lost-file under SPEC's rule
+     * (transient right after the first close), clean under last-fd's */
+    redirect_history(false);
+    done_rule = DONE_FIRST_CLOSE;
+    judge();
+    CHECK_EQ_INT(count(FIND_LOST_FILE), 1);
+    done_rule = DONE_LAST_FD;
+    judge();
+    CHECK_EQ_INT(v.nfindings, 0);
+    CHECK_EQ_INT(v.files[F].bytes, 100);
+    done_rule = DONE_FIRST_CLOSE;
+}
+
+TEST(done_last_fd_sealing_at_the_first_close_is_no_early_seal)
+{
+    /* sealing at the first close is safe under every rule (a conscious
+     * close came first); the failed write is the program's to see */
+    redirect_history(true);
+    done_rule = DONE_LAST_FD;
+    judge();
+    CHECK_EQ_INT(count(FIND_EARLY_SEAL), 0);
+    CHECK_EQ_INT(count(FIND_LOST_FILE), 0); /* no byte written after it */
+    CHECK_EQ_INT(count(FIND_WRITE_AFTER_SEAL), 1);
+    done_rule = DONE_FIRST_CLOSE;
+}
+
+/* The creator writes and dies (normally or not) without a close; the
+ * teardown flush seals (`sealed` bytes) or not. */
+static void exit_history(bool clean, bool sealed, uint64_t sealed_bytes)
+{
+    hist.len = 0;
+    hist.looks_only = false;
+    create(A, 0);
+    write_(A, 10, 0);
+    add(EV_DEATH, A, EV_NONE)->clean_exit = clean;
+    close_(A, CLOSE_TEARDOWN, 0);
+    if (sealed)
+        seal(sealed_bytes);
+}
+
+TEST(done_clean_exit_a_normal_exit_is_a_done_point)
+{
+    exit_history(true, true, 10);
+    done_rule = DONE_FIRST_CLOSE; /* SPEC: visible after the creator died */
+    judge();
+    CHECK_EQ_INT(count(FIND_VISIBLE_AFTER_ABORT), 1);
+    done_rule = DONE_CLEAN_EXIT; /* the exit was the creator's done act */
+    judge();
+    CHECK_EQ_INT(v.nfindings, 0);
+    exit_history(true, false, 0); /* not sealed at the normal exit */
+    judge();
+    CHECK_EQ_INT(count(FIND_LOST_FILE), 1);
+    REQUIRE(first(FIND_LOST_FILE));
+    CHECK(first(FIND_LOST_FILE)->at_exit);
+    CHECK_EQ_INT(first(FIND_LOST_FILE)->index, 2); /* at the exit */
+    exit_history(true, true, 3); /* sealed short */
+    judge();
+    CHECK_EQ_INT(count(FIND_LOST_FILE), 1);
+    done_rule = DONE_FIRST_CLOSE;
+}
+
+TEST(done_clean_exit_a_kill_is_no_done_point)
+{
+    done_rule = DONE_CLEAN_EXIT;
+    exit_history(false, true, 10);
+    judge();
+    CHECK_EQ_INT(count(FIND_VISIBLE_AFTER_ABORT), 1);
+    exit_history(false, false, 0);
+    judge();
+    CHECK_EQ_INT(v.nfindings, 0);
+    done_rule = DONE_FIRST_CLOSE;
+}
+
+TEST(done_rules_have_names)
+{
+    for (unsigned r = 0; r <= DONE_RULE_ALL; r++)
+        CHECK(strcmp(done_rule_name(r), "?") != 0);
+    CHECK_EQ_STR(done_rule_name(DONE_FIRST_CLOSE), "first-close");
+    CHECK_EQ_STR(done_rule_name(DONE_RULE_ALL + 1), "?");
+    CHECK_EQ_INT(policy_done_rule(POLICY_REFERENCE), DONE_FIRST_CLOSE);
 }
 
 int main(void)

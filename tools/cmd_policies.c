@@ -16,7 +16,9 @@ static const char policies_help[] =
     "\n"
     "  -l, --long  also the TernFS version each models, the kernel facts its\n"
     "              decisions read (those marked * only BPF can give: ternrig\n"
-    "              fs needs BPF contexts for it), and a one-line summary\n"
+    "              fs needs BPF contexts for it), a one-line summary and\n"
+    "              the done rule the oracle judges it by (README \"What\n"
+    "              done means\")\n"
     "  -n, --no-bpf  only the policies whose facts /proc can give: those\n"
     "              ternrig fs (replay --real, stress) runs without BPF\n"
     "  -h, --help  this help\n";
@@ -70,6 +72,7 @@ static void print_long(bool no_bpf)
                 printf(" %s%s", policy_fact_name((enum policy_fact)f),
                        (f & POLICY_FACTS_KERNEL_ONLY) ? "*" : "");
         printf("\n  summary: %s\n", d->summary);
+        printf("  done:    %s\n", done_rule_name(d->done));
     }
 }
 

@@ -7,4 +7,8 @@
 # every policy seals out with 0 bytes there (closetracker counts the
 # close(2)), and echo's write fails: EPERM.
 # predict empty
+# The candidates that wait for the last fd of the file in the closer's
+# table (README "Candidate policies") seal at the close of the dup,
+# after the write (the program closes its stdout, or the shell its copy).
+# predict[last-fd,last-fd-clean-exit] exact
 exec bash -c 'echo hello > out'

@@ -9,5 +9,8 @@
 # Only fuse-naive seals it.
 # predict lost
 # predict[fuse-naive] exact
+# The candidates that seal at a normal exit keep it (README "Candidate
+# policies"): the teardown flush of an exit with a status seals.
+# predict[clean-exit,last-fd-clean-exit] exact
 cc -o "$CLIENT_DATA/noclose" "$CLIENT_DIR/exit_without_close.c" || exit 1
 exec "$CLIENT_DATA/noclose"

@@ -7,5 +7,9 @@
 # closes the original.  That close, the creator's, seals 0 bytes under
 # every policy; cat (another process) then has its write refused.
 # predict empty
+# The candidates that wait for the last fd of the file in the closer's
+# table (README "Candidate policies") seal at the close of the dup,
+# after the write (the program closes its stdout, or the shell its copy).
+# predict[last-fd,last-fd-clean-exit] exact
 printf 'one\ntwo\n' > "$CLIENT_DATA/in"
 exec dash -c 'cat "$CLIENT_DATA/in" > out; true'

@@ -21,6 +21,9 @@ int classify_create(enum policy policy, const struct task_ctx *ctx,
     case POLICY_REFERENCE:
     case POLICY_FUSE_NAIVE:
     case POLICY_FUSE_CLOSETRACKER:
+    case POLICY_LAST_FD:
+    case POLICY_CLEAN_EXIT:
+    case POLICY_LAST_FD_CLEAN_EXIT:
     case POLICY_COUNT:
         break;
     }
@@ -50,6 +53,9 @@ int classify_link(enum policy policy, const struct file_record *rec,
 {
     switch (policy) {
     case POLICY_REFERENCE:
+    case POLICY_LAST_FD:
+    case POLICY_CLEAN_EXIT:
+    case POLICY_LAST_FD_CLEAN_EXIT:
         return same_process(rec->creator, ctx->proc) ? 0 : CORE_EPERM;
     case POLICY_KMOD:
     case POLICY_KMOD_2024:
@@ -72,6 +78,25 @@ static enum flush_decision reference_flush(const struct file_record *rec,
     if (ctx->mm == 0)
         return ctx->other_thread_has_mm ? FLUSH_IGNORE : FLUSH_ABORT;
     return FLUSH_SEAL;
+}
+
+/* The candidates (issue 17): reference, with its seal of a close held back
+ * while the flusher's table holds another fd of the file (last-fd), and/or
+ * its abort at the creator's death turned into a seal when the death is a
+ * normal exit (clean-exit; a tmpfile is never linked by an exit, so it
+ * still goes).  Teardown flushes have no table (table_fds 0), so last-fd
+ * changes nothing there. */
+static enum flush_decision candidate_flush(const struct file_record *rec,
+                                           const struct task_ctx *ctx,
+                                           const struct flush_inputs *in,
+                                           bool last_fd, bool clean_exit)
+{
+    enum flush_decision d = reference_flush(rec, ctx);
+    if (d == FLUSH_SEAL && last_fd && in->table_fds > 0)
+        return FLUSH_IGNORE;
+    if (d == FLUSH_ABORT && clean_exit && in->exit_clean && !rec->tmpfile)
+        return FLUSH_SEAL;
+    return d;
 }
 
 static enum flush_decision kmod_flush(const struct file_record *rec,
@@ -102,6 +127,12 @@ static enum flush_decision regular_flush(enum policy policy,
         return FLUSH_SEAL;
     case POLICY_FUSE_CLOSETRACKER:
         return rec->close_count > 0 ? FLUSH_SEAL : FLUSH_IGNORE;
+    case POLICY_LAST_FD:
+        return candidate_flush(rec, ctx, in, true, false);
+    case POLICY_CLEAN_EXIT:
+        return candidate_flush(rec, ctx, in, false, true);
+    case POLICY_LAST_FD_CLEAN_EXIT:
+        return candidate_flush(rec, ctx, in, true, true);
     case POLICY_COUNT:
         break;
     }
@@ -111,11 +142,16 @@ static enum flush_decision regular_flush(enum policy policy,
 /* A transient tmpfile's flush: closing it without a link discards it. */
 static enum flush_decision tmpfile_flush(enum policy policy,
                                          const struct file_record *rec,
-                                         const struct task_ctx *ctx)
+                                         const struct task_ctx *ctx,
+                                         const struct flush_inputs *in)
 {
     switch (policy) {
-    case POLICY_REFERENCE: {
-        enum flush_decision d = reference_flush(rec, ctx);
+    case POLICY_REFERENCE:
+    case POLICY_LAST_FD:
+    case POLICY_CLEAN_EXIT:
+    case POLICY_LAST_FD_CLEAN_EXIT: {
+        /* where the regular file would seal, the unlinked tmpfile goes */
+        enum flush_decision d = regular_flush(policy, rec, ctx, in);
         return d == FLUSH_SEAL ? FLUSH_ABORT : d;
     }
     case POLICY_KMOD:
@@ -134,7 +170,7 @@ enum flush_decision classify_flush(enum policy policy,
                                    const struct task_ctx *ctx,
                                    const struct flush_inputs *in)
 {
-    return rec->tmpfile ? tmpfile_flush(policy, rec, ctx)
+    return rec->tmpfile ? tmpfile_flush(policy, rec, ctx, in)
                         : regular_flush(policy, rec, ctx, in);
 }
 
@@ -166,8 +202,8 @@ void note_sealed(struct closetracker_map *map, struct file_record *rec)
 }
 
 static const struct policy_desc policy_descs[POLICY_COUNT] = {
-#define POLICY_ENTRY(id, name, models, facts, summary)                         \
-    [POLICY_##id] = {name, models, facts, summary},
+#define POLICY_ENTRY(id, name, models, facts, summary, done)                   \
+    [POLICY_##id] = {name, models, facts, summary, done},
 #include "policies.h"
 #undef POLICY_ENTRY
 };
@@ -175,6 +211,23 @@ static const struct policy_desc policy_descs[POLICY_COUNT] = {
 const struct policy_desc *policy_desc(enum policy policy)
 {
     return (unsigned)policy < POLICY_COUNT ? &policy_descs[policy] : NULL;
+}
+
+unsigned policy_done_rule(enum policy policy)
+{
+    const struct policy_desc *d = policy_desc(policy);
+    return d ? d->done : DONE_FIRST_CLOSE;
+}
+
+const char *done_rule_name(unsigned rule)
+{
+    switch (rule) {
+    case DONE_FIRST_CLOSE: return "first-close";
+    case DONE_LAST_FD: return "last-fd-closed";
+    case DONE_CLEAN_EXIT: return "first-close-or-clean-exit";
+    case DONE_LAST_FD | DONE_CLEAN_EXIT: return "last-fd-closed-or-clean-exit";
+    }
+    return "?";
 }
 
 bool policy_needs(enum policy policy, unsigned facts)
@@ -197,6 +250,8 @@ const char *policy_fact_name(enum policy_fact f)
     case POLICY_FACT_MM_PTRS: return "mm-pointers";
     case POLICY_FACT_GROUP_EXIT: return "group-exit";
     case POLICY_FACT_CLOSE_COUNT: return "close-count";
+    case POLICY_FACT_FD_COUNT: return "fd-count";
+    case POLICY_FACT_EXIT_CODE: return "exit-code";
     }
     return "?";
 }

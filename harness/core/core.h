@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 enum policy {
-#define POLICY_ENTRY(id, name, models, facts, summary) POLICY_##id,
+#define POLICY_ENTRY(id, name, models, facts, summary, done) POLICY_##id,
 #include "policies.h"
 #undef POLICY_ENTRY
     POLICY_COUNT
@@ -47,23 +47,56 @@ enum policy_fact {
     POLICY_FACT_GROUP_EXIT = 1u << 4,
     /* close(2) syscalls counted per file (the close tracker) */
     POLICY_FACT_CLOSE_COUNT = 1u << 5,
+    /* at a flush: how many fds of the flusher's fd table (current->files)
+     * refer to the flushed open file, the closed fd already removed
+     * (flush_inputs.table_fds) */
+    POLICY_FACT_FD_COUNT = 1u << 6,
+    /* at a flush of an exiting task: whether it exits normally (exit or
+     * exit_group with a status) or by a fatal signal: the low 7 bits of
+     * current->exit_code, which do_exit sets before exit_mm and
+     * exit_files (flush_inputs.exit_clean) */
+    POLICY_FACT_EXIT_CODE = 1u << 7,
 };
-#define POLICY_FACT_LAST POLICY_FACT_CLOSE_COUNT
+#define POLICY_FACT_LAST POLICY_FACT_EXIT_CODE
 /* "task-pointers" for POLICY_FACT_TASK_PTRS; "?" for anything not one bit. */
 const char *policy_fact_name(enum policy_fact f);
 /* The facts only the kernel can tell (BPF), not /proc. */
 #define POLICY_FACTS_KERNEL_ONLY                                               \
-    (POLICY_FACT_TASK_PTRS | POLICY_FACT_MM_PTRS | POLICY_FACT_CLOSE_COUNT)
+    (POLICY_FACT_TASK_PTRS | POLICY_FACT_MM_PTRS | POLICY_FACT_CLOSE_COUNT |  \
+     POLICY_FACT_FD_COUNT | POLICY_FACT_EXIT_CODE)
 /* The facts that are kernel pointer values (task_struct, mm_struct): a
  * source that supplies them must make the kernel reuse that memory as the
  * model does (SPEC §2), or the pointers it compares mean something else. */
 #define POLICY_FACTS_POINTERS (POLICY_FACT_TASK_PTRS | POLICY_FACT_MM_PTRS)
+
+/* When the creator is done with a file: the point after which the file
+ * must be sealed with what was written (the oracle's lost-file), per rule.
+ * Bits; none is SPEC §5's rule, the default.  README "What done means".
+ * The safety properties (early-seal, visible-after-abort before any
+ * conscious close, mutated-after-seal) are the same under every rule, but
+ * for a clean exit where it is a done point. */
+enum done_rule {
+    /* the creator process's first conscious close (SPEC §5) */
+    DONE_FIRST_CLOSE = 0,
+    /* a conscious close counts only when it leaves no other fd of the
+     * closer's fd table referring to the file's open file */
+    DONE_LAST_FD = 1u << 0,
+    /* the creator process's normal exit (exit_group, or the exit of its
+     * last thread; not a kill) is a done point for the files it has not
+     * yet consciously closed */
+    DONE_CLEAN_EXIT = 1u << 1,
+    DONE_RULE_ALL = DONE_LAST_FD | DONE_CLEAN_EXIT
+};
+/* "first-close", "last-fd-closed", "first-close-or-clean-exit",
+ * "last-fd-closed-or-clean-exit". */
+const char *done_rule_name(unsigned rule);
 
 struct policy_desc {
     const char *name;    /* as the trace language and command line spell it */
     const char *models;  /* the TernFS version it models                    */
     unsigned facts;      /* enum policy_fact bits                           */
     const char *summary; /* one line                                        */
+    unsigned done;       /* enum done_rule bits: what the oracle judges by  */
 };
 
 enum flush_decision {
@@ -122,6 +155,16 @@ struct flush_inputs {
     /* POLICY_KMOD_2024: owner->mm read now through the file's (maybe
      * stale) owner pointer; whatever task now occupies that memory. */
     uint64_t owner_mm_now;
+    /* POLICY_FACT_FD_COUNT: fds of the flusher's fd table that still refer
+     * to the flushed open file (the closed one is already out of the
+     * table); 0 when the flusher has no table (teardown: exit_files has
+     * cleared current->files before the last reference closes the fds). */
+    uint32_t table_fds;
+    /* POLICY_FACT_EXIT_CODE: the flusher is exiting normally: its exit
+     * code's low 7 bits are 0 (exit/exit_group with any status), not a
+     * fatal signal's number.  False, the safe side, when not exiting or
+     * unknown. */
+    bool exit_clean;
 };
 
 /* Decide whether `ctx` may create a file under `policy`.  Returns 0, or a
@@ -162,6 +205,9 @@ void note_sealed(struct closetracker_map *map, struct file_record *rec);
 
 /* The descriptor of a policy (NULL when out of range). */
 const struct policy_desc *policy_desc(enum policy policy);
+/* The done rule the oracle judges the policy by (enum done_rule bits;
+ * DONE_FIRST_CLOSE for a policy out of range). */
+unsigned policy_done_rule(enum policy policy);
 /* Do the policy's decisions read any of `facts` (POLICY_FACT_* bits)?
  * The one way code outside the core asks about a policy: by what it reads,
  * never by which policy it is.  False for a policy out of range. */

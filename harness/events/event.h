@@ -72,6 +72,14 @@ struct event {
     uint8_t rdonly;
     /* EV_CREATE: the file is a tmpfile (`tmpfile`), visible only by link */
     uint8_t tmpfile;
+    /* EV_DEATH: the process exited normally (exit_group, or its last
+     * thread's exit), not by a signal (kill, the end of a trace).
+     * EV_FLUSH: the flusher exits normally (the core's exit_clean). */
+    uint8_t clean_exit;
+    /* EV_CLOSE/EV_FLUSH: fds of the closing task's fd table that still
+     * refer to the closed fd's open file (the core's table_fds): 0 when
+     * this was the table's last, or at teardown (no table any more). */
+    uint16_t table_fds;
     int32_t result;   /* 0, -errno, or RESULT_UNKNOWN                 */
     uint32_t step;    /* index of the trace statement that caused it  */
     uint16_t task;    /* acting task                                  */

@@ -34,8 +34,8 @@ int judge_run(struct judge *j, const struct program *p, enum policy policy,
     uint32_t bad;
     /* The model names at most MAX_FILE_NAMES files and MAX_TASK_NAMES
      * processes, the oracle's capacity, so this cannot fail. */
-    oracle_judge(j->oracle, model_history(j->model), p->nfiles, &out->verdict,
-                 &bad);
+    oracle_judge(j->oracle, model_history(j->model), p->nfiles,
+                 policy_done_rule(policy), &out->verdict, &bad);
     out->failed = expect_check(p, policy, &out->verdict, out->failures,
                                JUDGE_MAX_REPORTED_FAILURES, &out->applicable, NULL);
     return 0;

@@ -145,8 +145,11 @@ static void put_lost(struct text *t, const struct history *h,
         }
         return;
     }
+    if (f->at_exit) /* a normal exit (DONE_CLEAN_EXIT): no flush of its own */
+        put(t, "at a normal exit: ");
     /* the close's own flush follows it */
-    for (uint32_t i = f->index + 1; i < h->len && i < f->index + 3; i++) {
+    for (uint32_t i = f->index + 1; !f->at_exit && i < h->len &&
+                                    i < f->index + 3; i++) {
         const struct event *e = &h->ev[i];
         if (e->type != EV_FLUSH || e->file != f->file)
             continue;

@@ -316,6 +316,25 @@ static void file_release(struct model *m, uint16_t f)
     }
 }
 
+/* The fds of task t's table that refer to the open file of `ent` (the
+ * file's writable one, or its read-only opens, which the model does not
+ * tell apart: they only ever flush a sealed file): the core's table_fds.
+ * A task without a table (exit_files cleared it) has none. */
+static uint16_t table_fds_of(const struct model *m, uint16_t t,
+                             struct fdent ent)
+{
+    if (m->task[t].fdt == NONE)
+        return 0;
+    const struct fdtable *tb = &m->fdt[m->task[t].fdt];
+    uint16_t n = 0;
+    for (int w = 0; w < FDBITS; w++)
+        for (uint64_t bits = tb->used[w]; bits; bits &= bits - 1) {
+            const struct fdent *x = &tb->ent[w * 64 + __builtin_ctzll(bits)];
+            n += x->file == ent.file && x->rdonly == ent.rdonly;
+        }
+    return n;
+}
+
 /* One fd `ent` (of its file), number idx+3, closed by task t: flush it.
  * Returns what close(2) returns: 0, or -EIO when the flush fails. */
 static int close_fd(struct model *m, uint16_t t, struct fdent ent, int idx,
@@ -328,6 +347,8 @@ static int close_fd(struct model *m, uint16_t t, struct fdent ent, int idx,
     e->fd = (int16_t)(idx + 3);
     e->cause = (uint8_t)cause;
     e->rdonly = ent.rdonly;
+    uint16_t table_fds = table_fds_of(m, t, ent);
+    e->table_fds = table_fds;
     if (cause == CLOSE_SYSCALL && !m->task[t].kthread)
         note_close_syscall(&m->ctmap, &fl->rec); /* any fd, any state */
 
@@ -337,6 +358,9 @@ static int close_fd(struct model *m, uint16_t t, struct fdent ent, int idx,
     e->fd = (int16_t)(idx + 3);
     e->cause = (uint8_t)cause;
     e->rdonly = ent.rdonly;
+    e->table_fds = table_fds;
+    /* an exiting task's exit code: a status unless a signal kills it */
+    e->clean_exit = c.mm == 0 && !c.kthread && !m->task[t].killed;
     e->ctx_leader = (uint32_t)c.leader;
     e->ctx_mm = (uint32_t)c.mm;
     e->file_owner = (uint32_t)fl->rec.owner;
@@ -349,6 +373,8 @@ static int close_fd(struct model *m, uint16_t t, struct fdent ent, int idx,
         uint64_t owner = fl->rec.owner;
         struct flush_inputs in = {
             .owner_mm_now = owner <= MAX_TASK_NAMES ? m->slot_mm[owner] : 0,
+            .table_fds = table_fds,
+            .exit_clean = e->clean_exit,
         };
         e->file_mm = (uint32_t)fl->rec.owner_mm;
         e->owner_mm_now = (uint32_t)in.owner_mm_now;
@@ -515,7 +541,8 @@ static void threads_exit(struct model *m, const struct step *s, uint16_t pi,
 /* The whole thread group dies (exit_group, SIGKILL, end of trace): its
  * threads exit in the schedule of statement `s` (NULL: version 1's);
  * non-leader slots are freed in creation order, the leader's last. */
-static void group_death(struct model *m, uint16_t pi, const struct step *s)
+static void group_death(struct model *m, uint16_t pi, const struct step *s,
+                        bool killed)
 {
     struct mproc *p = &m->proc[pi];
     if (!p->alive)
@@ -523,6 +550,11 @@ static void group_death(struct model *m, uint16_t pi, const struct step *s)
     p->alive = 0;
     struct event *d = emit(m, EV_DEATH, p->first);
     d->proc = pi;
+    d->clean_exit = !killed;
+    /* a fatal signal sets every dying thread's exit code to its number
+     * (do_group_exit: signal->group_exit_code); exit_group's status too */
+    for (uint16_t t = p->head; t != NONE; t = m->task[t].next)
+        m->task[t].killed = killed;
     threads_exit(m, s, pi, NONE);
     for (uint16_t t = p->head; t != NONE; t = m->task[t].next) {
         if (m->task[t].state == TASK_DEAD)
@@ -926,9 +958,11 @@ static int do_exit(struct model *m, const struct step *s,
     struct mtask *k = &m->task[t];
     struct mproc *p = &m->proc[k->proc];
     bool last = p->nlive == 1;
-    if (last) {
+    if (last) { /* a normal exit of the process: its status */
         p->alive = 0;
-        emit(m, EV_DEATH, p->first)->proc = k->proc;
+        struct event *d = emit(m, EV_DEATH, p->first);
+        d->proc = k->proc;
+        d->clean_exit = 1;
     }
     exit_mm(m, t);
     exit_files(m, t);
@@ -995,7 +1029,7 @@ static int do_exit_group(struct model *m, const struct step *s,
     TRY(need_user(m, s->task, "exit", err));
     TRY(need_order(m, s, m->task[s->task].proc, NONE, err));
     op_event(m, s);
-    group_death(m, m->task[s->task].proc, s);
+    group_death(m, m->task[s->task].proc, s, false);
     return 0;
 }
 
@@ -1021,7 +1055,7 @@ static int do_kill(struct model *m, const struct step *s,
     TRY(need_order(m, s, k->proc, NONE, err));
     op_event(m, s);
     if (!p->kthread) /* SIGKILL to a kernel thread is ignored */
-        group_death(m, k->proc, s);
+        group_death(m, k->proc, s, true);
     return 0;
 }
 
@@ -1071,6 +1105,6 @@ void model_finish(struct model *m)
         struct event *e = emit(m, EV_OP, m->proc[pi].first);
         e->op = OP_KILL;
         e->proc = pi;
-        group_death(m, pi, NULL);
+        group_death(m, pi, NULL, true);
     }
 }

@@ -28,6 +28,8 @@ struct mtask {
     uint16_t freed_slot; /* the slot it had when released; 0 while not  */
     uint8_t reused;      /* a later task took freed_slot (`reuses`)     */
     uint16_t reused_by;  /* that task                                   */
+    uint8_t killed;      /* dies by a signal (kill, the end of a trace):
+                            its exit code names it, else it is a status */
 };
 
 struct mproc {

@@ -10,6 +10,9 @@ struct ofile {
     bool tmpfile;      /* visible only by link: no early-seal, no
                           visible-after-abort; lost-file after a link */
     bool closed;       /* the creator consciously closed it (or may have) */
+    bool done;         /* the creator reached a done point of the rule   */
+    bool pend_exit;    /* the pending check is a normal exit's: the dying
+                          creator's own teardown closes do not settle it */
     bool reported[FIND_KIND_COUNT];
     bool pending;      /* a conscious close waits for its result */
     uint32_t pending_index;
@@ -29,6 +32,7 @@ struct oracle {
     uint32_t nfindings;
     bool truncated;
     bool looks_only;   /* the history being judged: see event.h */
+    unsigned done;     /* enum done_rule bits of the judgement */
 };
 
 struct oracle *oracle_new(uint32_t max_files, uint32_t max_procs)
@@ -88,6 +92,8 @@ static void check_pending(struct oracle *o, uint16_t fi, uint32_t at)
     if (!f->pending)
         return;
     f->pending = false;
+    bool at_exit = f->pend_exit;
+    f->pend_exit = false;
     if (f->uncertain)
         return;
     bool ok = f->state == OUTCOME_SEALED && f->sealed_bytes >= f->pend_lo &&
@@ -99,6 +105,7 @@ static void check_pending(struct oracle *o, uint16_t fi, uint32_t at)
         r->state = f->state;
         r->unseen = o->looks_only && f->state != OUTCOME_SEALED;
         r->after_link = f->tmpfile;
+        r->at_exit = at_exit;
         r->expected = f->pend_lo;
         r->got = f->sealed_bytes;
         r->cause = at; /* what settled it: the next event, or a look */
@@ -185,11 +192,14 @@ static void on_write(struct oracle *o, const struct event *e, uint32_t i)
 }
 
 /* Arm the lost-file check: right after this event (a conscious close, or
- * a tmpfile's link), F must be sealed with the bytes written so far. */
-static void expect_sealed_now(struct oracle *o, uint16_t fi, uint32_t i)
+ * a tmpfile's link, a normal exit: `at_exit`), F must be sealed with the
+ * bytes written so far. */
+static void expect_sealed_now(struct oracle *o, uint16_t fi, uint32_t i,
+                              bool at_exit)
 {
     struct ofile *f = &o->file[fi];
     f->pending = true;
+    f->pend_exit = at_exit;
     f->pending_index = i;
     f->pend_lo = f->lo;
     f->pend_hi = f->hi;
@@ -205,13 +215,16 @@ static void on_close(struct oracle *o, const struct event *e, uint32_t i)
         e->rdonly || e->proc != f->creator || o->dead[e->proc])
         return;
     f->closed = true;
+    if ((o->done & DONE_LAST_FD) && e->table_fds > 0)
+        return; /* another fd of the closer's table holds it: not done */
+    f->done = true;
     if (f->tmpfile)
         return; /* a tmpfile is made visible by link, not by a close */
     if (e->result == RESULT_UNKNOWN || e->result < 0)
         return;
     if (f->pending && o->looks_only)
         return; /* still waiting for a look after the first one */
-    expect_sealed_now(o, e->file, i);
+    expect_sealed_now(o, e->file, i, false);
 }
 
 /* A link of tmpfile F by a thread of its live creator process, before any
@@ -222,17 +235,28 @@ static void on_link(struct oracle *o, const struct event *e, uint32_t i)
     if (e->file == EV_NONE) /* a failed fd: no file */
         return;
     struct ofile *f = &o->file[e->file];
-    if (!f->created || !f->tmpfile || f->uncertain || f->closed ||
+    if (!f->created || !f->tmpfile || f->uncertain || f->done ||
         e->proc != f->creator || o->dead[e->proc] ||
         e->result == RESULT_UNKNOWN || f->pending)
         return;
-    expect_sealed_now(o, e->file, i);
+    expect_sealed_now(o, e->file, i, false);
 }
 
 static void on_death(struct oracle *o, const struct event *e, uint32_t i,
                      uint32_t nfiles)
 {
     o->dead[e->proc] = 1;
+    /* A normal exit is a done point of the files the creator has not
+     * reached one of (DONE_CLEAN_EXIT): judged once its teardown is over. */
+    for (uint32_t fi = 0; e->clean_exit && (o->done & DONE_CLEAN_EXIT) &&
+                          fi < nfiles; fi++) {
+        struct ofile *f = &o->file[fi];
+        if (!f->created || f->uncertain || f->tmpfile ||
+            f->creator != e->proc || f->done)
+            continue;
+        f->closed = f->done = true;
+        expect_sealed_now(o, (uint16_t)fi, i, true);
+    }
     for (uint32_t fi = 0; fi < nfiles; fi++) {
         struct ofile *f = &o->file[fi];
         if (f->created && !f->uncertain && !f->tmpfile &&
@@ -248,8 +272,20 @@ static void on_death(struct oracle *o, const struct event *e, uint32_t i,
     }
 }
 
+/* Does event e settle the pending check of its file (see oracle_judge)? */
+static bool settles(const struct oracle *o, const struct event *e)
+{
+    const struct ofile *f = &o->file[e->file];
+    if (!f->pending || o->looks_only || e->type == EV_FLUSH ||
+        e->type == EV_SEAL || e->type == EV_ABORT || e->type == EV_OBSERVE ||
+        e->type == EV_UNSEEN)
+        return false;
+    return !(f->pend_exit && e->type == EV_CLOSE &&
+             e->cause == CLOSE_TEARDOWN && e->proc == f->creator);
+}
+
 int oracle_judge(struct oracle *o, const struct history *h, uint32_t nfiles,
-                 struct verdict *out, uint32_t *bad_index)
+                 unsigned done, struct verdict *out, uint32_t *bad_index)
 {
     if (nfiles > o->max_files)
         nfiles = o->max_files;
@@ -258,6 +294,7 @@ int oracle_judge(struct oracle *o, const struct history *h, uint32_t nfiles,
     o->nfindings = 0;
     o->truncated = false;
     o->looks_only = h->looks_only;
+    o->done = done;
     for (uint32_t i = 0; i < h->len; i++) {
         const struct event *e = &h->ev[i];
         bool has_file = e->file != EV_NONE;
@@ -275,13 +312,11 @@ int oracle_judge(struct oracle *o, const struct history *h, uint32_t nfiles,
             return -1;
         }
         /* With decisions, a close's outcome is settled by the next event
-         * of the file that is not that outcome.  With looks only, by the
-         * first look after the close, and by nothing else: until a look,
-         * the state after the close is unknown, not transient. */
-        if (has_file && o->file[e->file].pending && !o->looks_only &&
-            e->type != EV_FLUSH && e->type != EV_SEAL &&
-            e->type != EV_ABORT && e->type != EV_OBSERVE &&
-            e->type != EV_UNSEEN)
+         * of the file that is not that outcome (after a normal exit: nor
+         * the dying creator's teardown).  With looks only, by the first
+         * look after the close, and by nothing else: until a look, the
+         * state after the close is unknown, not transient. */
+        if (has_file && settles(o, e))
             check_pending(o, e->file, i);
         switch (e->type) {
         case EV_CREATE:
@@ -369,7 +404,9 @@ size_t finding_explain(const struct finding *f, const char *file, char *buf,
                      file, file, got);
         break;
     case FIND_LOST_FILE: {
-        const char *act = f->after_link ? "link" : "close";
+        const char *act = f->after_link ? "link"
+                          : f->at_exit  ? "normal exit"
+                                        : "close";
         if (f->state == OUTCOME_SEALED)
             n = snprintf(buf, cap,
                          "right after its creator's %s, %s is sealed "

@@ -14,6 +14,20 @@
  * only on what its looks prove: lost-file needs a look after the close
  * (EV_UNSEEN: not visible; EV_OBSERVE: visible with other bytes), and a
  * close with no look after it proves nothing.
+ *
+ * What "done" means is a parameter (enum done_rule, core.h; each policy's
+ * descriptor names its own, policy_done_rule()): lost-file is judged at the
+ * rule's done points.  DONE_FIRST_CLOSE is SPEC §5's rule: every conscious
+ * close of the creator.  DONE_LAST_FD: only a conscious close after which
+ * the closer's fd table holds no other fd of the file's open file
+ * (EV_CLOSE.table_fds 0).  DONE_CLEAN_EXIT: also the creator process's
+ * normal death (EV_DEATH.clean_exit) for each file it has not reached a
+ * done point of; the file must be sealed with what was written once the
+ * dying process's own teardown flushes are over.  early-seal (visible
+ * before any conscious close of a live creator), visible-after-abort (the
+ * creator died before any conscious close) and mutated-after-seal are the
+ * same under every rule, except that under DONE_CLEAN_EXIT a normal death
+ * is the creator's done act, so a seal at it is no visible-after-abort.
  */
 #ifndef TERNRIG_ORACLE_H
 #define TERNRIG_ORACLE_H
@@ -35,6 +49,8 @@ struct finding {
     bool unseen;       /* lost-file, looks only: a look after the close
                           did not find the file (transient or aborted)   */
     bool after_link;   /* lost-file of a tmpfile: after its creator's link */
+    bool at_exit;      /* lost-file: after its creator's normal exit
+                          (DONE_CLEAN_EXIT)                              */
     uint64_t expected; /* lost-file: bytes written before the close       */
     uint64_t got;      /* bytes seen (sealed size)                        */
 };
@@ -65,11 +81,12 @@ struct oracle;
 struct oracle *oracle_new(uint32_t max_files, uint32_t max_procs);
 void oracle_free(struct oracle *o);
 
-/* Judge a history.  Returns 0 with `out` filled (valid until the next call),
- * or -1 when an event names a file or process beyond the capacity; then
- * `*bad_index` is that event. */
+/* Judge a history by done rule `done` (enum done_rule bits: the policy's
+ * policy_done_rule()).  Returns 0 with `out` filled (valid until the next
+ * call), or -1 when an event names a file or process beyond the capacity;
+ * then `*bad_index` is that event. */
 int oracle_judge(struct oracle *o, const struct history *h, uint32_t nfiles,
-                 struct verdict *out, uint32_t *bad_index);
+                 unsigned done, struct verdict *out, uint32_t *bad_index);
 
 /* A one-line human explanation of a finding; `file` is its name. */
 size_t finding_explain(const struct finding *f, const char *file, char *buf,
