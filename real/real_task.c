@@ -331,7 +331,8 @@ static void resolve_self_exe(void)
     self_exe[n > 0 ? n : 0] = 0;
 }
 
-void real_task_loop(int chan, int self)
+/* The command loop; returns when the channel closes. */
+static void serve_commands(int chan, int self)
 {
     /* children reap themselves when they exit, as the model's parents reap
      * at once (their task_structs can then be reused) */
@@ -500,6 +501,19 @@ void real_task_loop(int chan, int self)
             break;
         }
     }
+}
+
+_Noreturn void real_task_loop(int chan, int self)
+{
+    serve_commands(chan, self);
+    /* The channel closed: the controller is gone (a storm's worker
+     * SIGKILLed, a run cut short).  The task dies as the model says a
+     * trace's live processes die, by SIGKILL, never by a clean exit that
+     * could win the race against PR_SET_PDEATHSIG: under the clean-exit
+     * candidates a normal exit seals, a kill aborts. */
+    kill(getpid(), SIGKILL);
+    for (;;)
+        pause();
 }
 
 int real_task_main(int argc, char **argv)

@@ -60,9 +60,10 @@ struct real_msg {
     uint64_t ino;
 };
 
-/* Run the command loop of task `self` on channel fd `chan`; returns only
- * when the channel closes (the task then exits). */
-void real_task_loop(int chan, int self);
+/* Run the command loop of task `self` on channel fd `chan`.  Never
+ * returns: when the channel closes, the task's process kills itself with
+ * SIGKILL (the death the model gives a trace's live processes). */
+_Noreturn void real_task_loop(int chan, int self);
 
 /* Entry point after exec: `ternrig __task CHANNEL TASK`. */
 int real_task_main(int argc, char **argv);
