@@ -167,9 +167,15 @@ int on_fuse_request_send(struct bpf_raw_tracepoint_args *ctx)
         r.flags |= FLUSHCTX_EXITING;
     if (pf & PF_KTHREAD)
         r.flags |= FLUSHCTX_KTHREAD;
-    if (BPF_CORE_READ(t, signal, flags) & SIGNAL_GROUP_EXIT)
-        r.flags |= FLUSHCTX_GROUP_EXIT;
     r.exit_code = BPF_CORE_READ(t, exit_code);
+    if (BPF_CORE_READ(t, signal, flags) & SIGNAL_GROUP_EXIT) {
+        r.flags |= FLUSHCTX_GROUP_EXIT;
+        /* a group death's fate is the group's: set (the killing signal,
+         * or exit_group's status << 8) before any of its threads starts
+         * to exit, so every flusher of the group reads the same, even one
+         * that has not reached do_exit's own exit_code yet */
+        r.exit_code = BPF_CORE_READ(t, signal, group_exit_code);
+    }
     if (op == FLUSHCTX_OP_FLUSH &&
         count_table_fds(t, req, dev, r.nodeid, &r.table_fds))
         r.flags |= FLUSHCTX_FDS_COUNTED;

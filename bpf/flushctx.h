@@ -71,8 +71,10 @@ struct flushctx_rec {
     flushctx_u32 tgid;
     flushctx_u32 flags;     /* FLUSHCTX_*                                   */
     flushctx_s32 live;      /* signal->live: threads not yet in do_exit    */
-    flushctx_s32 exit_code; /* current->exit_code: do_exit sets it before
-                               exit_mm and exit_files; low 7 bits the
+    flushctx_s32 exit_code; /* signal->group_exit_code in a group death
+                               (FLUSHCTX_GROUP_EXIT), else
+                               current->exit_code (do_exit sets it before
+                               exit_mm and exit_files); low 7 bits the
                                killing signal, else (status << 8)        */
     /* FLUSH (FLUSHCTX_FDS_COUNTED): fds of current->files that refer to
      * the flushed open file (same inode of the mount, same FUSE fh),

@@ -283,6 +283,11 @@ TEST(sigkilled_multithreaded_creator_flushes_from_its_group_with_mm_null)
     CHECK(f.leader == cr.leader);
     CHECK_EQ_INT(f.mm, 0);
     CHECK(f.exiting && f.group_exit && !f.other_mm_alive);
+    /* the group's fate (signal->group_exit_code), whichever thread
+     * flushes: a thread that has not reached do_exit's own exit_code
+     * yet read 0 there, which the clean-exit candidates took for a
+     * normal exit (the storm's visible-after-abort of 3 December) */
+    CHECK_EQ_INT(f.exit_code & 0x7f, SIGKILL);
     CHECK_EQ_STR(f.decision, "abort");
 }
 
