@@ -43,10 +43,13 @@ static long long live_back_to(const char *dir, long long want)
     return live;
 }
 
+/* DIR/NAME in one of this thread's four buffers (the creator threads of
+ * several_threads_serve_the_same call it at once: shared buffers gave
+ * one thread another's path, about one run in two) */
 static char *at(const char *dir, const char *name)
 {
-    static char buf[4][1100];
-    static int k;
+    static _Thread_local char buf[4][1100];
+    static _Thread_local int k;
     char *p = buf[k++ % 4];
     snprintf(p, sizeof buf[0], "%.512s/%.512s", dir, name);
     return p;
