@@ -50,42 +50,12 @@ static unsigned storm_boost(uint8_t op)
     }
 }
 
-/* gen_program_user (same validity: every statement is checked on the
- * model, user-space statements only, no schedule options) with the
- * storm's weighting. */
-static void storm_program(struct model *m, struct program *p, uint32_t nsteps,
-                          uint64_t *rng)
+/* The weighting as gen_program_user_kept's hook (every statement is
+ * still checked on the model, user-space statements only, no schedule
+ * options), from the second statement on: the first is the first spawn. */
+static bool storm_keep(uint8_t op, uint64_t *rng, const struct gen_names *n)
 {
-    struct trace_error err;
-    program_init(p);
-    gen_name_all(p);
-    model_reset(m, p, POLICY_REFERENCE);
-    struct gen_names n = {0, 0, 0};
-    if (nsteps > MAX_STEPS)
-        nsteps = MAX_STEPS;
-    unsigned misses = 0;
-    while (p->nsteps < nsteps && misses < 1000) {
-        struct step *s = &p->steps[p->nsteps];
-        gen_propose(s, rng, &n);
-        if (statement_not_real(s->op)) {
-            misses++;
-            continue;
-        }
-        if (n.tasks && gen_next(rng) % STORM_BOOST_MAX >= storm_boost(s->op))
-            continue; /* not a miss: a draw of the weighting */
-        s->line = p->nsteps + 1;
-        p->nsteps++;
-        if (model_step(m, p->nsteps - 1, &err) < 0) {
-            p->nsteps--;
-            misses++;
-            continue;
-        }
-        misses = 0;
-        gen_note(s, &n);
-    }
-    p->ntasks = n.tasks ? n.tasks : 1;
-    p->nfiles = n.files ? n.files : 1;
-    p->nfds = n.fds ? n.fds : 1;
+    return !n->tasks || gen_next(rng) % STORM_BOOST_MAX < storm_boost(op);
 }
 
 void scenario_program(struct model *m, struct program *p, uint64_t seed,
@@ -93,7 +63,7 @@ void scenario_program(struct model *m, struct program *p, uint64_t seed,
 {
     uint64_t rng = seed ? seed : 1;
     if (interleave < 2) {
-        storm_program(m, p, nsteps, &rng);
+        gen_program_user_kept(m, p, nsteps, &rng, storm_keep);
         return;
     }
     if (interleave > 4)
@@ -103,7 +73,8 @@ void scenario_program(struct model *m, struct program *p, uint64_t seed,
     uint32_t total = 0;
     unsigned k = 0;
     for (; k < interleave; k++) {
-        storm_program(m, &part[k], nsteps / interleave, &rng);
+        gen_program_user_kept(m, &part[k], nsteps / interleave, &rng,
+                              storm_keep);
         struct program *q = &part[k];
         uint16_t nt = 0, nf = 0, nd = 0;
         for (uint32_t i = 0; i < q->nsteps; i++) {
@@ -159,7 +130,7 @@ void scenario_program(struct model *m, struct program *p, uint64_t seed,
         return;
     }
     rng = seed ? seed : 1; /* cannot happen by construction: fall back */
-    storm_program(m, p, nsteps, &rng);
+    gen_program_user_kept(m, p, nsteps, &rng, storm_keep);
 }
 
 static double rel(uint64_t t, uint64_t origin)

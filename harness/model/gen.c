@@ -249,7 +249,7 @@ void gen_name_all(struct program *p)
 }
 
 static void generate(struct model *m, struct program *p, uint32_t nsteps,
-                     uint64_t *rng, bool user_only);
+                     uint64_t *rng, bool user_only, gen_keep_fn keep);
 
 /* Map sizes: small, so that a program of a few dozen statements can fill
  * the map (half of them 1 or 2), sometimes TernFS's own. */
@@ -265,18 +265,25 @@ void gen_closetracker_map(struct step *s, uint64_t *rng)
 void gen_program(struct model *m, struct program *p, uint32_t nsteps,
                  uint64_t *rng)
 {
-    generate(m, p, nsteps, rng, false);
+    generate(m, p, nsteps, rng, false, NULL);
 }
 
 void gen_program_user(struct model *m, struct program *p, uint32_t nsteps,
                       uint64_t *rng)
 {
-    generate(m, p, nsteps, rng, true);
+    generate(m, p, nsteps, rng, true, NULL);
 }
 
-/* `user_only`: no kernel threads and no schedules (gen.h). */
+void gen_program_user_kept(struct model *m, struct program *p,
+                           uint32_t nsteps, uint64_t *rng, gen_keep_fn keep)
+{
+    generate(m, p, nsteps, rng, true, keep);
+}
+
+/* `user_only`: no kernel threads and no schedules (gen.h); `keep`, when
+ * given, may turn a proposal down before the model sees it (gen.h). */
 static void generate(struct model *m, struct program *p, uint32_t nsteps,
-                     uint64_t *rng, bool user_only)
+                     uint64_t *rng, bool user_only, gen_keep_fn keep)
 {
     struct trace_error err;
     program_init(p);
@@ -306,6 +313,8 @@ static void generate(struct model *m, struct program *p, uint32_t nsteps,
             misses++;
             continue;
         }
+        if (keep && !keep(s->op, rng, &n))
+            continue; /* not a miss: the caller's weighting */
         if (!user_only)
             gen_schedule(p, s, rng, m);
         s->line = p->nsteps + 1;

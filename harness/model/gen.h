@@ -8,6 +8,7 @@
 #ifndef TERNRIG_GEN_H
 #define TERNRIG_GEN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "model.h"
 #include "trace.h"
@@ -68,5 +69,15 @@ void gen_program(struct model *m, struct program *p, uint32_t nsteps,
  * for why the storm's scenarios use this). */
 void gen_program_user(struct model *m, struct program *p, uint32_t nsteps,
                       uint64_t *rng);
+
+/* A weighting over gen_program_user's proposals: false turns statement
+ * kind `op` down (drawing from `rng` keeps the program a pure function of
+ * the seed); `n`, the names in use so far.  A turned-down proposal is not
+ * a miss: the generator proposes again. */
+typedef bool (*gen_keep_fn)(uint8_t op, uint64_t *rng,
+                            const struct gen_names *n);
+/* gen_program_user with each proposal first offered to `keep`. */
+void gen_program_user_kept(struct model *m, struct program *p,
+                           uint32_t nsteps, uint64_t *rng, gen_keep_fn keep);
 
 #endif
