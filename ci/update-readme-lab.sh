@@ -23,15 +23,6 @@ else
     "$T" lab ${LAB_ARGS:-} --out "$tmp/out" --json >"$tmp/lab.json"
 fi
 "$T" lab --from "$tmp/lab.json" --markdown >"$tmp/table.md"
-grep -q '^<!-- lab-table:begin -->$' README.md && grep -q '^<!-- lab-table:end -->$' README.md || {
-    echo "update-readme-lab: README.md lacks the lab-table markers" >&2
-    exit 2
-}
-awk -v gen="$tmp/table.md" '
-    /^<!-- lab-table:begin -->$/ { print; while ((getline l < gen) > 0) print l; skip = 1; next }
-    /^<!-- lab-table:end -->$/ { skip = 0 }
-    !skip { print }
-' README.md >"$tmp/README.md"
+ci/readme_section.sh put lab-table "$tmp/table.md"
 cp "$tmp/lab.json" "$saved"
-cp "$tmp/README.md" README.md
 echo "README.md: lab table regenerated from $saved"

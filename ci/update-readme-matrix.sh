@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 T=${1:-build/ternrig}
 out=$(mktemp)
-trap 'rm -f "$out" "$out.readme"' EXIT
+trap 'rm -f "$out"' EXIT
 rc=0
 "$T" clients --all-policies --markdown >"$out" || rc=$?
 if [ "$rc" -ge 2 ]; then
@@ -16,14 +16,5 @@ if [ "$rc" -ge 2 ]; then
     exit "$rc"
 fi
 [ "$rc" -eq 0 ] || echo "update-readme-matrix: some cells differ from SPEC.md's predictions (marked in the table)" >&2
-grep -q '^<!-- clients-matrix:begin -->$' README.md && grep -q '^<!-- clients-matrix:end -->$' README.md || {
-    echo "update-readme-matrix: README.md lacks the clients-matrix markers" >&2
-    exit 2
-}
-awk -v gen="$out" '
-    /^<!-- clients-matrix:begin -->$/ { print; while ((getline l < gen) > 0) print l; skip = 1; next }
-    /^<!-- clients-matrix:end -->$/ { skip = 0 }
-    !skip { print }
-' README.md >"$out.readme"
-cp "$out.readme" README.md
+ci/readme_section.sh put clients-matrix "$out"
 echo "README.md: matrix regenerated ($(grep -c '^| `' "$out") programs)"

@@ -19,8 +19,7 @@ SRC=$2
 source "$(dirname "$0")/checks.sh"
 J=$SRC/ci/lab-readme.json
 
-awk '/^<!-- lab-table:end -->$/ { on = 0 } on { print } /^<!-- lab-table:begin -->$/ { on = 1 }' \
-    "$SRC/README.md" >"$tmp/readme.md"
+bash "$SRC/ci/readme_section.sh" get lab-table "$SRC/README.md" >"$tmp/readme.md" 2>/dev/null
 if [ ! -s "$tmp/readme.md" ]; then bad "README.md has no lab-table section"
 elif ! "$T" lab --from "$J" --markdown >"$tmp/md" 2>"$tmp/err"; then
     bad "ternrig lab --from $J fails: $(cat "$tmp/err")"
