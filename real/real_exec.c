@@ -286,8 +286,7 @@ static int spawn_task(struct run *r, int t)
         if (chdir(r->dir) < 0)
             _exit(127);
         drop_controller_memory(); /* r is gone from here on */
-        real_task_loop(chan, t);
-        _exit(0);
+        real_task_loop(chan, t); /* never returns */
     }
     if (!r->pgid) {
         r->pgid = pid;

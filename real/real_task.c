@@ -122,9 +122,7 @@ static int vfork_child(void *arg)
     for (int fd = REAL_CHANNEL_BASE; fd < REAL_CHANNEL_END; fd++)
         if (fd != vs->chan)
             close(fd); /* the fd table is a copy: only our channel stays */
-    real_task_loop(vs->chan, vs->task);
-    syscall(SYS_exit_group, 0);
-    return 0;
+    real_task_loop(vs->chan, vs->task); /* never returns */
 }
 
 #ifdef TERNRIG_HAVE_URING
@@ -293,10 +291,7 @@ static void *thread_main(void *arg)
 {
     struct thread_start ts = *(struct thread_start *)arg;
     free(arg);
-    real_task_loop(ts.chan, ts.task);
-    thread_leaving();
-    syscall(SYS_exit, 0);
-    return NULL;
+    real_task_loop(ts.chan, ts.task); /* never returns (RC_EXIT: SYS_exit) */
 }
 
 static void write_pattern(int fd, uint32_t n, struct real_msg *m, int chan)
@@ -404,8 +399,7 @@ static void serve_commands(int chan, int self)
                 for (int fd = REAL_CHANNEL_BASE; fd < REAL_CHANNEL_END; fd++)
                     if (fd != child_chan)
                         close(fd);
-                real_task_loop(child_chan, m.task2);
-                _exit(0);
+                real_task_loop(child_chan, m.task2); /* never returns */
             }
             close(child_chan);
             reply(chan, &m, pid);
@@ -525,6 +519,5 @@ int real_task_main(int argc, char **argv)
 #endif
     int chan = atoi(argv[2]);
     fcntl(chan, F_SETFD, FD_CLOEXEC);
-    real_task_loop(chan, atoi(argv[3]));
-    return 0;
+    real_task_loop(chan, atoi(argv[3])); /* never returns */
 }
