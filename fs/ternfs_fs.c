@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1042,6 +1043,7 @@ static void fs_free(struct fs *fs, const struct fs_options *o)
 
 int ternfs_fs_run(const struct fs_options *o, char *why, size_t cap)
 {
+    prctl(PR_SET_NAME, "ternrig-fs"); /* in ps and perf */
     struct fs fs = {0};
     pthread_mutex_init(&fs.mu, NULL);
     fs.o = o;

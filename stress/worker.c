@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "gen.h"
@@ -159,6 +160,7 @@ static void save_failed_run(struct worker_ctx *w, const struct program *p,
 
 int worker_main(struct worker_ctx *w)
 {
+    prctl(PR_SET_NAME, "ternrig-worker"); /* in ps and perf */
     struct judge j;
     if (judge_init(&j) < 0)
         return 1;
