@@ -15,92 +15,26 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
-#include "expect_gen.h"
 #include "flushlog.h"
 #include "real_exec.h"
 #include "real_history.h"
 #include "real_mount.h"
+#include "real_run.h"
 #include "real_task.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
 #endif
-#define STEP_TIMEOUT_MS 10000
-#define RUN_FAILED INT32_MIN /* the run itself failed: see r->why */
 
 static volatile pid_t running_pgid; /* for real_replay_abort */
 
-struct run {
-    struct program *p;
-    const struct real_hooks *h;
-    struct model *m;
-    enum policy pol;
-    bool settle_slots;  /* task pointers: make slot reuse as the model's */
-    bool freed;         /* a task may have been freed since the last settle */
-    char dir[4096];
-    const char *log;
-    long log_off;
-    int chan[MAX_TASK_NAMES];   /* controller's end of each task's channel */
-    pid_t pid[MAX_TASK_NAMES];  /* process, as the task last reported     */
-    pid_t tid[MAX_TASK_NAMES];
-    int pending[MAX_TASK_NAMES]; /* replies still to come (vfork parent) */
-    pid_t pgid;
-    struct real_history hist;   /* the real history */
-    uint64_t seen[MAX_FILE_NAMES];   /* visible size + 1, 0 = not seen */
-    bool closed[MAX_FILE_NAMES];     /* an fd of it closed in this step  */
-    /* a tmpfile's inode (the real tmpfile's reply), 0 for other files: its
-     * flush-log lines have no name until it is linked (its create's says
-     * "/", the kernel's) */
-    uint64_t tmp_ino[MAX_FILE_NAMES];
-    struct rh_decision dec[256];
-    bool dec_used[256];
-    struct dec_pointers {       /* BPF contexts: the raw pointers */
-        bool ptrs;
-        uint64_t leader, owner;
-    } decp[256];
-    unsigned ndec;              /* the fs's decisions during this step */
-    /* every flush the kernel showed during this step (BPF contexts): who
-     * sent it, its mm and its group leader's mm */
-    struct flush_seen {
-        int32_t tid;
-        bool mm, leader_mm;
-    } obs[256];
-    unsigned nobs;
-    bool log_early;             /* this step's log is read already       */
-    /* a storm's run (hooks): an open whose real outcome is not the
-     * model's (the kernel sealed what the model did not, or not what it
-     * did: the decisions are the filesystem's, the model only keeps the
-     * books); the fd tables part ways, so the run stops after it */
-    bool diverged;
-    /* the schedule the kernel took (real_replay): p is a working copy of
-     * `written`, its options set as the kernel did, statement by
-     * statement, before the model runs the statement */
-    bool taking;
-    bool force_order;           /* stop dying threads at their exit (root) */
-    const struct program *written;
-    const char *mount;          /* the mount root: user.ternrig.task.TID */
-    uint64_t kptr[MAX_TASK_NAMES]; /* each task's task_struct; 0 unknown */
-    uint32_t born[MAX_TASK_NAMES]; /* creation sequence, from 1         */
-    uint32_t nborn;
-    /* per statement: SCHED_NONE (no choice: nothing dies in order, no task
-     * released), SCHED_UNSEEN (a choice the kernel did not show), or
-     * SCHED_SEEN */
-    uint8_t sched_seen[MAX_STEPS];
-    struct real_outcome *out;
-    char *why;
-};
-
-static int fail(struct run *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
 #include <stdarg.h>
-static int fail(struct run *r, const char *fmt, ...)
+int run_fail(struct run *r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -140,13 +74,13 @@ static int wait_msg(struct run *r, int t, struct real_msg *m)
 {
     int rc = poll_step(r->chan[t]);
     if (rc <= 0)
-        return fail(r, "task '%s' did not answer in %d s",
-                    r->p->task_names[t], STEP_TIMEOUT_MS / 1000);
+        return run_fail(r, "task '%s' did not answer in %d s",
+                        r->p->task_names[t], STEP_TIMEOUT_MS / 1000);
     ssize_t n;
     while ((n = recv(r->chan[t], m, sizeof *m, 0)) < 0 && errno == EINTR)
         ;
     if (n != (ssize_t)sizeof *m)
-        return fail(r, "task '%s' vanished", r->p->task_names[t]);
+        return run_fail(r, "task '%s' vanished", r->p->task_names[t]);
     r->pid[t] = m->pid;
     r->tid[t] = m->tid;
     return 0;
@@ -175,7 +109,7 @@ static int send_msg(struct run *r, int t, struct real_msg *m, int pass_fd)
         memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
     }
     if (sendmsg(r->chan[t], &mh, MSG_NOSIGNAL) != (ssize_t)sizeof *m)
-        return fail(r, "cannot reach task '%s'", r->p->task_names[t]);
+        return run_fail(r, "cannot reach task '%s'", r->p->task_names[t]);
     return 0;
 }
 
@@ -194,7 +128,7 @@ static bool wait_gone(pid_t pid)
 /* A thread has exited once its /proc entry is gone or a zombie (a leader
  * whose other threads live on): both come after exit_files, so its flushes
  * are done.  /proc/.../status never blocks (MEASURED.md). */
-static bool wait_thread_gone(pid_t pid, pid_t tid)
+bool run_wait_thread_gone(pid_t pid, pid_t tid)
 {
     char path[96], buf[512];
     snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid,
@@ -264,13 +198,13 @@ static int spawn_task(struct run *r, int t)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-        return fail(r, "socketpair: %s", strerror(errno));
+        return run_fail(r, "socketpair: %s", strerror(errno));
     pid_t me = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(sv[0]);
         close(sv[1]);
-        return fail(r, "fork: %s", strerror(errno));
+        return run_fail(r, "fork: %s", strerror(errno));
     }
     if (pid == 0) {
         signal(SIGINT, SIG_DFL); /* not the controller's handlers */
@@ -304,7 +238,7 @@ static int spawn_via(struct run *r, int parent, int child, int cmd)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-        return fail(r, "socketpair: %s", strerror(errno));
+        return run_fail(r, "socketpair: %s", strerror(errno));
     struct real_msg m = {0};
     m.cmd = cmd;
     m.task2 = child;
@@ -322,9 +256,9 @@ static int spawn_via(struct run *r, int parent, int child, int cmd)
     }
     if (wait_msg(r, parent, &m) == RUN_FAILED)
         return RUN_FAILED;
-    return m.result < 0 ? fail(r, "%s failed: %s", cmd == RC_FORK ? "fork" :
-                                                   "pthread_create",
-                               strerror(-m.result))
+    return m.result < 0 ? run_fail(r, "%s failed: %s", cmd == RC_FORK ? "fork" :
+                                                       "pthread_create",
+                                   strerror(-m.result))
                         : 0;
 }
 
@@ -333,7 +267,7 @@ static int spawn_via(struct run *r, int parent, int child, int cmd)
  * flushes (the k-th logged flush of a file is its k-th flush while it was
  * transient).  A line still being written is left whole for next time
  * (the tail reader's promise: a torn read once lost a decision). */
-static void read_log(struct run *r)
+void run_read_log(struct run *r)
 {
     r->ndec = 0;
     if (!r->log)
@@ -378,10 +312,7 @@ static void read_log(struct run *r)
     fclose(f);
 }
 
-static void differ(struct run *r, uint32_t step, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void differ(struct run *r, uint32_t step, const char *fmt, ...)
+void run_differ(struct run *r, uint32_t step, const char *fmt, ...)
 {
     struct real_outcome *o = r->out;
     if (o->ndiffs < 8) {
@@ -429,11 +360,12 @@ static void real_decision(struct run *r, const struct event *model,
         r->dec_used[k] = true;
         const char *fname = r->p->file_names[r->dec[k].file];
         if (!model) {
-            differ(r, step, "the kernel flushed %s (tgid %d, %s) -> %s; the "
-                            "model did not",
-                   fname, (int)r->dec[k].tgid,
-                   r->dec[k].mm_alive ? "mm alive" : "mm gone",
-                   dec_name(r->dec[k].type));
+            run_differ(r, step,
+                       "the kernel flushed %s (tgid %d, %s) -> %s; the "
+                       "model did not",
+                       fname, (int)r->dec[k].tgid,
+                       r->dec[k].mm_alive ? "mm alive" : "mm gone",
+                       dec_name(r->dec[k].type));
         } else {
             r->out->flushes_compared++;
             pid_t want = r->pid[model_proc_name(r->m, model->proc)];
@@ -441,21 +373,21 @@ static void real_decision(struct run *r, const struct event *model,
                            : model->decision == FLUSH_ABORT ? EV_ABORT
                                                             : EV_FLUSH;
             if (model->decision == 0xff)
-                differ(r, step, "the kernel flushed %s while it was "
-                                "transient; in the model it was not",
-                       fname);
+                run_differ(r, step, "the kernel flushed %s while it was "
+                                    "transient; in the model it was not",
+                           fname);
             else if (want != r->dec[k].tgid ||
                      (model->ctx_mm != 0) != r->dec[k].mm_alive ||
                      mdec != r->dec[k].type)
-                differ(r, step,
-                       "flush of %s: model: process %s (tgid %d), %s -> %s; "
-                       "kernel: tgid %d, %s -> %s",
-                       fname, r->p->task_names[model_proc_name(r->m,
-                                                               model->proc)],
-                       (int)want, model->ctx_mm ? "mm alive" : "mm gone",
-                       dec_name(mdec), (int)r->dec[k].tgid,
-                       r->dec[k].mm_alive ? "mm alive" : "mm gone",
-                       dec_name(r->dec[k].type));
+                run_differ(
+                    r, step,
+                    "flush of %s: model: process %s (tgid %d), %s -> %s; "
+                    "kernel: tgid %d, %s -> %s",
+                    fname, r->p->task_names[model_proc_name(r->m, model->proc)],
+                    (int)want, model->ctx_mm ? "mm alive" : "mm gone",
+                    dec_name(mdec), (int)r->dec[k].tgid,
+                    r->dec[k].mm_alive ? "mm alive" : "mm gone",
+                    dec_name(r->dec[k].type));
         }
         if (r->dec[k].type == EV_FLUSH)
             return; /* ignored: nothing to record */
@@ -470,11 +402,11 @@ static void real_decision(struct run *r, const struct event *model,
         return;
     }
     if (model && model->decision != 0xff && r->log)
-        differ(r, step, "the model flushed %s (%s -> %s); the kernel sent "
-                        "no flush of it while it was transient",
-               r->p->file_names[model->file],
-               model->ctx_mm ? "mm alive" : "mm gone",
-               flush_decision_name((enum flush_decision)model->decision));
+        run_differ(r, step, "the model flushed %s (%s -> %s); the kernel sent "
+                            "no flush of it while it was transient",
+                   r->p->file_names[model->file],
+                   model->ctx_mm ? "mm alive" : "mm gone",
+                   flush_decision_name((enum flush_decision)model->decision));
 }
 
 /* What the directory shows of every file of the trace: a look after the
@@ -550,11 +482,11 @@ static void take_model_events(struct run *r, uint32_t from, uint32_t to,
             uint8_t op = e.step < r->p->nsteps ? r->p->steps[e.step].op : 0;
             if ((op == OP_TMPFILE || op == OP_OPEN || op == OP_LINK) &&
                 real != e.result && result != RESULT_UNKNOWN)
-                differ(r, e.step, "%s: the model's result is %s, the "
-                                  "kernel's %s",
-                       trace_op_name((enum trace_op)op),
-                       e.result ? strerror(-e.result) : "success",
-                       real ? strerror(-real) : "success");
+                run_differ(r, e.step, "%s: the model's result is %s, the "
+                                      "kernel's %s",
+                           trace_op_name((enum trace_op)op),
+                           e.result ? strerror(-e.result) : "success",
+                           real ? strerror(-real) : "success");
             e.result = real;
         }
         if (e.type == EV_CLOSE && e.file < MAX_FILE_NAMES)
@@ -574,7 +506,7 @@ static int send_real(struct run *r, int from, int to, int fd)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-        return fail(r, "socketpair: %s", strerror(errno));
+        return run_fail(r, "socketpair: %s", strerror(errno));
     struct real_msg m = {0};
     m.cmd = RC_SEND;
     m.fd = fd;
@@ -616,443 +548,6 @@ static void settle_slots(struct run *r)
     close(fd);
 }
 
-
-/* ---- the schedule the kernel took (SPEC v2 §3) ---- */
-
-enum { SCHED_NONE, SCHED_UNSEEN, SCHED_SEEN };
-
-static const char *const sched_kind_names[REAL_SCHED_KINDS] = {
-    "spawn", "fork", "vfork", "thread", "kill", "exit_group", "exec",
-    "end of trace",
-};
-
-const char *real_sched_kind_name(unsigned kind)
-{
-    return kind < REAL_SCHED_KINDS ? sched_kind_names[kind] : "?";
-}
-
-void real_sched_add(struct real_sched_tally *t, const struct real_outcome *o)
-{
-    for (unsigned k = 0; k < REAL_SCHED_KINDS; k++) {
-        t->followed[k] += o->followed[k];
-        t->taken[k] += o->taken[k];
-        t->unobserved[k] += o->unobserved[k];
-    }
-    t->forced += o->forced;
-    t->not_forced += o->not_forced;
-    o->schedule_differs ? t->by_taken++ : t->as_written++;
-}
-
-void real_sched_print(FILE *f, const struct real_sched_tally *t)
-{
-    fprintf(f, "schedules: %u run%s judged as written, %u by the schedule "
-               "the kernel took\n",
-            t->as_written, t->as_written == 1 ? "" : "s", t->by_taken);
-    fprintf(f, "  %-13s %9s %9s %11s\n", "statement", "followed", "took other",
-            "not seen");
-    for (unsigned k = 0; k < REAL_SCHED_KINDS; k++)
-        if (t->followed[k] + t->taken[k] + t->unobserved[k])
-            fprintf(f, "  %-13s %9u %9u %11u\n", sched_kind_names[k],
-                    t->followed[k], t->taken[k], t->unobserved[k]);
-    fprintf(f, "  exit order forced with ptrace: %u statement%s, %u could "
-               "not be\n",
-            t->forced, t->forced == 1 ? "" : "s", t->not_forced);
-}
-
-/* The schedule kind of a statement, or -1 when it has no schedule option. */
-static int sched_kind(uint8_t op)
-{
-    switch (op) {
-    case OP_SPAWN: return REAL_SCHED_SPAWN;
-    case OP_FORK: return REAL_SCHED_FORK;
-    case OP_VFORK: return REAL_SCHED_VFORK;
-    case OP_THREAD: return REAL_SCHED_THREAD;
-    case OP_KILL: return REAL_SCHED_KILL;
-    case OP_EXIT_GROUP: return REAL_SCHED_EXIT_GROUP;
-    case OP_EXEC: return REAL_SCHED_EXEC;
-    default: return -1;
-    }
-}
-
-/* The task_struct pointer the kernel gave thread `tid` (ternrig fs with BPF
- * contexts records it at copy_process and answers user.ternrig.task.TID on
- * its root); 0 when it cannot say. */
-static uint64_t task_ptr(const struct run *r, pid_t tid)
-{
-    char name[48], val[32];
-    if (!r->mount || tid <= 0)
-        return 0;
-    snprintf(name, sizeof name, "user.ternrig.task.%d", (int)tid);
-    ssize_t n = getxattr(r->mount, name, val, sizeof val - 1);
-    if (n <= 0)
-        return 0;
-    val[n] = 0;
-    return strtoull(val, NULL, 16);
-}
-
-/* Statement i made task n: learn its task_struct and set `reuses` on the
- * working copy as the kernel did: the task whose memory it got (of those
- * with that pointer, the last made: the one whose memory it was), or none
- * (fresh memory). */
-static void take_reuse(struct run *r, uint32_t i)
-{
-    struct step *s = &r->p->steps[i];
-    uint16_t n = s->op == OP_SPAWN ? s->task : s->task2;
-    uint64_t ptr = task_ptr(r, r->tid[n]);
-    r->born[n] = ++r->nborn;
-    r->kptr[n] = ptr;
-    /* a choice only once some task of the run is released */
-    for (uint16_t t = 0; t < r->p->ntasks; t++) {
-        struct task_view v = model_task(r->m, t);
-        if (t != n && v.state != TASK_UNBORN && v.slot == 0)
-            r->sched_seen[i] = SCHED_UNSEEN;
-    }
-    if (!ptr)
-        return; /* the kernel did not say: as written */
-    r->out->schedule_known = true;
-    if (r->sched_seen[i])
-        r->sched_seen[i] = SCHED_SEEN;
-    int x = -1;
-    for (uint16_t t = 0; t < r->p->ntasks; t++)
-        if (t != n && r->kptr[t] == ptr &&
-            (x < 0 || r->born[t] > r->born[x]))
-            x = t;
-    if (x < 0) {
-        s->flags &= (uint8_t)~STEP_REUSES;
-        s->reuses = 0;
-    } else {
-        s->flags |= STEP_REUSES;
-        s->reuses = (uint16_t)x;
-    }
-}
-
-/* The threads that die in statement s (kill, exit_group, exec), in
- * creation order, and the group's leader; before the model runs it. */
-static unsigned dying_threads(const struct run *r, const struct step *s,
-                              uint16_t *out, uint16_t *leader)
-{
-    struct task_view av = model_task(r->m, s->task);
-    unsigned n = 0;
-    *leader = av.leader;
-    if (av.kthread)
-        return 0;
-    for (uint16_t t = 0; t < r->p->ntasks; t++) {
-        struct task_view v = model_task(r->m, t);
-        if (v.state != TASK_ALIVE || v.proc != av.proc)
-            continue;
-        if (s->op == OP_EXEC && t == s->task)
-            continue;
-        out[n++] = t;
-    }
-    return n;
-}
-
-/* The order statement s (as written) gives its n dying threads: its list,
- * else creation order with the leader first (version 1's schedule: every
- * exit_mm first, so every teardown flush sees the leader's mm gone). */
-static void written_order(const struct run *r, const struct step *s,
-                          const uint16_t *dying, unsigned n, uint16_t leader,
-                          uint16_t *out)
-{
-    if (s->flags & STEP_ORDER && s->norder == n) {
-        memcpy(out, step_order(r->written, s), n * sizeof *out);
-        return;
-    }
-    unsigned k = 0;
-    for (unsigned a = 0; a < n; a++)
-        if (dying[a] == leader)
-            out[k++] = leader;
-    for (unsigned a = 0; a < n; a++)
-        if (dying[a] != leader)
-            out[k++] = dying[a];
-}
-
-/* Statement i (kill, exit_group, exec) ran for real and its flushes are
- * read: set `order` on the working copy as the kernel took it.  A thread
- * t's teardown flush (its mm gone) that saw the leader's mm still set
- * means t exited before the leader; one that saw it gone, after.  Where
- * that agrees with the written schedule, it stays as written; else the
- * order is the written (or version 1's) with each observed thread moved to
- * its side of the leader, and the unobserved ones left where they were. */
-/* What this step's flushes showed of the order of the n dying threads:
- * rel[t] -1 when t exited before the leader, 1 after, 0 not seen.  Whether
- * anything was seen.  `step` is for a difference (a thread that saw the
- * leader's mm both set and gone). */
-static bool observe_order(struct run *r, uint32_t step, const uint16_t *dying,
-                          unsigned n, uint16_t leader, int8_t *rel)
-{
-    bool leader_dies = false, seen = false;
-    for (unsigned a = 0; a < n; a++)
-        leader_dies |= dying[a] == leader;
-    if (!leader_dies || n < 2)
-        return false; /* nothing a flush can show */
-    for (unsigned a = 0; a < n; a++) {
-        uint16_t t = dying[a];
-        if (t == leader)
-            continue;
-        bool set = false, gone = false;
-        for (unsigned k = 0; k < r->nobs; k++)
-            if (r->obs[k].tid == r->tid[t] && !r->obs[k].mm) {
-                if (!rel[t])
-                    rel[t] = r->obs[k].leader_mm ? -1 : 1;
-                r->obs[k].leader_mm ? (set = true) : (gone = true);
-                seen = true;
-            }
-        if (set && gone) /* the first flush places it; the rest differ */
-            differ(r, step, "%s's teardown flushes saw the leader's mm set, "
-                            "then gone: the leader's exit_mm came in the "
-                            "middle of %s's exit_files, which no `order` "
-                            "says",
-                   r->p->task_names[t], r->p->task_names[t]);
-    }
-    return seen;
-}
-
-static void take_order(struct run *r, uint32_t i, const uint16_t *dying,
-                       unsigned n, uint16_t leader)
-{
-    struct step *s = &r->p->steps[i];
-    const struct step *w = &r->written->steps[i];
-    int8_t rel[MAX_TASK_NAMES] = {0}; /* -1 before the leader, 1 after */
-    if (n >= 2)
-        r->sched_seen[i] = SCHED_UNSEEN;
-    if (!observe_order(r, i, dying, n, leader, rel))
-        return;
-    r->sched_seen[i] = SCHED_SEEN;
-    uint16_t base[MAX_TASK_NAMES], list[MAX_TASK_NAMES];
-    written_order(r, w, dying, n, leader, base);
-    unsigned lpos = 0;
-    for (unsigned a = 0; a < n; a++)
-        if (base[a] == leader)
-            lpos = a;
-    bool agrees = true;
-    for (unsigned a = 0; a < n; a++)
-        if (rel[base[a]] && (rel[base[a]] < 0) != (a < lpos))
-            agrees = false;
-    if (agrees)
-        return;
-    unsigned k = 0;
-    for (unsigned a = 0; a < n; a++) {
-        uint16_t t = base[a];
-        if (t != leader && (rel[t] < 0 || (rel[t] == 0 && a < lpos)))
-            list[k++] = t;
-    }
-    list[k++] = leader;
-    for (unsigned a = 0; a < n; a++) {
-        uint16_t t = base[a];
-        if (t != leader && !(rel[t] < 0 || (rel[t] == 0 && a < lpos)))
-            list[k++] = t;
-    }
-    program_set_order(r->p, s, list, k);
-}
-
-/* The working copy's statement i back as written (its option was not valid
- * in the model). */
-static void restore_written(struct run *r, uint32_t i)
-{
-    struct step *s = &r->p->steps[i];
-    const struct step *w = &r->written->steps[i];
-    s->flags = (uint8_t)((s->flags & ~(STEP_REUSES | STEP_ORDER)) |
-                         (w->flags & (STEP_REUSES | STEP_ORDER)));
-    s->reuses = w->reuses;
-    if (w->flags & STEP_ORDER)
-        program_set_order(r->p, s, step_order(r->written, w), w->norder);
-    else
-        s->norder = 0;
-}
-
-/* Whether the options of statement i differ between the two programs. */
-static bool options_differ(const struct program *a, const struct program *b,
-                           uint32_t i)
-{
-    const struct step *x = &a->steps[i], *y = &b->steps[i];
-    uint8_t fx = x->flags & (STEP_REUSES | STEP_ORDER),
-            fy = y->flags & (STEP_REUSES | STEP_ORDER);
-    if (fx != fy)
-        return true;
-    if (fx & STEP_REUSES && x->reuses != y->reuses)
-        return true;
-    if (fx & STEP_ORDER &&
-        (x->norder != y->norder ||
-         memcmp(step_order(a, x), step_order(b, y),
-                x->norder * sizeof(uint16_t))))
-        return true;
-    return false;
-}
-
-/* After the run: the counts per kind, and the schedule line: "as written"
- * or "schedule taken: " and every statement whose options differ. */
-static void schedule_summary(struct run *r)
-{
-    struct real_outcome *o = r->out;
-    const struct program *w = r->written;
-    size_t len = 0;
-    o->schedule_differs = 0;
-    for (uint32_t i = 0; i < w->nsteps; i++) {
-        int kind = sched_kind(w->steps[i].op);
-        if (kind < 0)
-            continue;
-        bool differs = options_differ(r->p, w, i);
-        if (differs)
-            o->taken[kind]++;
-        else if (r->sched_seen[i] == SCHED_SEEN)
-            o->followed[kind]++;
-        else if (r->sched_seen[i] == SCHED_UNSEEN)
-            o->unobserved[kind]++;
-        if (!differs)
-            continue;
-        char stmt[200];
-        trace_print_step(r->p, &r->p->steps[i], stmt, sizeof stmt);
-        if (o->schedule_differs++ == 0)
-            len = (size_t)snprintf(o->schedule, sizeof o->schedule,
-                                   "schedule taken:");
-        if (len < sizeof o->schedule)
-            len += (size_t)snprintf(o->schedule + len,
-                                    sizeof o->schedule - len, "%s line %u: %s",
-                                    o->schedule_differs > 1 ? ";" : "",
-                                    w->steps[i].line, stmt);
-    }
-    if (!o->schedule_differs)
-        snprintf(o->schedule, sizeof o->schedule, "as written");
-}
-
-/* ---- making the kernel follow the written exit order (ptrace) ---- */
-
-/* Wait (up to the step time limit) for a ptrace event of thread `tid`:
- * returns its status, or -1.  Signal-delivery stops are passed on. */
-static int trace_wait(pid_t tid)
-{
-    for (int waited = 0; waited < STEP_TIMEOUT_MS * 10; waited++) {
-        int st;
-        pid_t got = waitpid(tid, &st, __WALL | WNOHANG);
-        if (got == tid) {
-            if (WIFSTOPPED(st) && st >> 8 != (SIGTRAP | PTRACE_EVENT_EXIT << 8)) {
-                int sig = WSTOPSIG(st);
-                ptrace(PTRACE_CONT, tid, 0,
-                       (void *)(long)(sig == SIGTRAP || sig == SIGSTOP ? 0 : sig));
-                continue;
-            }
-            return st;
-        }
-        if (got < 0 && errno != EINTR)
-            return -1;
-        usleep(100);
-    }
-    return -1;
-}
-
-struct forcing {
-    unsigned n;
-    uint16_t order[MAX_TASK_NAMES];
-    pid_t tid[MAX_TASK_NAMES];
-    bool seized[MAX_TASK_NAMES];
-    pid_t pid;
-    bool exec; /* de_thread releases the old leader itself */
-};
-
-/* Before statement i (kill, exit_group, exec) runs for real: seize its
- * dying threads with PTRACE_O_TRACEEXIT, so that each stops in do_exit
- * before exit_mm.  Returns whether it did (all of them). */
-static bool force_threads(struct run *r, pid_t pid, struct forcing *f);
-
-static bool force_begin(struct run *r, uint32_t i, pid_t pid,
-                        struct forcing *f)
-{
-    const struct step *s = &r->p->steps[i];
-    uint16_t dying[MAX_TASK_NAMES], leader;
-    memset(f, 0, sizeof *f);
-    if (!r->force_order)
-        return false;
-    f->n = dying_threads(r, s, dying, &leader);
-    if (f->n < 2)
-        return false;
-    written_order(r, &r->written->steps[i], dying, f->n, leader, f->order);
-    f->exec = s->op == OP_EXEC;
-    return force_threads(r, pid, f);
-}
-
-/* Seize the f->n threads of f->order (process `pid`). */
-static bool force_threads(struct run *r, pid_t pid, struct forcing *f)
-{
-    f->pid = pid;
-    for (unsigned a = 0; a < f->n; a++) {
-        f->tid[a] = r->tid[f->order[a]];
-        f->seized[a] = ptrace(PTRACE_SEIZE, f->tid[a], 0,
-                              (void *)(long)PTRACE_O_TRACEEXIT) == 0;
-        if (!f->seized[a]) {
-            for (unsigned b = 0; b < a; b++)
-                if (f->seized[b])
-                    ptrace(PTRACE_DETACH, f->tid[b], 0, 0);
-            r->out->not_forced++;
-            return false;
-        }
-    }
-    return true;
-}
-
-/* The statement's kill is on its way: wait for every dying thread to stop
- * at its exit, then let them go one at a time in the written order, each
- * gone (its flushes answered) before the next.  A non-leader thread is
- * reaped (it is ours to reap while traced); the leader stays a zombie
- * until its group is empty and is reaped, as tracer, after. */
-static bool force_run(struct run *r, struct forcing *f)
-{
-    bool ok = true;
-    for (unsigned a = 0; a < f->n; a++) {
-        int st = trace_wait(f->tid[a]);
-        if (st < 0 || !WIFSTOPPED(st))
-            ok = false; /* gone already, or never stopped */
-    }
-    for (unsigned a = 0; a < f->n; a++) {
-        pid_t tid = f->tid[a];
-        if (ptrace(PTRACE_CONT, tid, 0, 0) < 0) {
-            ok = false;
-            continue;
-        }
-        if (tid == f->pid) { /* the leader: a zombie until the group dies */
-            /* in an exec, the last one lets de_thread go on, which gives
-             * its pid to the exec'ing thread: the exec's reply says */
-            if (!(f->exec && a + 1 == f->n) && !wait_thread_gone(f->pid, tid))
-                ok = false;
-            f->seized[a] = !f->exec;
-            continue;
-        }
-        int st;
-        for (int w = 0; w < STEP_TIMEOUT_MS * 10; w++) {
-            pid_t got = waitpid(tid, &st, __WALL | WNOHANG);
-            if (got == tid && WIFSTOPPED(st)) { /* not the exit yet */
-                ptrace(PTRACE_CONT, tid, 0, 0);
-                continue;
-            }
-            if (got == tid || (got < 0 && errno == ECHILD))
-                break;
-            usleep(100);
-        }
-        f->seized[a] = false; /* reaped */
-    }
-    ok ? r->out->forced++ : r->out->not_forced++;
-    return ok;
-}
-
-/* After the statement: reap the traced leader (its exit is reported to
- * the tracer first) or detach from what is left. */
-static void force_end(struct forcing *f)
-{
-    for (unsigned a = 0; a < f->n; a++) {
-        if (!f->seized[a])
-            continue;
-        int st;
-        pid_t got = 0;
-        for (int w = 0; w < 2000 && got == 0; w++) {
-            got = waitpid(f->tid[a], &st, __WALL | WNOHANG);
-            if (got == 0)
-                usleep(500);
-        }
-        if (got == 0)
-            ptrace(PTRACE_DETACH, f->tid[a], 0, 0);
-        f->seized[a] = false;
-    }
-}
 
 /* Reap the run's exited processes at once, as the model's parents do (the
  * tasks themselves ignore SIGCHLD, so their children reap themselves);
@@ -1100,16 +595,16 @@ static int run_step(struct run *r, uint32_t i)
         struct task_view v = model_task(r->m, s->task);
         pid_t pid = r->pid[model_proc_name(r->m, v.proc)];
         struct forcing f;
-        bool forced = force_begin(r, i, pid, &f);
+        bool forced = sched_force_begin(r, i, pid, &f);
         kill(pid, SIGKILL);
         if (forced)
-            force_run(r, &f);
+            sched_force_run(r, &f);
         bool gone = wait_gone(pid);
         if (forced)
-            force_end(&f);
+            sched_force_end(&f);
         return gone ? 0
-                    : fail(r, "the killed process %d did not exit in %d s",
-                           (int)pid, STEP_TIMEOUT_MS / 1000);
+                    : run_fail(r, "the killed process %d did not exit in %d s",
+                               (int)pid, STEP_TIMEOUT_MS / 1000);
     }
     case OP_EXPECT:
     case OP_CLOSETRACKER_MAP: /* the mount's map was sized before the run
@@ -1164,8 +659,8 @@ static int run_step(struct run *r, uint32_t i)
     case OP_EXIT: m.cmd = RC_EXIT; break;
     case OP_EXIT_GROUP: m.cmd = RC_EXIT_GROUP; break;
     default:
-        return fail(r, "statement '%s' cannot run for real yet",
-                    trace_op_name((enum trace_op)s->op));
+        return run_fail(r, "statement '%s' cannot run for real yet",
+                        trace_op_name((enum trace_op)s->op));
     }
     if ((s->op == OP_WRITE || s->op == OP_CLOSE || s->op == OP_DUP ||
          s->op == OP_DUP2 || s->op == OP_URING_CLOSE || s->op == OP_LINK) &&
@@ -1177,31 +672,31 @@ static int run_step(struct run *r, uint32_t i)
     pid_t pid = r->pid[t], tid = r->tid[t];
     struct forcing f;
     bool forced = (s->op == OP_EXIT_GROUP || s->op == OP_EXEC) &&
-                  force_begin(r, i, pid, &f);
+                  sched_force_begin(r, i, pid, &f);
     if (send_msg(r, t, &m, -1) == RUN_FAILED) {
         if (forced)
-            force_end(&f);
+            sched_force_end(&f);
         return RUN_FAILED;
     }
     if (forced)
-        force_run(r, &f);
+        sched_force_run(r, &f);
     if (s->op == OP_EXIT) { /* no reply: wait for the thread to be gone */
-        return wait_thread_gone(pid, tid)
+        return run_wait_thread_gone(pid, tid)
                    ? 0
-                   : fail(r, "thread %d did not exit in %d s", (int)tid,
-                          STEP_TIMEOUT_MS / 1000);
+                   : run_fail(r, "thread %d did not exit in %d s", (int)tid,
+                              STEP_TIMEOUT_MS / 1000);
     }
     if (s->op == OP_EXIT_GROUP) {
         bool gone = wait_gone(pid);
         if (forced)
-            force_end(&f);
+            sched_force_end(&f);
         return gone ? 0
-                    : fail(r, "process %d did not exit in %d s", (int)pid,
-                           STEP_TIMEOUT_MS / 1000);
+                    : run_fail(r, "process %d did not exit in %d s", (int)pid,
+                               STEP_TIMEOUT_MS / 1000);
     }
     int got = wait_msg(r, t, &m); /* exec: the new image's READY */
     if (forced)
-        force_end(&f);
+        sched_force_end(&f);
     if (got == RUN_FAILED)
         return RUN_FAILED;
     if (s->op == OP_TMPFILE && m.result >= 0 && s->file < MAX_FILE_NAMES) {
@@ -1306,60 +801,38 @@ static int check_fd_agreement(struct run *r, uint32_t i, int res,
     if (r->h && !interrupted && st->op == OP_OPEN &&
         (res >= 0) != (want >= 0)) {
         r->diverged = true;
-        return fail(r, "line %u: open %s %s for real, in the model it %s: "
-                       "the run stops here",
-                    st->line, r->p->file_names[st->file],
-                    res >= 0 ? "succeeded" : "failed",
-                    want >= 0 ? "succeeds" : "fails");
+        return run_fail(r, "line %u: open %s %s for real, in the model it %s: "
+                           "the run stops here",
+                        st->line, r->p->file_names[st->file],
+                        res >= 0 ? "succeeded" : "failed",
+                        want >= 0 ? "succeeds" : "fails");
     }
     if (!interrupted && !dup2_failed &&
         (opens || st->op == OP_DUP ||
          (st->op == OP_DUP2 && st->fd != st->fd2) || st->op == OP_SEND) &&
         (res >= 0 ? res : -1) != want) {
-        return fail(r, "line %u: the real fd is %d, the model's %d: model "
-                       "and kernel disagree",
-                    st->line, res, want);
+        return run_fail(r, "line %u: the real fd is %d, the model's %d: model "
+                           "and kernel disagree",
+                        st->line, res, want);
     }
     /* a close returns its flush's error (an errored file's EIO, SPEC v2
      * §4); the fd is closed anyway */
     if (closes_fd >= 0 && !interrupted && res < 0 && res != -EIO) {
         /* e.g. IORING_OP_CLOSE after unshare(CLONE_FILES): io-wq
          * workers keep the fd table they started with */
-        return fail(r, "line %u: the real %s of fd %d failed (%s); in the "
-                       "model it closes: model and kernel disagree",
-                    st->line, trace_op_name((enum trace_op)st->op),
-                    closes_fd, strerror(-res));
+        return run_fail(r, "line %u: the real %s of fd %d failed (%s); in the "
+                           "model it closes: model and kernel disagree",
+                        st->line, trace_op_name((enum trace_op)st->op),
+                        closes_fd, strerror(-res));
     }
     if (st->op == OP_EXEC && !interrupted && res < 0) {
-        return fail(r, "line %u: exec failed for real (%s); in the model "
-                       "it succeeds",
-                    st->line, strerror(-res));
+        return run_fail(r, "line %u: exec failed for real (%s); in the model "
+                           "it succeeds",
+                        st->line, strerror(-res));
     }
     return 0;
 }
 
-/* Statement i ran for real (result `res`), the model has not run it yet:
- * set its schedule option on the working copy as the kernel took it. */
-static void take_schedule(struct run *r, uint32_t i, int res)
-{
-    const struct step *s = &r->p->steps[i];
-    switch (s->op) {
-    case OP_SPAWN: case OP_FORK: case OP_VFORK: case OP_THREAD:
-        if (res >= 0)
-            take_reuse(r, i);
-        break;
-    case OP_KILL: case OP_EXIT_GROUP: case OP_EXEC: {
-        uint16_t dying[MAX_TASK_NAMES], leader;
-        unsigned n = dying_threads(r, s, dying, &leader);
-        read_log(r); /* its flushes, before the model decides its order */
-        r->log_early = true;
-        take_order(r, i, dying, n, leader);
-        break;
-    }
-    default:
-        break;
-    }
-}
 
 /* Statement i for real, with the SIGKILL a stress worker may inject in
  * its middle (its hook `before` says when; *victim: the task killed, or
@@ -1399,8 +872,8 @@ static int run_one_statement(struct run *r, uint32_t i, int *victim_out,
     if (victim >= 0) {
         pthread_join(killer_th, NULL);
         if (!wait_gone(k.pid))
-            return fail(r, "the killed process %d did not exit",
-                        (int)k.pid);
+            return run_fail(r, "the killed process %d did not exit",
+                            (int)k.pid);
         interrupted = res == RUN_FAILED &&
                       model_task(r->m, p->steps[i].task).proc == victim_proc;
         if (interrupted)
@@ -1410,15 +883,15 @@ static int run_one_statement(struct run *r, uint32_t i, int *victim_out,
     if (res == RUN_FAILED)
         return RUN_FAILED;
     if (r->taking && !interrupted)
-        take_schedule(r, i, res);
+        sched_take(r, i, res);
     int mrc = model_step(r->m, i, &err);
-    if (mrc < 0 && r->taking && options_differ(r->p, r->written, i)) {
+    if (mrc < 0 && r->taking && sched_options_differ(r->p, r->written, i)) {
         /* the kernel's choice is one the model does not allow: a
          * difference, and the statement as written */
-        differ(r, i, "the schedule the kernel took is not valid in the "
-                     "model: %.100s",
-               err.msg);
-        restore_written(r, i);
+        run_differ(r, i, "the schedule the kernel took is not valid in the "
+                         "model: %.100s",
+                   err.msg);
+        sched_restore_written(r, i);
         mrc = model_step(r->m, i, &err);
     }
     if (mrc < 0) {
@@ -1470,7 +943,7 @@ static void after_statement(struct run *r, uint32_t i, int res, int victim,
         if (r->log_early)
             r->log_early = false;
         else
-            read_log(r);
+            run_read_log(r);
         take_model_events(r, before, model_history(r->m)->len, res,
                           s->op == OP_CREATE || s->op == OP_WRITE ||
                               s->op == OP_TMPFILE || s->op == OP_OPEN ||
@@ -1479,31 +952,6 @@ static void after_statement(struct run *r, uint32_t i, int res, int victim,
     }
 }
 
-/* A process killed at the end of the trace (its n live threads, creation
- * order): the model kills it in version 1's schedule, which no option can
- * change, so a flush that shows another order is a difference. */
-static void end_order(struct run *r, const uint16_t *dying, unsigned n,
-                      uint16_t leader)
-{
-    int8_t rel[MAX_TASK_NAMES] = {0};
-    if (n < 2)
-        return;
-    struct real_outcome *o = r->out;
-    if (!observe_order(r, r->p->nsteps, dying, n, leader, rel)) {
-        o->unobserved[REAL_SCHED_END]++;
-        return;
-    }
-    for (unsigned a = 0; a < n; a++)
-        if (rel[dying[a]] < 0) {
-            o->taken[REAL_SCHED_END]++;
-            differ(r, r->p->nsteps,
-                   "%s exited before its leader %s (its flush saw the "
-                   "leader's mm), which the end of a trace does not say",
-                   r->p->task_names[dying[a]], r->p->task_names[leader]);
-            return;
-        }
-    o->followed[REAL_SCHED_END]++;
-}
 
 /* The end of the trace: SIGKILL every live process, creation order, one
  * process at a time, each followed (with `judging`) by the log, the
@@ -1546,30 +994,31 @@ static int kill_at_end(struct run *r, bool judging)
         bool forced = false;
         if (r->force_order && n >= 2) {
             f.n = n;
-            written_order(r, &(struct step){0}, dying, n, leader, f.order);
-            forced = force_threads(r, pid, &f);
+            sched_written_order(r, &(struct step){0}, dying, n, leader,
+                                f.order);
+            forced = sched_force_threads(r, pid, &f);
         }
         kill(pid, SIGKILL);
         if (forced)
-            force_run(r, &f);
+            sched_force_run(r, &f);
         if (!wait_gone(pid) && rc == 0) {
-            fail(r, "process %d did not exit in %d s at the end", (int)pid,
-                 STEP_TIMEOUT_MS / 1000);
+            run_fail(r, "process %d did not exit in %d s at the end", (int)pid,
+                     STEP_TIMEOUT_MS / 1000);
             rc = -1;
         }
         if (forced)
-            force_end(&f);
+            sched_force_end(&f);
         if (judging) {
-            read_log(r);
+            run_read_log(r);
             if (r->taking)
-                end_order(r, dying, n, leader);
+                sched_end_order(r, dying, n, leader);
             take_model_events(r, from, to, 0, false);
             observe(r, r->p->nsteps);
         }
         from = to;
     }
     if (judging) {
-        read_log(r);
+        run_read_log(r);
         take_model_events(r, from, hist->len, 0, false);
         observe(r, r->p->nsteps);
     }
@@ -1609,35 +1058,6 @@ static void remove_run_dir(struct run *r)
     rmdir(r->dir);
 }
 
-/* The schedule taken (the working copy) with the model's expectations under
- * it, for `pol`, in place of the trace's own; NULL when it cannot be made
- * (out of memory, or too long to print).  Uses the judge's model. */
-static const struct program *taken_expectations(struct judge *j,
-                                                const struct program *taken,
-                                                enum policy pol)
-{
-    static struct program *q;
-    static char *text;
-    const size_t cap = 1 << 20;
-    if (!q && !(q = malloc(sizeof *q)))
-        return NULL;
-    if (!text && !(text = malloc(cap)))
-        return NULL;
-    *q = *taken;
-    for (uint32_t i = q->nsteps; i-- > 0;)
-        if (q->steps[i].op == OP_EXPECT)
-            program_remove_step(q, i);
-    size_t len = trace_print(q, text, cap);
-    if (len >= cap)
-        return NULL;
-    size_t more = expectations_text_for(j, q, pol, text + len, cap - len);
-    if (more == 0 || len + more >= cap)
-        return NULL;
-    struct trace_error err;
-    if (trace_parse(text, len + more, q, &err) < 0)
-        return NULL;
-    return q;
-}
 
 /* The real history judged by the oracle, and the expectations checked
  * against the verdict: the trace's, or, when the kernel took another
@@ -1648,7 +1068,7 @@ static int judge_history(struct judge *j, struct run *r, enum policy pol,
 {
     const struct program *p = r->written;
     if (out->schedule_differs) {
-        p = taken_expectations(j, r->p, pol);
+        p = sched_taken_expectations(j, r->p, pol);
         if (!p) {
             snprintf(out->reason, sizeof out->reason,
                      "cannot write the expectations of the schedule taken");
@@ -1816,7 +1236,7 @@ static int run_trace(struct judge *j, struct program *p,
         rc = kill_at_end(&r, judging);
     end_tasks(&r);
     if (r.taking)
-        schedule_summary(&r);
+        sched_summary(&r);
     else
         snprintf(out->schedule, sizeof out->schedule, "as written");
     if (!judging) { /* the caller keeps the directory and judges */
