@@ -46,6 +46,7 @@ struct rh_decision {
     uint64_t t;      /* ns, CLOCK_REALTIME                          */
     uint64_t size;   /* the file's size when decided (seal: final)  */
     int32_t tid;     /* the thread that flushed (0: not known)      */
+    bool group_exit; /* its process was being killed or exiting     */
 };
 
 struct real_history {

@@ -57,6 +57,7 @@ void tail_log(struct sup *s)
                  : !strcmp(ev.decision, "abort") ? EV_ABORT
                                                  : EV_FLUSH;
         d.mm_alive = ev.mm_alive;
+        d.group_exit = ev.group_exit;
         d.tgid = ev.tgid;
         d.tid = ev.tid;
         d.t = ev.t_ns;

@@ -479,6 +479,23 @@ void scenario_judge(struct judge *j, struct program *p, enum policy pol,
         if (fd->cause != fd->index &&
             fd->cause < b.n)
             describe(sf, p, sc, &b, fd->cause, start, n, t_origin);
+        /* a seal from a process with its mm while it was being killed:
+         * not a close(2) but a fork cut by SIGKILL, whose cleanup closes
+         * the child's copy of the fd table in the forking thread's own
+         * context (test_bpf_context, fork_killed_midway...) */
+        for (size_t k = 0; k < sc->ndec; k++) {
+            const struct rh_decision *d = &sc->dec[k];
+            if (d->file == fd->file && d->type == EV_SEAL && d->mm_alive &&
+                d->group_exit) {
+                evidence(sf, "sealed by process %d's own flush with its mm "
+                             "while it was being killed (+%.6f s): a fork cut "
+                             "by SIGKILL closes the child's fds as the "
+                             "forker, which reference and kmod take for a "
+                             "close",
+                         (int)d->tgid, rel(d->t, t_origin));
+                break;
+            }
+        }
         /* the creator's first conscious close, if any, and when */
         for (uint32_t x2 = 0; fd->kind != FIND_LOST_FILE && x2 < b.n; x2++)
             if (b.ev[x2].type == EV_CLOSE && b.ev[x2].file == fd->file &&

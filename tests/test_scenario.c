@@ -57,7 +57,7 @@ static bool found(const struct scen_verdict *v, enum finding_kind k)
 TEST(seal_at_the_creators_close_is_clean)
 {
     struct scenario sc = base();
-    decs[0] = (struct rh_decision){0, EV_SEAL, true, 1, 4100, 10, 0};
+    decs[0] = (struct rh_decision){0, EV_SEAL, true, 1, 4100, 10, 0, false};
     sc.ndec = 1;
     struct scen_verdict v;
     judge(&sc, true, &v);
@@ -68,17 +68,43 @@ TEST(seal_at_the_creators_close_is_clean)
 TEST(seal_during_the_write_is_early)
 {
     struct scenario sc = base();
-    decs[0] = (struct rh_decision){0, EV_SEAL, true, 1, 3100, 0, 0};
+    decs[0] = (struct rh_decision){0, EV_SEAL, true, 1, 3100, 0, 0, false};
     sc.ndec = 1;
     struct scen_verdict v;
     judge(&sc, true, &v);
     CHECK(found(&v, FIND_EARLY_SEAL));
 }
 
+static bool has_evidence(const struct scen_verdict *v, const char *text)
+{
+    for (unsigned i = 0; i < v->nfound; i++)
+        for (unsigned k = 0; k < v->f[i].nevidence; k++)
+            if (strstr(v->f[i].evidence[k], text))
+                return true;
+    return false;
+}
+
+/* A seal from the creator with its mm while its group was being killed:
+ * a fork cut by SIGKILL (test_bpf_context); the finding says so. */
+TEST(seal_by_a_dying_forker_says_fork_cut_by_sigkill)
+{
+    struct scenario sc = base();
+    decs[0] = (struct rh_decision){0, EV_SEAL, true, 1, 3100, 0, 0, true};
+    sc.ndec = 1;
+    struct scen_verdict v;
+    judge(&sc, true, &v);
+    CHECK(found(&v, FIND_EARLY_SEAL));
+    CHECK(has_evidence(&v, "a fork cut by SIGKILL"));
+    decs[0].group_exit = false; /* a close(2): no such line */
+    judge(&sc, true, &v);
+    CHECK(found(&v, FIND_EARLY_SEAL));
+    CHECK(!has_evidence(&v, "a fork cut by SIGKILL"));
+}
+
 TEST(seal_with_fewer_bytes_than_written_is_a_lost_file)
 {
     struct scenario sc = base();
-    decs[0] = (struct rh_decision){0, EV_SEAL, true, 1, 4100, 4, 0};
+    decs[0] = (struct rh_decision){0, EV_SEAL, true, 1, 4100, 4, 0, false};
     sc.ndec = 1;
     struct scen_verdict v;
     judge(&sc, true, &v);
@@ -209,8 +235,8 @@ TEST(decisions_are_matched_to_flushes_by_the_process_that_flushed)
     sc.interrupted = false;
     sc.kill_step = 3;
     sc.kill_task = 1;
-    decs[0] = (struct rh_decision){0, EV_FLUSH, false, 200, 4100, 0, 0};
-    decs[1] = (struct rh_decision){0, EV_SEAL, true, 100, 4200, 0, 0};
+    decs[0] = (struct rh_decision){0, EV_FLUSH, false, 200, 4100, 0, 0, false};
+    decs[1] = (struct rh_decision){0, EV_SEAL, true, 100, 4200, 0, 0, false};
     sc.ndec = 2;
     struct trace_error err;
     REQUIRE(trace_parse(FORKED, strlen(FORKED), &P, &err) == 0);
@@ -242,8 +268,9 @@ TEST(decisions_are_matched_by_the_flushers_process_and_mm)
     for (int i = 0; i < 4; i++)
         steps[i].pid = 100;
     steps[2].pid2 = 200;
-    decs[0] = (struct rh_decision){0, EV_FLUSH, false, 100, 4100, 0, 105};
-    decs[1] = (struct rh_decision){0, EV_SEAL, true, 100, 4200, 0, 100};
+    decs[0] =
+        (struct rh_decision){0, EV_FLUSH, false, 100, 4100, 0, 105, false};
+    decs[1] = (struct rh_decision){0, EV_SEAL, true, 100, 4200, 0, 100, false};
     sc.ndec = 2;
     struct trace_error err;
     struct scen_verdict v;
@@ -275,7 +302,7 @@ TEST(an_interrupted_close_allows_either_outcome)
     sc.kill_step = 3;
     sc.kill_task = 0;
     steps[3].result_t = 0;
-    decs[0] = (struct rh_decision){0, EV_ABORT, false, 1, 4200, 10, 0};
+    decs[0] = (struct rh_decision){0, EV_ABORT, false, 1, 4200, 10, 0, false};
     sc.ndec = 1;
     struct scen_verdict v;
     judge(&sc, true, &v);
@@ -295,7 +322,7 @@ TEST(a_kill_before_the_close_then_a_seal_is_visible_after_abort)
     sc.killed = true;
     sc.interrupted = false;
     sc.kill_step = 2; /* during the write, which completed */
-    decs[0] = (struct rh_decision){0, EV_SEAL, false, 1, 3400, 10, 0};
+    decs[0] = (struct rh_decision){0, EV_SEAL, false, 1, 3400, 10, 0, false};
     sc.ndec = 1;
     struct scen_verdict v;
     judge(&sc, true, &v);
@@ -351,7 +378,7 @@ TEST(a_run_stopped_early_is_judged_up_to_its_last_statement)
 TEST(a_lost_file_after_a_close_syscall_is_marked)
 {
     struct scenario sc = base();
-    decs[0] = (struct rh_decision){0, EV_FLUSH, true, 1, 4100, 0, 0};
+    decs[0] = (struct rh_decision){0, EV_FLUSH, true, 1, 4100, 0, 0, false};
     sc.ndec = 1;
     struct scen_verdict v;
     judge(&sc, true, &v);
