@@ -5,7 +5,9 @@
 #   - the ledger and observer overhead: scenarios/s with both against a run
 #     with both off (--no-ledger), same seed, same duration;
 #   - time to first violation on the embedded fs under fuse-naive and on
-#     tmpfs (the negative controls).
+#     tmpfs (the negative controls);
+#   - with perf installed: the storm's CPU time per scenario and per fork
+#     over its whole process tree.
 # Needs root and /dev/fuse.  Run it on a quiet machine: the figures are
 # rates.  It copies the binary first, so a rebuild meanwhile cannot touch
 # the run.
@@ -24,9 +26,16 @@ r=json.load(open(sys.argv[1])); v=r
 for k in sys.argv[2].split("."): v=v.get(k, {}) if isinstance(v, dict) else {}
 print(v if v != {} else "-")' "$1" "$2"; }
 
+# With perf (linux-perf), the "with" run's CPU time over its whole process
+# tree (task-clock counts every task, reaped or not): a figure the load
+# hardly moves, unlike the rates.
+cpu=()
+command -v perf >/dev/null && perf stat -e task-clock true >/dev/null 2>&1 && cpu=(perf stat -x, -e task-clock)
 run() { # name, args...
     local name=$1; shift
-    "$T" stress --quiet --seed 42 --out "$work/$name" --report "$work/$name.json" "$@" \
+    local pre=()
+    [ "$name" = with ] && [ ${#cpu[@]} -gt 0 ] && pre=("${cpu[@]}" -o "$work/$name.cpu" --)
+    ${pre[@]+"${pre[@]}"} "$T" stress --quiet --seed 42 --out "$work/$name" --report "$work/$name.json" "$@" \
         >"$work/$name.out" 2>&1 || true
 }
 
@@ -58,6 +67,13 @@ printf '%-44s %12s\n' "ledger + observer overhead" \
     "$(python3 -c "print(str(round(100*(1-$s1/$s0),1))+'%')")"
 printf '%-44s %12s\n' "failed runs, with / without (both ~0)" \
     "$(field "$work/with.json" totals.failed_runs) / $(field "$work/without.json" totals.failed_runs)"
+if [ -s "$work/with.cpu" ]; then
+    ms=$(awk -F, '/task-clock/ {print $1}' "$work/with.cpu")
+    printf '%-44s %12s\n' "CPU ms per scenario (whole tree, perf)" \
+        "$(python3 -c "print(round($ms/max(1,$(field "$work/with.json" totals.scenarios)),1))")"
+    printf '%-44s %12s\n' "CPU ms per fork (whole tree, perf)" \
+        "$(python3 -c "print(round($ms/max(1,$(field "$work/with.json" totals.forks)),2))")"
+fi
 printf '%-44s %12s\n' "violations, reference (must be 0)" "$(field "$work/with.json" totals.violations)"
 printf '%-44s %12s\n' "first early-seal, fuse-naive (s)" "$(field "$work/naive.json" first_detection.early-seal)"
 printf '%-44s %12s\n' "first visible-after-abort, fuse-naive (s)" "$(field "$work/naive.json" first_detection.visible-after-abort)"
