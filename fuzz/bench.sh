@@ -25,7 +25,10 @@
 # run's time in KEEP/times), POLICIES (which policies, e.g. "kmod"; default
 # all), COLLECT (1, the default: the rate runs save the inputs with a
 # violation, TERNRIG_FUZZ_COLLECT, as `ternrig fuzz` does; 0: they count no
-# violation, TERNRIG_FUZZ_KIND=none).
+# violation, TERNRIG_FUZZ_KIND=none), TMPDIR (where the runs' directories
+# go, /tmp by default: libFuzzer writes every new corpus unit there, and
+# on ext4 creating files after many were deleted, by earlier runs or other
+# jobs, took a fifth of a rate run; TMPDIR=/dev/shm keeps that out).
 #
 # --collect-cost: what collect mode costs.  libFuzzer, no sanitizers,
 # custom mutator, one process, every policy in POLICIES (default kmod):
