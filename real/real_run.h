@@ -118,7 +118,7 @@ bool sched_options_differ(const struct program *a, const struct program *b,
 /* The written exit order of the n dying threads of statement s. */
 void sched_written_order(const struct run *r, const struct step *s,
                          const uint16_t *dying, unsigned n, uint16_t leader,
-                         uint16_t *order);
+                         uint16_t *out);
 /* The end of the trace killed a process of n threads: judge its order. */
 void sched_end_order(struct run *r, const uint16_t *dying, unsigned n,
                      uint16_t leader);

@@ -334,12 +334,9 @@ static int trace_wait(pid_t tid)
     return -1;
 }
 
-
 /* Before statement i (kill, exit_group, exec) runs for real: seize its
  * dying threads with PTRACE_O_TRACEEXIT, so that each stops in do_exit
  * before exit_mm.  Returns whether it did (all of them). */
-bool sched_force_threads(struct run *r, pid_t pid, struct forcing *f);
-
 bool sched_force_begin(struct run *r, uint32_t i, pid_t pid,
                        struct forcing *f)
 {
