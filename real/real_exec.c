@@ -86,14 +86,9 @@ static int wait_msg(struct run *r, int t, struct real_msg *m)
     return 0;
 }
 
-static int send_msg(struct run *r, int t, struct real_msg *m, int pass_fd)
+/* One message on channel `fd`, with `pass_fd` (>= 0) passed along. */
+static bool send_on(int fd, struct real_msg *m, int pass_fd)
 {
-    while (r->pending[t] > 0) { /* a vfork parent's late reply */
-        struct real_msg late;
-        r->pending[t]--;
-        if (wait_msg(r, t, &late) == RUN_FAILED)
-            return RUN_FAILED;
-    }
     char cbuf[CMSG_SPACE(sizeof(int))];
     struct iovec iov = {m, sizeof *m};
     struct msghdr mh = {0};
@@ -108,7 +103,18 @@ static int send_msg(struct run *r, int t, struct real_msg *m, int pass_fd)
         c->cmsg_len = CMSG_LEN(sizeof(int));
         memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
     }
-    if (sendmsg(r->chan[t], &mh, MSG_NOSIGNAL) != (ssize_t)sizeof *m)
+    return sendmsg(fd, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof *m;
+}
+
+static int send_msg(struct run *r, int t, struct real_msg *m, int pass_fd)
+{
+    while (r->pending[t] > 0) { /* a vfork parent's late reply */
+        struct real_msg late;
+        r->pending[t]--;
+        if (wait_msg(r, t, &late) == RUN_FAILED)
+            return RUN_FAILED;
+    }
+    if (!send_on(r->chan[t], m, pass_fd))
         return run_fail(r, "cannot reach task '%s'", r->p->task_names[t]);
     return 0;
 }
@@ -189,13 +195,116 @@ static void drop_controller_memory(void)
     for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
         if (kept[i] >= lo && kept[i] < hi)
             return;
-    if (hi > lo)
+    /* a fresh mapping, not MADV_DONTNEED: that would leave the page
+     * tables, empty, and fork copies every one of them (a process's
+     * page tables cost it at fork, at exit and in between) */
+    if (hi > lo &&
+        mmap((void *)lo, hi - lo, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
         madvise((void *)lo, hi - lo, MADV_DONTNEED);
 #endif
 }
 
+int real_spawner_start(struct real_spawner *s)
+{
+    s->chan = -1;
+    s->pid = 0;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return -1;
+    /* before the fork: the spawner's children inherit "a subreaper above",
+     * so the orphans of a run's tasks still come to the caller (reap,
+     * end_tasks) rather than to init */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    pid_t me = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(sv[0]);
+        close(sv[1]);
+        errno = e;
+        return -1;
+    }
+    if (pid == 0) {
+        signal(SIGINT, SIG_DFL); /* as spawn_task's tasks */
+        signal(SIGTERM, SIG_DFL);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != me)
+            _exit(1);
+        int chan = REAL_CHANNEL_END + 2; /* its children close it */
+        if (dup3(sv[1], chan, O_CLOEXEC) < 0)
+            _exit(1);
+        syscall(SYS_close_range, 3, chan - 1, 0);
+        syscall(SYS_close_range, chan + 1, ~0U, 0);
+        drop_controller_memory();
+        real_spawner_loop(chan); /* never returns */
+    }
+    close(sv[1]);
+    s->chan = sv[0];
+    s->pid = pid;
+    return 0;
+}
+
+void real_spawner_stop(struct real_spawner *s)
+{
+    if (s->chan >= 0)
+        close(s->chan);
+    s->chan = -1;
+    if (s->pid > 0) {
+        kill(s->pid, SIGKILL);
+        while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    s->pid = 0;
+}
+
+/* OP_SPAWN through the hooks' spawner: it forks the task, which joins
+ * the run's process group (the first makes it) and says READY. */
+static int spawn_through(struct run *r, int t, struct real_spawner *sp)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return run_fail(r, "socketpair: %s", strerror(errno));
+    struct real_msg m = {0};
+    m.cmd = RC_SPAWN;
+    m.task2 = t;
+    m.fd = r->pgid;
+    snprintf(m.path, sizeof m.path, "%s", r->dir);
+    bool sent = send_on(sp->chan, &m, sv[1]);
+    close(sv[1]);
+    ssize_t n = -1;
+    if (sent && poll_step(sp->chan) == 1)
+        while ((n = recv(sp->chan, &m, sizeof m, 0)) < 0 && errno == EINTR)
+            ;
+    if (n != (ssize_t)sizeof m) { /* the spawner is gone: the worker
+                                     makes another */
+        close(sv[0]);
+        close(sp->chan);
+        sp->chan = -1;
+        return run_fail(r, "the spawner did not answer");
+    }
+    if (m.result < 0) {
+        close(sv[0]);
+        return run_fail(r, "fork (spawner): %s", strerror(-m.result));
+    }
+    r->chan[t] = sv[0];
+    if (!r->pgid) {
+        r->pgid = m.result;
+        running_pgid = m.result;
+    }
+    struct real_msg ready;
+    if (wait_msg(r, t, &ready) == RUN_FAILED)
+        return RUN_FAILED;
+    /* not our child: its end is known by a pidfd (end_tasks) */
+    r->spawned[t] = (int)syscall(SYS_pidfd_open, ready.pid, 0);
+    return 0;
+}
+
 static int spawn_task(struct run *r, int t)
 {
+    struct real_spawner *sp = r->h ? r->h->spawner : NULL;
+    if (sp && sp->chan >= 0 && strlen(r->dir) < sizeof ((struct real_msg *)0)->path)
+        return spawn_through(r, t, sp);
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return run_fail(r, "socketpair: %s", strerror(errno));
@@ -1037,6 +1146,14 @@ static void end_tasks(struct run *r)
             ;
     }
     running_pgid = 0;
+    /* the spawner's children: gone once their pidfd says so */
+    for (int t = 0; t < MAX_TASK_NAMES; t++)
+        if (r->spawned[t] >= 0) {
+            syscall(SYS_pidfd_send_signal, r->spawned[t], SIGKILL, NULL, 0);
+            poll_step(r->spawned[t]);
+            close(r->spawned[t]);
+            r->spawned[t] = -1;
+        }
     for (int t = 0; t < MAX_TASK_NAMES; t++)
         if (r->chan[t] >= 0)
             close(r->chan[t]);
@@ -1196,7 +1313,7 @@ static int run_trace(struct judge *j, struct program *p,
     r.out = out;
     bool judging = !h || !h->no_judge;
     for (int t = 0; t < MAX_TASK_NAMES; t++)
-        r.chan[t] = -1;
+        r.chan[t] = r.spawned[t] = -1;
     if (h && h->dir) {
         snprintf(r.dir, sizeof r.dir, "%s", h->dir);
     } else {

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include "judge.h"
 
 /* The statement kinds a schedule option belongs to (SPEC v2 §3). */
@@ -120,8 +121,28 @@ int real_replay_own(struct judge *j, const struct program *p,
 /* What a stress worker adds to a real run (real_run with hooks):
  * where it runs, how files are named on disk, the ledger callbacks and
  * SIGKILLs injected in the middle of a statement. */
+/* A spawner: a process forked once from a stress worker that forks each
+ * run's first tasks for it (real_task.h, real_spawner_loop), so that the
+ * worker never forks and takes no copy-on-write faults after each spawn.
+ * A run's first task is then the spawner's child, not the worker's; it
+ * dies with the spawner, and the spawner with the worker
+ * (PR_SET_PDEATHSIG). */
+struct real_spawner {
+    int chan;  /* the worker's end of its channel; -1: none */
+    pid_t pid;
+};
+
+/* Start one (call it early, while the caller's memory is small: the
+ * spawner keeps a copy of it).  0, or -1 with errno. */
+int real_spawner_start(struct real_spawner *s);
+/* Stop it and reap it; s->chan is -1 after. */
+void real_spawner_stop(struct real_spawner *s);
+
 struct real_hooks {
     void *ctx;
+    /* fork OP_SPAWN's tasks through this spawner (NULL, or when it has
+     * died: the controller forks them itself) */
+    struct real_spawner *spawner;
     const char *dir;         /* run here (it exists and is kept), not in a
                                 fresh temporary subdirectory            */
     const char *name_prefix; /* on-disk file name: prefix + trace name */

@@ -36,6 +36,7 @@ struct run {
     const char *log;
     long log_off;
     int chan[MAX_TASK_NAMES];   /* controller's end of each task's channel */
+    int spawned[MAX_TASK_NAMES]; /* pidfd of a task the spawner forked  */
     pid_t pid[MAX_TASK_NAMES];  /* process, as the task last reported     */
     pid_t tid[MAX_TASK_NAMES];
     int pending[MAX_TASK_NAMES]; /* replies still to come (vfork parent) */

@@ -520,6 +520,55 @@ _Noreturn void real_task_loop(int chan, int self)
         pause();
 }
 
+/* A spawner forks a storm run's first tasks, so that the stress worker
+ * (the controller) never forks: after each of its own forks the worker
+ * took a copy-on-write fault on every page it wrote while the task lived
+ * (its model, its program, the run's state: about 130 faults a
+ * scenario).  The spawner touches a few pages between forks, and its
+ * children start from its small image.  It and its children ignore
+ * SIGCHLD: a run's first task is reaped at once, as a parent in the
+ * model reaps. */
+_Noreturn void real_spawner_loop(int chan)
+{
+    signal(SIGCHLD, SIG_IGN);
+    resolve_self_exe(); /* once, for every task it forks */
+    prctl(PR_SET_NAME, "ternrig-spawner");
+    if (chdir("/") < 0) { /* holds no directory of a mount: its tasks */
+    }                     /* chdir where each run says */
+    pid_t me = getpid();
+    struct real_msg m;
+    int passed;
+    while (receive(chan, &m, &passed) == 0) {
+        if (m.cmd != RC_SPAWN || passed < 0 || m.task2 < 0 ||
+            m.task2 >= REAL_CHANNEL_END - REAL_CHANNEL_BASE) {
+            if (passed >= 0)
+                close(passed);
+            errno = EINVAL;
+            reply(chan, &m, -1);
+            continue;
+        }
+        m.path[sizeof m.path - 1] = 0;
+        pid_t pid = fork();
+        if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL); /* dies with the spawner */
+            if (getppid() != me)
+                _exit(1);
+            setpgid(0, m.fd);
+            int want = REAL_CHANNEL_BASE + m.task2;
+            if (dup3(passed, want, O_CLOEXEC) < 0)
+                _exit(127);
+            syscall(SYS_close_range, 3, want - 1, 0);
+            syscall(SYS_close_range, want + 1, ~0U, 0);
+            if (chdir(m.path) < 0)
+                _exit(127);
+            real_task_loop(want, m.task2); /* never returns */
+        }
+        close(passed);
+        reply(chan, &m, pid);
+    }
+    _exit(0); /* the worker closed the channel, or died */
+}
+
 int real_task_main(int argc, char **argv)
 {
     if (argc != 4)

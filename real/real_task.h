@@ -38,6 +38,9 @@ enum real_cmd {
                        cwd is the run's directory; reply: fd and ino       */
     RC_LINK,        /* linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH)       */
     RC_OPEN,        /* open(path, O_RDONLY); reply: fd and ino             */
+    RC_SPAWN,       /* to a spawner: fork a run's first task `task2` on the
+                       channel passed, in process group `fd` (0: a new
+                       one), cwd `path`; reply: its pid                   */
 };
 
 #define REAL_CREATE_CLOEXEC 1u /* CREATE, TMPFILE: O_CLOEXEC             */
@@ -64,6 +67,10 @@ struct real_msg {
  * returns: when the channel closes, the task's process kills itself with
  * SIGKILL (the death the model gives a trace's live processes). */
 _Noreturn void real_task_loop(int chan, int self);
+
+/* Run a spawner on channel fd `chan` (real_exec.h, struct real_spawner):
+ * RC_SPAWN after RC_SPAWN until the channel closes, then exit. */
+_Noreturn void real_spawner_loop(int chan);
 
 /* Entry point after exec: `ternrig __task CHANNEL TASK`. */
 int real_task_main(int argc, char **argv);

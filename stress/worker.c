@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "gen.h"
 #include "ledger.h"
@@ -161,9 +162,15 @@ static void save_failed_run(struct worker_ctx *w, const struct program *p,
 int worker_main(struct worker_ctx *w)
 {
     prctl(PR_SET_NAME, "ternrig-worker"); /* in ps and perf */
+    /* first, while this process is small: the spawner keeps a copy */
+    struct real_spawner sp;
+    if (real_spawner_start(&sp) < 0)
+        sp.chan = -1; /* the executor forks each run's tasks itself */
     struct judge j;
-    if (judge_init(&j) < 0)
+    if (judge_init(&j) < 0) {
+        real_spawner_stop(&sp);
         return 1;
+    }
     static struct program p;
     w->p = &p;
     w->rng = w->o->seed * 0x9E3779B97F4A7C15ULL + w->index + 1;
@@ -175,6 +182,7 @@ int worker_main(struct worker_ctx *w)
     h.after = hook_after;
     h.killed = hook_killed;
     h.inode = hook_inode;
+    h.spawner = sp.chan >= 0 ? &sp : NULL;
     h.name_prefix = w->prefix;
     /* the content control of tests/stress.sh: write the wrong pattern */
     h.corrupt_id = w->o->corrupt_content ? 1u : 0u;
@@ -193,6 +201,13 @@ int worker_main(struct worker_ctx *w)
                w->o->steps);
         h.dir = w->dir;
         w->killed_this_run = false;
+        if (h.spawner && waitpid(sp.pid, NULL, WNOHANG) == sp.pid)
+            sp.pid = 0; /* it died (the run it served failed) */
+        if (h.spawner && (sp.chan < 0 || !sp.pid)) { /* another */
+            real_spawner_stop(&sp);
+            if (real_spawner_start(&sp) < 0)
+                h.spawner = NULL;
+        }
         struct real_outcome out;
         int rc = real_run(&j, &p, w->o->policy, w->dir, NULL, &h, &out);
         record(w, LR_END, 0, rc < 0 ? -1 : (int32_t)out.stopped_at, 0, 0, 0);
@@ -209,5 +224,6 @@ int worker_main(struct worker_ctx *w)
         }
     }
     judge_destroy(&j);
+    real_spawner_stop(&sp);
     return 0;
 }

@@ -118,6 +118,29 @@ else
     bad "no early-seal reproducer written"
 fi
 
+# a spawner killed mid-run: its worker makes another and the storm goes on
+# (the run it was serving fails, no other)
+"$T" stress --duration 4 --workers 2 --quiet --kill-rate 0 \
+    --report "$work/spawner.json" --out "$work/spawner" >"$work/spawner.out" 2>&1 &
+rig=$!
+for _ in $(seq 250); do [ "$(pgrep -xc ternrig-spawner)" -ge 2 ] && break; sleep 0.02; done
+old=$(pgrep -x ternrig-spawner | sort)
+[ -n "$old" ] || bad "no ternrig-spawner process during a storm"
+pkill -KILL -x ternrig-spawner
+new=""
+for _ in $(seq 250); do
+    new=$(comm -13 <(echo "$old") <(pgrep -x ternrig-spawner | sort))
+    [ -n "$new" ] && break
+    sleep 0.02
+done
+[ -n "$new" ] || bad "a killed spawner was not replaced"
+wait $rig; rc=$?
+[ $rc -eq 0 ] || bad "storm with its spawners killed: exit $rc, want 0"
+python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["totals"]
+sys.exit(0 if t["failed_runs"] <= 2 and t["violations"] == 0 else 1)' \
+    "$work/spawner.json" || bad "spawners killed: more than one failed run per worker, or a violation"
+left=$(leftovers); [ -z "$left" ] || bad "after the spawners were killed:$left"
+
 # the rig SIGKILLed mid-run: its processes go with it, the next run cleans
 "$T" stress --duration 60 --workers 2 --quiet --out "$work/killed" >/dev/null 2>&1 &
 rig=$!
