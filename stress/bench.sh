@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # stress/bench.sh [TERNRIG] [SECONDS] - the storm's figures, printed:
-#   - this machine's raw fork+exit+wait and fork+exec rates, and the storm's
-#     forks/s and execs/s as a ratio of them (same run, --calibrate);
+#   - this machine's raw fork+exit+wait and fork+exec rates (one loop, and
+#     one loop per CPU at once), and the storm's forks/s and execs/s as a
+#     ratio of the one loop's (same run, --calibrate);
 #   - the ledger and observer overhead: scenarios/s with both against a run
 #     with both off (--no-ledger), same seed, same duration;
 #   - time to first violation on the embedded fs under fuse-naive and on
@@ -50,6 +51,8 @@ run tmpfs --duration 10 --mount "$mnt"
 
 raw_f=$(field "$work/with.json" rates.raw_fork_exit_wait_per_s)
 raw_e=$(field "$work/with.json" rates.raw_fork_exec_per_s)
+raw_fa=$(field "$work/with.json" rates.raw_fork_exit_wait_all_cpus_per_s)
+raw_ea=$(field "$work/with.json" rates.raw_fork_exec_all_cpus_per_s)
 f=$(field "$work/with.json" rates.forks_per_s)
 e=$(field "$work/with.json" rates.execs_per_s)
 s1=$(field "$work/with.json" rates.scenarios_per_s)
@@ -57,6 +60,8 @@ s0=$(field "$work/without.json" rates.scenarios_per_s)
 printf '\n%-44s %12s\n' "figure" "value"
 printf '%-44s %12s\n' "raw fork+exit+wait per s" "$raw_f"
 printf '%-44s %12s\n' "raw fork+exec+wait per s" "$raw_e"
+printf '%-44s %12s\n' "raw fork+exit+wait per s, all CPUs at once" "$raw_fa"
+printf '%-44s %12s\n' "raw fork+exec+wait per s, all CPUs at once" "$raw_ea"
 printf '%-44s %12s  (%s%% of raw)\n' "storm forks per s" "$f" \
     "$(python3 -c "print(round(100*$f/$raw_f,1))")"
 printf '%-44s %12s  (%s%% of raw)\n' "storm execs per s" "$e" \

@@ -9,9 +9,13 @@
 #     repeats: 60 forks (a trace names at most 64 tasks), 600 writes, 150
 #     dup+close pairs.
 #     Median of ROUNDS (default 3) rounds.
-#   - The raw rates are `stress --calibrate`'s, on the same machine.
+#   - The raw rates are `stress --calibrate`'s, on the same machine: one
+#     loop, and one loop per CPU at once (what the machine can do in all).
 #   - The last lines put the floor beside a storm: its CPU per fork
-#     against what its own mix of statements costs at the floor.
+#     against what its own mix of statements costs at the floor, and the
+#     best storm that floor allows: on all CPUs if they added up, and as
+#     far as they do add up for process creation here (the raw loops on
+#     all CPUs at once against one loop).
 # Needs root, /dev/fuse and perf (linux-perf).  Run it on a quiet machine.
 set -eu
 T=${1:-build/ternrig}
@@ -61,18 +65,25 @@ dc=$(each dup_close 300)
 perf stat -x, -e task-clock -o "$work/storm.cpu" "$T" stress --quiet \
     --seed 42 --duration 10 --calibrate --report "$work/storm.json" \
     --out "$work/storm" >/dev/null 2>&1 || true
-read -r rawf rawe forks execs steps <<<"$(python3 -c 'import json,sys
+read -r rawf rawe rawfa rawea forks execs steps <<<"$(python3 -c 'import json,sys
 r=json.load(open(sys.argv[1])); t=r["totals"]; a=r["rates"]
-print(a["raw_fork_exit_wait_per_s"], a["raw_fork_exec_per_s"], t["forks"], t["execs"], t["steps"])' "$work/storm.json")"
+print(a["raw_fork_exit_wait_per_s"], a["raw_fork_exec_per_s"],
+      a["raw_fork_exit_wait_all_cpus_per_s"], a["raw_fork_exec_all_cpus_per_s"],
+      t["forks"], t["execs"], t["steps"])' "$work/storm.json")"
 storm_ms=$(awk -F, '/task-clock/ {print $1}' "$work/storm.cpu")
 
-python3 - "$fe" "$fxe" "$wr" "$dc" "$rawf" "$rawe" "$forks" "$execs" "$steps" "$storm_ms" <<'EOF'
+python3 - "$fe" "$fxe" "$wr" "$dc" "$rawf" "$rawe" "$rawfa" "$rawea" "$forks" "$execs" "$steps" "$storm_ms" <<'EOF'
 import os, sys
-fe, fxe, wr, dc, rawf, rawe, forks, execs, steps, storm_ms = map(float, sys.argv[1:])
+(fe, fxe, wr, dc, rawf, rawe, rawfa, rawea, forks, execs, steps,
+ storm_ms) = map(float, sys.argv[1:])
 cpus = os.cpu_count()
 print(f"{'statement, lockstep (replay --real)':40s} {'CPU ms':>8s}   {'raw, CPU ms':>11s}")
 print(f"{'fork + exit_group':40s} {fe:8.3f}   {1000/rawf:11.3f}  (fork+exit+wait, serial)")
 print(f"{'fork + exec + exit_group':40s} {fxe:8.3f}   {1000/rawe:11.3f}  (fork+exec+wait, serial)")
+print(f"{'  all CPUs at once: fork+exit+wait per s':40s} {rawfa:8.0f}   "
+      f"(one loop: {rawf:.0f})")
+print(f"{'  all CPUs at once: fork+exec+wait per s':40s} {rawea:8.0f}   "
+      f"(one loop: {rawe:.0f})")
 print(f"{'write (100 bytes)':40s} {wr:8.3f}")
 print(f"{'dup or close':40s} {dc:8.3f}")
 # the storm's mix per fork at the floor: the fork and its exit, its share
@@ -91,4 +102,11 @@ best = cpus * 1000 / floor
 print(f"{'at the floor on ' + str(cpus) + ' CPUs: forks per s':40s} {best:8.0f}"
       f"   = {100 * best / rawf:.0f} % of raw forks, "
       f"{100 * best * e / rawe:.0f} % of raw execs")
+# the floor is timed one replay at a time; the raw loops on all CPUs at
+# once say how far a second CPU adds to process creation on this machine
+scale = min(rawfa / rawf, rawea / rawe)
+real = scale * 1000 / floor
+print(f"{'  as the CPUs add up here (x' + format(scale, '.2f') + '):':40s} {real:8.0f}"
+      f"   = {100 * real / rawf:.0f} % of raw forks, "
+      f"{100 * real * e / rawe:.0f} % of raw execs")
 EOF

@@ -120,7 +120,7 @@ fi
 
 # a spawner killed mid-run: its worker makes another and the storm goes on
 # (the run it was serving fails, no other)
-"$T" stress --duration 4 --workers 2 --quiet --kill-rate 0 \
+"$T" stress --duration 4 --workers 2 --quiet --kill-rate 0 --calibrate \
     --report "$work/spawner.json" --out "$work/spawner" >"$work/spawner.out" 2>&1 &
 rig=$!
 for _ in $(seq 250); do [ "$(pgrep -xc ternrig-spawner)" -ge 2 ] && break; sleep 0.02; done
@@ -140,6 +140,12 @@ python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["totals"]
 sys.exit(0 if t["failed_runs"] <= 2 and t["violations"] == 0 else 1)' \
     "$work/spawner.json" || bad "spawners killed: more than one failed run per worker, or a violation"
 left=$(leftovers); [ -z "$left" ] || bad "after the spawners were killed:$left"
+# --calibrate: the raw rates, one loop and all CPUs at once, in the report
+python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["rates"]
+sys.exit(0 if all(a.get(k, 0) > 0 for k in ("raw_fork_exit_wait_per_s",
+    "raw_fork_exec_per_s", "raw_fork_exit_wait_all_cpus_per_s",
+    "raw_fork_exec_all_cpus_per_s", "cpus")) else 1)' "$work/spawner.json" ||
+    bad "--calibrate: raw rates missing from the report"
 
 # the rig SIGKILLed mid-run: its processes go with it, the next run cleans
 "$T" stress --duration 60 --workers 2 --quiet --out "$work/killed" >/dev/null 2>&1 &

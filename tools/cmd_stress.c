@@ -74,8 +74,9 @@ static const char stress_help[] =
     "                      during the run is said at once and makes the\n"
     "                      exit status 2)\n"
     "      --calibrate     first measure this machine's raw fork+exit+wait\n"
-    "                      and fork+exec rates (1 s each), and report the\n"
-    "                      storm's rates as a ratio of them\n"
+    "                      and fork+exec rates (1 s each, one loop, then\n"
+    "                      one loop per CPU at once), and report the\n"
+    "                      storm's rates as a ratio of the one loop's\n"
     "      --no-log        with --mount: judge from looks alone even when\n"
     "                      DIR is a ternrig fs mount that reports its flush\n"
     "                      log (user.ternrig.log), as on any foreign mount\n"
@@ -121,7 +122,16 @@ static double now_s(void)
 }
 
 /* The machine's raw rates, measured the way the storm forks and execs:
- * fork + _exit + waitpid, and fork + execve(ternrig __noop) + waitpid. */
+ * fork + _exit + waitpid, and fork + execve(ternrig __noop) + waitpid,
+ * one loop (`serial`), and one loop per CPU at once (`all`: what the
+ * machine can do in total; on a paravirtualised guest process creation
+ * may not scale with CPUs at all). */
+struct raw_rates {
+    double fork, exec;         /* one loop, per second */
+    double fork_all, exec_all; /* one loop per CPU, summed */
+    long cpus;
+};
+
 static double raw_rate(bool exec)
 {
     unsigned n = 0;
@@ -139,6 +149,46 @@ static double raw_rate(bool exec)
         n++;
     }
     return t > 0 ? n / t : 0;
+}
+
+/* raw_rate in `cpus` processes at once, their rates summed (0 when one
+ * could not run). */
+static double raw_rate_all(bool exec, long cpus)
+{
+    int fds[2];
+    if (cpus < 1 || pipe(fds) < 0)
+        return 0;
+    long started = 0;
+    for (; started < cpus; started++) {
+        pid_t p = fork();
+        if (p < 0)
+            break;
+        if (p == 0) {
+            close(fds[0]);
+            double r = raw_rate(exec);
+            _exit(write(fds[1], &r, sizeof r) == sizeof r ? 0 : 1);
+        }
+    }
+    close(fds[1]);
+    double sum = 0, r;
+    long got = 0;
+    while (read(fds[0], &r, sizeof r) == sizeof r) {
+        sum += r;
+        got++;
+    }
+    close(fds[0]);
+    while (wait(NULL) > 0 || errno == EINTR)
+        ;
+    return got == cpus ? sum : 0;
+}
+
+static void calibrate(struct raw_rates *raw)
+{
+    raw->cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    raw->fork = raw_rate(false);
+    raw->exec = raw_rate(true);
+    raw->fork_all = raw_rate_all(false, raw->cpus);
+    raw->exec_all = raw_rate_all(true, raw->cpus);
 }
 
 static struct stress_result result;
@@ -174,8 +224,8 @@ static void json_counts(FILE *f, const struct stress_counts *c)
 }
 
 static int write_json(const char *path, const struct stress_options *o,
-                      const struct stress_result *r, double raw_fork,
-                      double raw_exec, int exit_code)
+                      const struct stress_result *r,
+                      const struct raw_rates *raw, int exit_code)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
@@ -201,10 +251,12 @@ static int write_json(const char *path, const struct stress_options *o,
     fprintf(f, "},\"rates\":{\"scenarios_per_s\":%.2f,\"forks_per_s\":%.2f,"
                "\"execs_per_s\":%.2f",
             r->c.scenarios / el, r->c.forks / el, r->c.execs / el);
-    if (raw_fork > 0)
+    if (raw->fork > 0)
         fprintf(f, ",\"raw_fork_exit_wait_per_s\":%.1f,"
-                   "\"raw_fork_exec_per_s\":%.1f",
-                raw_fork, raw_exec);
+                   "\"raw_fork_exec_per_s\":%.1f,"
+                   "\"raw_fork_exit_wait_all_cpus_per_s\":%.1f,"
+                   "\"raw_fork_exec_all_cpus_per_s\":%.1f,\"cpus\":%ld",
+                raw->fork, raw->exec, raw->fork_all, raw->exec_all, raw->cpus);
     fprintf(f, "},\"timeline\":[");
     for (unsigned i = 0; i < r->nsamples; i++) {
         fprintf(f, "%s{\"t\":%.2f,", i ? "," : "", r->samples[i].t);
@@ -341,8 +393,8 @@ static int write_junit(const char *path, const struct stress_options *o,
 }
 
 static void summary(FILE *out, const struct stress_options *o,
-                    const struct stress_result *r, double raw_fork,
-                    double raw_exec)
+                    const struct stress_result *r,
+                    const struct raw_rates *raw)
 {
     double el = r->elapsed_s > 0 ? r->elapsed_s : 1;
     const struct stress_counts *c = &r->c;
@@ -363,14 +415,18 @@ static void summary(FILE *out, const struct stress_options *o,
             (unsigned long long)c->steps, c->steps / el);
     fprintf(out, "  %-22s %12llu %12.1f", "forks (fork, vfork)",
             (unsigned long long)c->forks, c->forks / el);
-    if (raw_fork > 0)
-        fprintf(out, "   %.0f%% of raw fork+exit+wait (%.0f/s)",
-                100 * c->forks / el / raw_fork, raw_fork);
+    if (raw->fork > 0)
+        fprintf(out, "   %.0f%% of raw fork+exit+wait (%.0f/s; %.0f/s on "
+                     "all %ld CPUs at once)",
+                100 * c->forks / el / raw->fork, raw->fork, raw->fork_all,
+                raw->cpus);
     fprintf(out, "\n  %-22s %12llu %12.1f", "execs",
             (unsigned long long)c->execs, c->execs / el);
-    if (raw_exec > 0)
-        fprintf(out, "   %.0f%% of raw fork+exec (%.0f/s)",
-                100 * c->execs / el / raw_exec, raw_exec);
+    if (raw->exec > 0)
+        fprintf(out, "   %.0f%% of raw fork+exec (%.0f/s; %.0f/s on all "
+                     "%ld CPUs at once)",
+                100 * c->execs / el / raw->exec, raw->exec, raw->exec_all,
+                raw->cpus);
     fprintf(out, "\n  %-22s %12llu   (%llu whole workers)\n", "kills",
             (unsigned long long)c->kills,
             (unsigned long long)c->worker_kills);
@@ -519,7 +575,7 @@ int cmd_stress(int argc, char **argv)
     o.progress = stderr;
     o.notices = stderr; /* even when quiet: it removed things */
     const char *report = NULL, *junit = NULL;
-    bool calibrate = false, chose_policy = false;
+    bool want_calibration = false, chose_policy = false;
     int c;
     char *end;
     unsigned long long num;
@@ -574,7 +630,7 @@ int cmd_stress(int argc, char **argv)
         case 'o': o.out_dir = optarg; break;
         case 'r': report = optarg; break;
         case 'j': junit = optarg; break;
-        case 'C': calibrate = true; break;
+        case 'C': want_calibration = true; break;
         case 'N': o.no_ledger_observer = true; break;
         case 'L': o.no_log = true; break;
         case 'q': o.progress = NULL; break;
@@ -617,14 +673,15 @@ int cmd_stress(int argc, char **argv)
     }
     if (o.progress)
         o.progress_tty = isatty(fileno(o.progress));
-    double raw_fork = 0, raw_exec = 0;
-    if (calibrate) {
-        raw_fork = raw_rate(false);
-        raw_exec = raw_rate(true);
+    struct raw_rates raw = {0};
+    if (want_calibration) {
+        calibrate(&raw);
         if (o.progress)
             fprintf(o.progress, "raw rates: fork+exit+wait %.0f/s, "
-                                "fork+exec+wait %.0f/s\n",
-                    raw_fork, raw_exec);
+                                "fork+exec+wait %.0f/s; on all %ld CPUs at "
+                                "once %.0f/s and %.0f/s\n",
+                    raw.fork, raw.exec, raw.cpus, raw.fork_all,
+                    raw.exec_all);
     }
     if (o.progress)
         fprintf(o.progress, "ternrig stress: %s, policy %s, %u workers, "
@@ -656,8 +713,8 @@ int cmd_stress(int argc, char **argv)
                 result.unwritten_why);
         exit_code = 2;
     }
-    summary(stdout, &o, &result, raw_fork, raw_exec);
-    if (report && write_json(report, &o, &result, raw_fork, raw_exec,
+    summary(stdout, &o, &result, &raw);
+    if (report && write_json(report, &o, &result, &raw,
                              exit_code) < 0)
         return 2;
     if (junit && write_junit(junit, &o, &result) < 0)
