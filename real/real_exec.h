@@ -118,9 +118,6 @@ bool real_needs_own_mount(const struct program *p, enum policy pol);
 int real_replay_own(struct judge *j, const struct program *p,
                     enum policy pol, struct real_outcome *out);
 
-/* What a stress worker adds to a real run (real_run with hooks):
- * where it runs, how files are named on disk, the ledger callbacks and
- * SIGKILLs injected in the middle of a statement. */
 /* A spawner: a process forked once from a stress worker that forks each
  * run's first tasks for it (real_task.h, real_spawner_loop), so that the
  * worker never forks and takes no copy-on-write faults after each spawn.
@@ -138,6 +135,9 @@ int real_spawner_start(struct real_spawner *s);
 /* Stop it and reap it; s->chan is -1 after. */
 void real_spawner_stop(struct real_spawner *s);
 
+/* What a stress worker adds to a real run (real_run with hooks):
+ * where it runs, how files are named on disk, the ledger callbacks and
+ * SIGKILLs injected in the middle of a statement. */
 struct real_hooks {
     void *ctx;
     /* fork OP_SPAWN's tasks through this spawner (NULL, or when it has

@@ -523,7 +523,7 @@ _Noreturn void real_task_loop(int chan, int self)
 /* A spawner forks a storm run's first tasks, so that the stress worker
  * (the controller) never forks: after each of its own forks the worker
  * took a copy-on-write fault on every page it wrote while the task lived
- * (its model, its program, the run's state: about 130 faults a
+ * (its model, its program, the run's state: about a hundred faults a
  * scenario).  The spawner touches a few pages between forks, and its
  * children start from its small image.  It and its children ignore
  * SIGCHLD: a run's first task is reaped at once, as a parent in the
