@@ -167,7 +167,10 @@ finish() {
         cat "$out/summary.md"
     fi
     [ $setup_failed -eq 1 ] && rc=2
-    echo "ternrig nightly: exit $rc after $(($(date +%s) - start))s of ${budget_s}s; see $out"
+    local now=$(date +%s) set_s=0
+    # the budget starts once setup and build are done (their own limit)
+    [ -n "${budget_from:-}" ] && set_s=$((budget_from - start))
+    echo "ternrig nightly: exit $rc after $((now - start))s: ${set_s}s of setup and build, then $((now - start - set_s))s of the ${budget_s}s budget; see $out"
     exit $rc
 }
 
@@ -203,7 +206,8 @@ else
     record setup skip 0 "" "--skip-setup: using the existing build"
 fi
 [ -x "$ternrig" ] || { record setup error 0 "" "$ternrig is missing"; setup_failed=1; finish; }
-deadline=$(($(date +%s) + budget_s)) # the budget is for what follows
+budget_from=$(date +%s)
+deadline=$((budget_from + budget_s)) # the budget is for what follows
 
 # --- 2. tests ---------------------------------------------------------------
 if [ $skip_tests -eq 1 ]; then
