@@ -1,11 +1,13 @@
 /* real_run.h - the controller's state during one real run, shared by the
- * two files that make up the controller (private to real/).
+ * files that make up the controller (private to real/).
  *
  * Owns nothing: real_exec.c runs the statements (tasks, channels, the
  * flush log, looks, the end of a run); real_schedule.c learns the
  * schedule the kernel took (task_struct reuse, exit order) and can make
- * the kernel follow a written exit order with ptrace.  Each calls the
- * other only through the functions declared here.
+ * the kernel follow a written exit order with ptrace; real_spawner.c
+ * starts a storm worker's spawner and gives a new task's copy of the
+ * controller's memory back.  Each calls the others only through the
+ * functions declared here.
  */
 #ifndef TERNRIG_REAL_RUN_H
 #define TERNRIG_REAL_RUN_H
@@ -107,6 +109,10 @@ void run_read_log(struct run *r);
 /* Whether thread `tid` of `pid` exited within the step time limit. */
 bool run_wait_thread_gone(pid_t pid, pid_t tid);
 
+/* ---- real_spawner.c ---- */
+/* In a task just forked from the controller: give the controller's .bss
+ * back (zero-filled on demand again, without its page tables). */
+void run_drop_controller_memory(void);
 /* ---- real_schedule.c ---- */
 /* Statement i ran for real (result `res`), the model has not run it yet:
  * set its schedule option on the working copy as the kernel took it. */
