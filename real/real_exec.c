@@ -218,18 +218,8 @@ static int spawn_task(struct run *r, int t)
     if (pid == 0) {
         signal(SIGINT, SIG_DFL); /* not the controller's handlers */
         signal(SIGTERM, SIG_DFL);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != me) /* the controller died before prctl */
-            _exit(1);
-        setpgid(0, r->pgid);
-        int chan = REAL_CHANNEL_BASE + t;
-        dup3(sv[1], chan, O_CLOEXEC);
-        syscall(SYS_close_range, 3, chan - 1, 0);
-        syscall(SYS_close_range, chan + 1, ~0U, 0);
-        if (chdir(r->dir) < 0)
-            _exit(127);
-        run_drop_controller_memory(); /* r is gone from here on */
-        real_task_loop(chan, t); /* never returns */
+        real_task_begin(sv[1], t, me, r->pgid, r->dir,
+                        run_drop_controller_memory);
     }
     if (!r->pgid) {
         r->pgid = pid;

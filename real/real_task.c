@@ -520,6 +520,25 @@ _Noreturn void real_task_loop(int chan, int self)
         pause();
 }
 
+_Noreturn void real_task_begin(int sock, int task, pid_t parent, pid_t pgid,
+                               const char *dir, void (*drop)(void))
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) /* it died before prctl */
+        _exit(1);
+    setpgid(0, pgid);
+    int chan = REAL_CHANNEL_BASE + task;
+    if (dup3(sock, chan, O_CLOEXEC) < 0)
+        _exit(127);
+    syscall(SYS_close_range, 3, chan - 1, 0);
+    syscall(SYS_close_range, chan + 1, ~0U, 0);
+    if (chdir(dir) < 0)
+        _exit(127);
+    if (drop)
+        drop(); /* dir may be gone from here on */
+    real_task_loop(chan, task); /* never returns */
+}
+
 /* A spawner forks a storm run's first tasks, so that the stress worker
  * (the controller) never forks: after each of its own forks the worker
  * took a copy-on-write fault on every page it wrote while the task lived
@@ -549,20 +568,8 @@ _Noreturn void real_spawner_loop(int chan)
         }
         m.path[sizeof m.path - 1] = 0;
         pid_t pid = fork();
-        if (pid == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL); /* dies with the spawner */
-            if (getppid() != me)
-                _exit(1);
-            setpgid(0, m.fd);
-            int want = REAL_CHANNEL_BASE + m.task2;
-            if (dup3(passed, want, O_CLOEXEC) < 0)
-                _exit(127);
-            syscall(SYS_close_range, 3, want - 1, 0);
-            syscall(SYS_close_range, want + 1, ~0U, 0);
-            if (chdir(m.path) < 0)
-                _exit(127);
-            real_task_loop(want, m.task2); /* never returns */
-        }
+        if (pid == 0) /* dies with the spawner */
+            real_task_begin(passed, m.task2, me, m.fd, m.path, NULL);
         close(passed);
         reply(chan, &m, pid);
     }

@@ -68,6 +68,15 @@ struct real_msg {
  * SIGKILL (the death the model gives a trace's live processes). */
 _Noreturn void real_task_loop(int chan, int self);
 
+/* In a process just forked to be a run's first task `task`: die with
+ * the parent `parent` (PR_SET_PDEATHSIG; exit 1 if it is gone already),
+ * join process group `pgid` (0: make one), keep only the channel `sock`,
+ * at its fixed number, enter `dir`, give the forker's memory back with
+ * `drop` (NULL: nothing to give) and run the command loop.  Exit 127
+ * when a step fails. */
+_Noreturn void real_task_begin(int sock, int task, pid_t parent, pid_t pgid,
+                               const char *dir, void (*drop)(void));
+
 /* Run a spawner on channel fd `chan` (real_exec.h, struct real_spawner):
  * RC_SPAWN after RC_SPAWN until the channel closes, then exit. */
 _Noreturn void real_spawner_loop(int chan);
