@@ -68,16 +68,25 @@ static int poll_step(int fd)
     }
 }
 
+/* One message from channel `fd` within the step time limit: 1, 0 when
+ * the other end is gone, -1 when it did not answer in time. */
+static int recv_on(int fd, struct real_msg *m)
+{
+    if (poll_step(fd) <= 0)
+        return -1;
+    ssize_t n;
+    while ((n = recv(fd, m, sizeof *m, 0)) < 0 && errno == EINTR)
+        ;
+    return n == (ssize_t)sizeof *m;
+}
+
 static int wait_msg(struct run *r, int t, struct real_msg *m)
 {
-    int rc = poll_step(r->chan[t]);
-    if (rc <= 0)
+    int rc = recv_on(r->chan[t], m);
+    if (rc < 0)
         return run_fail(r, "task '%s' did not answer in %d s",
                         r->p->task_names[t], STEP_TIMEOUT_MS / 1000);
-    ssize_t n;
-    while ((n = recv(r->chan[t], m, sizeof *m, 0)) < 0 && errno == EINTR)
-        ;
-    if (n != (ssize_t)sizeof *m)
+    if (rc == 0)
         return run_fail(r, "task '%s' vanished", r->p->task_names[t]);
     r->pid[t] = m->pid;
     r->tid[t] = m->tid;
@@ -172,12 +181,8 @@ static int spawn_through(struct run *r, int t, struct real_spawner *sp)
     snprintf(m.path, sizeof m.path, "%s", r->dir);
     bool sent = send_on(sp->chan, &m, sv[1]);
     close(sv[1]);
-    ssize_t n = -1;
-    if (sent && poll_step(sp->chan) == 1)
-        while ((n = recv(sp->chan, &m, sizeof m, 0)) < 0 && errno == EINTR)
-            ;
-    if (n != (ssize_t)sizeof m) { /* the spawner is gone: the worker
-                                     makes another */
+    if (!sent || recv_on(sp->chan, &m) != 1) { /* the spawner is gone: the
+                                                  worker makes another */
         close(sv[0]);
         close(sp->chan);
         sp->chan = -1;
