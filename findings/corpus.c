@@ -6,6 +6,7 @@
 #include "corpus.h"
 #include "grow.h"
 #include "load.h"
+#include "mechanism.h"
 #include "shape.h"
 #include "util.h"
 
@@ -22,6 +23,7 @@ int corpus_index_add(struct corpus_index *ix, const char *shape,
     e->path = strdup(path);
     e->policy = policy;
     e->kind = kind;
+    e->mechanism = NULL;
     if (!e->shape || !e->path) {
         free(e->shape);
         free(e->path);
@@ -41,6 +43,19 @@ const struct corpus_entry *corpus_index_find(const struct corpus_index *ix,
         if (e->policy >= 0 && (e->policy != policy || e->kind != kind))
             continue;
         if (e->hash == h && strcmp(e->shape, shape) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+const struct corpus_entry *
+corpus_index_find_mechanism(const struct corpus_index *ix,
+                            const char *mechanism, int policy, int kind)
+{
+    for (size_t i = 0; i < ix->n; i++) {
+        const struct corpus_entry *e = &ix->e[i];
+        if (e->policy == policy && e->kind == kind && e->mechanism &&
+            strcmp(e->mechanism, mechanism) == 0)
             return e;
     }
     return NULL;
@@ -77,8 +92,16 @@ static int index_minimized(struct corpus_index *ix, struct judge *j,
             finding_normalize(j, work, scratch, (enum policy)pol,
                               (enum finding_kind)k, true);
             program_shape(work, scratch, text, SHAPE_TEXT_CAP);
-            if (!corpus_index_find(ix, text, pol, k) &&
-                corpus_index_add(ix, text, path, pol, k) < 0)
+            if (corpus_index_find(ix, text, pol, k))
+                continue;
+            if (corpus_index_add(ix, text, path, pol, k) < 0)
+                return -1;
+            /* its root cause, for the findings of another shape that have
+             * the same one (corpus_index_find_mechanism) */
+            char mech[192];
+            if (program_mechanism(j, work, (enum policy)pol,
+                                  (enum finding_kind)k, mech, sizeof mech) &&
+                !(ix->e[ix->n - 1].mechanism = strdup(mech)))
                 return -1;
         }
     }
@@ -90,6 +113,7 @@ void corpus_index_free(struct corpus_index *ix)
     for (size_t i = 0; i < ix->n; i++) {
         free(ix->e[i].shape);
         free(ix->e[i].path);
+        free(ix->e[i].mechanism);
     }
     free(ix->e);
     memset(ix, 0, sizeof *ix);

@@ -21,6 +21,8 @@ struct corpus_entry {
     char *path;  /* the trace that has it */
     int policy;  /* -1: the trace's own shape; else the shape of the trace */
     int kind;    /* minimized for this (policy, violation kind)          */
+    char *mechanism; /* minimized: its root cause under (policy, kind)
+                        (mechanism.h), or NULL                         */
 };
 
 struct corpus_index {
@@ -46,6 +48,12 @@ int corpus_index_add(struct corpus_index *ix, const char *shape,
 const struct corpus_entry *corpus_index_find(const struct corpus_index *ix,
                                              const char *shape, int policy,
                                              int kind);
+/* The entry whose minimized form shows `mechanism` (mechanism.h) under
+ * (policy, kind): a finding of another shape with the same root cause is
+ * a variant of that trace, the same bug.  NULL when none. */
+const struct corpus_entry *
+corpus_index_find_mechanism(const struct corpus_index *ix,
+                            const char *mechanism, int policy, int kind);
 /* Number of traces (own shapes) indexed. */
 size_t corpus_index_traces(const struct corpus_index *ix);
 void corpus_index_free(struct corpus_index *ix);

@@ -31,6 +31,13 @@ void report_html_text(FILE *f, const char *s)
     }
 }
 
+/* A corpus path as the report names it: its file name. */
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
 static void esc(FILE *f, const char *s)
 {
     report_html_text(f, s);
@@ -245,9 +252,18 @@ static void put_mechanism(FILE *f, const struct json *fd, bool html)
         fputc(')', f);
 }
 
+/* A variant: another shape of a root cause a corpus trace shows under the
+ * same (policy, kind), the same bug (mechanism.h). */
+static bool finding_variant(const struct json *fd)
+{
+    return !strcmp(json_get_str(fd, "status", ""), "variant");
+}
+
+/* Known: its shape is in the corpus, or it is a variant of a trace there. */
 static bool finding_known(const struct json *fd)
 {
-    return !strcmp(json_get_str(fd, "status", ""), "known");
+    return !strcmp(json_get_str(fd, "status", ""), "known") ||
+           finding_variant(fd);
 }
 
 static bool same_finding(const struct json *a, const struct json *b)
@@ -286,11 +302,13 @@ struct group {
     bool fuzz, stress;
 };
 
-/* The findings whose shape is not in the corpus (under `policy`, or every
- * policy when NULL), one group per (policy, kind, mechanism) in order of
- * first appearance.  A malloc'd array (NULL when none or out of memory). */
-static struct group *new_groups(const struct json *findings,
-                                const char *policy, size_t *n)
+/* The findings that are not known (`variants`: that are variants) under
+ * `policy` (every policy when NULL), one group per (policy, kind,
+ * mechanism) in order of first appearance.  A malloc'd array (NULL when
+ * none or out of memory). */
+static struct group *finding_groups(const struct json *findings,
+                                    const char *policy, bool variants,
+                                    size_t *n)
 {
     *n = 0;
     struct group *g = findings && findings->count
@@ -299,7 +317,7 @@ static struct group *new_groups(const struct json *findings,
     if (!g)
         return NULL;
     EACH (fd, findings) {
-        if (finding_known(fd) ||
+        if ((variants ? !finding_variant(fd) : finding_known(fd)) ||
             (policy && strcmp(json_get_str(fd, "policy", ""), policy)))
             continue;
         size_t i = 0;
@@ -316,6 +334,12 @@ static struct group *new_groups(const struct json *findings,
         g[i].stress |= !strcmp(src, "stress");
     }
     return g;
+}
+
+static struct group *new_groups(const struct json *findings,
+                                const char *policy, size_t *n)
+{
+    return finding_groups(findings, policy, false, n);
 }
 
 static const char *group_sources(const struct group *g)
@@ -464,7 +488,7 @@ static void html_policy_table(FILE *f, const struct json *night)
                     kind_index(json_get_str(fd, "kind", NULL)) != k)
                     continue;
                 const char *repro = json_get_str(fd, "reproducer", NULL);
-                bool fresh = strcmp(json_get_str(fd, "status", ""), "known");
+                bool fresh = !finding_known(fd);
                 i++;
                 if (!safe_href(repro))
                     continue;
@@ -481,6 +505,40 @@ static void html_policy_table(FILE *f, const struct json *night)
         fprintf(f, "</tr>\n");
     }
     fprintf(f, "</table>\n");
+}
+
+/* The variants of corpus traces: counted as known, listed apart, one
+ * line per mechanism with the trace that has it. */
+static void html_variants(FILE *f, const struct json *night)
+{
+    size_t ng;
+    struct group *g =
+        finding_groups(json_get(night, "findings"), NULL, true, &ng);
+    if (ng == 0) {
+        free(g);
+        return;
+    }
+    fprintf(f, "<h3 id=\"variants\">Variants of corpus traces</h3>\n"
+               "<p>New shapes of a root cause that a corpus trace already "
+               "shows under the same policy and kind: the same bug, so they "
+               "count as known.</p>\n<table>\n<tr><th>policy</th>"
+               "<th>kind</th><th>mechanism</th><th>findings</th>"
+               "<th>found by</th><th>corpus trace</th></tr>\n");
+    for (size_t i = 0; i < ng; i++) {
+        const struct json *fd = g[i].best;
+        fprintf(f, "<tr><td>");
+        esc(f, json_get_str(fd, "policy", "?"));
+        fprintf(f, "</td><td>");
+        esc(f, json_get_str(fd, "kind", "?"));
+        fprintf(f, "</td><td>");
+        put_mechanism(f, fd, true);
+        fprintf(f, "</td><td class=\"n\">%u</td><td>%s</td><td>", g[i].count,
+                group_sources(&g[i]));
+        esc(f, base_name(json_get_str(fd, "known_as", "?")));
+        fprintf(f, "</td></tr>\n");
+    }
+    fprintf(f, "</table>\n");
+    free(g);
 }
 
 static void html_new_findings(FILE *f, const struct json *night)
@@ -854,6 +912,7 @@ void report_html(FILE *f, const struct json *night,
     html_steps(f, night);
     html_policy_table(f, night);
     html_new_findings(f, night);
+    html_variants(f, night);
     html_first_detection(f, night);
     html_stress_charts(f, night);
     html_fuzz_charts(f, night);
@@ -866,6 +925,19 @@ void report_html(FILE *f, const struct json *night,
 }
 
 /* --- Markdown ------------------------------------------------------------ */
+
+/* A markdown list item for group g: "- POLICY KIND: MECHANISM; N findings
+ * (SOURCES)", the caller ends it.  Returns the group's finding. */
+static const struct json *md_group(FILE *f, const struct group *g)
+{
+    const struct json *fd = g->best;
+    fprintf(f, "- %s %s: ", json_get_str(fd, "policy", "?"),
+            json_get_str(fd, "kind", "?"));
+    put_mechanism(f, fd, false);
+    fprintf(f, "; %u finding%s (%s)", g->count, g->count == 1 ? "" : "s",
+            group_sources(g));
+    return fd;
+}
 
 void report_markdown(FILE *f, const struct json *night,
                      const struct json *const *history, size_t nhistory)
@@ -904,13 +976,8 @@ void report_markdown(FILE *f, const struct json *night,
     size_t ng;
     struct group *g = new_groups(json_get(night, "findings"), NULL, &ng);
     for (size_t i = 0; i < ng; i++) {
-        const struct json *fd = g[i].best;
-        fprintf(f, "- %s %s: ", json_get_str(fd, "policy", "?"),
-                json_get_str(fd, "kind", "?"));
-        put_mechanism(f, fd, false);
-        fprintf(f, "; %u finding%s (%s), the smallest: `%s`", g[i].count,
-                g[i].count == 1 ? "" : "s", group_sources(&g[i]),
-                json_get_str(fd, "reproducer", "?"));
+        const struct json *fd = md_group(f, &g[i]);
+        fprintf(f, ", the smallest: `%s`", json_get_str(fd, "reproducer", "?"));
         const char *err = json_get_str(fd, "error", NULL);
         if (err)
             fprintf(f, ", unreadable: %s\n", err);
@@ -920,6 +987,14 @@ void report_markdown(FILE *f, const struct json *night,
     free(g);
     if (!ng)
         fprintf(f, "None.\n");
+    g = finding_groups(json_get(night, "findings"), NULL, true, &ng);
+    if (ng)
+        fprintf(f, "\n## Variants of corpus traces (counted as known)\n\n");
+    for (size_t i = 0; i < ng; i++) {
+        const struct json *fd = md_group(f, &g[i]);
+        fprintf(f, ", as `%s`\n", base_name(json_get_str(fd, "known_as", "?")));
+    }
+    free(g);
     fprintf(f, "\n## Runs\n\n");
     EACH (run, json_get(night, "fuzz"))
         fprintf(f,

@@ -258,14 +258,21 @@ static void add_finding(struct merge *m, struct classify *c, const char *source,
         /* the root cause, as `ternrig fuzz` names it (mechanism.h): the
          * report counts and lists what is not in the corpus by it */
         char mech[192];
-        if (program_mechanism(&c->j, c->p, pol, k, mech, sizeof mech))
+        bool named = program_mechanism(&c->j, c->p, pol, k, mech, sizeof mech);
+        if (named)
             put(m, fd, "mechanism", json_new_string(mech));
         put(m, fd, "statements", json_new_number(c->p->nsteps));
         const struct corpus_entry *e =
             corpus_index_find(&c->ix, shape, (int)pol, (int)k);
-        put(m, fd, "status", json_new_string(e ? "known" : "new"));
-        if (e)
-            put(m, fd, "known_as", json_new_string(e->path));
+        /* another shape of a root cause a corpus trace shows under the
+         * same (policy, kind): the same bug (mechanism.h), a variant */
+        const struct corpus_entry *v =
+            !e && named ? corpus_index_find_mechanism(&c->ix, mech, (int)pol,
+                                                      (int)k)
+                        : NULL;
+        put(m, fd, "status", json_new_string(e ? "known" : v ? "variant" : "new"));
+        if (e || v)
+            put(m, fd, "known_as", json_new_string((e ? e : v)->path));
         char add[PATH_MAX * 2 + 128];
         snprintf(add, sizeof add,
                  "build/ternrig corpus add --policy %s --kind %s %s", policy,
