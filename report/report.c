@@ -507,6 +507,22 @@ static void html_policy_table(FILE *f, const struct json *night)
     fprintf(f, "</table>\n");
 }
 
+/* The start of a table row for group g: policy, kind, mechanism, count
+ * and sources, then an open cell for the caller.  Returns its finding. */
+static const struct json *html_group_row(FILE *f, const struct group *g)
+{
+    const struct json *fd = g->best;
+    fprintf(f, "<tr><td>");
+    esc(f, json_get_str(fd, "policy", "?"));
+    fprintf(f, "</td><td>");
+    esc(f, json_get_str(fd, "kind", "?"));
+    fprintf(f, "</td><td>");
+    put_mechanism(f, fd, true);
+    fprintf(f, "</td><td class=\"n\">%u</td><td>%s</td><td>", g->count,
+            group_sources(g));
+    return fd;
+}
+
 /* The variants of corpus traces: counted as known, listed apart, one
  * line per mechanism with the trace that has it. */
 static void html_variants(FILE *f, const struct json *night)
@@ -525,15 +541,7 @@ static void html_variants(FILE *f, const struct json *night)
                "<th>kind</th><th>mechanism</th><th>findings</th>"
                "<th>found by</th><th>corpus trace</th></tr>\n");
     for (size_t i = 0; i < ng; i++) {
-        const struct json *fd = g[i].best;
-        fprintf(f, "<tr><td>");
-        esc(f, json_get_str(fd, "policy", "?"));
-        fprintf(f, "</td><td>");
-        esc(f, json_get_str(fd, "kind", "?"));
-        fprintf(f, "</td><td>");
-        put_mechanism(f, fd, true);
-        fprintf(f, "</td><td class=\"n\">%u</td><td>%s</td><td>", g[i].count,
-                group_sources(&g[i]));
+        const struct json *fd = html_group_row(f, &g[i]);
         esc(f, base_name(json_get_str(fd, "known_as", "?")));
         fprintf(f, "</td></tr>\n");
     }
@@ -566,14 +574,7 @@ static void html_new_findings(FILE *f, const struct json *night)
             const struct json *fd = g[i].best;
             if ((strcmp(json_get_str(fd, "policy", ""), tested) == 0) != !pass)
                 continue;
-            fprintf(f, "<tr><td>");
-            esc(f, json_get_str(fd, "policy", "?"));
-            fprintf(f, "</td><td>");
-            esc(f, json_get_str(fd, "kind", "?"));
-            fprintf(f, "</td><td>");
-            put_mechanism(f, fd, true);
-            fprintf(f, "</td><td class=\"n\">%u</td><td>%s</td><td>",
-                    g[i].count, group_sources(&g[i]));
+            html_group_row(f, &g[i]);
             const char *repro = json_get_str(fd, "reproducer", "?");
             if (safe_href(repro)) {
                 fprintf(f, "<a class=\"new\" href=\"");
