@@ -2,9 +2,11 @@
  * files that make up the controller (private to real/).
  *
  * Owns nothing: real_exec.c runs the statements (tasks, channels, the
- * flush log, looks, the end of a run); real_schedule.c learns the
- * schedule the kernel took (task_struct reuse, exit order) and can make
- * the kernel follow a written exit order with ptrace; real_spawner.c
+ * end of a run); real_observe.c takes what the run saw (the flush log,
+ * looks, the model's events) into the real history and judges it;
+ * real_schedule.c learns the schedule the kernel took (task_struct
+ * reuse, exit order) and can make the kernel follow a written exit order
+ * with ptrace; real_spawner.c
  * starts a storm worker's spawner and gives a new task's copy of the
  * controller's memory back.  Each calls the others only through the
  * functions declared here.
@@ -108,6 +110,21 @@ void run_differ(struct run *r, uint32_t step, const char *fmt, ...)
 void run_read_log(struct run *r);
 /* Whether thread `tid` of `pid` exited within the step time limit. */
 bool run_wait_thread_gone(pid_t pid, pid_t tid);
+
+/* ---- real_observe.c ---- */
+/* What the directory shows of every file of the trace, after statement
+ * `step` (p->nsteps: the end), into the real history. */
+void run_observe(struct run *r, uint32_t step);
+/* The model's events [from, to) that the real run also has, into the real
+ * history; `result` is the real result of the statement that made them,
+ * and `result_known` whether it carries one (create, write, tmpfile,
+ * open, link). */
+void run_take_model_events(struct run *r, uint32_t from, uint32_t to,
+                           int32_t result, bool result_known);
+/* The real history judged by the oracle and the expectations checked:
+ * 0, or -1 (reason in out). */
+int run_judge_history(struct judge *j, struct run *r, enum policy pol,
+                      struct real_outcome *out);
 
 /* ---- real_spawner.c ---- */
 /* In a task just forked from the controller: give the controller's .bss
