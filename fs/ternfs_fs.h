@@ -1,8 +1,9 @@
 /* ternfs_fs.h - the embedded reference filesystem: TernFS semantics in
  * memory on libfuse3's low-level API.
  *
- * Owns: mounting, serving and unmounting, and the FUSE handlers
- * (ternfs_fs.c): each short, replying exactly once.  The parts they call:
+ * Owns: the FUSE handlers (ternfs_fs.c): each short, replying exactly
+ * once; mounting, serving and unmounting (fs_session.c; their shared
+ * state is the private fs_internal.h).  The parts they call:
  * the node store (nodes.h), the context sources and the flush decision
  * (flush_context.h: every create and flush is decided by the core, core.h,
  * over the requesting task's context, from BPF, bpf_context.h, or /proc,
