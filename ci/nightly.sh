@@ -22,9 +22,9 @@
 # Environment: TERNRIG_POLICY, the policy under test (default reference);
 # TERNRIG_MOUNT, a real TernFS mount (kmod or FUSE) running that policy.
 #
-# Exit status: 1 iff a finding under TERNRIG_POLICY has a shape that is not
-# in corpus/traces (keep it with the `ternrig corpus add` line the summary
-# prints), 0 otherwise; 2 on a setup error: bad usage, or the build, the
+# Exit status: 1 iff a finding under TERNRIG_POLICY is new: neither its
+# shape nor its mechanism (a variant's) is in corpus/traces (keep it with
+# the `ternrig corpus add` line the summary prints), 0 otherwise; 2 on a setup error: bad usage, or the build, the
 # tests, the corpus replay or a tool failed, so the night cannot be trusted
 # (a step that only ran out of its share of the budget is not a failure).
 set -uo pipefail

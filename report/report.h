@@ -30,8 +30,9 @@ void report_markdown(FILE *f, const struct json *night,
                      const struct json *const *history, size_t nhistory);
 void report_junit(FILE *f, const struct json *night);
 
-/* The findings (nightly.json's "findings") whose shape is not in the
- * corpus, under `policy` (every policy when NULL), counted once per
+/* The new findings (nightly.json's "findings": neither their shape nor,
+ * as a variant, their mechanism in the corpus), under `policy` (every
+ * policy when NULL), counted once per
  * (policy, kind, mechanism): what the report lists and the exit status
  * counts. */
 unsigned report_new_count(const struct json *findings, const char *policy);

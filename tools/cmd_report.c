@@ -12,10 +12,11 @@
  *    "findings":[{"source":"fuzz|stress","policy","kind","reproducer"
  *                 (relative to DIR),"first_s","shape","mechanism" (the
  *                 root cause, mechanism.h),"statements" (of the minimized
- *                 program),"status":"known|new|unreadable","known_as",
+ *                 program),"status":"known|variant|new|unreadable",
+ *                 "known_as" (the corpus trace, for known and variant),
  *                 "add","error"}...],
- *    "new_under_policy":N (distinct (kind, mechanism)s whose shape is not
- *                 in the corpus), "exit":0|1|2,
+ *    "new_under_policy":N (distinct (kind, mechanism)s of the new
+ *                 findings under the policy), "exit":0|1|2,
  *    "lab":{...a lab.json below DIR (`ternrig lab`), when there is one...}}
  */
 #define _DEFAULT_SOURCE
@@ -68,7 +69,10 @@ static const char report_help[] =
     "corpus (see `ternrig corpus --help` for what a shape is), and named by\n"
     "its mechanism, the root cause `ternrig fuzz` dedups by: the findings\n"
     "not in the corpus are counted and listed one per (policy, kind,\n"
-    "mechanism), with how many there were and the smallest reproducer.\n"
+    "mechanism), with how many there were and the smallest reproducer.  A\n"
+    "finding of a new shape whose mechanism a corpus trace shows under the\n"
+    "same (policy, kind) is a variant of that trace: the same bug, counted\n"
+    "as known and listed apart.\n"
     "\n"
     "  -p, --policy P    the policy under test (default reference)\n"
     "  -c, --corpus DIR  the corpus (default corpus/traces)\n"
@@ -76,8 +80,9 @@ static const char report_help[] =
     "                    DIR/*/nightly.json) for the trend\n"
     "  -h, --help        this help\n"
     "\n"
-    "Exit status: 0 no finding under the policy under test has a shape\n"
-    "outside the corpus, 1 one has, 2 a step reported an error (status\n"
+    "Exit status: 0 every finding under the policy under test is known\n"
+    "(its shape, or as a variant its mechanism, is in the corpus), 1 one is\n"
+    "new, 2 a step reported an error (status\n"
     "\"error\": the night cannot be trusted), a JSON file below OUTDIR is\n"
     "broken, a step line is not as above (an unknown status, seconds not a\n"
     "number), the corpus is missing, empty or has a bad trace, or bad\n"
