@@ -7,8 +7,10 @@
  *     no network): the steps, the per-policy table of what each policy gets
  *     wrong (kind x distinct mechanisms, mechanism.h, with links to the
  *     reproducers), the findings not in the corpus one line per (policy,
- *     kind, mechanism) with a count and the smallest reproducer, time
- *     to first detection per (policy, kind), stress throughput and fuzzing
+ *     kind, mechanism) with a count and the smallest reproducer, the
+ *     variants of corpus traces (status "variant": a new shape of a
+ *     mechanism the corpus shows, counted as known), time to first
+ *     detection per (policy, kind), stress throughput and fuzzing
  *     execs/s and coverage over time as line charts, and the trend against
  *     previous nights;
  *   - summary.md: the same facts in Markdown, without charts;
