@@ -1,4 +1,5 @@
-/* report.c - nightly.json to report.html, summary.md and junit.xml. */
+/* report.c - nightly.json to report.html (summary.md and junit.xml are
+ * report_text.c's; what they all read off the record, report_facts.c's). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,9 +7,8 @@
 #include "event.h"
 #include "lab.h"
 #include "report.h"
+#include "report_facts.h"
 
-#define EACH(v, arr)                                                           \
-    for (const struct json *v = (arr) ? (arr)->first : NULL; v; v = v->next)
 
 static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c",
                                       "#ff7f0e", "#9467bd", "#8c564b",
@@ -29,18 +29,6 @@ void report_html_text(FILE *f, const char *s)
         default: fputc(*s, f);
         }
     }
-}
-
-/* A corpus path as the report names it: its file name. */
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
-
-static void esc(FILE *f, const char *s)
-{
-    report_html_text(f, s);
 }
 
 /* A link target: only paths inside the output directory (relative, no
@@ -103,7 +91,7 @@ void svg_line_chart(FILE *f, const char *title, const char *xlabel,
             points++;
         }
     fprintf(f, "<figure>\n<figcaption>");
-    esc(f, title);
+    rpt_esc(f, title);
     fprintf(f, "</figcaption>\n");
     if (points == 0) {
         fprintf(f, "<p class=\"none\">No data.</p>\n</figure>\n");
@@ -118,7 +106,7 @@ void svg_line_chart(FILE *f, const char *title, const char *xlabel,
             "height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">\n"
             "<title>",
             W, height, W, height);
-    esc(f, title);
+    rpt_esc(f, title);
     fprintf(f,
             "</title>\n<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" "
             "height=\"%.0f\" class=\"plot\"/>\n",
@@ -139,10 +127,10 @@ void svg_line_chart(FILE *f, const char *title, const char *xlabel,
     }
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"xlabel\">", L + pw / 2,
             T + ph + 34);
-    esc(f, xlabel);
+    rpt_esc(f, xlabel);
     fprintf(f, "</text>\n<text x=\"%.1f\" y=\"%.1f\" class=\"ylabel\">", L,
             T - 10);
-    esc(f, ylabel);
+    rpt_esc(f, ylabel);
     fprintf(f, "</text>\n");
     for (size_t i = 0; i < nseries; i++) {
         const char *color = palette[i % NCOLORS];
@@ -158,7 +146,7 @@ void svg_line_chart(FILE *f, const char *title, const char *xlabel,
                     T + ph - ph * y / ymax);
         }
         fprintf(f, "\"><title>");
-        esc(f, s[i].name);
+        rpt_esc(f, s[i].name);
         fprintf(f, "</title></polyline>\n");
         if (s[i].n == 1) /* a single point shows as a dot */
             fprintf(f,
@@ -172,7 +160,7 @@ void svg_line_chart(FILE *f, const char *title, const char *xlabel,
                 "fill=\"%s\"/>\n<text x=\"%.1f\" y=\"%.1f\" "
                 "class=\"legend\">",
                 lx, ly - 6, color, lx + 16, ly);
-        esc(f, s[i].name);
+        rpt_esc(f, s[i].name);
         fprintf(f, "</text>\n");
     }
     fprintf(f, "</svg>\n</figure>\n");
@@ -205,200 +193,6 @@ static void series_free(struct series_set *ss)
     for (size_t i = 0; i < ss->n; i++)
         free(ss->buf[i]);
     ss->n = 0;
-}
-
-/* --- facts pulled out of the record -------------------------------------- */
-
-static int policy_index(const char *name)
-{
-    enum policy p;
-    if (name && policy_from_name(name, strlen(name), &p))
-        return (int)p;
-    return -1;
-}
-
-static int kind_index(const char *name)
-{
-    if (!name)
-        return -1;
-    enum finding_kind k = finding_kind_from_name(name, strlen(name));
-    return k < FIND_KIND_COUNT ? (int)k : -1;
-}
-
-/* What a finding is counted by: its mechanism (the root cause, as `ternrig
- * fuzz` names it, mechanism.h), else its shape (an unreadable reproducer,
- * or a night recorded before findings had mechanisms). */
-static const char *finding_key(const struct json *fd)
-{
-    const char *m = json_get_str(fd, "mechanism", NULL);
-    return m ? m : json_get_str(fd, "shape", "?");
-}
-
-/* The mechanism as the report shows it: a real run's finding that the
- * model does not show has none (it is counted by its shape). */
-static void put_mechanism(FILE *f, const struct json *fd, bool html)
-{
-    const char *m = json_get_str(fd, "mechanism", NULL);
-    const char *shape = json_get_str(fd, "shape", "?");
-    if (!m && !strcmp(json_get_str(fd, "status", ""), "unreadable"))
-        m = "unreadable";
-    if (!m)
-        fputs("not shown by the model (shape ", f);
-    if (html)
-        esc(f, m ? m : shape);
-    else
-        fputs(m ? m : shape, f);
-    if (!m)
-        fputc(')', f);
-}
-
-/* A variant: another shape of a root cause a corpus trace shows under the
- * same (policy, kind), the same bug (mechanism.h). */
-static bool finding_variant(const struct json *fd)
-{
-    return !strcmp(json_get_str(fd, "status", ""), "variant");
-}
-
-/* Known: its shape is in the corpus, or it is a variant of a trace there. */
-static bool finding_known(const struct json *fd)
-{
-    return !strcmp(json_get_str(fd, "status", ""), "known") ||
-           finding_variant(fd);
-}
-
-static bool same_finding(const struct json *a, const struct json *b)
-{
-    return !strcmp(json_get_str(a, "policy", "?"),
-                   json_get_str(b, "policy", "?")) &&
-           !strcmp(json_get_str(a, "kind", "?"), json_get_str(b, "kind", "?")) &&
-           !strcmp(finding_key(a), finding_key(b));
-}
-
-/* Distinct (kind, mechanism)s under policy `pol` (and kind `kind` unless
- * it is -1) in a night's findings. */
-static unsigned distinct_count(const struct json *night, int pol, int kind)
-{
-    unsigned n = 0;
-    EACH (fd, json_get(night, "findings")) {
-        if (policy_index(json_get_str(fd, "policy", NULL)) != pol ||
-            (kind >= 0 && kind_index(json_get_str(fd, "kind", NULL)) != kind))
-            continue;
-        bool dup = false;
-        EACH (e, json_get(night, "findings")) {
-            if (e == fd || dup)
-                break;
-            dup = same_finding(e, fd);
-        }
-        n += !dup;
-    }
-    return n;
-}
-
-/* One line of "findings not in the corpus": a (policy, kind, mechanism),
- * how many findings it has and the smallest of their reproducers. */
-struct group {
-    const struct json *best;
-    unsigned count;
-    bool fuzz, stress;
-};
-
-/* The findings that are not known (`variants`: that are variants) under
- * `policy` (every policy when NULL), one group per (policy, kind,
- * mechanism) in order of first appearance.  A malloc'd array (NULL when
- * none or out of memory). */
-static struct group *finding_groups(const struct json *findings,
-                                    const char *policy, bool variants,
-                                    size_t *n)
-{
-    *n = 0;
-    struct group *g = findings && findings->count
-                          ? calloc(findings->count, sizeof *g)
-                          : NULL;
-    if (!g)
-        return NULL;
-    EACH (fd, findings) {
-        if ((variants ? !finding_variant(fd) : finding_known(fd)) ||
-            (policy && strcmp(json_get_str(fd, "policy", ""), policy)))
-            continue;
-        size_t i = 0;
-        while (i < *n && !same_finding(g[i].best, fd))
-            i++;
-        if (i == *n)
-            g[(*n)++].best = fd;
-        else if (json_get_num(fd, "statements", 1e9) <
-                 json_get_num(g[i].best, "statements", 1e9))
-            g[i].best = fd; /* the smallest reproducer */
-        g[i].count++;
-        const char *src = json_get_str(fd, "source", "");
-        g[i].fuzz |= !strcmp(src, "fuzz");
-        g[i].stress |= !strcmp(src, "stress");
-    }
-    return g;
-}
-
-static struct group *new_groups(const struct json *findings,
-                                const char *policy, size_t *n)
-{
-    return finding_groups(findings, policy, false, n);
-}
-
-static const char *group_sources(const struct group *g)
-{
-    return g->fuzz && g->stress ? "fuzz, stress"
-           : g->fuzz            ? "fuzz"
-           : g->stress          ? "stress"
-                                : "?";
-}
-
-unsigned report_new_count(const struct json *findings, const char *policy)
-{
-    size_t n;
-    struct group *g = new_groups(findings, policy, &n);
-    if (!g) /* none, or out of memory: then count every new finding */
-        EACH (fd, findings)
-            n += !finding_known(fd) &&
-                 (!policy || !strcmp(json_get_str(fd, "policy", ""), policy));
-    free(g);
-    return (unsigned)n;
-}
-
-static unsigned new_count(const struct json *night)
-{
-    return report_new_count(json_get(night, "findings"), NULL);
-}
-
-static double fuzz_execs(const struct json *night)
-{
-    double t = 0;
-    EACH (run, json_get(night, "fuzz"))
-        t += json_get_num(json_get(run, "totals"), "execs", 0);
-    return t;
-}
-
-static double stress_total(const struct json *night, const char *what)
-{
-    double t = 0;
-    EACH (run, json_get(night, "stress"))
-        t += json_get_num(json_get(run, "totals"), what, 0);
-    return t;
-}
-
-static const char *night_date(const struct json *night)
-{
-    return json_get_str(night, "started", "?");
-}
-
-/* The policy under test: the night's, else the default, as `ternrig report`
- * takes it. */
-static const char *night_policy(const struct json *night)
-{
-    return json_get_str(night, "policy", policy_name(POLICY_REFERENCE));
-}
-
-static const char *status_word(const struct json *night)
-{
-    double e = json_get_num(night, "exit", 2);
-    return e == 0 ? "clean" : e == 1 ? "NEW FINDING" : "setup error";
 }
 
 /* --- HTML sections ------------------------------------------------------- */
@@ -437,23 +231,23 @@ static void html_steps(FILE *f, const struct json *night)
         const char *status = json_get_str(st, "status", "?");
         const char *log = json_get_str(st, "log", NULL);
         fprintf(f, "<tr><td>");
-        esc(f, json_get_str(st, "name", "?"));
+        rpt_esc(f, json_get_str(st, "name", "?"));
         fprintf(f, "</td><td class=\"%s\">",
                 !strcmp(status, "pass")   ? "pass"
                 : !strcmp(status, "skip") ? "skip"
                                           : "fail");
-        esc(f, status);
+        rpt_esc(f, status);
         fprintf(f, "</td><td class=\"n\">%.1f</td><td>",
                 json_get_num(st, "seconds", 0));
         if (safe_href(log)) {
             fprintf(f, "<a href=\"");
-            esc(f, log);
+            rpt_esc(f, log);
             fprintf(f, "\">");
-            esc(f, log);
+            rpt_esc(f, log);
             fprintf(f, "</a>");
         }
         fprintf(f, "</td><td>");
-        esc(f, json_get_str(st, "note", ""));
+        rpt_esc(f, json_get_str(st, "note", ""));
         fprintf(f, "</td></tr>\n");
     }
     fprintf(f, "</table>\n");
@@ -474,30 +268,30 @@ static void html_policy_table(FILE *f, const struct json *night)
     for (int k = 0; k < FIND_KIND_COUNT; k++) {
         bool any = false;
         for (int p = 0; p < POLICY_COUNT && !any; p++)
-            any = distinct_count(night, p, k) > 0;
+            any = rpt_distinct_count(night, p, k) > 0;
         if (finding_is_hazard((enum finding_kind)k) && !any)
             continue;
         fprintf(f, "<tr><td>%s%s</td>", finding_kind_name((enum finding_kind)k),
                 finding_is_hazard((enum finding_kind)k) ? " (hazard)" : "");
         for (int p = 0; p < POLICY_COUNT; p++) {
-            unsigned n = distinct_count(night, p, k);
+            unsigned n = rpt_distinct_count(night, p, k);
             fprintf(f, "<td class=\"n %s\">%u", n ? "hit" : "zero", n);
             unsigned i = 0;
             EACH (fd, json_get(night, "findings")) {
-                if (policy_index(json_get_str(fd, "policy", NULL)) != p ||
-                    kind_index(json_get_str(fd, "kind", NULL)) != k)
+                if (rpt_policy_index(json_get_str(fd, "policy", NULL)) != p ||
+                    rpt_kind_index(json_get_str(fd, "kind", NULL)) != k)
                     continue;
                 const char *repro = json_get_str(fd, "reproducer", NULL);
-                bool fresh = !finding_known(fd);
+                bool fresh = !rpt_finding_known(fd);
                 i++;
                 if (!safe_href(repro))
                     continue;
                 fprintf(f, " <a href=\"");
-                esc(f, repro);
+                rpt_esc(f, repro);
                 fprintf(f, "\"%s title=\"", fresh ? " class=\"new\"" : "");
-                esc(f, json_get_str(fd, "source", ""));
+                rpt_esc(f, json_get_str(fd, "source", ""));
                 fprintf(f, ": ");
-                esc(f, repro);
+                rpt_esc(f, repro);
                 fprintf(f, "\">#%u</a>", i);
             }
             fprintf(f, "</td>");
@@ -513,13 +307,13 @@ static const struct json *html_group_row(FILE *f, const struct group *g)
 {
     const struct json *fd = g->best;
     fprintf(f, "<tr><td>");
-    esc(f, json_get_str(fd, "policy", "?"));
+    rpt_esc(f, json_get_str(fd, "policy", "?"));
     fprintf(f, "</td><td>");
-    esc(f, json_get_str(fd, "kind", "?"));
+    rpt_esc(f, json_get_str(fd, "kind", "?"));
     fprintf(f, "</td><td>");
-    put_mechanism(f, fd, true);
+    rpt_put_mechanism(f, fd, true);
     fprintf(f, "</td><td class=\"n\">%u</td><td>%s</td><td>", g->count,
-            group_sources(g));
+            rpt_group_sources(g));
     return fd;
 }
 
@@ -529,7 +323,7 @@ static void html_variants(FILE *f, const struct json *night)
 {
     size_t ng;
     struct group *g =
-        finding_groups(json_get(night, "findings"), NULL, true, &ng);
+        rpt_finding_groups(json_get(night, "findings"), NULL, true, &ng);
     if (ng == 0) {
         free(g);
         return;
@@ -542,7 +336,7 @@ static void html_variants(FILE *f, const struct json *night)
                "<th>found by</th><th>corpus trace</th></tr>\n");
     for (size_t i = 0; i < ng; i++) {
         const struct json *fd = html_group_row(f, &g[i]);
-        esc(f, base_name(json_get_str(fd, "known_as", "?")));
+        rpt_esc(f, rpt_base_name(json_get_str(fd, "known_as", "?")));
         fprintf(f, "</td></tr>\n");
     }
     fprintf(f, "</table>\n");
@@ -553,7 +347,7 @@ static void html_new_findings(FILE *f, const struct json *night)
 {
     fprintf(f, "<h2 id=\"new\">Findings not in the corpus</h2>\n");
     size_t ng;
-    struct group *g = new_groups(json_get(night, "findings"), NULL, &ng);
+    struct group *g = rpt_new_groups(json_get(night, "findings"), NULL, &ng);
     if (ng == 0) {
         fprintf(f, "<p>None: every finding tonight has a shape the corpus "
                    "already holds.</p>\n");
@@ -567,7 +361,7 @@ static void html_new_findings(FILE *f, const struct json *night)
                "<th>kind</th><th>mechanism</th><th>findings</th>"
                "<th>found by</th><th>smallest reproducer</th>"
                "<th>to keep it as a regression test</th></tr>\n");
-    const char *tested = night_policy(night);
+    const char *tested = rpt_night_policy(night);
     /* the policy under test first, then the others */
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < ng; i++) {
@@ -578,21 +372,21 @@ static void html_new_findings(FILE *f, const struct json *night)
             const char *repro = json_get_str(fd, "reproducer", "?");
             if (safe_href(repro)) {
                 fprintf(f, "<a class=\"new\" href=\"");
-                esc(f, repro);
+                rpt_esc(f, repro);
                 fprintf(f, "\">");
-                esc(f, repro);
+                rpt_esc(f, repro);
                 fprintf(f, "</a>");
             } else {
-                esc(f, repro);
+                rpt_esc(f, repro);
             }
             const char *error = json_get_str(fd, "error", NULL);
             fprintf(f, "</td><td>");
             if (error) {
                 fprintf(f, "unreadable: ");
-                esc(f, error);
+                rpt_esc(f, error);
             } else {
                 fprintf(f, "<code>");
-                esc(f, json_get_str(fd, "add", ""));
+                rpt_esc(f, json_get_str(fd, "add", ""));
                 fprintf(f, "</code>");
             }
             fprintf(f, "</td></tr>\n");
@@ -628,8 +422,8 @@ static void html_first_detection(FILE *f, const struct json *night)
                  json_get_str(run, "engine", "?"),
                  json_get_str(run, "mutator", "?"));
         EACH (fd, json_get(run, "findings")) {
-            int p = policy_index(json_get_str(fd, "policy", NULL));
-            int k = kind_index(json_get_str(fd, "kind", NULL));
+            int p = rpt_policy_index(json_get_str(fd, "policy", NULL));
+            int k = rpt_kind_index(json_get_str(fd, "kind", NULL));
             double t = json_get_num(fd, "first_s", -1);
             if (p < 0 || k < 0 || t < 0)
                 continue;
@@ -642,11 +436,11 @@ static void html_first_detection(FILE *f, const struct json *night)
     EACH (run, json_get(night, "stress")) {
         if (ns == 8)
             break;
-        int p = policy_index(json_get_str(run, "policy", NULL));
+        int p = rpt_policy_index(json_get_str(run, "policy", NULL));
         snprintf(sources[ns], sizeof sources[ns], "stress, %s",
                  json_get_str(run, "label", "?"));
         EACH (fd, json_get(run, "first_detection")) {
-            int k = kind_index(fd->key);
+            int k = rpt_kind_index(fd->key);
             if (p >= 0 && k >= 0 && fd->type == JSON_NUMBER)
                 rows[p * FIND_KIND_COUNT + k].when[ns] = fd->number;
         }
@@ -666,7 +460,7 @@ static void html_first_detection(FILE *f, const struct json *night)
                        "<tr><th>policy / kind</th>");
             for (unsigned s = 0; s < ns; s++) {
                 fprintf(f, "<th>");
-                esc(f, sources[s]);
+                rpt_esc(f, sources[s]);
                 fprintf(f, "</th>");
             }
             fprintf(f, "</tr>\n");
@@ -704,9 +498,9 @@ static void html_stress_charts(FILE *f, const struct json *night)
     EACH (run, runs) {
         const struct json *t = json_get(run, "totals");
         fprintf(f, "<tr><td>");
-        esc(f, json_get_str(run, "label", "?"));
+        rpt_esc(f, json_get_str(run, "label", "?"));
         fprintf(f, "</td><td>");
-        esc(f, json_get_str(run, "policy", "?"));
+        rpt_esc(f, json_get_str(run, "policy", "?"));
         fprintf(f, "</td><td class=\"n\">%.0f</td>",
                 json_get_num(run, "duration_s", 0));
         static const char *const cols[] = {"scenarios", "steps", "forks",
@@ -763,9 +557,9 @@ static void html_fuzz_charts(FILE *f, const struct json *night)
         human(ex, sizeof ex, json_get_num(json_get(run, "totals"), "execs", 0));
         const struct json *fds = json_get(run, "findings");
         fprintf(f, "<tr><td>");
-        esc(f, json_get_str(run, "engine", "?"));
+        rpt_esc(f, json_get_str(run, "engine", "?"));
         fprintf(f, "</td><td>");
-        esc(f, json_get_str(run, "mutator", "?"));
+        rpt_esc(f, json_get_str(run, "mutator", "?"));
         fprintf(f,
                 "</td><td class=\"n\">%.0f</td><td class=\"n\">%.0f</td><td "
                 "class=\"n\">%s</td><td class=\"n\">%.0f</td>"
@@ -820,10 +614,11 @@ static void html_trend(FILE *f, const struct json *night,
     }
     const struct json *prev = history[nh - 1];
     fprintf(f, "<p>Against the previous night (");
-    esc(f, night_date(prev));
+    rpt_esc(f, rpt_night_date(prev));
     fprintf(f, "), distinct findings (mechanisms) per policy:");
     for (int p = 0; p < POLICY_COUNT; p++) {
-        unsigned a = distinct_count(prev, p, -1), b = distinct_count(night, p, -1);
+        unsigned a = rpt_distinct_count(prev, p, -1),
+                 b = rpt_distinct_count(night, p, -1);
         fprintf(f, " %s %u&#8594;%u%s", policy_name((enum policy)p), a, b,
                 b > a   ? " (more)"
                 : b < a ? " (fewer)"
@@ -839,18 +634,19 @@ static void html_trend(FILE *f, const struct json *night,
     for (size_t i = 0; i <= nh; i++) {
         const struct json *n = i < nh ? history[i] : night;
         char ex[32];
-        human(ex, sizeof ex, fuzz_execs(n));
+        human(ex, sizeof ex, rpt_fuzz_execs(n));
         fprintf(f, "<tr><td>");
-        esc(f, night_date(n));
+        rpt_esc(f, rpt_night_date(n));
         fprintf(f, "%s</td><td>%s</td><td class=\"n\">%u</td>",
-                i == nh ? " (tonight)" : "", status_word(n), new_count(n));
+                i == nh ? " (tonight)" : "", rpt_status_word(n),
+                rpt_new_count(n));
         for (int p = 0; p < POLICY_COUNT; p++)
-            fprintf(f, "<td class=\"n\">%u</td>", distinct_count(n, p, -1));
+            fprintf(f, "<td class=\"n\">%u</td>", rpt_distinct_count(n, p, -1));
         fprintf(f,
                 "<td class=\"n\">%s</td><td class=\"n\">%.0f</td><td "
                 "class=\"n\">%.0f</td></tr>\n",
-                ex, stress_total(n, "scenarios"),
-                stress_total(n, "violations"));
+                ex, rpt_stress_total(n, "scenarios"),
+                rpt_stress_total(n, "violations"));
     }
     fprintf(f, "</table>\n");
     struct series_set ss = {0};
@@ -861,7 +657,7 @@ static void html_trend(FILE *f, const struct json *night,
         for (size_t i = 0; i <= nh; i++) {
             b[i] = (double)i + 1;
             b[nh + 1 + i] =
-                (double)distinct_count(i < nh ? history[i] : night, p, -1);
+                (double)rpt_distinct_count(i < nh ? history[i] : night, p, -1);
         }
     }
     svg_line_chart(f, "Distinct findings (mechanisms) per night", "night",
@@ -873,20 +669,20 @@ static void html_trend(FILE *f, const struct json *night,
 void report_html(FILE *f, const struct json *night,
                  const struct json *const *history, size_t nhistory)
 {
-    const char *date = night_date(night);
-    const char *policy = night_policy(night);
+    const char *date = rpt_night_date(night);
+    const char *policy = rpt_night_policy(night);
     bool clean = json_get_num(night, "exit", 2) == 0;
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
                "<meta charset=\"utf-8\">\n<title>ternrig nightly ");
-    esc(f, date);
+    rpt_esc(f, date);
     fprintf(f,
             "</title>\n<style>\n%s</style>\n</head>\n<body>\n"
             "<h1>ternrig nightly, ",
             css);
-    esc(f, date);
+    rpt_esc(f, date);
     fprintf(f, "</h1>\n<p class=\"banner %s\">Policy under test: ",
             clean ? "clean" : "bad");
-    esc(f, policy);
+    rpt_esc(f, policy);
     fprintf(f, ". ");
     double nn = json_get_num(night, "new_under_policy", 0);
     if (json_get_num(night, "exit", 2) == 2)
@@ -902,10 +698,10 @@ void report_html(FILE *f, const struct json *night,
         if (m->type != JSON_STRING && m->type != JSON_NUMBER)
             continue;
         fprintf(f, "%s", m == meta->first ? "" : " &#183; ");
-        esc(f, m->key);
+        rpt_esc(f, m->key);
         fprintf(f, ": ");
         if (m->type == JSON_STRING)
-            esc(f, m->string);
+            rpt_esc(f, m->string);
         else
             fprintf(f, "%g", m->number);
     }
@@ -925,203 +721,3 @@ void report_html(FILE *f, const struct json *night,
     fprintf(f, "</body>\n</html>\n");
 }
 
-/* --- Markdown ------------------------------------------------------------ */
-
-/* A markdown list item for group g: "- POLICY KIND: MECHANISM; N findings
- * (SOURCES)", the caller ends it.  Returns the group's finding. */
-static const struct json *md_group(FILE *f, const struct group *g)
-{
-    const struct json *fd = g->best;
-    fprintf(f, "- %s %s: ", json_get_str(fd, "policy", "?"),
-            json_get_str(fd, "kind", "?"));
-    put_mechanism(f, fd, false);
-    fprintf(f, "; %u finding%s (%s)", g->count, g->count == 1 ? "" : "s",
-            group_sources(g));
-    return fd;
-}
-
-void report_markdown(FILE *f, const struct json *night,
-                     const struct json *const *history, size_t nhistory)
-{
-    fprintf(f, "# ternrig nightly, %s\n\n", night_date(night));
-    fprintf(f, "Policy under test: `%s`. Result: **%s**",
-            night_policy(night), status_word(night));
-    double nn = json_get_num(night, "new_under_policy", 0);
-    if (nn > 0)
-        fprintf(f, " (%.0f finding%s, distinct mechanisms, not in the "
-                   "corpus)",
-                nn, nn == 1 ? "" : "s");
-    fprintf(f, ".\n\n## Steps\n\n| step | status | seconds | note |\n"
-               "|---|---|---|---|\n");
-    EACH (st, json_get(night, "steps"))
-        fprintf(f, "| %s | %s | %.1f | %s |\n", json_get_str(st, "name", "?"),
-                json_get_str(st, "status", "?"), json_get_num(st, "seconds", 0),
-                json_get_str(st, "note", ""));
-    fprintf(f, "\n## What each policy gets wrong (distinct mechanisms)\n\n"
-               "| kind |");
-    for (int p = 0; p < POLICY_COUNT; p++)
-        fprintf(f, " %s |", policy_name((enum policy)p));
-    fprintf(f, "\n|---|");
-    for (int p = 0; p < POLICY_COUNT; p++)
-        fprintf(f, "---|");
-    fprintf(f, "\n");
-    for (int k = 0; k < FIND_KIND_COUNT; k++) {
-        if (finding_is_hazard((enum finding_kind)k))
-            continue;
-        fprintf(f, "| %s |", finding_kind_name((enum finding_kind)k));
-        for (int p = 0; p < POLICY_COUNT; p++)
-            fprintf(f, " %u |", distinct_count(night, p, k));
-        fprintf(f, "\n");
-    }
-    fprintf(f, "\n## Findings not in the corpus (one per mechanism)\n\n");
-    size_t ng;
-    struct group *g = new_groups(json_get(night, "findings"), NULL, &ng);
-    for (size_t i = 0; i < ng; i++) {
-        const struct json *fd = md_group(f, &g[i]);
-        fprintf(f, ", the smallest: `%s`", json_get_str(fd, "reproducer", "?"));
-        const char *err = json_get_str(fd, "error", NULL);
-        if (err)
-            fprintf(f, ", unreadable: %s\n", err);
-        else
-            fprintf(f, "; keep it with `%s`\n", json_get_str(fd, "add", ""));
-    }
-    free(g);
-    if (!ng)
-        fprintf(f, "None.\n");
-    g = finding_groups(json_get(night, "findings"), NULL, true, &ng);
-    if (ng)
-        fprintf(f, "\n## Variants of corpus traces (counted as known)\n\n");
-    for (size_t i = 0; i < ng; i++) {
-        const struct json *fd = md_group(f, &g[i]);
-        fprintf(f, ", as `%s`\n", base_name(json_get_str(fd, "known_as", "?")));
-    }
-    free(g);
-    fprintf(f, "\n## Runs\n\n");
-    EACH (run, json_get(night, "fuzz"))
-        fprintf(f,
-                "- fuzz, %s (%s): %.0f s, %.0f executions, %.0f inputs with a "
-                "violation\n",
-                json_get_str(run, "engine", "?"),
-                json_get_str(run, "mutator", "?"),
-                json_get_num(run, "seconds", 0),
-                json_get_num(json_get(run, "totals"), "execs", 0),
-                json_get_num(run, "inputs", 0));
-    EACH (run, json_get(night, "stress"))
-        fprintf(f,
-                "- stress, %s, policy %s: %.0f s, %.0f scenarios, %.0f "
-                "violations\n",
-                json_get_str(run, "label", "?"),
-                json_get_str(run, "policy", "?"),
-                json_get_num(run, "duration_s", 0),
-                json_get_num(json_get(run, "totals"), "scenarios", 0),
-                json_get_num(json_get(run, "totals"), "violations", 0));
-    if (nhistory) {
-        fprintf(f, "\n## Trend\n\n| night | status | new |");
-        for (int p = 0; p < POLICY_COUNT; p++)
-            fprintf(f, " %s |", policy_name((enum policy)p));
-        fprintf(f, "\n|---|---|---|");
-        for (int p = 0; p < POLICY_COUNT; p++)
-            fprintf(f, "---|");
-        fprintf(f, "\n");
-        for (size_t i = 0; i <= nhistory; i++) {
-            const struct json *nt = i < nhistory ? history[i] : night;
-            fprintf(f, "| %s%s | %s | %u |", night_date(nt),
-                    i == nhistory ? " (tonight)" : "", status_word(nt),
-                    new_count(nt));
-            for (int p = 0; p < POLICY_COUNT; p++)
-                fprintf(f, " %u |", distinct_count(nt, p, -1));
-            fprintf(f, "\n");
-        }
-    }
-    fprintf(f, "\nThe full report, with charts: `report.html`.\n");
-}
-
-/* --- JUnit --------------------------------------------------------------- */
-
-static void xml_attr(FILE *f, const char *s) { esc(f, s); }
-
-void report_junit(FILE *f, const struct json *night)
-{
-    const char *policy = night_policy(night);
-    unsigned tests = 0, failures = 0, errors = 0, skipped = 0;
-    EACH (st, json_get(night, "steps")) {
-        tests++;
-        const char *s = json_get_str(st, "status", "");
-        failures += !strcmp(s, "fail");
-        errors += !strcmp(s, "error");
-        skipped += !strcmp(s, "skip");
-    }
-    /* a known finding passes; the new ones fail, one case per mechanism */
-    size_t ng;
-    struct group *g = new_groups(json_get(night, "findings"), policy, &ng);
-    EACH (fd, json_get(night, "findings"))
-        tests += !strcmp(json_get_str(fd, "policy", ""), policy) &&
-                 finding_known(fd);
-    tests += (unsigned)ng;
-    failures += (unsigned)ng;
-    fprintf(f,
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-            "<testsuites>\n<testsuite name=\"ternrig nightly\" "
-            "tests=\"%u\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" "
-            "timestamp=\"",
-            tests, failures, errors, skipped);
-    xml_attr(f, night_date(night));
-    fprintf(f, "\">\n");
-    EACH (st, json_get(night, "steps")) {
-        const char *s = json_get_str(st, "status", "");
-        fprintf(f, "<testcase classname=\"nightly.steps\" name=\"");
-        xml_attr(f, json_get_str(st, "name", "?"));
-        fprintf(f, "\" time=\"%.1f\"", json_get_num(st, "seconds", 0));
-        if (!strcmp(s, "pass")) {
-            fprintf(f, "/>\n");
-            continue;
-        }
-        fprintf(f, ">\n<%s message=\"",
-                !strcmp(s, "fail")    ? "failure"
-                : !strcmp(s, "error") ? "error"
-                                      : "skipped");
-        xml_attr(f, json_get_str(st, "note", s));
-        fprintf(f, "\"/>\n</testcase>\n");
-    }
-    EACH (fd, json_get(night, "findings")) {
-        if (strcmp(json_get_str(fd, "policy", ""), policy) ||
-            !finding_known(fd))
-            continue;
-        fprintf(f, "<testcase classname=\"nightly.findings.");
-        xml_attr(f, policy);
-        fprintf(f, "\" name=\"");
-        xml_attr(f, json_get_str(fd, "kind", "?"));
-        fprintf(f, " ");
-        xml_attr(f, json_get_str(fd, "reproducer", "?"));
-        fprintf(f, "\"/>\n");
-    }
-    for (size_t i = 0; i < ng; i++) {
-        const struct json *fd = g[i].best;
-        fprintf(f, "<testcase classname=\"nightly.findings.");
-        xml_attr(f, policy);
-        fprintf(f, "\" name=\"");
-        xml_attr(f, json_get_str(fd, "kind", "?"));
-        fprintf(f, ": ");
-        put_mechanism(f, fd, true);
-        fprintf(f, "\">\n<failure message=\"");
-        xml_attr(f, json_get_str(fd, "kind", "?"));
-        fprintf(f, " under ");
-        xml_attr(f, policy);
-        fprintf(f, ": not in the corpus (%u finding%s of this mechanism, "
-                   "the smallest: ",
-                g[i].count, g[i].count == 1 ? "" : "s");
-        xml_attr(f, json_get_str(fd, "reproducer", "?"));
-        fprintf(f, ")\">");
-        const char *err = json_get_str(fd, "error", NULL);
-        if (err) {
-            fprintf(f, "unreadable reproducer: ");
-            esc(f, err);
-        } else {
-            fprintf(f, "Keep it as a regression test: ");
-            esc(f, json_get_str(fd, "add", ""));
-        }
-        fprintf(f, "</failure>\n</testcase>\n");
-    }
-    free(g);
-    fprintf(f, "</testsuite>\n</testsuites>\n");
-}
