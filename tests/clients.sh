@@ -109,6 +109,16 @@ elif ! grep -q '^missing  *skipped$' "$tmp/out" ||
     fail "needs: the missing program's client is not said to be skipped"
 else ok needs_skipped; fi
 
+# A program's temporary files (TMPDIR) go to the run's scratch directory,
+# never to /tmp itself: a compiler killed at the time limit or by SIGINT
+# left its cc*.s and cc*.o there, and they now go with the scratch.
+mkdir "$tmp/tmpdir"
+printf '%s\n' '#!/bin/sh' '# what: says where TMPDIR is' '# expect out "scratch\n"' '# predict exact' \
+    'case "$TMPDIR" in /tmp/ternrig-clients-*/tmpdir-*/tmp) [ -d "$TMPDIR" ] && echo scratch ;; *) echo "$TMPDIR" ;; esac > "$CLIENT_DATA/in"' \
+    'exec cp "$CLIENT_DATA/in" out' \
+    >"$tmp/tmpdir/tmpdir.sh"
+expect_rc tmpdir_in_scratch 0 '' -- "$T" clients --policy reference --dir "$tmp/tmpdir"
+
 # SIGINT in the middle: the program dies, the mount and the scratch go.
 mkdir "$tmp/slow"
 {

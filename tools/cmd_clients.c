@@ -196,10 +196,13 @@ static int load_rows(const struct clients_opts *o, struct session *s,
 
 /* ---- running one script ---- */
 
-/* scratch/NAME-TAG/{data,out}: a fresh data directory and an output file */
+/* scratch/NAME-TAG/{data,tmp,output}: a fresh data directory, the
+ * program's TMPDIR and an output file.  A program killed at the time
+ * limit (a compiler, sort) leaves its temporary files there, and they go
+ * with the scratch directory, not into /tmp. */
 struct run_place {
-    char base[256], data[300], output[300];
-    char env_data[320], env_dir[PATH_MAX + 16];
+    char base[256], data[300], tmp[300], output[300];
+    char env_data[320], env_dir[PATH_MAX + 16], env_tmp[320];
 };
 
 static int make_place(const struct session *s, const struct row *r,
@@ -210,7 +213,9 @@ static int make_place(const struct session *s, const struct row *r,
     snprintf(p->output, sizeof p->output, "%s/output", p->base);
     snprintf(p->env_data, sizeof p->env_data, "CLIENT_DATA=%s", p->data);
     snprintf(p->env_dir, sizeof p->env_dir, "CLIENT_DIR=%s", s->dir_abs);
-    return make_dirs(p->data);
+    snprintf(p->tmp, sizeof p->tmp, "%s/tmp", p->base);
+    snprintf(p->env_tmp, sizeof p->env_tmp, "TMPDIR=%s", p->tmp);
+    return make_dirs(p->data) < 0 ? -1 : make_dirs(p->tmp);
 }
 
 /* Run the script in `cwd` with its output to p->output. */
@@ -230,7 +235,8 @@ static int run_script(const struct clients_opts *o, const struct row *r,
         return -1;
     }
     char *argv[] = {"/bin/sh", (char *)r->c.script, NULL};
-    const char *env[] = {p->env_data, p->env_dir, "LC_ALL=C", NULL};
+    const char *env[] = {p->env_data, p->env_dir, p->env_tmp, "LC_ALL=C",
+                         NULL};
     struct child_spec cs = {.argv = argv, .cwd = cwd, .env_add = env,
                             .in_fd = in, .out_fd = out, .err_fd = out,
                             .timeout_s = o->timeout, .only_std_fds = true};
