@@ -92,7 +92,11 @@ static int index_minimized(struct corpus_index *ix, struct judge *j,
             finding_normalize(j, work, scratch, (enum policy)pol,
                               (enum finding_kind)k, true);
             program_shape(work, scratch, text, SHAPE_TEXT_CAP);
-            if (corpus_index_find(ix, text, pol, k))
+            /* indexed for (pol, k) already; a trace's own shape that is
+             * this one still gets an entry, for its mechanism */
+            const struct corpus_entry *had =
+                corpus_index_find(ix, text, pol, k);
+            if (had && had->policy >= 0)
                 continue;
             if (corpus_index_add(ix, text, path, pol, k) < 0)
                 return -1;
