@@ -325,15 +325,36 @@ static void write_pattern(int fd, uint32_t n, struct real_msg *m, int chan)
 
 /* This executable, resolved while the process is whole: /proc/self/exe
  * fails (ENOENT) in a thread whose group leader has exited, and a trace
- * may exec from just such a thread. */
+ * may exec from just such a thread.  Kept twice: as REAL_EXE_FD, the very
+ * file this process runs, which an exec uses (so a rebuild that replaces
+ * the binary at its path during a storm changes nothing for the tasks of
+ * the storm: the old file stays reachable through the fd), and as a path,
+ * should that fd be missing. */
 static char self_exe[4096];
 
 static void resolve_self_exe(void)
 {
+    if (fcntl(REAL_EXE_FD, F_GETFD) < 0) {
+        int fd = open("/proc/self/exe", O_PATH | O_CLOEXEC);
+        /* no O_CLOEXEC on the kept one: an exec'd image keeps it too */
+        if (fd >= 0 && fd != REAL_EXE_FD) {
+            dup2(fd, REAL_EXE_FD);
+            close(fd);
+        }
+    }
     if (self_exe[0])
         return;
     ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
     self_exe[n > 0 ? n : 0] = 0;
+}
+
+/* Exec this executable with `argv` (see resolve_self_exe); returns only
+ * when that failed. */
+static void exec_self(char *const argv[])
+{
+    extern char **environ;
+    syscall(SYS_execveat, REAL_EXE_FD, "", argv, environ, AT_EMPTY_PATH);
+    execv(self_exe[0] ? self_exe : "/proc/self/exe", argv);
 }
 
 /* The command loop; returns when the channel closes. */
@@ -439,8 +460,8 @@ static void serve_commands(int chan, int self)
             snprintf(ts, sizeof ts, "%d", self);
             int fl = fcntl(chan, F_GETFD);
             fcntl(chan, F_SETFD, fl & ~FD_CLOEXEC); /* the channel survives */
-            execl(self_exe[0] ? self_exe : "/proc/self/exe", "ternrig",
-                  "__task", cs, ts, (char *)NULL);
+            char *argv[] = {"ternrig", "__task", cs, ts, NULL};
+            exec_self(argv);
             fcntl(chan, F_SETFD, fl);
             reply(chan, &m, -1);
             break;

@@ -15,6 +15,10 @@
 
 #define REAL_CHANNEL_BASE 900
 #define REAL_CHANNEL_END (REAL_CHANNEL_BASE + 64)
+/* An O_PATH fd of the executable itself, kept by every task through fork
+ * and exec: an RC_EXEC runs the very binary the run started with, even
+ * after a rebuild replaced the file at its path (real_task.c) */
+#define REAL_EXE_FD (REAL_CHANNEL_END + 4)
 
 enum real_cmd {
     RC_READY,       /* task -> controller: up (after start or exec)       */

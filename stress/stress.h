@@ -44,6 +44,9 @@ struct stress_options {
     FILE *notices;         /* what was cleaned up after storms that were
                               killed, even when quiet; NULL: not told    */
     /* for tests and debugging (the command's hidden flags) */
+    bool fail_runs;        /* every run fails (its tasks cannot enter its
+                              directory): the control of the exit status
+                              when most runs fail (tests/stress.sh)      */
     bool corrupt_content;  /* workers write the wrong pattern: the content
                               check's control (tests/stress.sh)          */
     FILE *debug;           /* NULL, or where each violating scenario's

@@ -199,7 +199,8 @@ int worker_main(struct worker_ctx *w)
         scenario_program(j.model, &p, seed, w->o->steps, w->o->interleave);
         record(w, LR_BEGIN, 0, (int32_t)w->o->interleave, getpid(), seed,
                w->o->steps);
-        h.dir = w->dir;
+        /* tests: a directory no task can enter, so the run fails */
+        h.dir = w->o->fail_runs ? "/nonexistent/ternrig-test" : w->dir;
         w->killed_this_run = false;
         if (h.spawner && waitpid(sp.pid, NULL, WNOHANG) == sp.pid)
             sp.pid = 0; /* it died (the run it served failed) */

@@ -147,6 +147,35 @@ sys.exit(0 if all(a.get(k, 0) > 0 for k in ("raw_fork_exit_wait_per_s",
     "raw_fork_exec_all_cpus_per_s", "cpus")) else 1)' "$work/spawner.json" ||
     bad "--calibrate: raw rates missing from the report"
 
+# the binary replaced mid-run, as a rebuild does: a task execs the very
+# file the storm started with (REAL_EXE_FD), so no run fails.  Killing the
+# spawners after the swap makes the workers start new ones, whose path to
+# the binary is a deleted file's (every exec of theirs failed: 1,295 of
+# 2,139 runs of a 30 s storm)
+cp "$T" "$work/rig"
+"$work/rig" stress --duration 5 --workers 2 --quiet --kill-rate 0 \
+    --report "$work/swap.json" --out "$work/swap" >"$work/swap.out" 2>&1 &
+rig=$!
+for _ in $(seq 250); do [ "$(pgrep -xc ternrig-spawner)" -ge 2 ] && break; sleep 0.02; done
+rm -f "$work/rig" && cp "$T" "$work/rig.new" && mv "$work/rig.new" "$work/rig"
+pkill -KILL -x ternrig-spawner
+wait $rig; rc=$?
+[ $rc -eq 0 ] || bad "storm with its binary replaced: exit $rc, want 0"
+python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["totals"]
+sys.exit(0 if t["failed_runs"] <= 2 and t["execs"] > 0 and t["violations"] == 0 else 1)' \
+    "$work/swap.json" || bad "binary replaced mid-run: runs failed (or no exec ran, or a violation)"
+left=$(leftovers); [ -z "$left" ] || bad "after the binary was replaced:$left"
+
+# a storm most of whose runs fail judged next to nothing: exit 2, said
+# (the control: every run's tasks are sent to a directory they cannot enter)
+"$T" stress --duration 2 --workers 2 --quiet --test-fail-runs \
+    --report "$work/failing.json" --out "$work/failing" >"$work/failing.out" 2>&1
+rc=$?
+if [ $rc -ne 2 ] || ! grep -q 'runs failed (.*failed-runs says why): the storm did not exercise' "$work/failing.out"; then
+    bad "every run failed: exit $rc, want 2 with the reason"; sed 's/^/    /' "$work/failing.out" | head -5
+fi
+left=$(leftovers); [ -z "$left" ] || bad "after a storm of failed runs:$left"
+
 # the rig SIGKILLed mid-run: its processes go with it, the next run cleans
 "$T" stress --duration 60 --workers 2 --quiet --out "$work/killed" >/dev/null 2>&1 &
 rig=$!

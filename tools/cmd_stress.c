@@ -87,7 +87,9 @@ static const char stress_help[] =
     "\n"
     "Progress: a live line on a terminal, else a line every 10 s.  Exit\n"
     "status: 0 clean, 1 violations found, 2 usage or environment error,\n"
-    "or a reproducer that could not be written (the reports say the rest).\n"
+    "a reproducer that could not be written, or a storm most of whose runs\n"
+    "failed (OUT/failed-runs says why): it did not exercise the filesystem\n"
+    "(the reports say the rest).\n"
     "Needs root and /dev/fuse for the embedded filesystem.  Leaves no\n"
     "process, mount or temporary directory behind, and cleans up after a\n"
     "storm that was itself killed.\n";
@@ -556,9 +558,12 @@ int cmd_stress(int argc, char **argv)
         /* hidden, for tests and debugging (stress/README.md):
          * --test-corrupt-content: workers write the wrong pattern, the
          *   control of the content check (tests/stress.sh);
+         * --test-fail-runs: every run fails, the control of the exit
+         *   status when most runs fail (tests/stress.sh);
          * --debug-violations: each violating scenario's records (step
          *   times, decisions) on stderr */
         {"test-corrupt-content", no_argument, 0, 'X'},
+        {"test-fail-runs", no_argument, 0, 'F'},
         {"debug-violations", no_argument, 0, 'D'},
         {0, 0, 0, 0},
     };
@@ -635,6 +640,7 @@ int cmd_stress(int argc, char **argv)
         case 'L': o.no_log = true; break;
         case 'q': o.progress = NULL; break;
         case 'X': o.corrupt_content = true; break;
+        case 'F': o.fail_runs = true; break;
         case 'D': o.debug = stderr; break;
         case 'h': return policy_help(stress_help);
         default: return usage_error("stress", "bad option");
@@ -711,6 +717,18 @@ int cmd_stress(int argc, char **argv)
                         "written (first: %s)\n",
                 result.unwritten, result.unwritten == 1 ? "" : "s",
                 result.unwritten_why);
+        exit_code = 2;
+    }
+    /* a storm most of whose runs failed judged next to nothing: never a
+     * clean exit (a binary gone from under it, a mount it cannot use) */
+    if (result.c.scenarios >= 20 &&
+        result.c.failed_runs * 2 > result.c.scenarios) {
+        fprintf(stderr, "ternrig stress: %llu of %llu runs failed (%s/"
+                        "failed-runs says why): the storm did not exercise "
+                        "the filesystem\n",
+                (unsigned long long)result.c.failed_runs,
+                (unsigned long long)result.c.scenarios,
+                o.out_dir ? o.out_dir : "OUT");
         exit_code = 2;
     }
     summary(stdout, &o, &result, &raw);
