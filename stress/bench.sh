@@ -9,6 +9,8 @@
 #     tmpfs (the negative controls);
 #   - with perf installed: the storm's CPU time per scenario and per fork
 #     over its whole process tree.
+# A violation under reference is kept: the run's reproducers and report are
+# copied to ./stress-bench-violations.XXXXXX (BENCH_KEEP_DIR: elsewhere).
 # Needs root and /dev/fuse.  Run it on a quiet machine: the figures are
 # rates.  It copies the binary first, so a rebuild meanwhile cannot touch
 # the run.
@@ -83,3 +85,11 @@ printf '%-44s %12s\n' "violations, reference (must be 0)" "$(field "$work/with.j
 printf '%-44s %12s\n' "first early-seal, fuse-naive (s)" "$(field "$work/naive.json" first_detection.early-seal)"
 printf '%-44s %12s\n' "first visible-after-abort, fuse-naive (s)" "$(field "$work/naive.json" first_detection.visible-after-abort)"
 printf '%-44s %12s\n' "first early-seal, tmpfs (s)" "$(field "$work/tmpfs.json" first_detection.early-seal)"
+# a violation under reference is a finding, not a figure: its reproducers
+# and report outlive the bench's temporary directory
+v=$(field "$work/with.json" totals.violations)
+if [ "$v" != "-" ] && [ "$v" -gt 0 ]; then
+    keep=$(mktemp -d "${BENCH_KEEP_DIR:-$PWD}/stress-bench-violations.XXXXXX")
+    cp -r "$work/with" "$work/with.json" "$keep/"
+    echo "the reference run's violations (reproducers, report): $keep"
+fi
